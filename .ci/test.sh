@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Sets up the toolchain and runs every check and test: formatting, clippy for the server (ssr)
+# and browser (hydrate) builds, the unit and integration tests, a guard that keeps server-only
+# crates out of the WASM bundle, and the browser tests against the real binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source .ci/env.sh
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+bash .ci/setup.sh --test
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy: server build (ssr)"
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p app -p server --all-targets -- -D warnings
+step "clippy: browser build (hydrate)"
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p app --all-targets --no-default-features --features hydrate -- -D warnings
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "WASM bundle stays free of server-only crates"
+bash .ci/check-wasm-deps.sh
+
+step "unit and integration tests"
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server
+
+step "build the dashboard (cargo leptos build)"
+cargo leptos build
+
+step "browser tests (Playwright, Debian Chromium)"
+(cd end2end && FLEETDECK_BIN="$CARGO_TARGET_DIR/debug/fleetdeck" FLEETDECK_SITE_ROOT="$PWD/../target/site" npx playwright test)

@@ -1,0 +1,52 @@
+//! The one error type the dashboard shows to people. Server functions return it, and every page
+//! renders it the same way, so a message written on the server reaches the user unchanged.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    /// The user's input cannot be accepted; the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
+    /// The server could not be reached or answered something unreadable.
+    #[error("fleetdeck could not complete the request: {0}")]
+    Transport(String),
+    /// A server-side dependency (later: the hub) is not available.
+    #[error("fleetdeck is not ready: {0}")]
+    Unavailable(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+impl AppError {
+    /// The HTTP status a server function answers with when it fails this way.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            AppError::Invalid(_) => 422,
+            AppError::Transport(_) => 502,
+            AppError::Unavailable(_) => 503,
+        }
+    }
+}
+
+/// Sets the server function's HTTP status from the error (instead of a blanket 500) and hands the
+/// error back, for use as `.map_err(respond)?` in server function bodies.
+#[cfg(feature = "ssr")]
+pub fn respond(error: AppError) -> AppError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = http::StatusCode::from_u16(error.http_status()) {
+            response.set_status(status);
+        }
+    }
+    error
+}

@@ -1,0 +1,5 @@
+//! Server functions, one per file, grouped by what they act on. Their bodies run on the server
+//! (`ssr`); the browser build only gets the typed client stubs.
+
+pub mod activity;
+pub mod server_info;

@@ -1,0 +1,101 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fleetdeck",
+    version,
+    about = "Staged rollouts across a fleet of Kubernetes clusters"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, also accepted without the subcommand (`fleetdeck` alone serves).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run fleetdeck: dashboard, hub, engine and simulated members (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address the dashboard listens on.
+    #[arg(long, env = "FLEETDECK_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Where fleetdeck keeps its state. Defaults to the per-user data directory
+    /// (e.g. ~/.local/share/fleetdeck).
+    #[arg(long, env = "FLEETDECK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Log filter: a level (error, warn, info, debug, trace) or a tracing directive list
+    /// such as `info,server=debug`.
+    #[arg(long, env = "FLEETDECK_LOG", default_value = "info")]
+    pub log: String,
+    /// Log format.
+    #[arg(long, env = "FLEETDECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Directory with the built dashboard assets (pkg/, favicon). Defaults to
+    /// $LEPTOS_SITE_ROOT or target/site.
+    #[arg(long)]
+    pub site_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Cli {
+    /// The serve options, whichever way they were given.
+    pub fn serve_args(&self) -> &ServeArgs {
+        match &self.command {
+            Some(Command::Serve(args)) => args,
+            None => &self.serve,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_invocation_serves_on_the_default_address() {
+        let cli = Cli::try_parse_from(["fleetdeck"]).expect("parses");
+        assert_eq!(cli.serve_args().addr, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(cli.serve_args().log, "info");
+    }
+
+    #[test]
+    fn serve_subcommand_takes_its_own_flags() {
+        let cli = Cli::try_parse_from([
+            "fleetdeck",
+            "serve",
+            "--addr",
+            "127.0.0.1:9",
+            "--data-dir",
+            "/tmp/x",
+        ])
+        .expect("parses");
+        let args = cli.serve_args();
+        assert_eq!(args.addr.port(), 9);
+        assert_eq!(
+            args.data_dir.as_deref(),
+            Some(std::path::Path::new("/tmp/x"))
+        );
+    }
+
+    #[test]
+    fn a_bad_address_is_rejected_with_the_flag_named() {
+        let err = Cli::try_parse_from(["fleetdeck", "--addr", "localhost"]).unwrap_err();
+        assert!(err.to_string().contains("--addr"), "{err}");
+    }
+}

@@ -1,0 +1,9 @@
+//! The `fleetdeck` server: the web dashboard and (in later slices) the embedded hub, the engine
+//! and the simulated member clusters.
+
+pub mod cli;
+mod error;
+pub mod serve;
+pub mod web;
+
+pub use error::{Error, Result};

@@ -1,0 +1,28 @@
+use std::io::IsTerminal;
+
+use clap::Parser;
+use server::cli::{Cli, LogFormat};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let args = cli.serve_args().clone();
+    init_logging(&args.log, args.log_format)?;
+    server::serve::run(args).await?;
+    Ok(())
+}
+
+fn init_logging(filter: &str, format: LogFormat) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(filter)
+        .map_err(|e| anyhow::anyhow!("invalid --log value {filter:?}: {e}"))?;
+    // Colours only for a person at a terminal; files and CI logs get plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal());
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    Ok(())
+}

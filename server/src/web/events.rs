@@ -1,0 +1,76 @@
+//! `/api/events`: the activity feed as server-sent events, list-then-watch with resume.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use app::live::{Activity, Feed, ADDED_EVENT, SNAPSHOT_EVENT};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::IntoResponse;
+use futures::future;
+use futures::stream::{self, Stream, StreamExt};
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_util::sync::CancellationToken;
+
+/// Comment lines keep proxies and load balancers from closing an idle stream.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+pub async fn stream(
+    State(feed): State<Feed>,
+    State(shutdown): State<CancellationToken>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
+    let last_seen = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let events = feed_events(&feed, last_seen).take_until(shutdown.cancelled_owned());
+    (
+        [
+            // nginx and friends buffer responses unless told not to, which would hold events back.
+            (
+                header::HeaderName::from_static("x-accel-buffering"),
+                HeaderValue::from_static("no"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")),
+    )
+}
+
+/// The replay (a snapshot, or what came after `last_seen`), then live entries. A subscriber that
+/// lags behind the broadcast buffer is disconnected; its browser reconnects and resumes.
+fn feed_events(
+    feed: &Feed,
+    last_seen: Option<u64>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    let sub = feed.subscribe(last_seen);
+    let replay: Vec<Event> = if sub.is_snapshot {
+        let last = sub.replay.last().map(|e| e.seq);
+        vec![snapshot_event(&sub.replay, last)]
+    } else {
+        sub.replay.iter().map(added_event).collect()
+    };
+    let live = BroadcastStream::new(sub.live)
+        .take_while(|entry| future::ready(entry.is_ok()))
+        .filter_map(|entry| future::ready(entry.ok().map(|e| added_event(&e))));
+    stream::iter(replay).chain(live).map(Ok)
+}
+
+fn snapshot_event(entries: &[Activity], last: Option<u64>) -> Event {
+    let event = Event::default()
+        .event(SNAPSHOT_EVENT)
+        .data(serde_json::to_string(entries).unwrap_or_else(|_| "[]".into()));
+    match last {
+        Some(seq) => event.id(seq.to_string()),
+        None => event,
+    }
+}
+
+fn added_event(entry: &Activity) -> Event {
+    Event::default()
+        .event(ADDED_EVENT)
+        .id(entry.seq.to_string())
+        .data(serde_json::to_string(entry).unwrap_or_else(|_| "{}".into()))
+}

@@ -1,0 +1,53 @@
+//! The HTTP surface: dashboard pages, server functions, the event stream and health probes.
+
+mod events;
+mod health;
+
+use app::live::{Feed, EVENTS_PATH};
+use app::server_fns::server_info::ServerInfo;
+use app::{shell, App};
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use tokio_util::sync::CancellationToken;
+use tower_http::trace::TraceLayer;
+
+/// What every handler and server function can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub feed: Feed,
+    pub info: ServerInfo,
+    /// Cancelled when the server is shutting down; long-lived streams end on it.
+    pub shutdown: CancellationToken,
+}
+
+pub fn router(state: AppState) -> Router {
+    let context = {
+        let feed = state.feed.clone();
+        let info = state.info.clone();
+        move || {
+            provide_context(feed.clone());
+            provide_context(info.clone());
+        }
+    };
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(EVENTS_PATH, get(events::stream))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            context.clone(),
+            move || shell(options.clone()),
+        )
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,201 @@
+//! The HTTP surface, driven in-process through the router (no TCP): health probes and the
+//! activity event stream.
+
+use std::time::Duration;
+
+use app::live::Feed;
+use app::server_fns::server_info::ServerInfo;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use futures::StreamExt;
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use server::web::{router, AppState};
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+fn state(site_root: &std::path::Path) -> AppState {
+    AppState {
+        leptos_options: LeptosOptions::builder()
+            .output_name("fleetdeck")
+            .site_root(site_root.to_string_lossy().to_string())
+            .build(),
+        feed: Feed::new(16),
+        info: ServerInfo {
+            version: "0.0.0-test".into(),
+            started_at: chrono::Utc::now(),
+            mode: "embedded".into(),
+        },
+        shutdown: CancellationToken::new(),
+    }
+}
+
+async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> axum::response::Response {
+    let mut req = Request::get(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    router(state.clone())
+        .oneshot(req.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible")
+}
+
+/// Reads SSE frames until `n` events (not comments) have arrived.
+async fn read_events(body: Body, n: usize) -> Vec<String> {
+    let mut frames = body.into_data_stream();
+    let mut buf = String::new();
+    let mut events = Vec::new();
+    while events.len() < n {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), frames.next())
+            .await
+            .expect("an event within 5 s")
+            .expect("stream still open")
+            .expect("body chunk");
+        buf.push_str(std::str::from_utf8(&chunk).expect("utf-8"));
+        while let Some(end) = buf.find("\n\n") {
+            let frame = buf[..end].to_string();
+            buf.drain(..end + 2);
+            if frame.lines().any(|l| l.starts_with("event:")) {
+                events.push(frame);
+            }
+        }
+    }
+    events
+}
+
+fn field<'a>(frame: &'a str, name: &str) -> &'a str {
+    frame
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no {name} in {frame:?}"))
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let dir = tempdir();
+    let res = get(&state(dir.path()), "/healthz", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn readyz_reports_missing_assets_then_ready() {
+    let dir = tempdir();
+    let st = state(dir.path());
+    let res = get(&st, "/readyz", &[]).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(json["ready"], false);
+    let msg = json["checks"]["assets"].as_str().expect("message");
+    assert!(
+        msg.contains("fleetdeck.js is missing") && msg.contains("cargo leptos build"),
+        "{msg}"
+    );
+
+    std::fs::create_dir_all(dir.path().join("pkg")).expect("mkdir");
+    std::fs::write(dir.path().join("pkg/fleetdeck.js"), "").expect("write");
+    std::fs::write(dir.path().join("pkg/fleetdeck.wasm"), "").expect("write");
+    let res = get(&st, "/readyz", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn assets_are_served_precompressed_when_the_browser_accepts_it() {
+    let dir = tempdir();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("mkdir");
+    std::fs::write(pkg.join("fleetdeck.wasm"), b"raw wasm").expect("write");
+    std::fs::write(pkg.join("fleetdeck.wasm.br"), b"brotli wasm").expect("write");
+    std::fs::write(pkg.join("fleetdeck.wasm.gz"), b"gzip wasm").expect("write");
+    let st = state(dir.path());
+
+    let cases = [
+        ("br", Some("br"), "brotli wasm"),
+        ("gzip", Some("gzip"), "gzip wasm"),
+        ("identity", None, "raw wasm"),
+    ];
+    for (accept, encoding, body) in cases {
+        let res = get(&st, "/pkg/fleetdeck.wasm", &[("accept-encoding", accept)]).await;
+        assert_eq!(res.status(), StatusCode::OK, "{accept}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/wasm",
+            "{accept}"
+        );
+        assert_eq!(
+            res.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().expect("ascii")),
+            encoding,
+            "{accept}"
+        );
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        assert_eq!(&bytes[..], body.as_bytes(), "{accept}");
+    }
+}
+
+#[tokio::test]
+async fn event_stream_lists_then_watches() {
+    let dir = tempdir();
+    let st = state(dir.path());
+    st.feed.publish("test", "before connecting");
+    let res = get(&st, "/api/events", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "text/event-stream");
+    assert_eq!(res.headers()["x-accel-buffering"], "no");
+
+    let reader = tokio::spawn(read_events(res.into_body(), 2));
+    // Give the stream a moment to send its snapshot before the live entry is published.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    st.feed.publish("test", "after connecting");
+    let events = reader.await.expect("reader");
+
+    assert_eq!(field(&events[0], "event"), "snapshot");
+    assert_eq!(field(&events[0], "id"), "1");
+    let list: Vec<app::live::Activity> =
+        serde_json::from_str(field(&events[0], "data")).expect("list");
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].message, "before connecting");
+
+    assert_eq!(field(&events[1], "event"), "added");
+    assert_eq!(field(&events[1], "id"), "2");
+    let entry: app::live::Activity =
+        serde_json::from_str(field(&events[1], "data")).expect("entry");
+    assert_eq!(entry.message, "after connecting");
+}
+
+#[tokio::test]
+async fn event_stream_resumes_after_last_event_id() {
+    let dir = tempdir();
+    let st = state(dir.path());
+    for i in 1..=4 {
+        st.feed.publish("test", format!("entry {i}"));
+    }
+    let res = get(&st, "/api/events", &[("last-event-id", "2")]).await;
+    let events = read_events(res.into_body(), 2).await;
+    let ids: Vec<_> = events
+        .iter()
+        .map(|e| (field(e, "event"), field(e, "id")))
+        .collect();
+    assert_eq!(ids, [("added", "3"), ("added", "4")]);
+}
+
+#[tokio::test]
+async fn event_stream_ends_when_the_server_shuts_down() {
+    let dir = tempdir();
+    let st = state(dir.path());
+    let res = get(&st, "/api/events", &[]).await;
+    let mut frames = res.into_body().into_data_stream();
+    frames.next().await.expect("snapshot").expect("chunk");
+    st.shutdown.cancel();
+    let end = tokio::time::timeout(Duration::from_secs(5), frames.next())
+        .await
+        .expect("the stream ends promptly on shutdown");
+    assert!(end.is_none(), "no more frames after shutdown");
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
