@@ -13,7 +13,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "clippy: server build (ssr)"
-RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p app -p server --all-targets -- -D warnings
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p app -p server -p hub --all-targets -- -D warnings
 step "clippy: browser build (hydrate)"
 RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p app --all-targets --no-default-features --features hydrate -- -D warnings
 RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
@@ -22,7 +22,7 @@ step "WASM bundle stays free of server-only crates"
 bash .ci/check-wasm-deps.sh
 
 step "unit and integration tests"
-RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server -p hub
 
 step "build the dashboard (cargo leptos build)"
 cargo leptos build

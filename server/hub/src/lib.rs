@@ -1,0 +1,153 @@
+//! fleetdeck's embedded hub: a Kubernetes-compatible API server over SQLite that kubectl and
+//! kube-rs use unchanged (issue 4; protocol in `shared/spec/kube-api-subset.md`).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hub::Error> {
+//! use hub::{Hub, KindSpec, PrinterColumn, Registry, Scope, Storage};
+//! let mut kinds = Registry::new();
+//! kinds.register(
+//!     KindSpec::new("example.dev", "v1", "Widget", "widgets", Scope::Namespaced)
+//!         .short_names(&["wd"])
+//!         .status_subresource()
+//!         .columns(vec![PrinterColumn::new("Size", "integer", ".spec.size"), PrinterColumn::age()]),
+//! );
+//! let hub = Hub::open(Storage::Sqlite("hub.db".into()), kinds)?;
+//! let router = hub.router_with_token("secret"); // serve with axum::serve, or
+//! let client_service = hub.router();            // hand to kube::Client::new(service, "default")
+//! # Ok(()) }
+//! ```
+
+mod builtin;
+mod deletion;
+mod discovery;
+mod handlers;
+mod object;
+mod openapi;
+mod ops;
+mod patch;
+mod registry;
+mod render;
+mod scale;
+mod selector;
+mod status;
+mod store;
+mod table;
+mod watch;
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
+use axum::Router;
+use serde_json::json;
+
+pub use registry::{
+    CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec, Scope,
+    ValidateFn,
+};
+pub use status::{Cause, Error, Result, Subject};
+pub use store::{Options, Storage};
+
+/// A running hub: cheap to clone, all clones share one store.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    store: store::Store,
+}
+
+impl Hub {
+    /// Opens (or creates) the store and serves the built-in kinds plus `kinds`; a kind in `kinds`
+    /// replaces a built-in of the same group and plural.
+    pub fn open(storage: Storage, kinds: Registry) -> Result<Hub> {
+        Self::open_with(storage, kinds, Options::default())
+    }
+
+    pub fn open_with(storage: Storage, kinds: Registry, opts: Options) -> Result<Hub> {
+        let mut registry = Registry::new();
+        builtin::register_builtins(&mut registry);
+        for k in kinds.kinds() {
+            registry.register((**k).clone());
+        }
+        let hub = Hub {
+            inner: Arc::new(Inner {
+                registry,
+                store: store::Store::open(&storage, &opts)?,
+            }),
+        };
+        hub.ensure_namespaces(&["default", "kube-system"])?;
+        Ok(hub)
+    }
+
+    /// A memory-only hub (tests, simulated members).
+    pub fn memory(kinds: Registry) -> Hub {
+        match Self::open(Storage::Memory, kinds) {
+            Ok(h) => h,
+            Err(e) => unreachable!("a memory store cannot fail to open: {e}"),
+        }
+    }
+
+    /// Like kube-apiserver, `default` (and `kube-system`) always exist.
+    fn ensure_namespaces(&self, names: &[&str]) -> Result<()> {
+        let kind = self
+            .inner
+            .registry
+            .find("", "v1", "namespaces")
+            .ok_or(Error::NoRoute)?;
+        self.inner.store.write(false, |tx| {
+            for n in names {
+                if tx.get("namespaces", "", n).is_none() {
+                    ops::create(tx, &kind, "v1", None, json!({"metadata": {"name": n}}))?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// The current global resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.inner.store.current_rv()
+    }
+
+    /// The API as an axum Router (a tower Service): `kube::Client::new(hub.router(), "default")`
+    /// works in-process, and `axum::serve` serves it over TCP (spec §6.6). No authentication.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .fallback(handlers::dispatch)
+            .with_state(self.clone())
+    }
+
+    /// The router behind bearer-token authentication; `/version` and health checks stay open,
+    /// as on kube-apiserver (the kubectl dispatcher probes `/version` first, spec §0.1).
+    pub fn router_with_token(&self, token: impl Into<String>) -> Router {
+        let expected = format!("Bearer {}", token.into());
+        self.router()
+            .layer(middleware::from_fn(move |req: Request, next: Next| {
+                let expected = expected.clone();
+                async move {
+                    let open = matches!(
+                        req.uri().path(),
+                        "/version" | "/healthz" | "/readyz" | "/livez"
+                    );
+                    let given = req
+                        .headers()
+                        .get(header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok());
+                    if open || given == Some(expected.as_str()) {
+                        next.run(req).await
+                    } else {
+                        Error::Unauthorized.into_response()
+                    }
+                }
+            }))
+    }
+}

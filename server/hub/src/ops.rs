@@ -1,0 +1,372 @@
+//! Write semantics of a real apiserver (spec §3.4–§3.7, §7): server-owned metadata, generation,
+//! status subresource, optimistic concurrency, no-op writes, validation hooks.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::object::{self, meta_mut};
+use crate::patch::{self, PatchType};
+use crate::registry::{KindSpec, Registry};
+use crate::status::{Cause, Error, Result, Subject};
+use crate::store::Tx;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sub {
+    Main,
+    Status,
+}
+
+pub fn subject(kind: &KindSpec, name: &str) -> Subject {
+    Subject {
+        group: kind.group.clone(),
+        plural: kind.plural.clone(),
+        kind: kind.kind.clone(),
+        name: name.into(),
+    }
+}
+
+fn invalid(kind: &KindSpec, name: &str, causes: Vec<Cause>) -> Error {
+    Error::Invalid(subject(kind, name), causes)
+}
+
+/// Checks apiVersion/kind in a body against the URL's kind and sets them.
+fn stamp_type(kind: &KindSpec, version: &str, obj: &mut Value) -> Result<()> {
+    let want_av = kind.api_version(version);
+    let Some(map) = obj.as_object_mut() else {
+        return Err(Error::BadRequest(
+            "the request body must be a JSON object".into(),
+        ));
+    };
+    if let Some(av) = map.get("apiVersion").and_then(Value::as_str) {
+        if !kind.versions.iter().any(|v| kind.api_version(v) == av) {
+            return Err(Error::BadRequest(format!(
+                "the API version in the data ({av}) does not match the expected API version ({want_av})"
+            )));
+        }
+    }
+    if let Some(k) = map.get("kind").and_then(Value::as_str) {
+        if k != kind.kind {
+            return Err(Error::BadRequest(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                kind.kind
+            )));
+        }
+    }
+    map.insert("apiVersion".into(), Value::String(want_av));
+    map.insert("kind".into(), Value::String(kind.kind.clone()));
+    Ok(())
+}
+
+pub fn create(
+    tx: &mut Tx<'_>,
+    kind: &KindSpec,
+    version: &str,
+    url_ns: Option<&str>,
+    mut obj: Value,
+) -> Result<Arc<Value>> {
+    stamp_type(kind, version, &mut obj)?;
+    if kind.status_subresource {
+        // spec §0.7: create drops .status (upstream PrepareForCreate).
+        obj.as_object_mut().map(|m| m.remove("status"));
+    }
+    let m = meta_mut(&mut obj);
+    for server_owned in [
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "managedFields",
+        "selfLink",
+    ] {
+        m.remove(server_owned);
+    }
+    let mut name = m
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    if name.is_empty() {
+        if let Some(prefix) = m
+            .get("generateName")
+            .and_then(Value::as_str)
+            .filter(|p| !p.is_empty())
+        {
+            let suffix: String = uuid::Uuid::new_v4()
+                .simple()
+                .to_string()
+                .chars()
+                .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                .take(5)
+                .collect();
+            name = format!("{prefix}{suffix}");
+            m.insert("name".into(), Value::String(name.clone()));
+        }
+    }
+    if name.is_empty() {
+        return Err(invalid(
+            kind,
+            "",
+            vec![Cause::required(
+                "metadata.name",
+                "Required value: name or generateName is required",
+            )],
+        ));
+    }
+    if let Some(msg) = object::validate_name(&name, kind.name_rule) {
+        return Err(invalid(
+            kind,
+            &name,
+            vec![Cause::invalid(
+                "metadata.name",
+                format!("Invalid value: {name:?}: {msg}"),
+            )],
+        ));
+    }
+    let body_ns = m
+        .get("namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let ns = if kind.namespaced() {
+        let ns = url_ns.unwrap_or("").to_string();
+        if ns.is_empty() {
+            return Err(Error::BadRequest("the namespace of the provided object does not match the namespace sent on the request".into()));
+        }
+        if !body_ns.is_empty() && body_ns != ns {
+            return Err(Error::BadRequest("the namespace of the provided object does not match the namespace sent on the request".into()));
+        }
+        m.insert("namespace".into(), Value::String(ns.clone()));
+        ns
+    } else {
+        m.remove("namespace");
+        String::new()
+    };
+    if kind.namespaced() {
+        let namespace = tx.get("namespaces", "", &ns).ok_or_else(|| {
+            Error::NotFound(Subject {
+                plural: "namespaces".into(),
+                kind: "Namespace".into(),
+                name: ns.clone(),
+                ..Default::default()
+            })
+        })?;
+        if object::is_deleting(&namespace) {
+            return Err(Error::Forbidden(format!(
+                "{} \"{name}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                kind.plural
+            )));
+        }
+    }
+    if tx.get(&kind.resource(), &ns, &name).is_some() {
+        return Err(Error::AlreadyExists(subject(kind, &name)));
+    }
+    if let Some(defaults) = &kind.defaults {
+        defaults(&mut obj);
+    }
+    let m = meta_mut(&mut obj);
+    m.insert(
+        "uid".into(),
+        Value::String(uuid::Uuid::new_v4().to_string()),
+    );
+    m.insert(
+        "creationTimestamp".into(),
+        Value::String(object::now_timestamp()),
+    );
+    if kind.generation {
+        m.insert("generation".into(), json!(1));
+    }
+    if let Some(validate) = &kind.validate {
+        validate(None, &obj).map_err(|c| invalid(kind, &name, c))?;
+    }
+    Ok(tx.put(&kind.resource(), obj))
+}
+
+/// The object a write addresses: its kind, namespace (empty for cluster scope) and name.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub kind: &'a KindSpec,
+    pub ns: &'a str,
+    pub name: &'a str,
+}
+
+/// PUT: `require_rv` is the CR rule "metadata.resourceVersion must be specified" (spec §3.5).
+pub fn update(
+    tx: &mut Tx<'_>,
+    reg: &Registry,
+    Target { kind, ns, name }: Target<'_>,
+    version: &str,
+    mut obj: Value,
+    sub: Sub,
+) -> Result<Arc<Value>> {
+    stamp_type(kind, version, &mut obj)?;
+    let old = tx
+        .get(&kind.resource(), ns, name)
+        .ok_or_else(|| Error::NotFound(subject(kind, name)))?;
+    let body_name = object::name(&obj);
+    if body_name != name {
+        return Err(Error::BadRequest(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    match object::meta_str(&obj, "resourceVersion").filter(|s| !s.is_empty()) {
+        None if !kind.builtin => {
+            return Err(invalid(
+                kind,
+                name,
+                vec![Cause::invalid(
+                    "metadata.resourceVersion",
+                    "Invalid value: 0x0: must be specified for an update",
+                )],
+            ));
+        }
+        Some(rv) if rv != object::meta_str(&old, "resourceVersion").unwrap_or("") => {
+            return Err(conflict(kind, name));
+        }
+        _ => {}
+    }
+    commit(tx, reg, kind, &old, obj, sub)
+}
+
+pub fn conflict(kind: &KindSpec, name: &str) -> Error {
+    Error::Conflict(
+        subject(kind, name),
+        "the object has been modified; please apply your changes to the latest version and try again".into(),
+    )
+}
+
+/// PATCH: applies to the latest version; a resourceVersion in a merge body is a precondition.
+pub fn patch(
+    tx: &mut Tx<'_>,
+    reg: &Registry,
+    Target { kind, ns, name }: Target<'_>,
+    pt: PatchType,
+    body: &Value,
+    sub: Sub,
+) -> Result<Arc<Value>> {
+    let old = tx
+        .get(&kind.resource(), ns, name)
+        .ok_or_else(|| Error::NotFound(subject(kind, name)))?;
+    if let Some(rv) = body
+        .get("metadata")
+        .and_then(|m| m.get("resourceVersion"))
+        .and_then(Value::as_str)
+    {
+        if rv != object::meta_str(&old, "resourceVersion").unwrap_or("") {
+            return Err(conflict(kind, name));
+        }
+    }
+    let new = patch::apply(pt, &old, body, kind.builtin)?;
+    if !new.is_object() {
+        return Err(Error::BadRequest(
+            "the patch turned the object into a non-object".into(),
+        ));
+    }
+    commit(tx, reg, kind, &old, new, sub)
+}
+
+/// The shared tail of PUT and PATCH: restore server-owned fields, apply subresource rules, bump
+/// generation on spec change only, skip no-op writes, validate, finish deletions (spec §7).
+pub fn commit(
+    tx: &mut Tx<'_>,
+    reg: &Registry,
+    kind: &KindSpec,
+    old: &Value,
+    new: Value,
+    sub: Sub,
+) -> Result<Arc<Value>> {
+    let name = object::name(old).to_string();
+    let mut new = match sub {
+        // Status writes copy the stored object and take only .status (statusStrategy).
+        Sub::Status => {
+            let mut o = old.clone();
+            match new.get("status") {
+                Some(s) => o["status"] = s.clone(),
+                None => {
+                    o.as_object_mut().map(|m| m.remove("status"));
+                }
+            }
+            o
+        }
+        Sub::Main => new,
+    };
+    if sub == Sub::Main && kind.status_subresource {
+        let m = new
+            .as_object_mut()
+            .ok_or_else(|| Error::BadRequest("object expected".into()))?;
+        match old.get("status") {
+            Some(s) => m.insert("status".into(), s.clone()),
+            None => m.remove("status"),
+        };
+    }
+    for k in ["apiVersion", "kind"] {
+        if let Some(v) = old.get(k) {
+            new[k] = v.clone();
+        }
+    }
+    let old_meta = object::meta(old).cloned().unwrap_or_default();
+    let m = meta_mut(&mut new);
+    m.remove("managedFields");
+    for owned in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "generation",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "resourceVersion",
+    ] {
+        match old_meta.get(owned) {
+            Some(v) => m.insert(owned.into(), v.clone()),
+            None => m.remove(owned),
+        };
+    }
+    if object::is_deleting(old) {
+        let before = object::finalizers(old);
+        if object::finalizers(&new).iter().any(|f| !before.contains(f)) {
+            return Err(invalid(
+                kind,
+                &name,
+                vec![Cause::forbidden(
+                    "metadata.finalizers",
+                    "Forbidden: no new finalizers can be added if the object is being deleted",
+                )],
+            ));
+        }
+    }
+    // Only spec-ish changes count: metadata never, status never with a status subresource (§7).
+    if kind.generation && generational(kind, old) != generational(kind, &new) {
+        let g = old_meta
+            .get("generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        meta_mut(&mut new).insert("generation".into(), json!(g + 1));
+    }
+    if new == *old {
+        // spec §8.8: a no-op keeps the resourceVersion and emits no event.
+        return Ok(Arc::new(old.clone()));
+    }
+    if let Some(validate) = &kind.validate {
+        validate(Some(old), &new).map_err(|c| invalid(kind, &name, c))?;
+    }
+    if object::is_deleting(&new) && object::finalizers(&new).is_empty() {
+        let ns = object::namespace(&new).to_string();
+        tx.put(&kind.resource(), new);
+        return crate::deletion::remove(tx, reg, kind, &ns, &name);
+    }
+    Ok(tx.put(&kind.resource(), new))
+}
+
+fn generational(kind: &KindSpec, v: &Value) -> Value {
+    let mut v = v.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("metadata");
+        if kind.status_subresource {
+            m.remove("status");
+        }
+    }
+    v
+}

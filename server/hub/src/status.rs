@@ -1,0 +1,198 @@
+//! The crate's one error type, and its single mapping to Kubernetes `Status` bodies (spec §7).
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One `details.causes[]` entry of a 422 Invalid Status; also what a kind's validation hook returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Cause {
+    pub reason: String,
+    pub message: String,
+    pub field: String,
+}
+
+impl Cause {
+    pub fn new(reason: &str, field: &str, message: impl Into<String>) -> Self {
+        Cause {
+            reason: reason.into(),
+            message: message.into(),
+            field: field.into(),
+        }
+    }
+    /// `FieldValueInvalid`, e.g. `Invalid value: "x": must be ...`.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self::new("FieldValueInvalid", field, message)
+    }
+    /// `FieldValueRequired`, e.g. `Required value: name or generateName is required`.
+    pub fn required(field: &str, message: impl Into<String>) -> Self {
+        Self::new("FieldValueRequired", field, message)
+    }
+    /// `FieldValueForbidden`.
+    pub fn forbidden(field: &str, message: impl Into<String>) -> Self {
+        Self::new("FieldValueForbidden", field, message)
+    }
+}
+
+/// Identifies the resource an error is about, as the apiserver names it in messages and `details`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subject {
+    pub group: String,
+    pub plural: String,
+    pub kind: String,
+    pub name: String,
+}
+
+impl Subject {
+    /// `configmaps` or `clusterstagedupdateruns.placement.kubernetes-fleet.io`.
+    fn qualified_resource(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.clone()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+    fn qualified_kind(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{} \"{}\" not found", .0.qualified_resource(), .0.name)]
+    NotFound(Subject),
+    #[error("the server could not find the requested resource")]
+    NoRoute,
+    #[error("{} \"{}\" already exists", .0.qualified_resource(), .0.name)]
+    AlreadyExists(Subject),
+    #[error("Operation cannot be fulfilled on {} \"{}\": {}", .0.qualified_resource(), .0.name, .1)]
+    Conflict(Subject, String),
+    #[error("{} \"{}\" is invalid: {}", .0.qualified_kind(), .0.name, render_causes(.1))]
+    Invalid(Subject, Vec<Cause>),
+    /// A JSON patch that does not apply (422 without causes).
+    #[error("{0}")]
+    UnprocessablePatch(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Unauthorized")]
+    Unauthorized,
+    #[error("too old resource version: {requested} ({oldest})")]
+    Expired { requested: u64, oldest: u64 },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the server does not allow this method on the requested resource")]
+    MethodNotAllowed,
+    #[error("the request is too large: limit is 3145728 bytes")]
+    TooLarge,
+    #[error("storage error: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn render_causes(causes: &[Cause]) -> String {
+    let parts: Vec<String> = causes
+        .iter()
+        .map(|c| {
+            if c.field.is_empty() {
+                c.message.clone()
+            } else {
+                format!("{}: {}", c.field, c.message)
+            }
+        })
+        .collect();
+    match parts.len() {
+        1 => parts[0].clone(),
+        _ => format!("[{}]", parts.join(", ")),
+    }
+}
+
+impl Error {
+    pub fn code(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound(_) | Error::NoRoute => StatusCode::NOT_FOUND,
+            Error::AlreadyExists(_) | Error::Conflict(..) => StatusCode::CONFLICT,
+            Error::Invalid(..) | Error::UnprocessablePatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Expired { .. } => StatusCode::GONE,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Storage(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn reason(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => "BadRequest",
+            Error::NotFound(_) | Error::NoRoute => "NotFound",
+            Error::AlreadyExists(_) => "AlreadyExists",
+            Error::Conflict(..) => "Conflict",
+            Error::Invalid(..) | Error::UnprocessablePatch(_) => "Invalid",
+            Error::Forbidden(_) => "Forbidden",
+            Error::Unauthorized => "Unauthorized",
+            Error::Expired { .. } => "Expired",
+            Error::UnsupportedMediaType(_) => "UnsupportedMediaType",
+            Error::MethodNotAllowed => "MethodNotAllowed",
+            Error::TooLarge => "RequestEntityTooLarge",
+            Error::Storage(_) | Error::Internal(_) => "InternalError",
+        }
+    }
+
+    fn details(&self) -> Option<Value> {
+        match self {
+            // details.kind is the plural for NotFound/AlreadyExists/Conflict (spec §7).
+            Error::NotFound(s) | Error::AlreadyExists(s) | Error::Conflict(s, _) => {
+                Some(json!({"name": s.name, "group": s.group, "kind": s.plural}))
+            }
+            // ...and the Kind for Invalid; kubectl renders `The <Kind> "<name>" is invalid`.
+            Error::Invalid(s, causes) => {
+                Some(json!({"name": s.name, "group": s.group, "kind": s.kind, "causes": causes}))
+            }
+            _ => None,
+        }
+    }
+
+    /// The `Status` object, also used in-stream for watch ERROR events (spec §3.8).
+    pub fn to_status(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": self.to_string(), "reason": self.reason(), "code": self.code().as_u16(),
+        });
+        if let Some(d) = self.details() {
+            status["details"] = d;
+        }
+        status
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if matches!(self, Error::Storage(_) | Error::Internal(_)) {
+            tracing::error!(error = %self, "hub request failed");
+        }
+        let body = self.to_status().to_string();
+        (
+            self.code(),
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// The success Status most built-ins answer a DELETE with (spec §3.7).
+pub fn success(details: Value) -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
+}

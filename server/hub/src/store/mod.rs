@@ -1,0 +1,334 @@
+//! The object store: all objects in memory (a BTreeMap keyed by resource/namespace/name, so lists
+//! come out sorted like etcd keys, spec §7), written through to SQLite, one global resourceVersion,
+//! and a bounded event history for watch replay (spec §6.3).
+
+mod sqlite;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+use crate::object;
+use crate::status::{Error, Result};
+
+/// (resource, namespace, name); namespace is "" for cluster-scoped objects.
+pub type Key = (String, String, String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One committed change. `old` lets a selector-filtered watch turn MODIFIED into ADDED/DELETED.
+#[derive(Debug)]
+pub struct Event {
+    pub rv: u64,
+    pub resource: String,
+    pub namespace: String,
+    pub type_: EventType,
+    pub object: Arc<Value>,
+    pub old: Option<Arc<Value>>,
+}
+
+/// Where objects live.
+#[derive(Clone, Debug)]
+pub enum Storage {
+    /// Nothing persisted; for tests and simulated members.
+    Memory,
+    /// A SQLite database file (created if missing).
+    Sqlite(PathBuf),
+}
+
+pub struct Options {
+    /// How many events the watch history keeps; older resourceVersions get 410 Expired.
+    pub history: usize,
+    /// Broadcast buffer per watcher; a watcher lagging further is ended with 410 (never blocks writers).
+    pub watch_buffer: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            history: 10_000,
+            watch_buffer: 4096,
+        }
+    }
+}
+
+struct State {
+    objects: BTreeMap<Key, Arc<Value>>,
+    rv: u64,
+    history: VecDeque<Arc<Event>>,
+    /// Every event with rv > floor is still in `history`.
+    floor: u64,
+    db: Option<sqlite::Db>,
+}
+
+pub(crate) struct Store {
+    state: Mutex<State>,
+    events: broadcast::Sender<Arc<Event>>,
+    history_cap: usize,
+}
+
+/// Where a watch starts (spec §3.8).
+pub(crate) enum WatchStart {
+    /// Synthetic ADDED for every current object, then live events.
+    Snapshot(Vec<Arc<Value>>),
+    /// Retained events after the requested resourceVersion, then live events.
+    Replay(Vec<Arc<Event>>),
+}
+
+impl Store {
+    pub fn open(storage: &Storage, opts: &Options) -> Result<Store> {
+        let (db, objects, rv) = match storage {
+            Storage::Memory => (None, BTreeMap::new(), 0),
+            Storage::Sqlite(path) => {
+                let (db, loaded) = sqlite::Db::open(path)?;
+                (Some(db), loaded.objects, loaded.rv)
+            }
+        };
+        let (events, _) = broadcast::channel(opts.watch_buffer.max(16));
+        Ok(Store {
+            state: Mutex::new(State {
+                objects,
+                rv,
+                history: VecDeque::new(),
+                floor: rv,
+                db,
+            }),
+            events,
+            history_cap: opts.history.max(1),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied write (rollback runs before
+        // any unwinding point that matters), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn current_rv(&self) -> u64 {
+        self.lock().rv
+    }
+
+    pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
+        self.lock()
+            .objects
+            .get(&(resource.into(), ns.into(), name.into()))
+            .cloned()
+    }
+
+    /// Objects of a resource (one namespace or all), sorted by namespace/name, with the list RV.
+    pub fn list(&self, resource: &str, ns: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let st = self.lock();
+        (list_in(&st.objects, resource, ns), st.rv)
+    }
+
+    /// Runs a read-modify-write atomically. Changes become visible, durable and announced only if
+    /// `f` succeeds and the SQLite commit succeeds; otherwise memory is rolled back. With `dry`
+    /// (`?dryRun=All`) the result is computed and then always rolled back.
+    pub fn write<R>(&self, dry: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
+        let mut st = self.lock();
+        let start_rv = st.rv;
+        let mut tx = Tx {
+            st: &mut st,
+            undo: Vec::new(),
+            events: Vec::new(),
+        };
+        let out = f(&mut tx);
+        let Tx { undo, events, .. } = tx;
+        let rollback = |st: &mut State, undo: Vec<(Key, Option<Arc<Value>>)>| {
+            for (k, prev) in undo.into_iter().rev() {
+                match prev {
+                    Some(v) => st.objects.insert(k, v),
+                    None => st.objects.remove(&k),
+                };
+            }
+            st.rv = start_rv;
+        };
+        let out = match out {
+            Ok(out) => out,
+            Err(e) => {
+                rollback(&mut st, undo);
+                return Err(e);
+            }
+        };
+        if dry {
+            rollback(&mut st, undo);
+            return Ok(out);
+        }
+        if events.is_empty() {
+            return Ok(out);
+        }
+        let rv = st.rv;
+        let mut touched: Vec<(Key, Option<Arc<Value>>)> = Vec::new();
+        for (k, _) in &undo {
+            if !touched.iter().any(|(t, _)| t == k) {
+                touched.push((k.clone(), st.objects.get(k).cloned()));
+            }
+        }
+        if let Some(db) = st.db.as_mut() {
+            if let Err(e) = db.commit(&touched, rv) {
+                rollback(&mut st, undo);
+                return Err(e);
+            }
+        }
+        for ev in events {
+            let ev = Arc::new(ev);
+            st.history.push_back(ev.clone());
+            // Sending under the lock keeps events ordered with watch subscription (no gaps).
+            let _ = self.events.send(ev);
+        }
+        while st.history.len() > self.history_cap {
+            if let Some(old) = st.history.pop_front() {
+                st.floor = old.rv;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Subscribes to live events and computes the starting point under one lock, so no event is
+    /// missed or duplicated between the two (spec §3.8). `rv` None means ""/"0".
+    pub fn watch(
+        &self,
+        resource: &str,
+        ns: Option<&str>,
+        rv: Option<u64>,
+    ) -> Result<(WatchStart, broadcast::Receiver<Arc<Event>>, u64)> {
+        let st = self.lock();
+        let rx = self.events.subscribe();
+        let start = match rv {
+            None => WatchStart::Snapshot(list_in(&st.objects, resource, ns)),
+            Some(n) if n < st.floor => {
+                return Err(Error::Expired {
+                    requested: n,
+                    oldest: st.floor + 1,
+                })
+            }
+            Some(n) => WatchStart::Replay(
+                st.history
+                    .iter()
+                    .filter(|e| {
+                        e.rv > n && e.resource == resource && ns.is_none_or(|ns| e.namespace == ns)
+                    })
+                    .cloned()
+                    .collect(),
+            ),
+        };
+        Ok((start, rx, st.rv))
+    }
+}
+
+fn list_in(
+    objects: &BTreeMap<Key, Arc<Value>>,
+    resource: &str,
+    ns: Option<&str>,
+) -> Vec<Arc<Value>> {
+    let lo = (
+        resource.to_string(),
+        ns.unwrap_or("").to_string(),
+        String::new(),
+    );
+    objects
+        .range(lo..)
+        .take_while(|((r, n, _), _)| r == resource && ns.is_none_or(|ns| n == ns))
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// A write transaction over the in-memory state.
+pub(crate) struct Tx<'a> {
+    st: &'a mut State,
+    undo: Vec<(Key, Option<Arc<Value>>)>,
+    events: Vec<Event>,
+}
+
+impl Tx<'_> {
+    pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
+        self.st
+            .objects
+            .get(&(resource.into(), ns.into(), name.into()))
+            .cloned()
+    }
+
+    pub fn list(&self, resource: &str, ns: Option<&str>) -> Vec<Arc<Value>> {
+        list_in(&self.st.objects, resource, ns)
+    }
+
+    /// Every object of every resource, with its key (for garbage collection and namespaces).
+    pub fn all(&self) -> Vec<(Key, Arc<Value>)> {
+        self.st
+            .objects
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    fn next_rv(&mut self) -> u64 {
+        self.st.rv += 1;
+        self.st.rv
+    }
+
+    /// Stores `obj` (stamping a new resourceVersion) and records ADDED or MODIFIED.
+    pub fn put(&mut self, resource: &str, mut obj: Value) -> Arc<Value> {
+        let rv = self.next_rv();
+        object::meta_mut(&mut obj).insert("resourceVersion".into(), Value::String(rv.to_string()));
+        let key: Key = (
+            resource.into(),
+            object::namespace(&obj).into(),
+            object::name(&obj).into(),
+        );
+        let obj = Arc::new(obj);
+        let old = self.st.objects.insert(key.clone(), obj.clone());
+        self.undo.push((key.clone(), old.clone()));
+        let type_ = if old.is_some() {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
+        self.events.push(Event {
+            rv,
+            resource: key.0,
+            namespace: key.1,
+            type_,
+            object: obj.clone(),
+            old,
+        });
+        obj
+    }
+
+    /// Removes an object; the DELETED event carries its last state with a new resourceVersion.
+    pub fn remove(&mut self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
+        let key: Key = (resource.into(), ns.into(), name.into());
+        let old = self.st.objects.remove(&key)?;
+        self.undo.push((key.clone(), Some(old.clone())));
+        let rv = self.next_rv();
+        let mut last = (*old).clone();
+        object::meta_mut(&mut last).insert("resourceVersion".into(), Value::String(rv.to_string()));
+        let last = Arc::new(last);
+        self.events.push(Event {
+            rv,
+            resource: key.0,
+            namespace: key.1,
+            type_: EventType::Deleted,
+            object: last.clone(),
+            old: Some(old),
+        });
+        Some(last)
+    }
+}

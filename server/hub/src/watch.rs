@@ -1,0 +1,191 @@
+//! WATCH streams (spec §3.8, §6.3): one JSON event per line, synthetic ADDED for rv ""/"0",
+//! replay from history, bookmarks, the initial-events-end bookmark, in-stream 410, selector
+//! transitions as ADDED/DELETED. Each watch runs in its own task fed by a broadcast channel, so a
+//! slow client only ever lags itself (and then gets 410 and relists).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::render::{Format, Renderer};
+use crate::selector::Selectors;
+use crate::status::Error;
+use crate::store::{Event, EventType, Store, WatchStart};
+
+/// How often an idle watch with allowWatchBookmarks gets a bookmark (real servers: about a minute).
+const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
+
+pub(crate) struct WatchRequest {
+    pub renderer: Renderer,
+    pub namespace: Option<String>,
+    pub selectors: Selectors,
+    /// None for ""/"0": start with synthetic ADDED events.
+    pub resource_version: Option<u64>,
+    pub bookmarks: bool,
+    pub send_initial_events: bool,
+    pub timeout: Option<Duration>,
+}
+
+/// Starts a watch; errors found before streaming (too-old rv) are still sent in-stream (§0.5).
+pub(crate) fn start(store: &Store, req: WatchRequest) -> Body {
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let resource = req.renderer.kind.resource();
+    let rv = if req.send_initial_events {
+        None
+    } else {
+        req.resource_version
+    };
+    match store.watch(&resource, req.namespace.as_deref(), rv) {
+        Ok((start, live, current)) => {
+            tokio::spawn(run(tx, req, start, live, current));
+        }
+        Err(e) => {
+            let line = encode("ERROR", e.to_status());
+            tokio::spawn(async move {
+                let _ = tx.send(line).await;
+            });
+        }
+    }
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+    });
+    Body::from_stream(stream)
+}
+
+fn encode(type_: &str, object: Value) -> Bytes {
+    let mut line =
+        serde_json::to_vec(&json!({"type": type_, "object": object})).unwrap_or_default();
+    line.push(b'\n');
+    Bytes::from(line)
+}
+
+async fn run(
+    tx: mpsc::Sender<Bytes>,
+    req: WatchRequest,
+    start: WatchStart,
+    mut live: broadcast::Receiver<Arc<Event>>,
+    current: u64,
+) {
+    let mut first = true;
+    let mut last_rv;
+    macro_rules! send {
+        ($line:expr) => {
+            if tx.send($line).await.is_err() {
+                return;
+            }
+        };
+    }
+    match start {
+        WatchStart::Snapshot(objs) => {
+            for o in objs.iter().filter(|o| req.selectors.matches(o)) {
+                send!(encode("ADDED", req.renderer.event_object(o, &mut first)));
+            }
+            last_rv = current;
+            if req.send_initial_events {
+                // kube-runtime streaming lists become ready only on this bookmark (spec §0.6).
+                send!(bookmark(&req, current, true));
+            }
+        }
+        WatchStart::Replay(events) => {
+            last_rv = req.resource_version.unwrap_or(current);
+            for e in events {
+                last_rv = e.rv;
+                if let Some(line) = translate(&req, &e, &mut first) {
+                    send!(line);
+                }
+            }
+            last_rv = last_rv.max(current);
+        }
+    }
+    let deadline = async {
+        match req.timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
+    loop {
+        tokio::select! {
+            _ = tx.closed() => return,
+            _ = &mut deadline => {
+                if req.bookmarks {
+                    let _ = tx.send(bookmark(&req, last_rv, false)).await;
+                }
+                return;
+            }
+            _ = ticker.tick() => {
+                if req.bookmarks {
+                    send!(bookmark(&req, last_rv, false));
+                }
+            }
+            ev = live.recv() => match ev {
+                Ok(e) => {
+                    if e.rv <= last_rv {
+                        continue;
+                    }
+                    last_rv = e.rv;
+                    if e.resource != req.renderer.kind.resource()
+                        || req.namespace.as_deref().is_some_and(|ns| ns != e.namespace)
+                    {
+                        continue;
+                    }
+                    if let Some(line) = translate(&req, &e, &mut first) {
+                        send!(line);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let e = Error::Expired { requested: last_rv, oldest: last_rv + 1 };
+                    let _ = tx.send(encode("ERROR", e.to_status())).await;
+                    return;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+}
+
+/// Applies selectors with upstream watch-cache semantics: leaving the selector is DELETED,
+/// entering it is ADDED (spec §3.8, §8.13).
+fn translate(req: &WatchRequest, e: &Event, first: &mut bool) -> Option<Bytes> {
+    let now = req.selectors.matches(&e.object);
+    let before = e.old.as_ref().is_some_and(|o| req.selectors.matches(o));
+    let type_ = match e.type_ {
+        EventType::Added if now => EventType::Added,
+        EventType::Modified if now && before => EventType::Modified,
+        EventType::Modified if now => EventType::Added,
+        EventType::Modified if before => EventType::Deleted,
+        EventType::Deleted if before || now => EventType::Deleted,
+        _ => return None,
+    };
+    Some(encode(
+        type_.as_str(),
+        req.renderer.event_object(&e.object, first),
+    ))
+}
+
+fn bookmark(req: &WatchRequest, rv: u64, initial_end: bool) -> Bytes {
+    // kube-core's Bookmark needs kind and apiVersion (spec §8.12).
+    let (kind, api_version) = match req.renderer.format {
+        Format::Table => ("Table".to_string(), "meta.k8s.io/v1".to_string()),
+        Format::Metadata => (
+            "PartialObjectMetadata".to_string(),
+            "meta.k8s.io/v1".to_string(),
+        ),
+        Format::Object => (req.renderer.kind.kind.clone(), req.renderer.api_version()),
+    };
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if initial_end {
+        meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+    }
+    encode(
+        "BOOKMARK",
+        json!({"kind": kind, "apiVersion": api_version, "metadata": meta}),
+    )
+}

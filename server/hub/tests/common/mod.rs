@@ -1,0 +1,93 @@
+//! Shared fixtures: a CRD-like example kind (spec kubefleet-staged-update.md §8 columns).
+#![allow(dead_code)]
+
+use hub::{Cause, Hub, KindSpec, PrinterColumn as Col, Registry, Scope};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use serde_json::Value;
+
+pub fn csur_kind() -> KindSpec {
+    let cond = |t: &str| format!(".status.conditions[?(@.type==\"{t}\")].status");
+    KindSpec::new(
+        "placement.kubernetes-fleet.io",
+        "v1beta1",
+        "ClusterStagedUpdateRun",
+        "clusterstagedupdateruns",
+        Scope::Cluster,
+    )
+    .short_names(&["csur"])
+    .categories(&["fleet", "fleet-placement"])
+    .status_subresource()
+    .columns(vec![
+        Col::new("Placement", "string", ".spec.placementName"),
+        Col::new(
+            "Resource-Snapshot-Index",
+            "string",
+            ".spec.resourceSnapshotIndex",
+        ),
+        Col::new(
+            "Policy-Snapshot-Index",
+            "string",
+            ".status.policySnapshotIndexUsed",
+        ),
+        Col::new("Initialized", "string", &cond("Initialized")),
+        Col::new("Progressing", "string", &cond("Progressing")),
+        Col::new("Succeeded", "string", &cond("Succeeded")),
+        Col::age(),
+        Col::new("Strategy", "string", ".spec.stagedRolloutStrategyName").wide(),
+    ])
+    .validate(
+        |_old, new| match new.pointer("/spec/state").and_then(Value::as_str) {
+            None | Some("Initialize" | "Run" | "Stop") => Ok(()),
+            Some(s) => Err(vec![Cause::new(
+                "FieldValueNotSupported",
+                "spec.state",
+                format!(
+                    "Unsupported value: {s:?}: supported values: \"Initialize\", \"Run\", \"Stop\""
+                ),
+            )]),
+        },
+    )
+}
+
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    r.register(csur_kind());
+    r
+}
+
+pub fn memory_hub() -> Hub {
+    Hub::memory(registry())
+}
+
+pub fn client(hub: &Hub) -> kube::Client {
+    kube::Client::new(hub.router(), "default")
+}
+
+pub fn csur_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(
+            "placement.kubernetes-fleet.io",
+            "v1beta1",
+            "ClusterStagedUpdateRun",
+        ),
+        "clusterstagedupdateruns",
+    )
+}
+
+pub fn csurs(client: &kube::Client) -> Api<DynamicObject> {
+    Api::all_with(client.clone(), &csur_resource())
+}
+
+pub fn csur(name: &str, spec: Value) -> DynamicObject {
+    let mut o = DynamicObject::new(name, &csur_resource());
+    o.data = serde_json::json!({ "spec": spec });
+    o
+}
+
+pub fn rv(meta: &kube::api::ObjectMeta) -> u64 {
+    meta.resource_version
+        .as_deref()
+        .unwrap_or("0")
+        .parse()
+        .unwrap()
+}
