@@ -13,6 +13,17 @@ const PLACEMENT_CATEGORIES: &[&str] = &["fleet", "fleet-placement"];
 const CLUSTER_CATEGORIES: &[&str] = &["fleet", "fleet-cluster"];
 const UPDATES_CATEGORIES: &[&str] = &["fleetdeck", "fleetdeck-updates"];
 
+/// kube's scope marker for a [`Scope`] variant name.
+#[cfg(feature = "ssr")]
+macro_rules! kube_scope {
+    (Cluster) => {
+        kube::core::ClusterResourceScope
+    };
+    (Namespaced) => {
+        kube::core::NamespaceResourceScope
+    };
+}
+
 macro_rules! fleet_kinds {
     ($(
         $(#[$doc:meta])*
@@ -40,6 +51,8 @@ macro_rules! fleet_kinds {
                 const STATUS_SUBRESOURCE: bool = $sub;
                 type Spec = $spec;
                 type Status = $status;
+                #[cfg(feature = "ssr")]
+                type KubeScope = kube_scope!($scope);
             }
         )*
 

@@ -9,6 +9,8 @@ pub mod approval;
 pub mod binding;
 pub mod concurrency;
 pub mod condition;
+#[cfg(feature = "ssr")]
+pub mod crd;
 pub mod error;
 pub mod kind;
 pub mod label_selector;

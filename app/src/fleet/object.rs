@@ -45,6 +45,10 @@ pub trait FleetKind: 'static + Send + Sync {
         + Default
         + Send
         + Sync;
+    /// kube's scope marker matching [`FleetKind::SCOPE`] (`ClusterResourceScope` or
+    /// `NamespaceResourceScope`), so that `kube::Api::all` / `Api::namespaced` type-check.
+    #[cfg(feature = "ssr")]
+    type KubeScope: kube::core::ResourceScope;
 
     /// `group/version` of the storage version.
     fn api_version() -> String {
@@ -139,6 +143,38 @@ impl<K: FleetKind> Object<K> {
 
     pub fn status_or_default(&self) -> K::Status {
         self.status.clone().unwrap_or_default()
+    }
+}
+
+/// Lets the engine use `kube::Api<ClusterStagedUpdateRun>` etc.; the type information comes from
+/// the kind marker, at its storage version.
+#[cfg(feature = "ssr")]
+impl<K: FleetKind> kube::core::Resource for Object<K> {
+    type DynamicType = ();
+    type Scope = K::KubeScope;
+
+    fn kind(_: &()) -> std::borrow::Cow<'_, str> {
+        K::KIND.into()
+    }
+
+    fn group(_: &()) -> std::borrow::Cow<'_, str> {
+        K::GROUP.into()
+    }
+
+    fn version(_: &()) -> std::borrow::Cow<'_, str> {
+        K::VERSION.into()
+    }
+
+    fn plural(_: &()) -> std::borrow::Cow<'_, str> {
+        K::PLURAL.into()
+    }
+
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+
+    fn meta_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.metadata
     }
 }
 

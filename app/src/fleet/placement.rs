@@ -105,6 +105,16 @@ pub enum PlacementType {
     PickFixed,
 }
 
+impl PlacementType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacementType::PickAll => "PickAll",
+            PlacementType::PickN => "PickN",
+            PlacementType::PickFixed => "PickFixed",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Affinity {

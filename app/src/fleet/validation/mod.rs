@@ -207,14 +207,13 @@ pub(crate) fn finish(errors: Vec<FieldError>) -> Result<(), Vec<FieldError>> {
     }
 }
 
-/// CEL `size(self.metadata.name) < 64` with message "metadata.name max length is 63" (spec §6, §7.2).
+/// Message of the root CEL rule `size(self.metadata.name) < 64` (spec §6, §7.2).
+pub const MSG_NAME_MAX_63: &str = "metadata.name max length is 63";
+
+/// CEL `size(self.metadata.name) < 64` with message [`MSG_NAME_MAX_63`] (spec §6, §7.2).
 pub(crate) fn check_name_max_63(name: &str, errors: &mut Vec<FieldError>) {
     if name.len() >= 64 {
-        errors.push(FieldError::cel(
-            ROOT,
-            "object",
-            "metadata.name max length is 63",
-        ));
+        errors.push(FieldError::cel(ROOT, "object", MSG_NAME_MAX_63));
     }
 }
 

@@ -21,6 +21,9 @@ pub const MSG_APPROVAL_NO_WAIT: &str = "AfterStageTaskType is Approval, waitTime
 pub const MSG_TIMED_WAIT_NEEDS_WAIT: &str = "AfterStageTaskType is TimedWait, waitTime is required";
 pub const MSG_BEFORE_NO_TIMED_WAIT: &str = "BeforeStageTaskType cannot be TimedWait";
 pub const MSG_MAX_CONCURRENCY_MIN: &str = "maxConcurrency must be at least 1";
+pub const MSG_PLACEMENT_NAME_IMMUTABLE: &str = "placementName is immutable";
+pub const MSG_RESOURCE_SNAPSHOT_INDEX_IMMUTABLE: &str = "resourceSnapshotIndex is immutable";
+pub const MSG_STRATEGY_NAME_IMMUTABLE: &str = "stagedRolloutStrategyName is immutable";
 
 /// `ClusterStagedUpdateStrategy` / `StagedUpdateStrategy` (no transition rules).
 pub fn validate_staged_update_strategy<K>(
@@ -174,7 +177,7 @@ where
             errors.push(FieldError::cel(
                 "spec.placementName",
                 "string",
-                "placementName is immutable",
+                MSG_PLACEMENT_NAME_IMMUTABLE,
             ));
         }
         if let (Some(a), Some(b)) = (&o.resource_snapshot_index, &spec.resource_snapshot_index) {
@@ -182,7 +185,7 @@ where
                 errors.push(FieldError::cel(
                     "spec.resourceSnapshotIndex",
                     "string",
-                    "resourceSnapshotIndex is immutable",
+                    MSG_RESOURCE_SNAPSHOT_INDEX_IMMUTABLE,
                 ));
             }
         }
@@ -190,7 +193,7 @@ where
             errors.push(FieldError::cel(
                 "spec.stagedRolloutStrategyName",
                 "string",
-                "stagedRolloutStrategyName is immutable",
+                MSG_STRATEGY_NAME_IMMUTABLE,
             ));
         }
         if let Err(msg) = check_state_transition(o.state(), spec.state()) {
