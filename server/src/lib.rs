@@ -3,6 +3,7 @@
 
 pub mod cli;
 mod error;
+pub mod kubeconfig;
 pub mod serve;
 pub mod web;
 
