@@ -2,6 +2,8 @@
 //! and the simulated member clusters.
 
 pub mod cli;
+pub mod engine;
+pub mod fleet_kinds;
 mod error;
 pub mod kubeconfig;
 pub mod serve;

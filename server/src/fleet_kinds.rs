@@ -1,0 +1,156 @@
+//! The fleet kinds the embedded hub serves. They are registered from the very CRD documents that
+//! `deploy/crds/` holds for a real hub (`app::fleet::crd::all_crds()`), so names, scopes, versions
+//! and printer columns cannot drift apart, and the model's validation is the admission check.
+
+use std::sync::Arc;
+
+use app::fleet::kind;
+use app::fleet::validation::{self, FieldError, FieldErrorKind};
+use app::fleet::{FleetKind, Object};
+use hub::{Cause, KindSpec, PrinterColumn, Registry, Scope, ValidateFn};
+use serde_json::Value;
+
+/// Every fleet kind, ready for `hub::Hub::open`.
+pub fn registry() -> Registry {
+    let mut registry = Registry::new();
+    for crd in app::fleet::crd::all_crds() {
+        let crd = match serde_json::to_value(&crd) {
+            Ok(crd) => crd,
+            // The CRDs are built from our own types; a failure here is a bug caught by tests.
+            Err(e) => panic!("a generated CRD does not serialise: {e}"),
+        };
+        if let Some(spec) = kind_spec(&crd) {
+            registry.register(spec);
+        }
+    }
+    registry
+}
+
+/// Reads a CRD (as JSON) into the hub's registration, with the matching validation hook.
+fn kind_spec(crd: &Value) -> Option<KindSpec> {
+    let spec = &crd["spec"];
+    let names = &spec["names"];
+    let kind = names["kind"].as_str()?;
+    let scope = match spec["scope"].as_str()? {
+        "Cluster" => Scope::Cluster,
+        _ => Scope::Namespaced,
+    };
+    let versions = spec["versions"].as_array()?;
+    let storage = versions.iter().find(|v| v["storage"] == true)?;
+    let mut out = KindSpec::new(
+        spec["group"].as_str()?,
+        storage["name"].as_str()?,
+        kind,
+        names["plural"].as_str()?,
+        scope,
+    );
+    for version in versions
+        .iter()
+        .filter(|v| v["served"] == true && v["storage"] != true)
+    {
+        if let Some(name) = version["name"].as_str() {
+            out = out.also_served_as(name);
+        }
+    }
+    out = out
+        .short_names(&strings(&names["shortNames"]))
+        .categories(&strings(&names["categories"]))
+        .columns(printer_columns(&storage["additionalPrinterColumns"]));
+    if storage["subresources"]["status"].is_object() {
+        out = out.status_subresource();
+    }
+    out.validate = validator(kind);
+    Some(out)
+}
+
+fn strings(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .map(|l| l.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn printer_columns(columns: &Value) -> Vec<PrinterColumn> {
+    let Some(columns) = columns.as_array() else {
+        return Vec::new();
+    };
+    columns
+        .iter()
+        .filter_map(|c| {
+            let mut column = PrinterColumn::new(
+                c["name"].as_str()?,
+                c["type"].as_str()?,
+                c["jsonPath"].as_str()?,
+            );
+            if let Some(format) = c["format"].as_str() {
+                column = column.format(format);
+            }
+            if let Some(description) = c["description"].as_str() {
+                column = column.description(description);
+            }
+            if c["priority"].as_i64().unwrap_or(0) > 0 {
+                column = column.wide();
+            }
+            Some(column)
+        })
+        .collect()
+}
+
+/// The model's admission check for a kind, adapted to the hub's JSON hook.
+fn validator(kind: &str) -> Option<ValidateFn> {
+    Some(match kind {
+        "ClusterResourcePlacement" => {
+            typed::<kind::ClusterResourcePlacement>(validation::validate_placement)
+        }
+        "ResourcePlacement" => typed::<kind::ResourcePlacement>(validation::validate_placement),
+        "ClusterStagedUpdateStrategy" => {
+            typed::<kind::ClusterStagedUpdateStrategy>(validation::validate_staged_update_strategy)
+        }
+        "StagedUpdateStrategy" => {
+            typed::<kind::StagedUpdateStrategy>(validation::validate_staged_update_strategy)
+        }
+        "ClusterStagedUpdateRun" => {
+            typed::<kind::ClusterStagedUpdateRun>(validation::validate_staged_update_run)
+        }
+        "StagedUpdateRun" => typed::<kind::StagedUpdateRun>(validation::validate_staged_update_run),
+        "ClusterApprovalRequest" => {
+            typed::<kind::ClusterApprovalRequest>(validation::validate_approval_request)
+        }
+        "ApprovalRequest" => typed::<kind::ApprovalRequest>(validation::validate_approval_request),
+        "MemberCluster" => typed::<kind::MemberCluster>(validation::validate_member_cluster),
+        "UpdateRun" => typed::<kind::UpdateRun>(validation::validate_update_run),
+        "UpdateStrategy" => typed::<kind::UpdateStrategy>(validation::validate_update_strategy),
+        // Snapshots and bindings are written by the engine; their schema is the check.
+        _ => return None,
+    })
+}
+
+type TypedCheck<K> = fn(Option<&Object<K>>, &Object<K>) -> Result<(), Vec<FieldError>>;
+
+fn typed<K: FleetKind>(check: TypedCheck<K>) -> ValidateFn {
+    Arc::new(move |old: Option<&Value>, new: &Value| {
+        let new: Object<K> = decode(new)?;
+        let old: Option<Object<K>> = old.map(decode).transpose()?;
+        check(old.as_ref(), &new).map_err(|errors| errors.iter().map(cause).collect())
+    })
+}
+
+fn decode<K: FleetKind>(value: &Value) -> Result<Object<K>, Vec<Cause>> {
+    serde_json::from_value(value.clone()).map_err(|e| {
+        vec![Cause::invalid(
+            "",
+            format!("Invalid value: {}: {e}", K::KIND),
+        )]
+    })
+}
+
+fn cause(error: &FieldError) -> Cause {
+    let reason = match error.kind {
+        FieldErrorKind::Required => "FieldValueRequired",
+        FieldErrorKind::Invalid { .. } => "FieldValueInvalid",
+        FieldErrorKind::TooMany { .. } => "FieldValueTooMany",
+        FieldErrorKind::TooLong { .. } => "FieldValueTooLong",
+        FieldErrorKind::Unsupported { .. } => "FieldValueNotSupported",
+        FieldErrorKind::Forbidden => "FieldValueForbidden",
+    };
+    Cause::new(reason, &error.field, error.body())
+}
