@@ -23,6 +23,15 @@ pub struct Cli {
 pub enum Command {
     /// Run fleetdeck: dashboard, hub, engine and simulated members (the default).
     Serve(ServeArgs),
+    /// Print the kubeconfig of a running (or previously run) fleetdeck: contexts `hub`, `member1`, …
+    Kubeconfig(KubeconfigArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KubeconfigArgs {
+    /// The data directory of the fleetdeck whose kubeconfig to print (as given to `serve`).
+    #[arg(long, env = "FLEETDECK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -30,6 +39,10 @@ pub struct ServeArgs {
     /// Address the dashboard listens on.
     #[arg(long, env = "FLEETDECK_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
+    /// Address the embedded hub's Kubernetes API listens on (HTTPS, bearer token); port 0 picks
+    /// a free one. The kubeconfig fleetdeck writes points at it.
+    #[arg(long, env = "FLEETDECK_HUB_ADDR", default_value = "127.0.0.1:6443")]
+    pub hub_addr: SocketAddr,
     /// Where fleetdeck keeps its state. Defaults to the per-user data directory
     /// (e.g. ~/.local/share/fleetdeck).
     #[arg(long, env = "FLEETDECK_DATA_DIR")]
@@ -58,7 +71,7 @@ impl Cli {
     pub fn serve_args(&self) -> &ServeArgs {
         match &self.command {
             Some(Command::Serve(args)) => args,
-            None => &self.serve,
+            _ => &self.serve,
         }
     }
 }
@@ -91,6 +104,21 @@ mod tests {
             args.data_dir.as_deref(),
             Some(std::path::Path::new("/tmp/x"))
         );
+    }
+
+    #[test]
+    fn kubeconfig_subcommand_takes_a_data_dir() {
+        let cli = Cli::try_parse_from(["fleetdeck", "kubeconfig", "--data-dir", "/tmp/x"])
+            .expect("parses");
+        match cli.command {
+            Some(Command::Kubeconfig(args)) => {
+                assert_eq!(
+                    args.data_dir.as_deref(),
+                    Some(std::path::Path::new("/tmp/x"))
+                )
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

@@ -18,8 +18,18 @@ pub enum Error {
     NoDataDir,
     #[error("the dashboard configuration is invalid: {0}")]
     Config(String),
+    #[error("cannot set up TLS for the hub: {0}")]
+    Tls(String),
+    #[error("the embedded hub failed: {0}")]
+    Hub(Box<hub::Error>),
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
+}
+
+impl From<hub::Error> for Error {
+    fn from(error: hub::Error) -> Self {
+        Error::Hub(Box::new(error))
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use serde::Serialize;
 
 use crate::{Error, Result};
@@ -12,10 +14,11 @@ use crate::{Error, Result};
 pub struct Endpoint {
     /// Context, cluster and user name (`hub`, `member1`, …).
     pub name: String,
-    /// e.g. `http://127.0.0.1:6443`. Loopback only, so plain HTTP: the token keeps other local
-    /// users' processes out.
+    /// e.g. `https://127.0.0.1:6443` (kubectl sends bearer tokens over HTTPS only).
     pub server: String,
     pub token: String,
+    /// PEM of the CA that signed the server's certificate (HTTPS endpoints).
+    pub ca_pem: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -43,8 +46,11 @@ struct Cluster<'a> {
     cluster: ClusterBody<'a>,
 }
 #[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
 struct ClusterBody<'a> {
     server: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    certificate_authority_data: Option<String>,
 }
 #[derive(Serialize)]
 struct User<'a> {
@@ -83,7 +89,10 @@ pub fn render(endpoints: &[Endpoint], current: &str) -> Result<String> {
             .map(|e| Named {
                 name: &e.name,
                 inner: Cluster {
-                    cluster: ClusterBody { server: &e.server },
+                    cluster: ClusterBody {
+                        server: &e.server,
+                        certificate_authority_data: e.ca_pem.as_ref().map(|pem| BASE64.encode(pem)),
+                    },
                 },
             })
             .collect(),
@@ -169,8 +178,9 @@ mod tests {
     fn endpoint(name: &str, port: u16) -> Endpoint {
         Endpoint {
             name: name.into(),
-            server: format!("http://127.0.0.1:{port}"),
+            server: format!("https://127.0.0.1:{port}"),
             token: format!("t-{name}"),
+            ca_pem: Some(format!("PEM of {name}")),
         }
     }
 
@@ -184,7 +194,11 @@ mod tests {
         assert_eq!(doc["clusters"][1]["name"], "member1");
         assert_eq!(
             doc["clusters"][1]["cluster"]["server"],
-            "http://127.0.0.1:6444"
+            "https://127.0.0.1:6444"
+        );
+        assert_eq!(
+            doc["clusters"][1]["cluster"]["certificate-authority-data"],
+            BASE64.encode("PEM of member1")
         );
         assert_eq!(doc["users"][0]["user"]["token"], "t-hub");
         assert_eq!(doc["contexts"][1]["context"]["cluster"], "member1");

@@ -3,10 +3,11 @@
 
 pub mod cli;
 pub mod engine;
-pub mod fleet_kinds;
 mod error;
+pub mod fleet_kinds;
 pub mod kubeconfig;
 pub mod serve;
+pub mod tls;
 pub mod web;
 
 pub use error::{Error, Result};

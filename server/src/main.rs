@@ -1,12 +1,29 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
-use server::cli::{Cli, LogFormat};
+use server::cli::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // cargo-leptos bakes the asset name into its builds; a plain `cargo build` does not, and Leptos
+    // would complain on every start. Set before any thread exists, so the write is race-free.
+    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none()
+        && option_env!("LEPTOS_OUTPUT_NAME").is_none()
+    {
+        std::env::set_var("LEPTOS_OUTPUT_NAME", "fleetdeck");
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Kubeconfig(args)) = cli.command {
+        server::serve::print_kubeconfig(args.data_dir)?;
+        return Ok(());
+    }
     let args = cli.serve_args().clone();
     init_logging(&args.log, args.log_format)?;
     server::serve::run(args).await?;

@@ -1,24 +1,122 @@
-//! Starting and stopping the server.
+//! Starting and stopping fleetdeck: the embedded hub (HTTPS, for kubectl) and the dashboard.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use app::live::Feed;
 use app::server_fns::server_info::ServerInfo;
 use leptos::config::{get_configuration, LeptosOptions};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::cli::ServeArgs;
+use crate::kubeconfig::{self, Endpoint};
+use crate::tls::HubTls;
 use crate::web::{self, AppState};
-use crate::{Error, Result};
+use crate::{fleet_kinds, Error, Result};
 
 /// How many activity entries the feed retains for late or reconnecting browsers.
 const FEED_CAPACITY: usize = 512;
+/// How long open watches may take to finish once shutdown starts.
+const HUB_DRAIN: Duration = Duration::from_secs(5);
+
+/// A started fleetdeck: where it listens, and the handles to stop it.
+pub struct Running {
+    pub dashboard_addr: SocketAddr,
+    pub hub_addr: SocketAddr,
+    pub kubeconfig: PathBuf,
+    pub hub: hub::Hub,
+    shutdown: CancellationToken,
+    tasks: Vec<JoinHandle<Result<()>>>,
+}
+
+impl Running {
+    /// Starts a graceful shutdown of every listener.
+    pub fn shutdown(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Waits until every listener has stopped; the first failure wins.
+    pub async fn wait(self) -> Result<()> {
+        let mut outcome = Ok(());
+        for task in self.tasks {
+            let result = task
+                .await
+                .unwrap_or_else(|e| Err(Error::Serve(std::io::Error::other(e))));
+            if outcome.is_ok() {
+                outcome = result;
+            }
+        }
+        outcome
+    }
+}
 
 /// Runs fleetdeck until SIGINT or SIGTERM.
 pub async fn run(args: ServeArgs) -> Result<()> {
+    let running = start(args).await?;
+    let shutdown = running.shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal(&shutdown).await;
+        shutdown.cancel();
+    });
+    running.wait().await?;
+    info!("fleetdeck stopped");
+    Ok(())
+}
+
+/// Opens the store, binds both listeners, writes the kubeconfig and serves in the background.
+pub async fn start(args: ServeArgs) -> Result<Running> {
     let data_dir = data_dir(args.data_dir.clone())?;
+    let shutdown = CancellationToken::new();
+    let hub = hub::Hub::open(
+        hub::Storage::Sqlite(data_dir.join("hub.db")),
+        fleet_kinds::registry(),
+    )?;
+
+    // The hub: HTTPS with a bearer token, because kubectl sends tokens over TLS only.
+    let tls = HubTls::load_or_create(&data_dir.join("tls"))?;
+    let token = kubeconfig::token(&data_dir)?;
+    let hub_listener = std::net::TcpListener::bind(args.hub_addr)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|source| Error::Bind {
+            addr: args.hub_addr,
+            source,
+        })?;
+    let hub_addr = hub_listener.local_addr().map_err(Error::Serve)?;
+    let kubeconfig_path = kubeconfig::path_in(&data_dir);
+    let hub_endpoint = Endpoint {
+        name: "hub".into(),
+        server: format!("https://{}", reachable(hub_addr)),
+        token: token.clone(),
+        ca_pem: Some(tls.ca_pem.clone()),
+    };
+    kubeconfig::write(
+        &kubeconfig_path,
+        &kubeconfig::render(&[hub_endpoint], "hub")?,
+    )?;
+    let hub_task = {
+        let handle = axum_server::Handle::new();
+        let server = axum_server::from_tcp_rustls(hub_listener, tls.rustls_config()?)
+            .map_err(Error::Serve)?
+            .handle(handle.clone());
+        let router = hub.router_with_token(token);
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown.cancelled().await;
+            handle.graceful_shutdown(Some(HUB_DRAIN));
+        });
+        tokio::spawn(async move {
+            server
+                .serve(router.into_make_service())
+                .await
+                .map_err(Error::Serve)
+        })
+    };
+
+    // The dashboard.
     let options = leptos_options(&args)?;
     let state = AppState {
         leptos_options: options.clone(),
@@ -28,34 +126,66 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             started_at: chrono::Utc::now(),
             mode: "embedded".to_string(),
         },
-        shutdown: CancellationToken::new(),
+        shutdown: shutdown.clone(),
     };
     state.feed.publish(
         "fleetdeck",
         format!("fleetdeck {} started", state.info.version),
     );
-
     let listener = TcpListener::bind(options.site_addr)
         .await
         .map_err(|source| Error::Bind {
             addr: options.site_addr,
             source,
         })?;
-    let addr = listener.local_addr().map_err(Error::Serve)?;
-    info!(
-        %addr,
-        data_dir = %data_dir.display(),
-        site_root = %options.site_root,
-        "fleetdeck is serving the dashboard at http://{addr}/"
-    );
+    let dashboard_addr = listener.local_addr().map_err(Error::Serve)?;
+    let dashboard_task = {
+        let shutdown = shutdown.clone();
+        let app = web::router(state);
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await
+                .map_err(Error::Serve)
+        })
+    };
 
-    let shutdown = state.shutdown.clone();
-    axum::serve(listener, web::router(state))
-        .with_graceful_shutdown(shutdown_signal(shutdown))
-        .await
-        .map_err(Error::Serve)?;
-    info!("fleetdeck stopped");
+    info!(
+        dashboard = %format!("http://{dashboard_addr}/"),
+        hub = %format!("https://{hub_addr}"),
+        data_dir = %data_dir.display(),
+        "fleetdeck is running; for kubectl: export KUBECONFIG={}",
+        kubeconfig_path.display()
+    );
+    Ok(Running {
+        dashboard_addr,
+        hub_addr,
+        kubeconfig: kubeconfig_path,
+        hub,
+        shutdown,
+        tasks: vec![hub_task, dashboard_task],
+    })
+}
+
+/// Prints the kubeconfig that `serve` wrote into the data directory.
+pub fn print_kubeconfig(data_dir: Option<PathBuf>) -> Result<()> {
+    let dir = self::data_dir(data_dir)?;
+    let path = kubeconfig::path_in(&dir);
+    let contents = std::fs::read_to_string(&path).map_err(|source| Error::DataDir {
+        path: path.clone(),
+        source,
+    })?;
+    print!("{contents}");
     Ok(())
+}
+
+/// The address a client on this machine uses: an unspecified bind address means loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+    } else {
+        addr
+    }
 }
 
 /// The Leptos options from cargo-leptos' environment, with the CLI's choices on top.
@@ -89,9 +219,8 @@ fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Resolves on SIGINT or SIGTERM, after telling long-lived streams to end so that the graceful
-/// shutdown does not wait on browsers that keep their event streams open.
-async fn shutdown_signal(shutdown: CancellationToken) {
+/// Resolves on SIGINT or SIGTERM (or when something else already started the shutdown).
+async fn shutdown_signal(shutdown: &CancellationToken) {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -113,5 +242,4 @@ async fn shutdown_signal(shutdown: CancellationToken) {
         _ = terminate => info!("SIGTERM received, shutting down"),
         _ = shutdown.cancelled() => {}
     }
-    shutdown.cancel();
 }

@@ -1,0 +1,130 @@
+//! TLS for the hub's listener. kubectl sends bearer tokens only over HTTPS, so the hub serves
+//! TLS with a certificate from fleetdeck's own small CA; the kubeconfig carries that CA.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum_server::tls_rustls::RustlsConfig;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::{Error, Result};
+
+/// The CA and the hub's serving certificate, as PEM.
+#[derive(Clone)]
+pub struct HubTls {
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+const CA: &str = "ca.crt";
+const CERT: &str = "hub.crt";
+const KEY: &str = "hub.key";
+
+impl HubTls {
+    /// Reuses the certificates in `dir` when all three files are there and parse, so that a
+    /// kubeconfig copied elsewhere keeps working across restarts; creates them otherwise.
+    pub fn load_or_create(dir: &Path) -> Result<Self> {
+        if let Some(existing) = Self::load(dir) {
+            return Ok(existing);
+        }
+        let tls = Self::generate()?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        crate::kubeconfig::write(&dir.join(CA), &tls.ca_pem)?;
+        crate::kubeconfig::write(&dir.join(CERT), &tls.cert_pem)?;
+        crate::kubeconfig::write(&dir.join(KEY), &tls.key_pem)?;
+        Ok(tls)
+    }
+
+    fn load(dir: &Path) -> Option<Self> {
+        let read = |name| std::fs::read_to_string(dir.join(name)).ok();
+        let tls = HubTls {
+            ca_pem: read(CA)?,
+            cert_pem: read(CERT)?,
+            key_pem: read(KEY)?,
+        };
+        tls.server_config().ok().map(|_| tls)
+    }
+
+    /// A fresh CA (its key is not kept: a new certificate means a new CA) and a serving
+    /// certificate for 127.0.0.1, ::1 and localhost.
+    pub fn generate() -> Result<Self> {
+        let tls_err = |e: rcgen::Error| Error::Tls(e.to_string());
+        let ca_key = KeyPair::generate().map_err(tls_err)?;
+        let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(tls_err)?;
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "fleetdeck hub CA");
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_cert = ca.self_signed(&ca_key).map_err(tls_err)?;
+        let issuer = Issuer::new(ca, ca_key);
+
+        let key = KeyPair::generate().map_err(tls_err)?;
+        let names = vec![
+            "localhost".to_string(),
+            "127.0.0.1".to_string(),
+            "::1".to_string(),
+        ];
+        let mut leaf = CertificateParams::new(names).map_err(tls_err)?;
+        leaf.distinguished_name
+            .push(DnType::CommonName, "fleetdeck hub");
+        let cert = leaf.signed_by(&key, &issuer).map_err(tls_err)?;
+        Ok(HubTls {
+            ca_pem: ca_cert.pem(),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    fn server_config(&self) -> Result<rustls::ServerConfig> {
+        let tls_err = |e: &dyn std::fmt::Display| Error::Tls(e.to_string());
+        let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| tls_err(&e))?;
+        let key =
+            PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|e| tls_err(&e))?;
+        // An explicit provider: no process-wide default to install or to collide with.
+        rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_err(&e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| tls_err(&e))
+    }
+
+    /// The listener's configuration.
+    pub fn rustls_config(&self) -> Result<RustlsConfig> {
+        Ok(RustlsConfig::from_config(Arc::new(self.server_config()?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn certificates_are_created_once_and_reused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = HubTls::load_or_create(dir.path()).expect("created");
+        assert!(first.ca_pem.starts_with("-----BEGIN CERTIFICATE-----"));
+        let again = HubTls::load_or_create(dir.path()).expect("loaded");
+        assert_eq!(again.cert_pem, first.cert_pem);
+        std::fs::write(dir.path().join(KEY), "not a key").expect("write");
+        let replaced = HubTls::load_or_create(dir.path()).expect("regenerated");
+        assert_ne!(
+            replaced.cert_pem, first.cert_pem,
+            "a broken key means new certificates"
+        );
+    }
+}

@@ -1,0 +1,152 @@
+//! fleetdeck as a whole: started in-process on free ports with a temporary data directory, then
+//! reached the way users reach it — kube-rs and kubectl through the kubeconfig it writes.
+
+use app::fleet::ClusterStagedUpdateStrategy;
+use kube::api::{Api, ListParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use serde_json::json;
+use server::cli::{LogFormat, ServeArgs};
+
+fn args(data_dir: &std::path::Path) -> ServeArgs {
+    ServeArgs {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        hub_addr: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: Some(data_dir.to_path_buf()),
+        log: "warn".into(),
+        log_format: LogFormat::Text,
+        site_root: None,
+    }
+}
+
+async fn client(kubeconfig: &std::path::Path) -> kube::Client {
+    let config = Kubeconfig::read_from(kubeconfig).expect("kubeconfig parses");
+    let config = kube::Config::from_custom_kubeconfig(config, &KubeConfigOptions::default())
+        .await
+        .expect("kubeconfig is usable");
+    kube::Client::try_from(config).expect("client")
+}
+
+fn strategy() -> ClusterStagedUpdateStrategy {
+    serde_json::from_value(json!({
+        "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+        "kind": "ClusterStagedUpdateStrategy",
+        "metadata": {"name": "example-strategy"},
+        "spec": {"stages": [{"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}}}]}
+    }))
+    .expect("strategy")
+}
+
+#[tokio::test]
+async fn the_written_kubeconfig_reaches_the_hub_over_tls_and_state_survives_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = server::serve::start(args(dir.path()))
+        .await
+        .expect("starts");
+    let kubeconfig = running.kubeconfig.clone();
+    let api: Api<ClusterStagedUpdateStrategy> = Api::all(client(&kubeconfig).await);
+    api.create(&PostParams::default(), &strategy())
+        .await
+        .expect("create over HTTPS");
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+
+    // Same data directory: same token and CA, so the old kubeconfig file still works.
+    let before = std::fs::read_to_string(&kubeconfig).expect("kubeconfig");
+    let running = server::serve::start(args(dir.path()))
+        .await
+        .expect("restarts");
+    let api: Api<ClusterStagedUpdateStrategy> = Api::all(client(&kubeconfig).await);
+    let names: Vec<String> = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|s| s.metadata.name)
+        .collect();
+    assert_eq!(names, ["example-strategy"]);
+    let after = std::fs::read_to_string(&kubeconfig).expect("kubeconfig");
+    assert_eq!(
+        token_line(&before),
+        token_line(&after),
+        "the token survives a restart"
+    );
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn the_hub_refuses_requests_without_the_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = server::serve::start(args(dir.path()))
+        .await
+        .expect("starts");
+    let mut config = Kubeconfig::read_from(&running.kubeconfig).expect("kubeconfig");
+    for user in &mut config.auth_infos {
+        if let Some(auth) = user.auth_info.as_mut() {
+            auth.token = Some("wrong".to_string().into());
+        }
+    }
+    let config = kube::Config::from_custom_kubeconfig(config, &KubeConfigOptions::default())
+        .await
+        .expect("config");
+    let api: Api<ClusterStagedUpdateStrategy> =
+        Api::all(kube::Client::try_from(config).expect("client"));
+    match api.list(&ListParams::default()).await {
+        Err(kube::Error::Api(status)) => assert_eq!(status.code, 401),
+        other => panic!("expected 401, got {other:?}"),
+    }
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn kubectl_uses_the_kubeconfig_verbatim() {
+    let kubectl = std::path::Path::new("/usr/bin/kubectl");
+    if !kubectl.exists() {
+        eprintln!("SKIPPED: /usr/bin/kubectl is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cache = tempfile::tempdir().expect("cache dir");
+    let running = server::serve::start(args(dir.path()))
+        .await
+        .expect("starts");
+    let kubeconfig = running.kubeconfig.clone();
+    let output = tokio::process::Command::new(kubectl)
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .arg("--cache-dir")
+        .arg(cache.path())
+        .args(["get", "namespaces"])
+        .output()
+        .await
+        .expect("kubectl runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "kubectl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let header: Vec<&str> = stdout
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    assert_eq!(header, ["NAME", "STATUS", "AGE"]);
+    assert!(
+        stdout.lines().any(|l| l.starts_with("default ")),
+        "{stdout}"
+    );
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
+
+fn token_line(kubeconfig: &str) -> String {
+    kubeconfig
+        .lines()
+        .find(|l| l.trim_start().starts_with("token:"))
+        .unwrap_or_default()
+        .to_string()
+}
