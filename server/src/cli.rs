@@ -43,6 +43,17 @@ pub struct ServeArgs {
     /// a free one. The kubeconfig fleetdeck writes points at it.
     #[arg(long, env = "FLEETDECK_HUB_ADDR", default_value = "127.0.0.1:6443")]
     pub hub_addr: SocketAddr,
+    /// A simulated member cluster, `NAME[:key=value,…]` (labels); repeat for more. Without any,
+    /// fleetdeck simulates the seeds' demo fleet (member1 environment=canary,order=2; member2
+    /// environment=staging; member3 environment=canary,order=1).
+    #[arg(long = "member", value_name = "NAME[:LABELS]")]
+    pub member: Vec<String>,
+    /// Start without the demo fleet (when no --member is given).
+    #[arg(long)]
+    pub no_demo_fleet: bool,
+    /// How long a simulated member's pods take to become ready (e.g. `2s`, `500ms`).
+    #[arg(long, env = "FLEETDECK_KUBELET_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub kubelet_delay: std::time::Duration,
     /// Where fleetdeck keeps its state. Defaults to the per-user data directory
     /// (e.g. ~/.local/share/fleetdeck).
     #[arg(long, env = "FLEETDECK_DATA_DIR")]

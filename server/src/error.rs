@@ -22,6 +22,8 @@ pub enum Error {
     Tls(String),
     #[error("the embedded hub failed: {0}")]
     Hub(Box<hub::Error>),
+    #[error("simulated member {member} could not start: {message}")]
+    Member { member: String, message: String },
     #[error("the server stopped with an error: {0}")]
     Serve(std::io::Error),
 }

@@ -6,6 +6,7 @@ pub mod engine;
 mod error;
 pub mod fleet_kinds;
 pub mod kubeconfig;
+pub mod members;
 pub mod serve;
 pub mod tls;
 pub mod web;

@@ -14,6 +14,8 @@ use tracing::info;
 
 use crate::cli::ServeArgs;
 use crate::kubeconfig::{self, Endpoint};
+use crate::members::simulated::MemberEnv;
+use crate::members::{demo_fleet, MemberConfig, SimulatedMember};
 use crate::tls::HubTls;
 use crate::web::{self, AppState};
 use crate::{fleet_kinds, Error, Result};
@@ -29,6 +31,7 @@ pub struct Running {
     pub hub_addr: SocketAddr,
     pub kubeconfig: PathBuf,
     pub hub: hub::Hub,
+    pub members: Vec<SimulatedMember>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<Result<()>>>,
 }
@@ -97,24 +100,44 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         &kubeconfig_path,
         &kubeconfig::render(&[hub_endpoint], "hub")?,
     )?;
-    let hub_task = {
-        let handle = axum_server::Handle::new();
-        let server = axum_server::from_tcp_rustls(hub_listener, tls.rustls_config()?)
-            .map_err(Error::Serve)?
-            .handle(handle.clone());
-        let router = hub.router_with_token(token);
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            shutdown.cancelled().await;
-            handle.graceful_shutdown(Some(HUB_DRAIN));
-        });
-        tokio::spawn(async move {
-            server
-                .serve(router.into_make_service())
-                .await
-                .map_err(Error::Serve)
-        })
+    let fleet_client = kube::Client::new(hub.router(), "default");
+    let mut tasks = vec![https(
+        hub_listener,
+        &tls,
+        hub.router_with_token(token.clone()),
+        shutdown.clone(),
+    )?];
+
+    // The simulated member clusters, each with its own API server and kubelet.
+    let members_dir = data_dir.join("members");
+    let env = MemberEnv {
+        dir: &members_dir,
+        ip: hub_addr.ip(),
+        tls: &tls,
+        token: &token,
+        fleet: &fleet_client,
+        ready_after: args.kubelet_delay,
+        shutdown: &shutdown,
     };
+    let mut members = Vec::new();
+    for config in member_configs(&args)? {
+        let member = SimulatedMember::start(config, &env).await?;
+        info!(member = %member.config.name, addr = %member.addr, "simulated member cluster started");
+        members.push(member);
+    }
+    let endpoint = |name: &str, addr: SocketAddr| Endpoint {
+        name: name.into(),
+        server: format!("https://{}", reachable(addr)),
+        token: token.clone(),
+        ca_pem: Some(tls.ca_pem.clone()),
+    };
+    let endpoints: Vec<Endpoint> = std::iter::once(endpoint("hub", hub_addr))
+        .chain(members.iter().map(|m| endpoint(&m.config.name, m.addr)))
+        .collect();
+    kubeconfig::write(&kubeconfig_path, &kubeconfig::render(&endpoints, "hub")?)?;
+    for member in &mut members {
+        tasks.append(&mut member.tasks);
+    }
 
     // The dashboard.
     let options = leptos_options(&args)?;
@@ -139,7 +162,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
             source,
         })?;
     let dashboard_addr = listener.local_addr().map_err(Error::Serve)?;
-    let dashboard_task = {
+    tasks.push({
         let shutdown = shutdown.clone();
         let app = web::router(state);
         tokio::spawn(async move {
@@ -148,7 +171,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
                 .await
                 .map_err(Error::Serve)
         })
-    };
+    });
 
     info!(
         dashboard = %format!("http://{dashboard_addr}/"),
@@ -162,8 +185,48 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         hub_addr,
         kubeconfig: kubeconfig_path,
         hub,
+        members,
         shutdown,
-        tasks: vec![hub_task, dashboard_task],
+        tasks,
+    })
+}
+
+/// Serves `router` over HTTPS on `listener` until `shutdown`, then drains for a few seconds.
+pub(crate) fn https(
+    listener: std::net::TcpListener,
+    tls: &HubTls,
+    router: axum::Router,
+    shutdown: CancellationToken,
+) -> Result<JoinHandle<Result<()>>> {
+    let handle = axum_server::Handle::new();
+    let server = axum_server::from_tcp_rustls(listener, tls.rustls_config()?)
+        .map_err(Error::Serve)?
+        .handle(handle.clone());
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        handle.graceful_shutdown(Some(HUB_DRAIN));
+    });
+    Ok(tokio::spawn(async move {
+        server
+            .serve(router.into_make_service())
+            .await
+            .map_err(Error::Serve)
+    }))
+}
+
+/// The members to simulate: `--member` flags, else the demo fleet unless `--no-demo-fleet`.
+fn member_configs(args: &ServeArgs) -> Result<Vec<MemberConfig>> {
+    if !args.member.is_empty() {
+        return args
+            .member
+            .iter()
+            .map(|m| crate::members::fleet_config::parse(m).map_err(Error::Config))
+            .collect();
+    }
+    Ok(if args.no_demo_fleet {
+        Vec::new()
+    } else {
+        demo_fleet()
     })
 }
 

@@ -15,6 +15,9 @@ fn args(data_dir: &std::path::Path) -> ServeArgs {
         log: "warn".into(),
         log_format: LogFormat::Text,
         site_root: None,
+        member: Vec::new(),
+        no_demo_fleet: false,
+        kubelet_delay: std::time::Duration::ZERO,
     }
 }
 

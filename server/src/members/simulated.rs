@@ -1,0 +1,96 @@
+//! One simulated member cluster: a hub instance of its own (built-in kinds only) behind its own
+//! HTTPS listener, with the simulated kubelet running against it in-process.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{kubelet, MemberConfig};
+use crate::tls::HubTls;
+use crate::{Error, Result};
+
+/// Simulated clusters report this many nodes.
+const NODE_COUNT: u32 = 3;
+
+/// What every simulated member of one fleetdeck shares.
+pub struct MemberEnv<'a> {
+    /// Where the members' stores live.
+    pub dir: &'a Path,
+    /// The IP to listen on (each member picks a free port).
+    pub ip: std::net::IpAddr,
+    pub tls: &'a HubTls,
+    pub token: &'a str,
+    /// A client of the fleet hub, to register on.
+    pub fleet: &'a kube::Client,
+    /// How long pods take to become ready.
+    pub ready_after: Duration,
+    pub shutdown: &'a CancellationToken,
+}
+
+pub struct SimulatedMember {
+    pub config: MemberConfig,
+    pub hub: hub::Hub,
+    pub addr: SocketAddr,
+    /// An in-process client of the member's API (no TCP).
+    pub client: kube::Client,
+    pub tasks: Vec<JoinHandle<Result<()>>>,
+}
+
+impl SimulatedMember {
+    /// Opens the member's store, listens on a free port with the same certificate and token as
+    /// the fleet hub, starts its kubelet and registers it on the fleet.
+    pub async fn start(config: MemberConfig, env: &MemberEnv<'_>) -> Result<Self> {
+        let MemberEnv {
+            dir,
+            ip,
+            tls,
+            token,
+            fleet,
+            ready_after,
+            shutdown,
+        } = *env;
+        let addr = SocketAddr::new(ip, 0);
+        std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let hub = hub::Hub::open(
+            hub::Storage::Sqlite(dir.join(format!("{}.db", config.name))),
+            hub::Registry::new(),
+        )?;
+        let listener = std::net::TcpListener::bind(addr)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .map_err(|source| Error::Bind { addr, source })?;
+        let addr = listener.local_addr().map_err(Error::Serve)?;
+        let serve = crate::serve::https(
+            listener,
+            tls,
+            hub.router_with_token(token),
+            shutdown.clone(),
+        )?;
+        let client = kube::Client::new(hub.router(), "default");
+        let kubelet = {
+            let (client, shutdown) = (client.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                kubelet::run(client, ready_after, shutdown).await;
+                Ok(())
+            })
+        };
+        super::registration::register(fleet, &config, NODE_COUNT)
+            .await
+            .map_err(|e| Error::Member {
+                member: config.name.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(SimulatedMember {
+            config,
+            hub,
+            addr,
+            client,
+            tasks: vec![serve, kubelet],
+        })
+    }
+}
