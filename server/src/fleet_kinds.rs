@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::fleet::kind;
 use app::fleet::validation::{self, FieldError, FieldErrorKind};
 use app::fleet::{FleetKind, Object};
-use hub::{Cause, KindSpec, PrinterColumn, Registry, Scope, ValidateFn};
+use hub::{Cause, KindSpec, Registry, ValidateFn};
 use serde_json::Value;
 
 /// Every fleet kind, ready for `hub::Hub::open`.
@@ -26,73 +26,19 @@ pub fn registry() -> Registry {
     registry
 }
 
-/// Reads a CRD (as JSON) into the hub's registration, with the matching validation hook.
+/// Reads a CRD (as JSON) into the hub's registration: the hub enforces its schema and CEL rules
+/// generically; the model's check runs after it (identical causes are reported once), which also
+/// covers the rules the CEL engine cannot evaluate.
 fn kind_spec(crd: &Value) -> Option<KindSpec> {
-    let spec = &crd["spec"];
-    let names = &spec["names"];
-    let kind = names["kind"].as_str()?;
-    let scope = match spec["scope"].as_str()? {
-        "Cluster" => Scope::Cluster,
-        _ => Scope::Namespaced,
-    };
-    let versions = spec["versions"].as_array()?;
-    let storage = versions.iter().find(|v| v["storage"] == true)?;
-    let mut out = KindSpec::new(
-        spec["group"].as_str()?,
-        storage["name"].as_str()?,
-        kind,
-        names["plural"].as_str()?,
-        scope,
-    );
-    for version in versions
-        .iter()
-        .filter(|v| v["served"] == true && v["storage"] != true)
-    {
-        if let Some(name) = version["name"].as_str() {
-            out = out.also_served_as(name);
+    let kind = crd["spec"]["names"]["kind"].as_str()?.to_string();
+    match KindSpec::from_crd(crd) {
+        Ok(mut spec) => {
+            spec.validate = validator(&kind);
+            Some(spec)
         }
+        // Our own generated CRDs: a failure is a bug that the tests catch.
+        Err(e) => panic!("the generated CRD for {kind} is not usable by the hub: {e}"),
     }
-    out = out
-        .short_names(&strings(&names["shortNames"]))
-        .categories(&strings(&names["categories"]))
-        .columns(printer_columns(&storage["additionalPrinterColumns"]));
-    if storage["subresources"]["status"].is_object() {
-        out = out.status_subresource();
-    }
-    out.validate = validator(kind);
-    Some(out)
-}
-
-fn strings(list: &Value) -> Vec<&str> {
-    list.as_array()
-        .map(|l| l.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default()
-}
-
-fn printer_columns(columns: &Value) -> Vec<PrinterColumn> {
-    let Some(columns) = columns.as_array() else {
-        return Vec::new();
-    };
-    columns
-        .iter()
-        .filter_map(|c| {
-            let mut column = PrinterColumn::new(
-                c["name"].as_str()?,
-                c["type"].as_str()?,
-                c["jsonPath"].as_str()?,
-            );
-            if let Some(format) = c["format"].as_str() {
-                column = column.format(format);
-            }
-            if let Some(description) = c["description"].as_str() {
-                column = column.description(description);
-            }
-            if c["priority"].as_i64().unwrap_or(0) > 0 {
-                column = column.wide();
-            }
-            Some(column)
-        })
-        .collect()
 }
 
 /// The model's admission check for a kind, adapted to the hub's JSON hook.

@@ -183,9 +183,13 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Value> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    if ct.starts_with("application/vnd.kubernetes.protobuf") {
+        // spec §0.2: `kubectl create <generator>` sends protobuf and does not retry with JSON.
+        return crate::protobuf::decode(&bytes);
+    }
     if ct.contains("protobuf") {
         return Err(Error::UnsupportedMediaType(
-            "the body of the request was in an unknown format - accepted media types include: application/json".into(),
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf".into(),
         ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {

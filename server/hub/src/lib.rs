@@ -18,6 +18,7 @@
 //! ```
 
 mod builtin;
+mod crd;
 mod deletion;
 mod discovery;
 mod handlers;
@@ -25,9 +26,11 @@ mod object;
 mod openapi;
 mod ops;
 mod patch;
+mod protobuf;
 mod registry;
 mod render;
 mod scale;
+mod schema;
 mod selector;
 mod status;
 mod store;
@@ -47,6 +50,7 @@ pub use registry::{
     CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec, Scope,
     ValidateFn,
 };
+pub use schema::OpenApiSchema;
 pub use status::{Cause, Error, Result, Subject};
 pub use store::{Options, Storage};
 

@@ -70,6 +70,9 @@ pub fn create(
         // spec §0.7: create drops .status (upstream PrepareForCreate).
         obj.as_object_mut().map(|m| m.remove("status"));
     }
+    if let Some(schema) = &kind.schema {
+        obj = schema.apply_defaults(&obj);
+    }
     let m = meta_mut(&mut obj);
     for server_owned in [
         "uid",
@@ -178,9 +181,7 @@ pub fn create(
     if kind.generation {
         m.insert("generation".into(), json!(1));
     }
-    if let Some(validate) = &kind.validate {
-        validate(None, &obj).map_err(|c| invalid(kind, &name, c))?;
-    }
+    check(kind, &name, None, &obj)?;
     Ok(tx.put(&kind.resource(), obj))
 }
 
@@ -278,6 +279,10 @@ pub fn commit(
     sub: Sub,
 ) -> Result<Arc<Value>> {
     let name = object::name(old).to_string();
+    let new = match &kind.schema {
+        Some(schema) => schema.apply_defaults(&new),
+        None => new,
+    };
     let mut new = match sub {
         // Status writes copy the stored object and take only .status (statusStrategy).
         Sub::Status => {
@@ -349,9 +354,7 @@ pub fn commit(
         // spec §8.8: a no-op keeps the resourceVersion and emits no event.
         return Ok(Arc::new(old.clone()));
     }
-    if let Some(validate) = &kind.validate {
-        validate(Some(old), &new).map_err(|c| invalid(kind, &name, c))?;
-    }
+    check(kind, &name, Some(old), &new)?;
     if object::is_deleting(&new) && object::finalizers(&new).is_empty() {
         let ns = object::namespace(&new).to_string();
         tx.put(&kind.resource(), new);
@@ -369,4 +372,26 @@ fn generational(kind: &KindSpec, v: &Value) -> Value {
         }
     }
     v
+}
+
+/// The CRD schema (structural + CEL) and then the kind's own hook; all causes in one 422.
+fn check(kind: &KindSpec, name: &str, old: Option<&Value>, new: &Value) -> Result<()> {
+    let mut causes = match &kind.schema {
+        Some(schema) => schema.validate(old, new),
+        None => Vec::new(),
+    };
+    if let Some(validate) = &kind.validate {
+        if let Err(more) = validate(old, new) {
+            for c in more {
+                if !causes.contains(&c) {
+                    causes.push(c);
+                }
+            }
+        }
+    }
+    if causes.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(kind, name, causes))
+    }
 }

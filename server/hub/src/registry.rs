@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::schema::OpenApiSchema;
 use crate::status::Cause;
 
 /// The fleet model plugs its validation in here: `(old, new)`, `old` is `None` on create.
@@ -130,6 +131,9 @@ pub struct KindSpec {
     pub field_labels: Vec<(String, String)>,
     pub validate: Option<ValidateFn>,
     pub defaults: Option<DefaultFn>,
+    /// The CRD version's `openAPIV3Schema`: defaults and validation (types, enum, pattern, sizes,
+    /// required, CEL rules) applied to every write, as kube-apiserver does for custom resources.
+    pub schema: Option<Arc<OpenApiSchema>>,
 }
 
 impl KindSpec {
@@ -153,6 +157,7 @@ impl KindSpec {
             field_labels: vec![],
             validate: None,
             defaults: None,
+            schema: None,
         }
     }
     /// A built-in kind (core, apps, coordination…): no generation unless `with_generation`.
@@ -209,6 +214,12 @@ impl KindSpec {
     }
     pub fn defaults(mut self, f: impl Fn(&mut Value) + Send + Sync + 'static) -> Self {
         self.defaults = Some(Arc::new(f));
+        self
+    }
+
+    /// Enforces a CRD version's `schema.openAPIV3Schema` (see `OpenApiSchema`).
+    pub fn openapi_schema(mut self, schema: Value) -> Self {
+        self.schema = Some(Arc::new(OpenApiSchema::new(schema)));
         self
     }
 

@@ -4,87 +4,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-const KUBECTL: &str = "/usr/bin/kubectl";
-
-struct Kubectl {
-    kubeconfig: PathBuf,
-    cache: PathBuf,
-}
-
-impl Kubectl {
-    /// Runs kubectl on a blocking thread (the hub serves on this test's runtime).
-    async fn run(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-        let (kc, cache) = (self.kubeconfig.clone(), self.cache.clone());
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let stdin = stdin.map(String::from);
-        tokio::task::spawn_blocking(move || {
-            let mut cmd = Command::new(KUBECTL);
-            cmd.arg("--kubeconfig")
-                .arg(&kc)
-                .arg("--cache-dir")
-                .arg(&cache)
-                .args(&args);
-            let out = match stdin {
-                Some(input) => {
-                    use std::io::Write;
-                    let mut child = cmd
-                        .stdin(std::process::Stdio::piped())
-                        .stdout(std::process::Stdio::piped())
-                        .stderr(std::process::Stdio::piped())
-                        .spawn()
-                        .unwrap();
-                    child
-                        .stdin
-                        .take()
-                        .unwrap()
-                        .write_all(input.as_bytes())
-                        .unwrap();
-                    child.wait_with_output().unwrap()
-                }
-                None => cmd.output().unwrap(),
-            };
-            (
-                out.status.success(),
-                String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
-            )
-        })
-        .await
-        .unwrap()
-    }
-
-    async fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
-        let (success, out, err) = self.run(args, stdin).await;
-        assert!(
-            success,
-            "kubectl {args:?} failed:\nstdout: {out}\nstderr: {err}"
-        );
-        out
-    }
-}
-
-fn write_kubeconfig(dir: &Path, port: u16) -> PathBuf {
-    let path = dir.join("kubeconfig");
-    let kc = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: hub\n  cluster:\n    server: http://127.0.0.1:{port}\n\
-         users:\n- name: hub\n  user: {{}}\ncontexts:\n- name: hub\n  context:\n    cluster: hub\n    user: hub\n\
-         current-context: hub\n"
-    );
-    std::fs::write(&path, kc).unwrap();
-    path
-}
-
-fn header_columns(out: &str) -> Vec<String> {
-    out.lines()
-        .next()
-        .unwrap_or("")
-        .split_whitespace()
-        .map(String::from)
-        .collect()
-}
+use common::kubectl::{header_columns, write_kubeconfig, Kubectl, KUBECTL};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_smoke() {

@@ -1,11 +1,13 @@
 //! The built-in kinds the hub always serves, with hand-written columns standing in for the Go
 //! printers (spec §3.3) and the create-time defaults of their upstream strategies (spec §3.4).
 
+mod workloads;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::{json, Value};
 
-use crate::registry::{KindSpec, NameRule, PrinterColumn as Col, Registry, ScaleSpec, Scope};
+use crate::registry::{KindSpec, NameRule, PrinterColumn as Col, Registry, Scope};
 use crate::selector::LabelSelector;
 
 fn count(v: Option<&Value>) -> usize {
@@ -23,17 +25,6 @@ fn int_at(o: &Value, path: &[&str]) -> i64 {
         .try_fold(o, |v, p| v.get(*p))
         .and_then(Value::as_i64)
         .unwrap_or(0)
-}
-
-fn container_field(o: &Value, field: &str) -> Value {
-    let items: Vec<&str> = o
-        .pointer("/spec/template/spec/containers")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.get(field).and_then(Value::as_str))
-        .collect();
-    Value::String(items.join(","))
 }
 
 static NEXT_CLUSTER_IP: AtomicU32 = AtomicU32::new(10);
@@ -131,6 +122,12 @@ pub fn register_builtins(reg: &mut Registry) {
     );
     reg.register(
         KindSpec::builtin("", "v1", "Secret", "secrets", Scope::Namespaced)
+            // SetDefaults_Secret.
+            .defaults(|s| {
+                if let Some(m) = s.as_object_mut() {
+                    m.entry("type").or_insert_with(|| json!("Opaque"));
+                }
+            })
             .field_label("type", "type")
             .columns(vec![
                 Col::new("Type", "string", ".type"),
@@ -211,32 +208,7 @@ pub fn register_builtins(reg: &mut Registry) {
                 Col::age(),
             ]),
     );
-    reg.register(
-        KindSpec::builtin("apps", "v1", "Deployment", "deployments", Scope::Namespaced)
-            .short_names(&["deploy"])
-            .categories(&["all"])
-            .status_subresource()
-            .with_generation()
-            .scale(ScaleSpec::replicas())
-            .columns(vec![
-                Col::computed("Ready", "string", |o| {
-                    json!(format!(
-                        "{}/{}",
-                        int_at(o, &["status", "readyReplicas"]),
-                        int_at(o, &["spec", "replicas"])
-                    ))
-                }),
-                Col::computed("Up-to-date", "integer", |o| {
-                    json!(int_at(o, &["status", "updatedReplicas"]))
-                }),
-                Col::computed("Available", "integer", |o| {
-                    json!(int_at(o, &["status", "availableReplicas"]))
-                }),
-                Col::age(),
-                Col::computed("Containers", "string", |o| container_field(o, "name")).wide(),
-                Col::computed("Images", "string", |o| container_field(o, "image")).wide(),
-            ]),
-    );
+    workloads::register(reg);
     reg.register(
         KindSpec::builtin(
             "coordination.k8s.io",

@@ -1,6 +1,8 @@
 //! Shared fixtures: a CRD-like example kind (spec kubefleet-staged-update.md §8 columns).
 #![allow(dead_code)]
 
+pub mod kubectl;
+
 use hub::{Cause, Hub, KindSpec, PrinterColumn as Col, Registry, Scope};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
 use serde_json::Value;
@@ -90,4 +92,21 @@ pub fn rv(meta: &kube::api::ObjectMeta) -> u64 {
         .unwrap_or("0")
         .parse()
         .unwrap()
+}
+
+/// Every kind of the generated CRDs in deploy/crds, registered through `KindSpec::from_crd`.
+pub fn fleet_registry() -> Registry {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/crds");
+    let mut reg = Registry::new();
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let crd: Value = serde_saphyr::from_str(&text).unwrap();
+        reg.register(KindSpec::from_crd(&crd).unwrap());
+    }
+    reg
 }

@@ -1,0 +1,173 @@
+//! Hub benchmarks (issue 4 "Bar"): sustained durable writes per second to the SQLite store
+//! (ConfigMap creates and updates through the router, each one fsynced before it is acknowledged),
+//! and the latency from a write to its delivery on 100 concurrent watches.
+//!
+//! `CARGO_TARGET_DIR=/tmp/hub-target cargo bench -p hub --bench store`
+
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use futures::StreamExt;
+use hub::{Hub, Registry, Storage};
+use serde_json::json;
+use tokio::sync::mpsc;
+use tower::ServiceExt;
+
+const CMS: &str = "/api/v1/namespaces/default/configmaps";
+
+async fn send(hub: &Hub, method: &str, uri: &str, ct: &str, body: String) -> u16 {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", ct)
+        .body(Body::from(body))
+        .expect("request");
+    let resp = hub.router().oneshot(req).await.expect("infallible");
+    let code = resp.status().as_u16();
+    let _ = axum::body::to_bytes(resp.into_body(), usize::MAX).await;
+    code
+}
+
+fn durable_writes(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = Hub::open(Storage::Sqlite(dir.path().join("hub.db")), Registry::new()).expect("open");
+    let mut group = c.benchmark_group("sqlite_durable_writes");
+    group.throughput(Throughput::Elements(1));
+    let mut n = 0u64;
+    group.bench_function("create_configmap", |b| {
+        b.iter(|| {
+            n += 1;
+            let body = json!({"metadata": {"name": format!("cm-{n}")}, "data": {"k": "v"}});
+            let code = rt.block_on(send(
+                &hub,
+                "POST",
+                CMS,
+                "application/json",
+                body.to_string(),
+            ));
+            assert_eq!(code, 201);
+        })
+    });
+    rt.block_on(send(
+        &hub,
+        "POST",
+        CMS,
+        "application/json",
+        json!({"metadata": {"name": "hot"}}).to_string(),
+    ));
+    let mut m = 0u64;
+    group.bench_function("update_configmap", |b| {
+        b.iter(|| {
+            m += 1;
+            let patch = json!({"data": {"seq": m.to_string()}}).to_string();
+            let uri = format!("{CMS}/hot");
+            let code = rt.block_on(send(
+                &hub,
+                "PATCH",
+                &uri,
+                "application/merge-patch+json",
+                patch,
+            ));
+            assert_eq!(code, 200);
+        })
+    });
+    group.finish();
+}
+
+/// Opens `n` watches on ConfigMaps from the current resourceVersion; each reports
+/// (sequence number, arrival time) for every MODIFIED event it reads.
+async fn open_watches(hub: &Hub, n: usize) -> mpsc::UnboundedReceiver<(u64, Instant)> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let rv = hub.resource_version();
+    for _ in 0..n {
+        let uri = format!("{CMS}?watch=true&resourceVersion={rv}");
+        let req = Request::builder()
+            .uri(uri)
+            .body(Body::empty())
+            .expect("request");
+        let resp = hub.router().oneshot(req).await.expect("infallible");
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut stream = resp.into_body().into_data_stream();
+            let mut buf = Vec::new();
+            while let Some(Ok(chunk)) = stream.next().await {
+                buf.extend_from_slice(&chunk);
+                while let Some(pos) = buf.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = buf.drain(..=pos).collect();
+                    let now = Instant::now();
+                    let Ok(ev) = serde_json::from_slice::<serde_json::Value>(&line) else {
+                        continue;
+                    };
+                    let seq = ev["object"]["data"]["seq"]
+                        .as_str()
+                        .and_then(|s| s.parse().ok());
+                    if let Some(seq) = seq {
+                        let _ = tx.send((seq, now));
+                    }
+                }
+            }
+        });
+    }
+    rx
+}
+
+fn watch_latency(c: &mut Criterion) {
+    const WATCHERS: usize = 100;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hub = Hub::open(Storage::Sqlite(dir.path().join("hub.db")), Registry::new()).expect("open");
+    rt.block_on(send(
+        &hub,
+        "POST",
+        CMS,
+        "application/json",
+        json!({"metadata": {"name": "w"}}).to_string(),
+    ));
+    let mut rx = rt.block_on(open_watches(&hub, WATCHERS));
+    let mut per_delivery: Vec<Duration> = Vec::new();
+    let mut seq = 0u64;
+    let mut group = c.benchmark_group("watch_fanout");
+    group.sample_size(30);
+    group.bench_function("write_to_delivery_on_100_watches", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                seq += 1;
+                let patch = json!({"data": {"seq": seq.to_string()}}).to_string();
+                let start = Instant::now();
+                rt.block_on(async {
+                    let uri = format!("{CMS}/w");
+                    send(&hub, "PATCH", &uri, "application/merge-patch+json", patch).await;
+                    let mut got = 0;
+                    while got < WATCHERS {
+                        let (s, at) = rx.recv().await.expect("watchers alive");
+                        if s == seq {
+                            got += 1;
+                            per_delivery.push(at - start);
+                        }
+                    }
+                });
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    group.finish();
+    per_delivery.sort();
+    let pct = |p: f64| per_delivery[((per_delivery.len() - 1) as f64 * p) as usize];
+    if !per_delivery.is_empty() {
+        println!(
+            "watch_fanout: {} deliveries on {WATCHERS} watches: median {:?}, p95 {:?}, max {:?}",
+            per_delivery.len(),
+            pct(0.5),
+            pct(0.95),
+            pct(1.0)
+        );
+    }
+}
+
+criterion_group!(benches, durable_writes, watch_latency);
+criterion_main!(benches);
