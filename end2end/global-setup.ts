@@ -18,13 +18,15 @@ export default async function globalSetup() {
   const dataDir = mkdtempSync(join(tmpdir(), "fleetdeck-e2e-"));
   const server = spawn(
     bin,
-    ["serve", "--addr", `127.0.0.1:${port}`, "--hub-addr", "127.0.0.1:0", "--data-dir", dataDir, "--site-root", siteRoot, "--log", "info,tower_http=warn"],
+    ["serve", "--addr", `127.0.0.1:${port}`, "--hub-addr", "127.0.0.1:0", "--kubelet-delay", "0s", "--data-dir", dataDir, "--site-root", siteRoot, "--log", "info,tower_http=warn"],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   const exited = new Promise<never>((_, reject) =>
     server.once("exit", (code) => reject(new Error(`fleetdeck exited early with code ${code}`))),
   );
   process.env.BASE_URL = `http://127.0.0.1:${port}`;
+  // Tests reach the hub with kubectl through the kubeconfig fleetdeck writes here.
+  process.env.FLEETDECK_KUBECONFIG = join(dataDir, "kubeconfig");
   await Promise.race([waitFor(`${process.env.BASE_URL}/healthz`, 60_000), exited]);
 
   return async () => {

@@ -4,18 +4,9 @@ use clap::Parser;
 use server::cli::{Cli, Command, LogFormat};
 use tracing_subscriber::EnvFilter;
 
-fn main() -> anyhow::Result<()> {
-    // cargo-leptos bakes the asset name into its builds; a plain `cargo build` does not, and Leptos
-    // would complain on every start. Set before any thread exists, so the write is race-free.
-    if std::env::var_os("LEPTOS_OUTPUT_NAME").is_none()
-        && option_env!("LEPTOS_OUTPUT_NAME").is_none()
-    {
-        std::env::set_var("LEPTOS_OUTPUT_NAME", "fleetdeck");
-    }
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run())
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    run().await
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -2,9 +2,10 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
-use app::live::Feed;
+use app::live::{Feed, Topics};
 use app::server_fns::server_info::ServerInfo;
 use leptos::config::{get_configuration, LeptosOptions};
 use tokio::net::TcpListener;
@@ -13,7 +14,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::cli::ServeArgs;
+use crate::engine;
 use crate::kubeconfig::{self, Endpoint};
+use crate::members::agent::{Agent, MemberTarget};
 use crate::members::simulated::MemberEnv;
 use crate::members::{demo_fleet, MemberConfig, SimulatedMember};
 use crate::tls::HubTls;
@@ -139,11 +142,53 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         tasks.append(&mut member.tasks);
     }
 
-    // The dashboard.
+    // The engine (placements, update runs) and the member agent, all against the hub in-process.
+    let engine = Arc::new(engine::Context::new(
+        fleet_client.clone(),
+        engine::Config::default(),
+    ));
+    let targets = members
+        .iter()
+        .map(|m| MemberTarget {
+            name: m.config.name.clone(),
+            client: m.client.clone(),
+        })
+        .collect();
+    tasks.push(spawn_until(&shutdown, "placement controller", {
+        let engine = engine.clone();
+        async move {
+            engine::placement::run(engine)
+                .await
+                .map_err(|e| Error::Config(e.to_string()))
+        }
+    }));
+    tasks.push(spawn_until(&shutdown, "update-run controller", {
+        let engine = engine.clone();
+        async move {
+            engine::update_run::run(engine).await;
+            Ok(())
+        }
+    }));
+    let agent_client = fleet_client.clone();
+    tasks.push(spawn_until(&shutdown, "member agent", async move {
+        Agent::new(agent_client, targets).run().await;
+        Ok(())
+    }));
+
+    // The dashboard, and the views of hub state it follows live.
+    let topics = Topics::default();
+    tasks.push(spawn_until(&shutdown, "fleet view", {
+        let (client, topics, shutdown) = (fleet_client.clone(), topics.clone(), shutdown.clone());
+        async move {
+            web::fleet_view::run(client, topics, shutdown).await;
+            Ok(())
+        }
+    }));
     let options = leptos_options(&args)?;
     let state = AppState {
         leptos_options: options.clone(),
         feed: Feed::new(FEED_CAPACITY),
+        topics: topics.clone(),
         info: ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: chrono::Utc::now(),
@@ -188,6 +233,26 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         members,
         shutdown,
         tasks,
+    })
+}
+
+/// Runs a background loop until shutdown; a loop that fails is logged (the others go on).
+fn spawn_until(
+    shutdown: &CancellationToken,
+    what: &'static str,
+    work: impl std::future::Future<Output = Result<()>> + Send + 'static,
+) -> JoinHandle<Result<()>> {
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            result = work => {
+                if let Err(e) = &result {
+                    tracing::error!(error = %e, "{what} stopped");
+                }
+                Ok(())
+            }
+            _ = shutdown.cancelled() => Ok(()),
+        }
     })
 }
 
@@ -251,15 +316,23 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-/// The Leptos options from cargo-leptos' environment, with the CLI's choices on top.
+/// The Leptos options from cargo-leptos' environment, with the CLI's choices on top. A plain
+/// `cargo build` (tests, clippy) has no asset name baked in, and Leptos' loader complains about
+/// that, so then the defaults are built here.
 fn leptos_options(args: &ServeArgs) -> Result<LeptosOptions> {
-    let mut options = get_configuration(None)
-        .map_err(|e| Error::Config(e.to_string()))?
-        .leptos_options;
-    // A plain `cargo build` (tests, clippy) has no name baked in; the assets are named after the app.
-    if options.output_name.is_empty() {
-        options.output_name = "fleetdeck".into();
-    }
+    let baked = option_env!("LEPTOS_OUTPUT_NAME").is_some()
+        || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let mut options = if baked {
+        get_configuration(None)
+            .map_err(|e| Error::Config(e.to_string()))?
+            .leptos_options
+    } else {
+        let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+        LeptosOptions::builder()
+            .output_name("fleetdeck")
+            .site_root(site_root)
+            .build()
+    };
     options.site_addr = args.addr;
     if let Some(root) = &args.site_root {
         options.site_root = root.to_string_lossy().into();

@@ -56,7 +56,11 @@ async fn a_stage_name_breaking_the_pattern_is_rejected_with_the_apiservers_messa
         message.contains(r#"spec.stages[0].name: Invalid value: "Dev": spec.stages[0].name in body should match '^[a-z0-9]+$'"#),
         "{message}"
     );
-    assert_eq!(message.matches("in body should match").count(), 1, "reported once: {message}");
+    assert_eq!(
+        message.matches("in body should match").count(),
+        1,
+        "reported once: {message}"
+    );
     assert!(
         message.starts_with(r#"ClusterStagedUpdateStrategy.placement.kubernetes-fleet.io "example-strategy" is invalid"#),
         "{message}"

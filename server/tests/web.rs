@@ -21,6 +21,7 @@ fn state(site_root: &std::path::Path) -> AppState {
             .site_root(site_root.to_string_lossy().to_string())
             .build(),
         feed: Feed::new(16),
+        topics: app::live::Topics::default(),
         info: ServerInfo {
             version: "0.0.0-test".into(),
             started_at: chrono::Utc::now(),

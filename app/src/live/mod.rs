@@ -11,12 +11,18 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 mod feed;
 #[cfg(feature = "ssr")]
+mod topics;
+#[cfg(feature = "ssr")]
 pub use feed::{Feed, Subscription};
+#[cfg(feature = "ssr")]
+pub use topics::Topics;
 
 /// The SSE event name of a full list.
 pub const SNAPSHOT_EVENT: &str = "snapshot";
 /// The SSE event name of one new entry.
 pub const ADDED_EVENT: &str = "added";
+/// The SSE event name carrying the Fleet page's rows (the whole list each time).
+pub const MEMBERS_EVENT: &str = "members";
 /// Where the dashboard's event stream is served.
 pub const EVENTS_PATH: &str = "/api/events";
 

@@ -2,4 +2,5 @@
 //! (`ssr`); the browser build only gets the typed client stubs.
 
 pub mod activity;
+pub mod fleet;
 pub mod server_info;

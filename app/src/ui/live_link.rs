@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use crate::fleet::member_view::MemberRow;
 use crate::live::{merge_entry, Activity};
 use crate::server_fns::activity::VISIBLE_ENTRIES;
 
@@ -37,6 +38,8 @@ pub struct LiveLink {
     pub snapshot: RwSignal<Option<Vec<Activity>>>,
     /// Entries streamed since that list.
     pub added: RwSignal<Vec<Activity>>,
+    /// The Fleet page's rows as last pushed (the whole list each time).
+    pub members: RwSignal<Option<Vec<MemberRow>>>,
 }
 
 impl LiveLink {
@@ -46,6 +49,7 @@ impl LiveLink {
             status: RwSignal::new(LinkStatus::Connecting),
             snapshot: RwSignal::new(None),
             added: RwSignal::new(Vec::new()),
+            members: RwSignal::new(None),
         };
         provide_context(link);
         #[cfg(feature = "hydrate")]
@@ -81,7 +85,7 @@ impl LiveLink {
 
 #[cfg(feature = "hydrate")]
 fn connect(link: LiveLink) {
-    use crate::live::{ADDED_EVENT, EVENTS_PATH, SNAPSHOT_EVENT};
+    use crate::live::{ADDED_EVENT, EVENTS_PATH, MEMBERS_EVENT, SNAPSHOT_EVENT};
     use send_wrapper::SendWrapper;
     use wasm_bindgen::prelude::Closure;
     use wasm_bindgen::JsCast;
@@ -119,13 +123,24 @@ fn connect(link: LiveLink) {
             link.on_added(entry);
         }
     });
+    let on_members = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some(rows) = event
+            .data()
+            .as_string()
+            .and_then(|d| serde_json::from_str(&d).ok())
+        {
+            link.members.set(Some(rows));
+        }
+    });
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let _ = source
         .add_event_listener_with_callback(SNAPSHOT_EVENT, on_snapshot.as_ref().unchecked_ref());
     let _ = source.add_event_listener_with_callback(ADDED_EVENT, on_added.as_ref().unchecked_ref());
+    let _ =
+        source.add_event_listener_with_callback(MEMBERS_EVENT, on_members.as_ref().unchecked_ref());
 
     // The closures must live as long as the connection; both go together when the page does.
-    let held = SendWrapper::new((source, on_open, on_error, on_snapshot, on_added));
+    let held = SendWrapper::new((source, on_open, on_error, on_snapshot, on_added, on_members));
     on_cleanup(move || held.0.close());
 }

@@ -1,6 +1,7 @@
 //! The dashboard: the HTML shell, the router and the pages, grouped by area.
 
 mod activity;
+mod fleet;
 mod layout;
 mod live_link;
 mod overview;
@@ -51,7 +52,7 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=overview::OverviewPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/fleet") view=pages::FleetPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/fleet") view=fleet::FleetPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs") view=pages::RunsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals") view=pages::ApprovalsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/placements") view=pages::PlacementsPage ssr=SsrMode::InOrder/>

@@ -17,14 +17,6 @@ fn NotYet(what: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn FleetPage() -> impl IntoView {
-    view! {
-        <PageHeader title="Fleet" subtitle="Member clusters, their labels and health, and which snapshot each placement runs there."/>
-        <NotYet what="Member clusters will be listed here."/>
-    }
-}
-
-#[component]
 pub fn RunsPage() -> impl IntoView {
     view! {
         <PageHeader title="Runs" subtitle="Staged update runs and upgrade runs, stage by stage."/>

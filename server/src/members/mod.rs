@@ -2,6 +2,7 @@
 //! (own store, own HTTPS port, own kubeconfig context) with a simulated kubelet, registered on the
 //! fleet hub as a `MemberCluster`.
 
+pub mod agent;
 pub mod fleet_config;
 pub mod image;
 pub mod kubelet;

@@ -3,14 +3,14 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use app::live::{Activity, Feed, ADDED_EVENT, SNAPSHOT_EVENT};
+use app::live::{Activity, Feed, Topics, ADDED_EVENT, MEMBERS_EVENT, SNAPSHOT_EVENT};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::IntoResponse;
 use futures::future;
 use futures::stream::{self, Stream, StreamExt};
-use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tokio_util::sync::CancellationToken;
 
 /// Comment lines keep proxies and load balancers from closing an idle stream.
@@ -18,6 +18,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub async fn stream(
     State(feed): State<Feed>,
+    State(topics): State<Topics>,
     State(shutdown): State<CancellationToken>,
     headers: HeaderMap,
 ) -> impl IntoResponse {
@@ -25,7 +26,9 @@ pub async fn stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let events = feed_events(&feed, last_seen).take_until(shutdown.cancelled_owned());
+    // The feed resumes from Last-Event-ID; topics always start with their current value.
+    let events = futures::stream::select(feed_events(&feed, last_seen), topic_events(&topics))
+        .take_until(shutdown.cancelled_owned());
     (
         [
             // nginx and friends buffer responses unless told not to, which would hold events back.
@@ -56,6 +59,16 @@ fn feed_events(
         .take_while(|entry| future::ready(entry.is_ok()))
         .filter_map(|entry| future::ready(entry.ok().map(|e| added_event(&e))));
     stream::iter(replay).chain(live).map(Ok)
+}
+
+fn topic_events(topics: &Topics) -> impl Stream<Item = Result<Event, Infallible>> {
+    WatchStream::new(topics.subscribe_members()).filter_map(|rows| {
+        future::ready(rows.map(|rows| {
+            Ok(Event::default()
+                .event(MEMBERS_EVENT)
+                .data(serde_json::to_string(rows.as_ref()).unwrap_or_else(|_| "[]".into())))
+        }))
+    })
 }
 
 fn snapshot_event(entries: &[Activity], last: Option<u64>) -> Event {

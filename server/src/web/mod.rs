@@ -1,9 +1,10 @@
 //! The HTTP surface: dashboard pages, server functions, the event stream and health probes.
 
 mod events;
+pub mod fleet_view;
 mod health;
 
-use app::live::{Feed, EVENTS_PATH};
+use app::live::{Feed, Topics, EVENTS_PATH};
 use app::server_fns::server_info::ServerInfo;
 use app::{shell, App};
 use axum::extract::FromRef;
@@ -20,6 +21,8 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub feed: Feed,
+    /// Views of hub state that browsers follow live.
+    pub topics: Topics,
     pub info: ServerInfo,
     /// Cancelled when the server is shutting down; long-lived streams end on it.
     pub shutdown: CancellationToken,
@@ -28,9 +31,11 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let context = {
         let feed = state.feed.clone();
+        let topics = state.topics.clone();
         let info = state.info.clone();
         move || {
             provide_context(feed.clone());
+            provide_context(topics.clone());
             provide_context(info.clone());
         }
     };

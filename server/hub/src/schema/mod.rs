@@ -155,6 +155,13 @@ impl OpenApiSchema {
         };
         for e in errors.iter() {
             match e.kind {
+                // This CEL build has no `type()`, so a rule such as maxConcurrency's
+                // `type(self) != int || self >= 1` fails with "No such overload" on valid data.
+                // Such rules are skipped (the model's own check still runs) instead of rejecting.
+                kube_cel::ErrorKind::EvaluationError if unsupported_by_engine(&e.message) => {
+                    tracing::debug!(rule = %e.rule, error = %e.message, "CRD rule skipped");
+                    continue;
+                }
                 kube_cel::ErrorKind::ValidationFailure
                 | kube_cel::ErrorKind::InvalidResult
                 | kube_cel::ErrorKind::EvaluationError => {}
@@ -230,6 +237,13 @@ impl OpenApiSchema {
         }
         best
     }
+}
+
+/// Evaluation errors that come from what this CEL engine lacks, not from the object.
+fn unsupported_by_engine(message: &str) -> bool {
+    message.contains("No such overload")
+        || message.contains("Undeclared reference")
+        || message.contains("Unknown function")
 }
 
 #[cfg(test)]

@@ -1,0 +1,388 @@
+//! A placement's status from its schedule and its bindings (spec §3.3). Pure: the controller
+//! gathers one [`ClusterView`] per scheduled cluster and writes what [`derive`] returns.
+
+use super::condition::{find_condition, new_condition, Condition, Time, FALSE, TRUE, UNKNOWN};
+use super::placement::{PerClusterPlacementStatus, PlacementStatus, ResourceIdentifier};
+
+/// The per-cluster condition types a binding carries, in rollout order.
+pub const BINDING_CONDITIONS: [&str; 5] = [
+    "RolloutStarted",
+    "Overridden",
+    "WorkSynchronized",
+    "Applied",
+    "Available",
+];
+
+/// One scheduled cluster as its binding shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClusterView {
+    pub cluster: String,
+    /// The scheduler's reason for picking it.
+    pub reason: String,
+    pub affinity_score: i32,
+    /// Index of the binding's resource snapshot, when it has one.
+    pub resource_index: Option<String>,
+    /// The binding's conditions that are current (at the binding's generation).
+    pub conditions: Vec<Condition>,
+    pub failed_placements: Option<Vec<serde_json::Value>>,
+}
+
+/// Everything [`derive`] needs besides the clusters.
+#[derive(Clone, Debug)]
+pub struct PlacementFacts {
+    /// `ClusterResourcePlacement` or `ResourcePlacement`: the condition type prefix.
+    pub prefix: &'static str,
+    /// `StagedUpdateRun` kind the External messages point at.
+    pub run_kind: &'static str,
+    pub generation: i64,
+    pub external: bool,
+    pub fulfilled: bool,
+    pub scheduled_count: usize,
+    /// The resources of the snapshot every cluster observes, if they agree.
+    pub selected_resources: Vec<ResourceIdentifier>,
+}
+
+/// The index every cluster observes, if all have one and they agree.
+pub fn common_index(clusters: &[ClusterView]) -> Option<String> {
+    let first = clusters.first()?.resource_index.clone()?;
+    clusters
+        .iter()
+        .all(|c| c.resource_index.as_deref() == Some(first.as_str()))
+        .then_some(first)
+}
+
+pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> PlacementStatus {
+    let gen = facts.generation;
+    let cond = |suffix: &str, status: &str, reason: &str, message: String| {
+        new_condition(
+            &format!("{}{suffix}", facts.prefix),
+            status,
+            reason,
+            &message,
+            gen,
+            now,
+        )
+    };
+    let mut conditions = vec![if facts.fulfilled {
+        cond(
+            "Scheduled",
+            TRUE,
+            "SchedulingPolicyFulfilled",
+            format!("found all cluster needed as specified by the scheduling policy, found {} cluster(s)", facts.scheduled_count),
+        )
+    } else {
+        cond(
+            "Scheduled",
+            FALSE,
+            "SchedulingPolicyUnfulfilled",
+            format!("could not find all the clusters needed as specified by the scheduling policy, found {} cluster(s)", facts.scheduled_count),
+        )
+    }];
+    let placement_statuses = clusters
+        .iter()
+        .map(|c| per_cluster(facts, c, now))
+        .collect();
+    let common = common_index(clusters);
+
+    let external_wait = |detail: String| {
+        cond(
+            "RolloutStarted",
+            UNKNOWN,
+            "RolloutControlledByExternalController",
+            format!(
+                "Rollout is controlled by an external controller and {detail}. To determine rollout status, check the {} resources with spec.placementName matching this placement",
+                facts.run_kind
+            ),
+        )
+    };
+    if facts.external {
+        // spec §3.3: until every cluster observes one index, only this Unknown condition shows.
+        if clusters.iter().all(|c| c.resource_index.is_none()) {
+            conditions.push(external_wait(
+                "no resource snapshot name is observed across clusters".into(),
+            ));
+            return status(conditions, placement_statuses, None, Vec::new());
+        }
+        if common.is_none() {
+            conditions.push(external_wait(
+                "different resource snapshot versions are observed across clusters".into(),
+            ));
+            return status(conditions, placement_statuses, None, Vec::new());
+        }
+        if let Some(c) = clusters.iter().find(|c| {
+            find_condition(&c.conditions, "RolloutStarted").is_none_or(|k| k.status == UNKNOWN)
+        }) {
+            conditions.push(external_wait(format!(
+                "cluster {} is in RolloutStarted Unknown state",
+                c.cluster
+            )));
+            return status(conditions, placement_statuses, None, Vec::new());
+        }
+    }
+    if clusters.is_empty() {
+        return status(
+            conditions,
+            placement_statuses,
+            common,
+            facts.selected_resources.clone(),
+        );
+    }
+    // Each later condition is shown only while the earlier ones are all True.
+    let steps: [(&str, &str, &str, &str, &str); 5] = [
+        (
+            "RolloutStarted",
+            "RolloutStarted",
+            "All required clusters have started the rollout process",
+            "RolloutNotStartedYet",
+            "some clusters have not started the rollout process yet",
+        ),
+        (
+            "Overridden",
+            "NoOverrideSpecified",
+            "No override rules are configured for the selected resources",
+            "OverriddenFailed",
+            "failed to override the selected resources for some clusters",
+        ),
+        (
+            "WorkSynchronized",
+            "WorkSynchronized",
+            "All corresponding work objects are synchronized",
+            "WorkNotSynchronizedYet",
+            "some work objects are not synchronized yet",
+        ),
+        (
+            "Applied",
+            "ApplySucceeded",
+            "The selected resources are successfully applied to all clusters",
+            "ApplyFailed",
+            "failed to apply the selected resources to some clusters",
+        ),
+        (
+            "Available",
+            "ResourceAvailable",
+            "The selected resources are available on all clusters",
+            "ResourceNotAvailableYet",
+            "the selected resources are not available yet on some clusters",
+        ),
+    ];
+    for (type_, ok_reason, ok_message, bad_reason, bad_message) in steps {
+        let all_true = clusters
+            .iter()
+            .all(|c| find_condition(&c.conditions, type_).is_some_and(|k| k.status == TRUE));
+        if all_true {
+            conditions.push(cond(type_, TRUE, ok_reason, ok_message.into()));
+        } else {
+            let any_false = clusters
+                .iter()
+                .any(|c| find_condition(&c.conditions, type_).is_some_and(|k| k.status == FALSE));
+            let status = if any_false { FALSE } else { UNKNOWN };
+            conditions.push(cond(type_, status, bad_reason, bad_message.into()));
+            break;
+        }
+    }
+    status(
+        conditions,
+        placement_statuses,
+        common,
+        facts.selected_resources.clone(),
+    )
+}
+
+fn status(
+    conditions: Vec<Condition>,
+    placement_statuses: Vec<PerClusterPlacementStatus>,
+    index: Option<String>,
+    selected: Vec<ResourceIdentifier>,
+) -> PlacementStatus {
+    PlacementStatus {
+        selected_resources: Some(selected),
+        observed_resource_index: Some(index.unwrap_or_default()),
+        placement_statuses: Some(placement_statuses),
+        conditions: Some(conditions),
+    }
+}
+
+fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerClusterPlacementStatus {
+    let gen = facts.generation;
+    let mut conditions = vec![new_condition(
+        "Scheduled",
+        TRUE,
+        "Scheduled",
+        &format!(
+            "Successfully scheduled resources for placement in \"{}\" (affinity score: {}, topology spread score: 0): {}",
+            c.cluster, c.affinity_score, c.reason
+        ),
+        gen,
+        now,
+    )];
+    if c.resource_index.is_none() || find_condition(&c.conditions, "RolloutStarted").is_none() {
+        conditions.push(new_condition(
+            "RolloutStarted",
+            UNKNOWN,
+            "RolloutStartedUnknown",
+            "In the process of deciding whether to roll out some version of the resources or not",
+            gen,
+            now,
+        ));
+    } else {
+        for type_ in BINDING_CONDITIONS {
+            if let Some(k) = find_condition(&c.conditions, type_) {
+                let mut k = k.clone();
+                k.observed_generation = Some(gen);
+                conditions.push(k);
+            }
+        }
+    }
+    PerClusterPlacementStatus {
+        cluster_name: Some(c.cluster.clone()),
+        observed_resource_index: Some(c.resource_index.clone().unwrap_or_default()),
+        failed_placements: c.failed_placements.clone(),
+        conditions: Some(conditions),
+        ..PerClusterPlacementStatus::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Time {
+        Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    fn facts(external: bool) -> PlacementFacts {
+        PlacementFacts {
+            prefix: "ClusterResourcePlacement",
+            run_kind: "ClusterStagedUpdateRun",
+            generation: 1,
+            external,
+            fulfilled: true,
+            scheduled_count: 2,
+            selected_resources: Vec::new(),
+        }
+    }
+
+    fn done(cluster: &str, index: &str, available: &str) -> ClusterView {
+        let c = |t: &str, s: &str| new_condition(t, s, "r", "m", 3, &now());
+        ClusterView {
+            cluster: cluster.into(),
+            reason: "picked by scheduling policy".into(),
+            resource_index: Some(index.into()),
+            conditions: vec![
+                c("RolloutStarted", TRUE),
+                c("Overridden", TRUE),
+                c("WorkSynchronized", TRUE),
+                c("Applied", TRUE),
+                c("Available", available),
+            ],
+            ..ClusterView::default()
+        }
+    }
+
+    fn types(s: &PlacementStatus) -> Vec<(String, String)> {
+        s.conditions
+            .iter()
+            .flatten()
+            .map(|c| (c.type_.clone(), c.status.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn an_external_placement_without_snapshots_shows_scheduled_and_an_unknown_rollout() {
+        let clusters = vec![
+            ClusterView {
+                cluster: "member1".into(),
+                ..ClusterView::default()
+            },
+            ClusterView {
+                cluster: "member2".into(),
+                ..ClusterView::default()
+            },
+        ];
+        let s = derive(&facts(true), &clusters, &now());
+        assert_eq!(
+            types(&s),
+            [
+                ("ClusterResourcePlacementScheduled".into(), "True".into()),
+                (
+                    "ClusterResourcePlacementRolloutStarted".into(),
+                    "Unknown".into()
+                )
+            ]
+        );
+        let rollout = &s.conditions.as_ref().expect("conditions")[1];
+        assert_eq!(rollout.reason, "RolloutControlledByExternalController");
+        assert!(rollout
+            .message
+            .contains("no resource snapshot name is observed across clusters"));
+        assert_eq!(s.observed_resource_index.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn different_indices_keep_an_external_placement_unknown() {
+        let s = derive(
+            &facts(true),
+            &[done("member1", "1", TRUE), done("member2", "0", TRUE)],
+            &now(),
+        );
+        let rollout = &s.conditions.as_ref().expect("conditions")[1];
+        assert!(rollout
+            .message
+            .contains("different resource snapshot versions are observed across clusters"));
+    }
+
+    #[test]
+    fn a_completed_rollout_is_available_at_the_common_index() {
+        let s = derive(
+            &facts(true),
+            &[done("member1", "1", TRUE), done("member2", "1", TRUE)],
+            &now(),
+        );
+        let last = s
+            .conditions
+            .as_ref()
+            .and_then(|c| c.last())
+            .expect("conditions");
+        assert_eq!(
+            (
+                last.type_.as_str(),
+                last.status.as_str(),
+                last.reason.as_str()
+            ),
+            (
+                "ClusterResourcePlacementAvailable",
+                "True",
+                "ResourceAvailable"
+            )
+        );
+        assert_eq!(s.observed_resource_index.as_deref(), Some("1"));
+        let per = &s.placement_statuses.as_ref().expect("per cluster")[0];
+        assert_eq!(
+            per.conditions.as_ref().expect("conditions")[0].type_,
+            "Scheduled"
+        );
+        assert!(per
+            .conditions
+            .iter()
+            .flatten()
+            .all(|c| c.observed_generation == Some(1)));
+    }
+
+    #[test]
+    fn an_unavailable_cluster_stops_the_chain_at_available_false() {
+        let s = derive(
+            &facts(false),
+            &[done("member1", "1", TRUE), done("member2", "1", FALSE)],
+            &now(),
+        );
+        let last = s
+            .conditions
+            .as_ref()
+            .and_then(|c| c.last())
+            .expect("conditions");
+        assert_eq!(
+            (last.type_.as_str(), last.status.as_str()),
+            ("ClusterResourcePlacementAvailable", "False")
+        );
+    }
+}

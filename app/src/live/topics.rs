@@ -1,0 +1,79 @@
+//! Views of hub state that every open dashboard follows: each topic holds its latest value, and a
+//! subscriber gets the current value first and every new one after (a watch channel: a slow
+//! browser skips intermediate values instead of holding anyone up).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::fleet::member_view::MemberRow;
+
+#[derive(Clone)]
+pub struct Topics {
+    members: watch::Sender<Option<Arc<Vec<MemberRow>>>>,
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        Topics {
+            members: watch::channel(None).0,
+        }
+    }
+}
+
+impl Topics {
+    /// Publishes the Fleet page's rows; unchanged rows wake nobody.
+    pub fn set_members(&self, rows: Vec<MemberRow>) {
+        self.members.send_if_modified(|current| {
+            if current.as_deref() == Some(&rows) {
+                false
+            } else {
+                *current = Some(Arc::new(rows));
+                true
+            }
+        });
+    }
+
+    pub fn subscribe_members(&self) -> watch::Receiver<Option<Arc<Vec<MemberRow>>>> {
+        self.members.subscribe()
+    }
+
+    /// The rows once known, waiting up to `wait` for the first computation after start.
+    pub async fn members(&self, wait: Duration) -> Option<Arc<Vec<MemberRow>>> {
+        let mut rx = self.members.subscribe();
+        let ready = tokio::time::timeout(wait, rx.wait_for(Option::is_some)).await;
+        match ready {
+            Ok(Ok(rows)) => rows.clone(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str) -> MemberRow {
+        MemberRow {
+            name: name.into(),
+            ..MemberRow::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn subscribers_see_the_latest_rows_and_unchanged_rows_wake_nobody() {
+        let topics = Topics::default();
+        let mut rx = topics.subscribe_members();
+        topics.set_members(vec![row("member1")]);
+        assert!(rx.has_changed().unwrap_or(false));
+        rx.borrow_and_update();
+        topics.set_members(vec![row("member1")]);
+        assert!(!rx.has_changed().unwrap_or(true), "same rows: no wake-up");
+        let rows = topics
+            .members(Duration::from_millis(10))
+            .await
+            .expect("rows");
+        assert_eq!(rows[0].name, "member1");
+    }
+}

@@ -1,0 +1,3 @@
+mod list_members;
+
+pub use list_members::*;

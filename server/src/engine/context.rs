@@ -1,0 +1,91 @@
+//! What every reconciler shares: the hub client, configuration, the clock and metrics hooks.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use app::fleet::condition::Time;
+use app::fleet::run::exec::Timing;
+use k8s_openapi::jiff::Timestamp;
+
+/// Engine configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Fallback resync intervals and the stuck threshold (spec §9.6); events drive the engine,
+    /// these only bound how long a missed event can delay it.
+    pub timing: Timing,
+    /// Delay before retrying a failed reconcile.
+    pub error_backoff: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            timing: Timing::default(),
+            error_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Wall time that follows tokio's clock, so that tests with a paused clock control it.
+#[derive(Clone, Debug)]
+pub struct Clock {
+    base_ms: i64,
+    start: tokio::time::Instant,
+}
+
+impl Clock {
+    /// Starts at the current wall time.
+    pub fn system() -> Self {
+        Self::starting_at(Timestamp::now())
+    }
+
+    pub fn starting_at(base: Timestamp) -> Self {
+        Clock {
+            base_ms: base.as_millisecond(),
+            start: tokio::time::Instant::now(),
+        }
+    }
+
+    pub fn now(&self) -> Time {
+        let elapsed = self.start.elapsed().as_millis() as i64;
+        Time(Timestamp::from_millisecond(self.base_ms + elapsed).unwrap_or(Timestamp::MAX))
+    }
+}
+
+/// Counters the metrics endpoint (a later slice) reads.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub reconciles: AtomicU64,
+    pub reconcile_errors: AtomicU64,
+    pub reconcile_micros_total: AtomicU64,
+}
+
+impl Metrics {
+    pub fn record(&self, took: Duration, ok: bool) {
+        self.reconciles.fetch_add(1, Ordering::Relaxed);
+        self.reconcile_micros_total
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        if !ok {
+            self.reconcile_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Shared by every reconcile.
+pub struct Context {
+    pub client: kube::Client,
+    pub config: Config,
+    pub clock: Clock,
+    pub metrics: Metrics,
+}
+
+impl Context {
+    pub fn new(client: kube::Client, config: Config) -> Self {
+        Context {
+            client,
+            config,
+            clock: Clock::system(),
+            metrics: Metrics::default(),
+        }
+    }
+}

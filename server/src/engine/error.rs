@@ -1,0 +1,21 @@
+//! The engine's one error type.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// A hub request failed (retried with backoff).
+    #[error("hub request failed: {0}")]
+    Kube(#[from] kube::Error),
+    /// A retriable update-run error (spec §9.3/§9.5 "retriable"), e.g. a transient binding state.
+    #[error("update run `{run}`: {message}")]
+    RunRetry { run: String, message: String },
+    /// A placement selects resources it cannot (a user error, reported on the placement).
+    #[error("placement `{placement}`: {message}")]
+    Placement { placement: String, message: String },
+    /// An object from the hub lacks a field the engine relies on.
+    #[error("invalid object from the hub: {0}")]
+    InvalidObject(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,357 @@
+//! The staged update run controller (spec §9) for both scopes: read the run and its world, call
+//! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests
+//! and bindings map to their runs; the spec's 15 s / 60 s are only fallback requeues (§9.1).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use app::fleet::condition::{self, messages, reasons, types, TRUE};
+use app::fleet::names::{
+    IS_LATEST_SNAPSHOT_LABEL, PARENT_PLACEMENT_LABEL, STAGED_UPDATE_RUN_FINALIZER,
+    TARGET_UPDATE_RUN_LABEL,
+};
+use app::fleet::placement::RolloutStrategyType;
+use app::fleet::run::exec::{BindingUpdate, Effects, NewApproval};
+use app::fleet::run::init::RunMeta;
+use app::fleet::run::{self, ApprovalView, BindingView, Outcome, World};
+use app::fleet::Object;
+use futures::StreamExt;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::{watcher, Controller};
+use kube::Api;
+use serde_json::json;
+
+use super::scope::{api, RunScope};
+use super::selection::{SelectionError, Selector};
+use super::snapshots::{get_or_create, PlacementRef};
+use super::{Context, Error, Result};
+
+type Run<S> = Object<<S as RunScope>::Run>;
+
+/// Runs the controller of scope `S` until the process stops.
+pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
+    let client = ctx.client.clone();
+    let controller = Controller::new(api::<S::Run>(&client, None), watcher::Config::default());
+    let runs = controller.store();
+    controller
+        // §9.1: an approval request wakes its run (`spec.parentStageRollout`, same namespace).
+        .watches(
+            api::<S::Approval>(&client, None),
+            watcher::Config::default(),
+            |a| {
+                let r = ObjectRef::new(&a.spec.parent_stage_rollout);
+                Some(match a.namespace() {
+                    Some(ns) => r.within(ns),
+                    None => r,
+                })
+            },
+        )
+        // fleetdeck: bindings wake every run of their placement (upstream polls instead).
+        .watches(
+            api::<S::Binding>(&client, None),
+            watcher::Config::default(),
+            move |b| {
+                let placement = b.labels().get(PARENT_PLACEMENT_LABEL).cloned();
+                runs.state()
+                    .iter()
+                    .filter(|r| {
+                        Some(&r.spec.placement_name) == placement.as_ref()
+                            && r.namespace() == b.namespace()
+                    })
+                    .map(|r| ObjectRef::from_obj(r.as_ref()))
+                    .collect::<Vec<_>>()
+            },
+        )
+        .run(reconcile::<S>, error_policy::<S>, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "update run reconcile");
+            }
+        })
+        .await;
+}
+
+/// Runs the cluster-scoped and the namespaced controllers.
+pub async fn run(ctx: Arc<Context>) {
+    tokio::join!(
+        run_controller::<super::scope::ClusterScoped>(ctx.clone()),
+        run_controller::<super::scope::Namespaced>(ctx),
+    );
+}
+
+fn error_policy<S: RunScope>(_: Arc<Run<S>>, error: &Error, ctx: Arc<Context>) -> Action {
+    tracing::info!(%error, "update run reconcile failed; retrying");
+    Action::requeue(ctx.config.error_backoff)
+}
+
+async fn reconcile<S: RunScope>(trigger: Arc<Run<S>>, ctx: Arc<Context>) -> Result<Action> {
+    let started = Instant::now();
+    let result = reconcile_run::<S>(&trigger, &ctx).await;
+    ctx.metrics.record(started.elapsed(), result.is_ok());
+    result
+}
+
+async fn reconcile_run<S: RunScope>(trigger: &Run<S>, ctx: &Context) -> Result<Action> {
+    let ns = trigger.namespace();
+    let runs: Api<Run<S>> = api::<S::Run>(&ctx.client, ns);
+    // Re-read: the trigger may be stale, and status writes need the latest resourceVersion.
+    let Some(run) = runs.get_opt(trigger.name()).await? else {
+        return Ok(Action::await_change());
+    };
+    let name = run.name().to_string();
+    let finalizers = run.metadata.finalizers.clone().unwrap_or_default();
+    let has_finalizer = finalizers.iter().any(|f| f == STAGED_UPDATE_RUN_FINALIZER);
+    if run.metadata.deletion_timestamp.is_some() {
+        // §9.10: remove the run's approval requests, then the finalizer.
+        if has_finalizer {
+            let approvals = api::<S::Approval>(&ctx.client, ns);
+            let lp = ListParams::default().labels(&format!("{TARGET_UPDATE_RUN_LABEL}={name}"));
+            approvals
+                .delete_collection(&DeleteParams::default(), &lp)
+                .await?;
+            let rest: Vec<&String> = finalizers
+                .iter()
+                .filter(|f| *f != STAGED_UPDATE_RUN_FINALIZER)
+                .collect();
+            let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": run.metadata.resource_version}});
+            runs.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await?;
+        }
+        return Ok(Action::await_change());
+    }
+    if !has_finalizer {
+        let mut all = finalizers.clone();
+        all.push(STAGED_UPDATE_RUN_FINALIZER.to_string());
+        let patch = json!({"metadata": {"finalizers": all, "resourceVersion": run.metadata.resource_version}});
+        runs.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
+        // The patch triggers a new reconcile with the finalizer in place.
+        return Ok(Action::await_change());
+    }
+
+    let initialized = run
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_deref())
+        .and_then(|c| condition::find_condition(c, types::INITIALIZED))
+        .is_some();
+    let selection_error = if initialized {
+        None
+    } else {
+        snapshot_for_run::<S>(ctx, &run).await?
+    };
+    let mut world = read_world::<S>(ctx, &run, !initialized).await?;
+    world.resource_selection_error = selection_error;
+    let meta = RunMeta {
+        name: &name,
+        namespace: ns,
+        generation: run.generation(),
+        spec: &run.spec,
+    };
+    let step = run::step(
+        &meta,
+        run.status.as_ref(),
+        &world,
+        &ctx.clock.now(),
+        ctx.config.timing,
+    );
+    // Effects first: a status saying "Started" must never precede its binding write (§15.6).
+    write_effects::<S>(ctx, ns, &step.effects).await?;
+    if run.status.as_ref() != Some(&step.status) {
+        let mut updated = run.clone();
+        updated.status = Some(step.status);
+        runs.replace_status(&name, &PostParams::default(), &updated)
+            .await?;
+    }
+    match step.outcome {
+        Outcome::Done => Ok(Action::await_change()),
+        Outcome::Requeue(after) => Ok(Action::requeue(after)),
+        Outcome::Retry(message) => Err(Error::RunRetry { run: name, message }),
+    }
+}
+
+/// Spec §10.3: a run without `resourceSnapshotIndex` selects the placement's resources at
+/// initialization and gets or creates the matching snapshot group at once (no throttle, DESIGN.md).
+/// Returns the selection's user error, which fails initialization.
+async fn snapshot_for_run<S: RunScope>(ctx: &Context, run: &Run<S>) -> Result<Option<String>> {
+    if run
+        .spec
+        .resource_snapshot_index
+        .as_deref()
+        .is_some_and(|i| !i.is_empty())
+    {
+        return Ok(None);
+    }
+    let ns = run.namespace();
+    let Some(placement) = api::<S::Placement>(&ctx.client, ns)
+        .get_opt(&run.spec.placement_name)
+        .await?
+    else {
+        return Ok(None); // initialization reports the missing placement
+    };
+    if placement.spec.strategy_type() != RolloutStrategyType::External {
+        return Ok(None);
+    }
+    let selector = Selector::discover(ctx.client.clone()).await?;
+    let resources = match selector.select(&placement.spec, ns).await {
+        Ok(resources) => resources,
+        Err(SelectionError::User(message)) => return Ok(Some(message)),
+        Err(SelectionError::Hub(e)) => return Err(e.into()),
+    };
+    let limit = placement
+        .spec
+        .revision_history_limit
+        .filter(|l| *l > 0)
+        .unwrap_or(10) as u32;
+    let owner = PlacementRef {
+        api_version: placement.api_version.clone(),
+        kind: placement.kind.clone(),
+        name: placement.name().to_string(),
+        namespace: ns.map(str::to_string),
+        uid: placement.metadata.uid.clone().unwrap_or_default(),
+    };
+    get_or_create::<S::ResourceSnapshot>(&ctx.client, &owner, &resources, limit).await?;
+    Ok(None)
+}
+
+/// Everything the pure core reads; resource snapshots and the strategy only before initialization.
+async fn read_world<S: RunScope>(ctx: &Context, run: &Run<S>, initializing: bool) -> Result<World> {
+    let ns = run.namespace();
+    let client = &ctx.client;
+    let placement_name = &run.spec.placement_name;
+    let of_placement =
+        ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={placement_name}"));
+    let latest = ListParams::default().labels(&format!(
+        "{PARENT_PLACEMENT_LABEL}={placement_name},{IS_LATEST_SNAPSHOT_LABEL}=true"
+    ));
+    let placement = api::<S::Placement>(client, ns)
+        .get_opt(placement_name)
+        .await?;
+    let policies = api::<S::PolicySnapshot>(client, ns).list(&latest).await?;
+    let bindings = api::<S::Binding>(client, ns).list(&of_placement).await?;
+    let members = Api::<app::fleet::MemberCluster>::all(client.clone())
+        .list(&ListParams::default())
+        .await?;
+    let approvals = api::<S::Approval>(client, ns)
+        .list(&ListParams::default().labels(&format!("{TARGET_UPDATE_RUN_LABEL}={}", run.name())))
+        .await?;
+    let (strategy, resource_snapshots) = if initializing {
+        let strategy = api::<S::Strategy>(client, ns)
+            .get_opt(&run.spec.staged_rollout_strategy_name)
+            .await?;
+        let snapshots = api::<S::ResourceSnapshot>(client, ns)
+            .list(&of_placement)
+            .await?;
+        (
+            strategy.map(|s| s.spec),
+            snapshots.items.iter().map(Into::into).collect(),
+        )
+    } else {
+        (None, Vec::new())
+    };
+    Ok(World {
+        placement: placement.map(|p| p.spec),
+        latest_policy_snapshots: policies.items.iter().map(Into::into).collect(),
+        bindings: bindings.items.iter().map(BindingView::from).collect(),
+        strategy,
+        members: members.items,
+        resource_snapshots,
+        approvals: approvals
+            .items
+            .iter()
+            .map(|a| (a.name().to_string(), ApprovalView::from(a)))
+            .collect::<BTreeMap<_, _>>(),
+        resource_selection_error: None,
+    })
+}
+
+async fn write_effects<S: RunScope>(ctx: &Context, ns: Option<&str>, fx: &Effects) -> Result<()> {
+    let approvals = api::<S::Approval>(&ctx.client, ns);
+    for new in &fx.approvals_to_create {
+        create_approval::<S>(&approvals, ns, new).await?;
+    }
+    for name in &fx.approvals_to_accept {
+        accept_approval::<S>(&approvals, name, &ctx.clock.now()).await?;
+    }
+    let bindings = api::<S::Binding>(&ctx.client, ns);
+    for update in &fx.binding_updates {
+        update_binding::<S>(&bindings, update).await?;
+    }
+    for name in &fx.binding_deletes {
+        match bindings.delete(name, &DeleteParams::default()).await {
+            Err(kube::Error::Api(s)) if s.is_not_found() => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn create_approval<S: RunScope>(
+    approvals: &Api<Object<S::Approval>>,
+    ns: Option<&str>,
+    new: &NewApproval,
+) -> Result<()> {
+    let mut obj = Object::<S::Approval>::new(&new.name, new.spec.clone());
+    obj.metadata.namespace = ns.map(str::to_string);
+    obj.metadata.labels = Some(new.labels.clone());
+    match approvals.create(&PostParams::default(), &obj).await {
+        Err(kube::Error::Api(s)) if s.is_already_exists() => Ok(()),
+        other => other.map(drop).map_err(Into::into),
+    }
+}
+
+/// Writes `ApprovalAccepted=True` at the request's generation (spec §9.5.D).
+async fn accept_approval<S: RunScope>(
+    approvals: &Api<Object<S::Approval>>,
+    name: &str,
+    now: &condition::Time,
+) -> Result<()> {
+    let mut request = approvals.get(name).await?;
+    let generation = request.generation();
+    let status = request.status.get_or_insert_with(Default::default);
+    condition::set_condition_opt(
+        &mut status.conditions,
+        condition::new_condition(
+            types::APPROVAL_ACCEPTED,
+            TRUE,
+            reasons::APPROVAL_REQUEST_APPROVAL_ACCEPTED,
+            messages::APPROVAL_ACCEPTED,
+            generation,
+            now,
+        ),
+    );
+    approvals
+        .replace_status(name, &PostParams::default(), &request)
+        .await?;
+    Ok(())
+}
+
+/// Spec first, then `RolloutStarted` at the binding's new generation (spec §9.5.A.4).
+async fn update_binding<S: RunScope>(
+    bindings: &Api<Object<S::Binding>>,
+    update: &BindingUpdate,
+) -> Result<()> {
+    let mut binding = bindings.get(&update.name).await?;
+    if binding.spec != update.spec {
+        binding.spec = update.spec.clone();
+        binding = bindings
+            .replace(&update.name, &PostParams::default(), &binding)
+            .await?;
+    }
+    let generation = binding.generation();
+    let status = binding.status.get_or_insert_with(Default::default);
+    let conditions = status.conditions.get_or_insert_with(Vec::new);
+    condition::remove_condition(conditions, types::ROLLOUT_STARTED);
+    let mut started = update.rollout_started.clone();
+    started.observed_generation = Some(generation);
+    conditions.push(started);
+    bindings
+        .replace_status(&update.name, &PostParams::default(), &binding)
+        .await?;
+    Ok(())
+}

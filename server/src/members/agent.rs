@@ -1,0 +1,604 @@
+//! The member agent: applies what bindings point at to the member clusters and reports back
+//! (spec §5, §15 items 6–7). For each binding that is `Bound` with `RolloutStarted` True at its
+//! generation, it applies the referenced snapshot group's objects to the binding's cluster,
+//! removes objects an earlier snapshot placed that the new one dropped, and writes the binding's
+//! `Overridden`, `WorkSynchronized`, `Applied` and `Available` conditions at that generation.
+//! When a binding goes away (or becomes Unscheduled) everything it placed is removed.
+//!
+//! What was applied is recorded on the member in a ConfigMap `fleet-system/<record>`, playing the
+//! part of KubeFleet's AppliedWork, so removal works across restarts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::fleet::binding::{BindingState, ResourceBindingStatus};
+use app::fleet::condition::{find_condition, new_condition, Condition, Time, FALSE, TRUE};
+use app::fleet::names::{PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL};
+use app::fleet::Object;
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams,
+};
+use kube::discovery::{ApiCapabilities, Discovery, Scope};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::watcher;
+use kube::ResourceExt;
+use serde_json::{json, Value};
+use tokio::sync::RwLock;
+
+use crate::engine::scope::{api, RunScope};
+
+/// Marks a binding whose placed objects must be removed before it may go.
+pub const CLEANUP_FINALIZER: &str = "fleetdeck.dev/member-cleanup";
+/// Where the records of applied objects live on a member.
+pub const RECORD_NAMESPACE: &str = "fleet-system";
+/// How often an applied-but-not-yet-available binding is checked again.
+const AVAILABILITY_RECHECK: Duration = Duration::from_secs(1);
+
+/// A member cluster the agent applies to.
+#[derive(Clone)]
+pub struct MemberTarget {
+    pub name: String,
+    pub client: kube::Client,
+}
+
+/// The agent's shared state.
+pub struct Agent {
+    pub hub: kube::Client,
+    members: BTreeMap<String, MemberTarget>,
+    /// Discovery per member, filled on first use.
+    kinds: RwLock<BTreeMap<String, Vec<(ApiResource, ApiCapabilities)>>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("kube: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+type Binding<S> = Object<<S as RunScope>::Binding>;
+
+impl Agent {
+    pub fn new(hub: kube::Client, members: Vec<MemberTarget>) -> Arc<Self> {
+        Arc::new(Agent {
+            hub,
+            members: members.into_iter().map(|m| (m.name.clone(), m)).collect(),
+            kinds: RwLock::new(BTreeMap::new()),
+        })
+    }
+
+    /// Runs the agent for cluster- and namespace-scoped bindings until the streams end.
+    pub async fn run(self: Arc<Self>) {
+        tokio::join!(
+            run_scope::<crate::engine::scope::ClusterScoped>(self.clone()),
+            run_scope::<crate::engine::scope::Namespaced>(self),
+        );
+    }
+
+    async fn kinds(
+        &self,
+        member: &MemberTarget,
+    ) -> Result<Vec<(ApiResource, ApiCapabilities)>, AgentError> {
+        if let Some(kinds) = self.kinds.read().await.get(&member.name) {
+            return Ok(kinds.clone());
+        }
+        let discovery = Discovery::new(member.client.clone()).run().await?;
+        let kinds: Vec<(ApiResource, ApiCapabilities)> = discovery
+            .groups()
+            .flat_map(|g| g.recommended_resources())
+            .collect();
+        self.kinds
+            .write()
+            .await
+            .insert(member.name.clone(), kinds.clone());
+        Ok(kinds)
+    }
+}
+
+async fn run_scope<S: RunScope>(agent: Arc<Agent>) {
+    let bindings = api::<S::Binding>(&agent.hub, None);
+    Controller::new(bindings, watcher::Config::default())
+        .run(reconcile::<S>, error_policy::<S>, agent)
+        .for_each(|_| async {})
+        .await;
+}
+
+fn error_policy<S: RunScope>(_: Arc<Binding<S>>, error: &AgentError, _: Arc<Agent>) -> Action {
+    tracing::info!(%error, "member agent: retrying");
+    Action::requeue(Duration::from_secs(1))
+}
+
+async fn reconcile<S: RunScope>(
+    binding: Arc<Binding<S>>,
+    agent: Arc<Agent>,
+) -> Result<Action, AgentError> {
+    let Some(member) = agent.members.get(&binding.spec.target_cluster).cloned() else {
+        return Ok(Action::await_change()); // another agent's cluster
+    };
+    let bindings = api::<S::Binding>(&agent.hub, binding.namespace());
+    let name = binding.name_any();
+    let record = record_name::<S>(&binding);
+    let leaving = binding.metadata.deletion_timestamp.is_some()
+        || binding.spec.state == BindingState::Unscheduled;
+    if leaving {
+        remove_placed(&agent, &member, &record, &BTreeMap::new()).await?;
+        if binding.finalizers().iter().any(|f| f == CLEANUP_FINALIZER) {
+            let rest: Vec<&String> = binding
+                .finalizers()
+                .iter()
+                .filter(|f| *f != CLEANUP_FINALIZER)
+                .collect();
+            bindings
+                .patch(
+                    &name,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({ "metadata": { "finalizers": rest } })),
+                )
+                .await?;
+        }
+        return Ok(Action::await_change());
+    }
+    let generation = binding.metadata.generation.unwrap_or(1);
+    let conditions = binding
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.clone())
+        .unwrap_or_default();
+    let started = find_condition(&conditions, "RolloutStarted")
+        .is_some_and(|c| c.status == TRUE && c.observed_generation == Some(generation));
+    let Some(master) = binding
+        .spec
+        .resource_snapshot_name
+        .clone()
+        .filter(|_| started && binding.spec.state == BindingState::Bound)
+    else {
+        return Ok(Action::await_change());
+    };
+    if !binding.finalizers().iter().any(|f| f == CLEANUP_FINALIZER) {
+        let mut finalizers = binding.finalizers().to_vec();
+        finalizers.push(CLEANUP_FINALIZER.to_string());
+        bindings
+            .patch(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({ "metadata": { "finalizers": finalizers } })),
+            )
+            .await?;
+    }
+
+    let objects = snapshot_objects::<S>(&agent.hub, binding.namespace(), &master).await?;
+    let mut failed = Vec::new();
+    let mut unavailable = Vec::new();
+    let mut placed = BTreeMap::new();
+    for object in &objects {
+        match apply(&agent, &member, object, &record).await {
+            Ok(live) => {
+                placed.insert(key(object), identifier(object));
+                if !is_available(&live) {
+                    unavailable.push(identifier(object));
+                }
+            }
+            Err(message) => failed.push((identifier(object), message)),
+        }
+    }
+    remove_placed(&agent, &member, &record, &placed).await?;
+    write_record(&member, &record, &placed).await?;
+
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let status = report(
+        &binding.status,
+        generation,
+        &failed,
+        &unavailable,
+        &placement_of::<S>(&binding),
+        &now,
+    );
+    if binding.status.as_ref() != Some(&status) {
+        bindings
+            .patch_status(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({ "status": status })),
+            )
+            .await?;
+    }
+    Ok(if unavailable.is_empty() && failed.is_empty() {
+        Action::await_change()
+    } else {
+        Action::requeue(AVAILABILITY_RECHECK)
+    })
+}
+
+/// The objects of the snapshot group whose master is `master`.
+async fn snapshot_objects<S: RunScope>(
+    hub: &kube::Client,
+    ns: Option<&str>,
+    master: &str,
+) -> Result<Vec<Value>, AgentError> {
+    let snapshots = api::<S::ResourceSnapshot>(hub, ns);
+    let master_obj = snapshots.get(master).await?;
+    let mut objects = master_obj.spec.selected_resources.clone();
+    let labels = master_obj.labels();
+    if let (Some(parent), Some(index)) = (
+        labels.get(PARENT_PLACEMENT_LABEL),
+        labels.get(RESOURCE_INDEX_LABEL),
+    ) {
+        let mut subs: Vec<_> = snapshots
+            .list(&ListParams::default().labels(&format!(
+                "{PARENT_PLACEMENT_LABEL}={parent},{RESOURCE_INDEX_LABEL}={index}"
+            )))
+            .await?
+            .items
+            .into_iter()
+            .filter(|s| s.name_any() != master)
+            .collect();
+        subs.sort_by_key(|s| s.name_any());
+        for sub in subs {
+            objects.extend(sub.spec.selected_resources);
+        }
+    }
+    Ok(objects)
+}
+
+/// Creates or replaces one object on the member; returns what the member now holds.
+async fn apply(
+    agent: &Agent,
+    member: &MemberTarget,
+    desired: &Value,
+    record: &str,
+) -> Result<Value, String> {
+    let (resource, caps) = resolve(agent, member, desired)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = desired["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let ns = desired["metadata"]["namespace"].as_str();
+    let api: Api<DynamicObject> = match (caps.scope == Scope::Namespaced, ns) {
+        (true, Some(ns)) => Api::namespaced_with(member.client.clone(), ns, &resource),
+        (true, None) => return Err(format!("{} {name} has no namespace", resource.kind)),
+        (false, _) => Api::all_with(member.client.clone(), &resource),
+    };
+    let mut body = desired.clone();
+    body["metadata"]["labels"]["fleetdeck.dev/applied-by"] = Value::String(record.to_string());
+    let existing = api.get_opt(&name).await.map_err(|e| e.to_string())?;
+    let result = match existing {
+        None => {
+            let object: DynamicObject = serde_json::from_value(body).map_err(|e| e.to_string())?;
+            api.create(&PostParams::default(), &object).await
+        }
+        Some(live) => {
+            if same_content(&live, &body) {
+                return serde_json::to_value(live).map_err(|e| e.to_string());
+            }
+            body["metadata"]["resourceVersion"] = json!(live.metadata.resource_version);
+            // Keep what the member itself owns: the namespace's finalizers and a Service's IPs.
+            carry_over(&mut body, &serde_json::to_value(&live).unwrap_or_default());
+            let object: DynamicObject = serde_json::from_value(body).map_err(|e| e.to_string())?;
+            api.replace(&name, &PostParams::default(), &object).await
+        }
+    };
+    result
+        .map_err(|e| e.to_string())
+        .and_then(|o| serde_json::to_value(o).map_err(|e| e.to_string()))
+}
+
+fn carry_over(body: &mut Value, live: &Value) {
+    if body["kind"] == "Service" {
+        for field in ["clusterIP", "clusterIPs"] {
+            if let Some(v) = live["spec"].get(field) {
+                body["spec"][field] = v.clone();
+            }
+        }
+    }
+}
+
+/// Whether the member already holds `desired` (compared on the fields the snapshot sets).
+fn same_content(live: &DynamicObject, desired: &Value) -> bool {
+    let live = serde_json::to_value(live).unwrap_or_default();
+    fn covered(want: &Value, have: &Value) -> bool {
+        match (want, have) {
+            (Value::Object(w), Value::Object(h)) => w
+                .iter()
+                .all(|(k, v)| h.get(k).is_some_and(|hv| covered(v, hv))),
+            (w, h) => w == h,
+        }
+    }
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(m) = v.as_object_mut() {
+            m.remove("status");
+        }
+        v
+    };
+    covered(&strip(desired), &strip(&live))
+}
+
+async fn resolve(
+    agent: &Agent,
+    member: &MemberTarget,
+    object: &Value,
+) -> Result<(ApiResource, ApiCapabilities), AgentError> {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let kind = object["kind"].as_str().unwrap_or_default();
+    agent
+        .kinds(member)
+        .await?
+        .into_iter()
+        .find(|(r, _)| r.api_version == api_version && r.kind == kind)
+        .ok_or_else(|| {
+            AgentError::Invalid(format!(
+                "the member cluster does not serve {api_version} {kind}"
+            ))
+        })
+}
+
+/// Whether the member reports the object ready: Deployments when their pods are, the rest at once.
+fn is_available(live: &Value) -> bool {
+    if live["kind"] != "Deployment" {
+        return true;
+    }
+    let status = &live["status"];
+    let generation = live["metadata"]["generation"].as_i64().unwrap_or(0);
+    let observed = status["observedGeneration"].as_i64().unwrap_or(-1);
+    let replicas = live["spec"]["replicas"].as_i64().unwrap_or(1);
+    let available = status["availableReplicas"].as_i64().unwrap_or(0);
+    let updated = status["updatedReplicas"].as_i64().unwrap_or(0);
+    observed >= generation && available >= replicas && updated >= replicas
+}
+
+/// Deletes objects the record lists that are not in `keep`.
+async fn remove_placed(
+    agent: &Agent,
+    member: &MemberTarget,
+    record: &str,
+    keep: &BTreeMap<String, Value>,
+) -> Result<(), AgentError> {
+    let records: Api<ConfigMap> = Api::namespaced(member.client.clone(), RECORD_NAMESPACE);
+    let Some(cm) = records.get_opt(record).await? else {
+        return Ok(());
+    };
+    let placed: BTreeMap<String, Value> = cm
+        .data
+        .as_ref()
+        .and_then(|d| d.get("manifests"))
+        .and_then(|m| serde_json::from_str(m).ok())
+        .unwrap_or_default();
+    // Namespaced objects first, namespaces last, so nothing is deleted twice over.
+    let mut doomed: Vec<&Value> = placed
+        .iter()
+        .filter(|(k, _)| !keep.contains_key(*k))
+        .map(|(_, v)| v)
+        .collect();
+    doomed.sort_by_key(|v| v["kind"] == "Namespace");
+    for id in doomed {
+        let probe = json!({ "apiVersion": id["apiVersion"], "kind": id["kind"] });
+        let Ok((resource, caps)) = resolve(agent, member, &probe).await else {
+            continue;
+        };
+        let name = id["name"].as_str().unwrap_or_default();
+        let api: Api<DynamicObject> =
+            match (caps.scope == Scope::Namespaced, id["namespace"].as_str()) {
+                (true, Some(ns)) => Api::namespaced_with(member.client.clone(), ns, &resource),
+                _ => Api::all_with(member.client.clone(), &resource),
+            };
+        match api.delete(name, &DeleteParams::default()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if keep.is_empty() {
+        match records.delete(record, &DeleteParams::default()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+async fn write_record(
+    member: &MemberTarget,
+    record: &str,
+    placed: &BTreeMap<String, Value>,
+) -> Result<(), AgentError> {
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(member.client.clone());
+    if namespaces.get_opt(RECORD_NAMESPACE).await?.is_none() {
+        let ns = serde_json::from_value(json!({ "metadata": { "name": RECORD_NAMESPACE } }))
+            .map_err(kube::Error::SerdeError)?;
+        match namespaces.create(&PostParams::default(), &ns).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 409 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let records: Api<ConfigMap> = Api::namespaced(member.client.clone(), RECORD_NAMESPACE);
+    let manifests =
+        serde_json::to_string(placed).map_err(|e| AgentError::Invalid(e.to_string()))?;
+    let cm: ConfigMap = serde_json::from_value(json!({
+        "metadata": { "name": record, "namespace": RECORD_NAMESPACE },
+        "data": { "manifests": manifests },
+    }))
+    .map_err(kube::Error::SerdeError)?;
+    match records.get_opt(record).await? {
+        None => {
+            records.create(&PostParams::default(), &cm).await?;
+        }
+        Some(live) if live.data == cm.data => {}
+        Some(_) => {
+            records
+                .patch(
+                    record,
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({ "data": { "manifests": manifests } })),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The binding's status after an apply pass, keeping `RolloutStarted` as the run wrote it.
+fn report(
+    old: &Option<ResourceBindingStatus>,
+    generation: i64,
+    failed: &[(Value, String)],
+    unavailable: &[Value],
+    placement: &str,
+    now: &Time,
+) -> ResourceBindingStatus {
+    let mut conditions: Vec<Condition> = old
+        .as_ref()
+        .and_then(|s| s.conditions.clone())
+        .unwrap_or_default();
+    let mut set = |type_: &str, status: &str, reason: &str, message: &str| {
+        app::fleet::condition::set_condition(
+            &mut conditions,
+            new_condition(type_, status, reason, message, generation, now),
+        );
+    };
+    set(
+        "Overridden",
+        TRUE,
+        "NoOverrideSpecified",
+        "No override rules are configured for the selected resources",
+    );
+    set(
+        "WorkSynchronized",
+        TRUE,
+        "AllWorkSynced",
+        "All of the works are synchronized to the latest",
+    );
+    let work = format!("{placement}-work");
+    let failed_placements: Vec<Value>;
+    if !failed.is_empty() {
+        set(
+            "Applied",
+            FALSE,
+            "NotAllWorkHaveBeenApplied",
+            &format!("Work object {work} is not yet applied"),
+        );
+        conditions.retain(|c| c.type_ != "Available");
+        failed_placements = failed
+            .iter()
+            .map(|(id, message)| {
+                failed_placement(
+                    id,
+                    "Applied",
+                    "ManifestApplyFailed",
+                    message,
+                    generation,
+                    now,
+                )
+            })
+            .collect();
+    } else {
+        set(
+            "Applied",
+            TRUE,
+            "AllWorkHaveBeenApplied",
+            "All corresponding work objects are applied",
+        );
+        if unavailable.is_empty() {
+            set(
+                "Available",
+                TRUE,
+                "AllWorkAreAvailable",
+                "All corresponding work objects are available",
+            );
+            failed_placements = Vec::new();
+        } else {
+            set(
+                "Available",
+                FALSE,
+                "NotAllWorkAreAvailable",
+                &format!("Work object {work} is not yet available"),
+            );
+            failed_placements = unavailable
+                .iter()
+                .map(|id| {
+                    failed_placement(
+                        id,
+                        "Available",
+                        "ManifestNotAvailableYet",
+                        "Manifest is not yet available; Fleet will check again later",
+                        generation,
+                        now,
+                    )
+                })
+                .collect();
+        }
+    }
+    // Unchanged conditions keep their transition time (set_condition), so an unchanged state is
+    // not rewritten.
+    ResourceBindingStatus {
+        failed_placements: (!failed_placements.is_empty()).then_some(failed_placements),
+        conditions: Some(conditions),
+        ..old.clone().unwrap_or_default()
+    }
+}
+
+fn failed_placement(
+    id: &Value,
+    type_: &str,
+    reason: &str,
+    message: &str,
+    generation: i64,
+    now: &Time,
+) -> Value {
+    let (group, version) = id["apiVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .split_once('/')
+        .unwrap_or(("", id["apiVersion"].as_str().unwrap_or_default()));
+    let mut entry = json!({
+        "group": group, "version": version, "kind": id["kind"], "name": id["name"],
+        "condition": new_condition(type_, FALSE, reason, message, generation, now),
+    });
+    if let Some(ns) = id["namespace"].as_str() {
+        entry["namespace"] = json!(ns);
+    }
+    entry
+}
+
+fn identifier(object: &Value) -> Value {
+    json!({
+        "apiVersion": object["apiVersion"],
+        "kind": object["kind"],
+        "name": object["metadata"]["name"],
+        "namespace": object["metadata"]["namespace"],
+    })
+}
+
+fn key(object: &Value) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        object["apiVersion"].as_str().unwrap_or_default(),
+        object["kind"].as_str().unwrap_or_default(),
+        object["metadata"]["namespace"].as_str().unwrap_or_default(),
+        object["metadata"]["name"].as_str().unwrap_or_default()
+    )
+}
+
+fn placement_of<S: RunScope>(binding: &Binding<S>) -> String {
+    binding
+        .labels()
+        .get(PARENT_PLACEMENT_LABEL)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// One record per placement on a member: `crp-<name>` or `rp-<namespace>-<name>`.
+fn record_name<S: RunScope>(binding: &Binding<S>) -> String {
+    let placement = placement_of::<S>(binding);
+    match binding.namespace() {
+        Some(ns) => format!("rp-{ns}-{placement}"),
+        None => format!("crp-{placement}"),
+    }
+}

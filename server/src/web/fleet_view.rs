@@ -1,0 +1,83 @@
+//! Keeps the Fleet page's rows current: reflectors over MemberClusters and bindings on the hub,
+//! and on every change the rows recomputed (`app::fleet::member_view`) and published as a topic.
+
+use std::time::Duration;
+
+use app::fleet::member_view::{rows, BindingFacts};
+use app::fleet::{ClusterResourceBinding, MemberCluster, ResourceBinding};
+use app::live::Topics;
+use futures::{FutureExt, StreamExt};
+use kube::api::Api;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{watcher, WatchStreamExt};
+use tokio_util::sync::CancellationToken;
+
+/// Bursts of hub events (a rollout touches many bindings at once) become one recomputation.
+const COALESCE: Duration = Duration::from_millis(50);
+
+pub async fn run(client: kube::Client, topics: Topics, shutdown: CancellationToken) {
+    let (members, members_writer) = reflector::store::<MemberCluster>();
+    let (crbs, crbs_writer) = reflector::store::<ClusterResourceBinding>();
+    let (rbs, rbs_writer) = reflector::store::<ResourceBinding>();
+    let config = watcher::Config::default;
+    let changes = futures::stream::select_all([
+        reflector::reflector(
+            members_writer,
+            watcher(Api::<MemberCluster>::all(client.clone()), config()),
+        )
+        .default_backoff()
+        .map(log_error)
+        .boxed(),
+        reflector::reflector(
+            crbs_writer,
+            watcher(Api::<ClusterResourceBinding>::all(client.clone()), config()),
+        )
+        .default_backoff()
+        .map(log_error)
+        .boxed(),
+        reflector::reflector(
+            rbs_writer,
+            watcher(Api::<ResourceBinding>::all(client), config()),
+        )
+        .default_backoff()
+        .map(log_error)
+        .boxed(),
+    ]);
+    let changes = changes
+        .ready_chunks(256)
+        .take_until(shutdown.cancelled_owned());
+    let mut changes = std::pin::pin!(changes);
+    while changes.next().await.is_some() {
+        tokio::time::sleep(COALESCE).await;
+        // Rows only once every store holds its initial list (the stream drives the stores, so
+        // never block on readiness here).
+        let ready = |store_ready: Option<Result<(), _>>| matches!(store_ready, Some(Ok(())));
+        if ready(members.wait_until_ready().now_or_never())
+            && ready(crbs.wait_until_ready().now_or_never())
+            && ready(rbs.wait_until_ready().now_or_never())
+        {
+            topics.set_members(compute(&members, &crbs, &rbs));
+        }
+    }
+}
+
+fn log_error<T>(event: Result<T, watcher::Error>) {
+    if let Err(e) = event {
+        tracing::warn!(error = %e, "fleet view: watch failed; retrying");
+    }
+}
+
+fn compute(
+    members: &Store<MemberCluster>,
+    crbs: &Store<ClusterResourceBinding>,
+    rbs: &Store<ResourceBinding>,
+) -> Vec<app::fleet::member_view::MemberRow> {
+    let members: Vec<MemberCluster> = members.state().iter().map(|m| m.as_ref().clone()).collect();
+    let bindings: Vec<BindingFacts> = crbs
+        .state()
+        .iter()
+        .map(|b| BindingFacts::of(b.as_ref()))
+        .chain(rbs.state().iter().map(|b| BindingFacts::of(b.as_ref())))
+        .collect();
+    rows(&members, &bindings)
+}

@@ -1,0 +1,265 @@
+//! Placements end to end on a running fleetdeck (hub, engine, member agent and simulated members,
+//! in-process): scheduling into bindings, RollingUpdate rollouts reaching every member, and
+//! External placements waiting for update runs (spec §3.3, §5, §10.2).
+
+use std::time::Duration;
+
+use app::fleet::{
+    ClusterResourceBinding, ClusterResourcePlacement, ClusterResourceSnapshot,
+    ClusterSchedulingPolicySnapshot,
+};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::wait::await_condition;
+use serde_json::json;
+use server::cli::{LogFormat, ServeArgs};
+
+fn args(dir: &std::path::Path) -> ServeArgs {
+    ServeArgs {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+        hub_addr: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: Some(dir.to_path_buf()),
+        log: "warn".into(),
+        log_format: LogFormat::Text,
+        site_root: None,
+        member: Vec::new(),
+        no_demo_fleet: false,
+        kubelet_delay: Duration::ZERO,
+    }
+}
+
+/// Bounded wait, so that a broken engine fails the test instead of hanging it.
+async fn eventually<K, F>(api: &Api<K>, name: &str, what: &str, check: F) -> K
+where
+    K: kube::Resource
+        + Clone
+        + std::fmt::Debug
+        + serde::de::DeserializeOwned
+        + Send
+        + Sync
+        + 'static,
+    F: Fn(&K) -> bool + Send + 'static,
+{
+    let cond = move |o: Option<&K>| o.is_some_and(&check);
+    match tokio::time::timeout(
+        Duration::from_secs(30),
+        await_condition(api.clone(), name, cond),
+    )
+    .await
+    {
+        Ok(Ok(Some(o))) => o,
+        other => panic!("{name} never became {what}: {other:?}"),
+    }
+}
+
+async fn seed(hub: &kube::Client) {
+    let ns: Api<Namespace> = Api::all(hub.clone());
+    ns.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "test-namespace"}})).expect("ns"),
+    )
+    .await
+    .expect("namespace");
+    let cms: Api<ConfigMap> = Api::namespaced(hub.clone(), "test-namespace");
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(
+            json!({"metadata": {"name": "test-cm"}, "data": {"key": "value1"}}),
+        )
+        .expect("cm"),
+    )
+    .await
+    .expect("configmap");
+}
+
+fn placement(strategy: &str) -> ClusterResourcePlacement {
+    serde_json::from_value(json!({
+        "apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+        "metadata": {"name": "example-placement"},
+        "spec": {
+            "resourceSelectors": [{"group": "", "kind": "Namespace", "name": "test-namespace", "version": "v1"}],
+            "policy": {"placementType": "PickAll"},
+            "strategy": {"type": strategy}
+        }
+    }))
+    .expect("crp")
+}
+
+fn condition(crp: &ClusterResourcePlacement, type_: &str) -> Option<String> {
+    crp.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| c.status.clone())
+}
+
+#[tokio::test]
+async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_cleans_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = server::serve::start(args(dir.path()))
+        .await
+        .expect("starts");
+    let hub = kube::Client::new(running.hub.router(), "default");
+    seed(&hub).await;
+    let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
+    crps.create(&PostParams::default(), &placement("RollingUpdate"))
+        .await
+        .expect("crp");
+
+    for member in &running.members {
+        let cms: Api<ConfigMap> = Api::namespaced(member.client.clone(), "test-namespace");
+        eventually(&cms, "test-cm", "value1", |cm| {
+            cm.data
+                .as_ref()
+                .and_then(|d| d.get("key"))
+                .map(String::as_str)
+                == Some("value1")
+        })
+        .await;
+    }
+    let crp = eventually(&crps, "example-placement", "available", |c| {
+        condition(c, "ClusterResourcePlacementAvailable").as_deref() == Some("True")
+    })
+    .await;
+    let status = crp.status.expect("status");
+    assert_eq!(status.observed_resource_index.as_deref(), Some("0"));
+    assert_eq!(status.placement_statuses.as_ref().map(Vec::len), Some(3));
+
+    // An edit on the hub becomes snapshot 1 and reaches the members.
+    let cms: Api<ConfigMap> = Api::namespaced(hub.clone(), "test-namespace");
+    cms.patch(
+        "test-cm",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"key": "value2"}})),
+    )
+    .await
+    .expect("edit");
+    for member in &running.members {
+        let cms: Api<ConfigMap> = Api::namespaced(member.client.clone(), "test-namespace");
+        eventually(&cms, "test-cm", "value2", |cm| {
+            cm.data
+                .as_ref()
+                .and_then(|d| d.get("key"))
+                .map(String::as_str)
+                == Some("value2")
+        })
+        .await;
+    }
+    let snapshots: Api<ClusterResourceSnapshot> = Api::all(hub.clone());
+    assert_eq!(
+        snapshots
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .len(),
+        2
+    );
+
+    // Deleting the placement removes what it placed.
+    crps.delete("example-placement", &DeleteParams::default())
+        .await
+        .expect("delete");
+    for member in &running.members {
+        let namespaces: Api<Namespace> = Api::all(member.client.clone());
+        let cond = |ns: Option<&Namespace>| ns.is_none();
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            await_condition(namespaces, "test-namespace", cond),
+        )
+        .await
+        .expect("the namespace leaves the member")
+        .expect("watch");
+    }
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn an_external_placement_is_scheduled_but_waits_for_a_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = server::serve::start(args(dir.path()))
+        .await
+        .expect("starts");
+    let hub = kube::Client::new(running.hub.router(), "default");
+    seed(&hub).await;
+    let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
+    crps.create(&PostParams::default(), &placement("External"))
+        .await
+        .expect("crp");
+    let crp = eventually(&crps, "example-placement", "scheduled", |c| {
+        condition(c, "ClusterResourcePlacementScheduled").as_deref() == Some("True")
+    })
+    .await;
+    let conditions = crp.status.and_then(|s| s.conditions).unwrap_or_default();
+    let rollout = conditions
+        .iter()
+        .find(|c| c.type_ == "ClusterResourcePlacementRolloutStarted")
+        .expect("rollout condition");
+    assert_eq!(
+        (rollout.status.as_str(), rollout.reason.as_str()),
+        ("Unknown", "RolloutControlledByExternalController")
+    );
+    assert!(conditions
+        .iter()
+        .all(|c| c.type_ != "ClusterResourcePlacementAvailable"));
+
+    let bindings: Api<ClusterResourceBinding> = Api::all(hub.clone());
+    let mut targets: Vec<(String, String)> = bindings
+        .list(&ListParams::default())
+        .await
+        .expect("bindings")
+        .items
+        .into_iter()
+        .map(|b| {
+            (
+                b.spec.target_cluster.clone(),
+                b.spec.state.as_str().to_string(),
+            )
+        })
+        .collect();
+    targets.sort();
+    assert_eq!(
+        targets,
+        [
+            ("member1".into(), "Scheduled".into()),
+            ("member2".into(), "Scheduled".into()),
+            ("member3".into(), "Scheduled".into())
+        ]
+    );
+    let policies: Api<ClusterSchedulingPolicySnapshot> = Api::all(hub.clone());
+    let policy = policies
+        .get("example-placement-0")
+        .await
+        .expect("policy snapshot");
+    assert_eq!(
+        policy
+            .status
+            .and_then(|s| s.target_clusters)
+            .map(|t| t.len()),
+        Some(3)
+    );
+    let snapshots: Api<ClusterResourceSnapshot> = Api::all(hub.clone());
+    assert!(
+        snapshots
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .is_empty(),
+        "External: no snapshot until a run"
+    );
+    let members: Api<Namespace> = Api::all(running.members[0].client.clone());
+    assert!(
+        members
+            .get_opt("test-namespace")
+            .await
+            .expect("get")
+            .is_none(),
+        "nothing placed yet"
+    );
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
