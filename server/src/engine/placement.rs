@@ -155,15 +155,8 @@ async fn reconcile_inner<S: RunScope>(
             message,
         }
     })?;
-    write_policy_snapshot_status::<S>(
-        client,
-        ns,
-        &policy_snapshot,
-        generation,
-        &scheduled,
-        pctx,
-    )
-    .await?;
+    write_policy_snapshot_status::<S>(client, ns, &policy_snapshot, generation, &scheduled, pctx)
+        .await?;
     let bindings_api = api::<S::Binding>(client, ns);
     let bindings: Vec<Object<S::Binding>> = bindings_api
         .list(&ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={name}")))
