@@ -49,7 +49,16 @@ pub struct PlacementContext {
 
 /// Runs the controller for both scopes until the stream ends.
 pub async fn run(ctx: Arc<Context>) -> Result<()> {
-    let selector = Selector::discover(ctx.client.clone()).await?;
+    // The hub may still be starting (a real apiserver): retry discovery until it answers.
+    let selector = loop {
+        match Selector::discover(ctx.client.clone()).await {
+            Ok(selector) => break selector,
+            Err(error) => {
+                tracing::warn!(%error, "placement controller: discovery failed; retrying");
+                tokio::time::sleep(ctx.config.error_backoff.max(Duration::from_secs(1))).await;
+            }
+        }
+    };
     let pctx = Arc::new(PlacementContext { ctx, selector });
     tokio::join!(
         run_controller::<super::scope::ClusterScoped>(pctx.clone()),
