@@ -24,6 +24,9 @@ bash .ci/check-wasm-deps.sh
 step "unit and integration tests"
 RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server -p hub
 
+step "kube-rs conformance suite again, over TCP"
+RUSTFLAGS="$DEV_RUSTFLAGS" HUB_TRANSPORT=tcp cargo test -p hub --test kube_conformance
+
 step "build the dashboard (cargo leptos build)"
 cargo leptos build
 

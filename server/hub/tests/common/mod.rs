@@ -61,8 +61,24 @@ pub fn memory_hub() -> Hub {
     Hub::memory(registry())
 }
 
+/// A client of `hub`: in-process through the router by default, or over a real TCP connection
+/// when `HUB_TRANSPORT=tcp` (CI runs the conformance suite both ways).
 pub fn client(hub: &Hub) -> kube::Client {
-    kube::Client::new(hub.router(), "default")
+    if std::env::var("HUB_TRANSPORT").as_deref() != Ok("tcp") {
+        return kube::Client::new(hub.router(), "default");
+    }
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let port = listener.local_addr().expect("local address").port();
+    let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+    let router = hub.router();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let url: axum::http::Uri = format!("http://127.0.0.1:{port}").parse().expect("url");
+    kube::Client::try_from(kube::Config::new(url)).expect("client over TCP")
 }
 
 pub fn csur_resource() -> ApiResource {
