@@ -22,6 +22,7 @@ pub mod placement;
 pub mod placement_status;
 pub mod resource_selection;
 pub mod run;
+pub mod run_view;
 pub mod scheduling;
 pub mod snapshot;
 pub mod snapshot_diff;

@@ -23,6 +23,8 @@ pub const SNAPSHOT_EVENT: &str = "snapshot";
 pub const ADDED_EVENT: &str = "added";
 /// The SSE event name carrying the Fleet page's rows (the whole list each time).
 pub const MEMBERS_EVENT: &str = "members";
+/// The SSE event name carrying the Runs page's rows.
+pub const RUNS_EVENT: &str = "runs";
 /// Where the dashboard's event stream is served.
 pub const EVENTS_PATH: &str = "/api/events";
 

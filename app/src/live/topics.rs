@@ -8,16 +8,19 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::fleet::member_view::MemberRow;
+use crate::fleet::run_view::RunRow;
 
 #[derive(Clone)]
 pub struct Topics {
     members: watch::Sender<Option<Arc<Vec<MemberRow>>>>,
+    runs: watch::Sender<Option<Arc<Vec<RunRow>>>>,
 }
 
 impl Default for Topics {
     fn default() -> Self {
         Topics {
             members: watch::channel(None).0,
+            runs: watch::channel(None).0,
         }
     }
 }
@@ -25,14 +28,21 @@ impl Default for Topics {
 impl Topics {
     /// Publishes the Fleet page's rows; unchanged rows wake nobody.
     pub fn set_members(&self, rows: Vec<MemberRow>) {
-        self.members.send_if_modified(|current| {
-            if current.as_deref() == Some(&rows) {
-                false
-            } else {
-                *current = Some(Arc::new(rows));
-                true
-            }
-        });
+        publish(&self.members, rows);
+    }
+
+    /// Publishes the Runs page's rows.
+    pub fn set_runs(&self, rows: Vec<RunRow>) {
+        publish(&self.runs, rows);
+    }
+
+    pub fn subscribe_runs(&self) -> watch::Receiver<Option<Arc<Vec<RunRow>>>> {
+        self.runs.subscribe()
+    }
+
+    /// The runs once known (see [`Topics::members`]).
+    pub async fn runs(&self, wait: Duration) -> Option<Arc<Vec<RunRow>>> {
+        first_value(self.runs.subscribe(), wait).await
     }
 
     pub fn subscribe_members(&self) -> watch::Receiver<Option<Arc<Vec<MemberRow>>>> {
@@ -41,12 +51,25 @@ impl Topics {
 
     /// The rows once known, waiting up to `wait` for the first computation after start.
     pub async fn members(&self, wait: Duration) -> Option<Arc<Vec<MemberRow>>> {
-        let mut rx = self.members.subscribe();
-        let ready = tokio::time::timeout(wait, rx.wait_for(Option::is_some)).await;
-        match ready {
-            Ok(Ok(rows)) => rows.clone(),
-            _ => None,
+        first_value(self.members.subscribe(), wait).await
+    }
+}
+
+fn publish<T: PartialEq>(topic: &watch::Sender<Option<Arc<Vec<T>>>>, rows: Vec<T>) {
+    topic.send_if_modified(|current| {
+        if current.as_deref() == Some(&rows) {
+            false
+        } else {
+            *current = Some(Arc::new(rows));
+            true
         }
+    });
+}
+
+async fn first_value<T>(mut rx: watch::Receiver<Option<Arc<T>>>, wait: Duration) -> Option<Arc<T>> {
+    match tokio::time::timeout(wait, rx.wait_for(Option::is_some)).await {
+        Ok(Ok(value)) => value.clone(),
+        _ => None,
     }
 }
 

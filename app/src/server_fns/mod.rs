@@ -3,4 +3,5 @@
 
 pub mod activity;
 pub mod fleet;
+pub mod runs;
 pub mod server_info;

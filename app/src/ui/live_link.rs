@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use crate::fleet::member_view::MemberRow;
+use crate::fleet::run_view::RunRow;
 use crate::live::{merge_entry, Activity};
 use crate::server_fns::activity::VISIBLE_ENTRIES;
 
@@ -40,6 +41,8 @@ pub struct LiveLink {
     pub added: RwSignal<Vec<Activity>>,
     /// The Fleet page's rows as last pushed (the whole list each time).
     pub members: RwSignal<Option<Vec<MemberRow>>>,
+    /// The Runs page's rows as last pushed.
+    pub runs: RwSignal<Option<Vec<RunRow>>>,
 }
 
 impl LiveLink {
@@ -50,6 +53,7 @@ impl LiveLink {
             snapshot: RwSignal::new(None),
             added: RwSignal::new(Vec::new()),
             members: RwSignal::new(None),
+            runs: RwSignal::new(None),
         };
         provide_context(link);
         #[cfg(feature = "hydrate")]
@@ -85,7 +89,7 @@ impl LiveLink {
 
 #[cfg(feature = "hydrate")]
 fn connect(link: LiveLink) {
-    use crate::live::{ADDED_EVENT, EVENTS_PATH, MEMBERS_EVENT, SNAPSHOT_EVENT};
+    use crate::live::{ADDED_EVENT, EVENTS_PATH, MEMBERS_EVENT, RUNS_EVENT, SNAPSHOT_EVENT};
     use send_wrapper::SendWrapper;
     use wasm_bindgen::prelude::Closure;
     use wasm_bindgen::JsCast;
@@ -123,15 +127,22 @@ fn connect(link: LiveLink) {
             link.on_added(entry);
         }
     });
-    let on_members = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        if let Some(rows) = event
-            .data()
-            .as_string()
-            .and_then(|d| serde_json::from_str(&d).ok())
-        {
-            link.members.set(Some(rows));
-        }
-    });
+    // A topic event carries the whole list: it replaces what the signal holds.
+    fn topic<T: serde::de::DeserializeOwned + Send + Sync + 'static>(
+        signal: RwSignal<Option<T>>,
+    ) -> Closure<dyn FnMut(MessageEvent)> {
+        Closure::new(move |event: MessageEvent| {
+            if let Some(value) = event
+                .data()
+                .as_string()
+                .and_then(|d| serde_json::from_str(&d).ok())
+            {
+                signal.set(Some(value));
+            }
+        })
+    }
+    let on_members = topic(link.members);
+    let on_runs = topic(link.runs);
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let _ = source
@@ -139,8 +150,17 @@ fn connect(link: LiveLink) {
     let _ = source.add_event_listener_with_callback(ADDED_EVENT, on_added.as_ref().unchecked_ref());
     let _ =
         source.add_event_listener_with_callback(MEMBERS_EVENT, on_members.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback(RUNS_EVENT, on_runs.as_ref().unchecked_ref());
 
     // The closures must live as long as the connection; both go together when the page does.
-    let held = SendWrapper::new((source, on_open, on_error, on_snapshot, on_added, on_members));
+    let held = SendWrapper::new((
+        source,
+        on_open,
+        on_error,
+        on_snapshot,
+        on_added,
+        on_members,
+        on_runs,
+    ));
     on_cleanup(move || held.0.close());
 }

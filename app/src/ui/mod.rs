@@ -6,6 +6,7 @@ mod layout;
 mod live_link;
 mod overview;
 mod pages;
+mod runs;
 mod theme;
 
 use leptos::prelude::*;
@@ -53,7 +54,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=overview::OverviewPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/fleet") view=fleet::FleetPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/runs") view=pages::RunsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/runs") view=runs::RunsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals") view=pages::ApprovalsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/placements") view=pages::PlacementsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/strategies") view=pages::StrategiesPage ssr=SsrMode::InOrder/>

@@ -17,14 +17,6 @@ fn NotYet(what: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn RunsPage() -> impl IntoView {
-    view! {
-        <PageHeader title="Runs" subtitle="Staged update runs and upgrade runs, stage by stage."/>
-        <NotYet what="Update runs will be listed here with their state."/>
-    }
-}
-
-#[component]
 pub fn ApprovalsPage() -> impl IntoView {
     view! {
         <PageHeader title="Approvals" subtitle="Every approval request waiting for a person, cluster- and namespace-scoped."/>

@@ -3,7 +3,7 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use app::live::{Activity, Feed, Topics, ADDED_EVENT, MEMBERS_EVENT, SNAPSHOT_EVENT};
+use app::live::{Activity, Feed, Topics, ADDED_EVENT, MEMBERS_EVENT, RUNS_EVENT, SNAPSHOT_EVENT};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -27,8 +27,12 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
     // The feed resumes from Last-Event-ID; topics always start with their current value.
-    let events = futures::stream::select(feed_events(&feed, last_seen), topic_events(&topics))
-        .take_until(shutdown.cancelled_owned());
+    let events = futures::stream::select_all([
+        feed_events(&feed, last_seen).boxed(),
+        topic_events(topics.subscribe_members(), MEMBERS_EVENT).boxed(),
+        topic_events(topics.subscribe_runs(), RUNS_EVENT).boxed(),
+    ])
+    .take_until(shutdown.cancelled_owned());
     (
         [
             // nginx and friends buffer responses unless told not to, which would hold events back.
@@ -61,12 +65,16 @@ fn feed_events(
     stream::iter(replay).chain(live).map(Ok)
 }
 
-fn topic_events(topics: &Topics) -> impl Stream<Item = Result<Event, Infallible>> {
-    WatchStream::new(topics.subscribe_members()).filter_map(|rows| {
-        future::ready(rows.map(|rows| {
+/// A topic as SSE events named `name`: its current value first, then every new one.
+fn topic_events<T: serde::Serialize + Send + Sync + 'static>(
+    rx: tokio::sync::watch::Receiver<Option<std::sync::Arc<T>>>,
+    name: &'static str,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    WatchStream::new(rx).filter_map(move |value| {
+        future::ready(value.map(|value| {
             Ok(Event::default()
-                .event(MEMBERS_EVENT)
-                .data(serde_json::to_string(rows.as_ref()).unwrap_or_else(|_| "[]".into())))
+                .event(name)
+                .data(serde_json::to_string(value.as_ref()).unwrap_or_else(|_| "[]".into())))
         }))
     })
 }

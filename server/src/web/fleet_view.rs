@@ -1,10 +1,14 @@
-//! Keeps the Fleet page's rows current: reflectors over MemberClusters and bindings on the hub,
-//! and on every change the rows recomputed (`app::fleet::member_view`) and published as a topic.
+//! Keeps the dashboard's live views current: reflectors over MemberClusters, bindings and update
+//! runs on the hub, and on every change the Fleet and Runs rows recomputed (`app::fleet::member_view`,
+//! `run_view`) and published as topics.
 
 use std::time::Duration;
 
 use app::fleet::member_view::{rows, BindingFacts};
-use app::fleet::{ClusterResourceBinding, MemberCluster, ResourceBinding};
+use app::fleet::run_view::{self, RunRow};
+use app::fleet::{
+    ClusterResourceBinding, ClusterStagedUpdateRun, MemberCluster, ResourceBinding, StagedUpdateRun,
+};
 use app::live::Topics;
 use futures::{FutureExt, StreamExt};
 use kube::api::Api;
@@ -19,6 +23,8 @@ pub async fn run(client: kube::Client, topics: Topics, shutdown: CancellationTok
     let (members, members_writer) = reflector::store::<MemberCluster>();
     let (crbs, crbs_writer) = reflector::store::<ClusterResourceBinding>();
     let (rbs, rbs_writer) = reflector::store::<ResourceBinding>();
+    let (csurs, csurs_writer) = reflector::store::<ClusterStagedUpdateRun>();
+    let (surs, surs_writer) = reflector::store::<StagedUpdateRun>();
     let config = watcher::Config::default;
     let changes = futures::stream::select_all([
         reflector::reflector(
@@ -37,7 +43,21 @@ pub async fn run(client: kube::Client, topics: Topics, shutdown: CancellationTok
         .boxed(),
         reflector::reflector(
             rbs_writer,
-            watcher(Api::<ResourceBinding>::all(client), config()),
+            watcher(Api::<ResourceBinding>::all(client.clone()), config()),
+        )
+        .default_backoff()
+        .map(log_error)
+        .boxed(),
+        reflector::reflector(
+            csurs_writer,
+            watcher(Api::<ClusterStagedUpdateRun>::all(client.clone()), config()),
+        )
+        .default_backoff()
+        .map(log_error)
+        .boxed(),
+        reflector::reflector(
+            surs_writer,
+            watcher(Api::<StagedUpdateRun>::all(client), config()),
         )
         .default_backoff()
         .map(log_error)
@@ -57,6 +77,18 @@ pub async fn run(client: kube::Client, topics: Topics, shutdown: CancellationTok
             && ready(rbs.wait_until_ready().now_or_never())
         {
             topics.set_members(compute(&members, &crbs, &rbs));
+        }
+        if ready(csurs.wait_until_ready().now_or_never())
+            && ready(surs.wait_until_ready().now_or_never())
+        {
+            let mut runs: Vec<RunRow> = csurs
+                .state()
+                .iter()
+                .map(|r| run_view::row(r.as_ref()))
+                .chain(surs.state().iter().map(|r| run_view::row(r.as_ref())))
+                .collect();
+            runs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+            topics.set_runs(runs);
         }
     }
 }

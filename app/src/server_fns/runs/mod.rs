@@ -1,0 +1,3 @@
+mod list_runs;
+
+pub use list_runs::*;
