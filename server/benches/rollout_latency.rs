@@ -18,26 +18,16 @@ use futures::StreamExt;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::{watcher, WatchStreamExt};
 use serde_json::json;
-use server::cli::{LogFormat, ServeArgs};
+use server::cli::ServeArgs;
 
 const ROUNDS: usize = 20;
 
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(ServeArgs {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        hub_addr: "127.0.0.1:0".parse().expect("addr"),
-        data_dir: Some(dir.path().to_path_buf()),
-        log: "warn".into(),
-        log_format: LogFormat::Text,
-        site_root: None,
-        member: Vec::new(),
-        no_demo_fleet: false,
-        kubelet_delay: Duration::ZERO,
-    })
-    .await
-    .expect("fleetdeck starts");
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("fleetdeck starts");
     let hub = kube::Client::new(running.hub.router(), "default");
     apply(
         &hub,

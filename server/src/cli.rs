@@ -77,6 +77,25 @@ pub enum LogFormat {
     Json,
 }
 
+impl ServeArgs {
+    /// A fleetdeck that leaves no trace and clashes with nothing: free ports, the given data
+    /// directory, the demo fleet with pods ready at once. For tests, probes and benchmarks.
+    pub fn ephemeral(data_dir: &std::path::Path) -> Self {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        ServeArgs {
+            addr: any_port,
+            hub_addr: any_port,
+            member: Vec::new(),
+            no_demo_fleet: false,
+            kubelet_delay: std::time::Duration::ZERO,
+            data_dir: Some(data_dir.to_path_buf()),
+            log: "warn".into(),
+            log_format: LogFormat::Text,
+            site_root: None,
+        }
+    }
+}
+
 impl Cli {
     /// The serve options, whichever way they were given.
     pub fn serve_args(&self) -> &ServeArgs {

@@ -12,21 +12,7 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::wait::await_condition;
 use serde_json::json;
-use server::cli::{LogFormat, ServeArgs};
-
-fn args(dir: &std::path::Path) -> ServeArgs {
-    ServeArgs {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        hub_addr: "127.0.0.1:0".parse().expect("addr"),
-        data_dir: Some(dir.to_path_buf()),
-        log: "warn".into(),
-        log_format: LogFormat::Text,
-        site_root: None,
-        member: Vec::new(),
-        no_demo_fleet: false,
-        kubelet_delay: Duration::ZERO,
-    }
-}
+use server::cli::ServeArgs;
 
 /// Bounded wait, so that a broken engine fails the test instead of hanging it.
 async fn eventually<K, F>(api: &Api<K>, name: &str, what: &str, check: F) -> K
@@ -98,7 +84,7 @@ fn condition(crp: &ClusterResourcePlacement, type_: &str) -> Option<String> {
 #[tokio::test]
 async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_cleans_up() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(args(dir.path()))
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("starts");
     let hub = kube::Client::new(running.hub.router(), "default");
@@ -180,7 +166,7 @@ async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_clean
 #[tokio::test]
 async fn an_external_placement_is_scheduled_but_waits_for_a_run() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(args(dir.path()))
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("starts");
     let hub = kube::Client::new(running.hub.router(), "default");

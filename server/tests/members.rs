@@ -10,19 +10,12 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, PostParams};
 use kube::runtime::wait::await_condition;
 use serde_json::json;
-use server::cli::{LogFormat, ServeArgs};
+use server::cli::ServeArgs;
 
 fn args(data_dir: &std::path::Path, members: &[&str]) -> ServeArgs {
     ServeArgs {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        hub_addr: "127.0.0.1:0".parse().expect("addr"),
-        data_dir: Some(data_dir.to_path_buf()),
-        log: "warn".into(),
-        log_format: LogFormat::Text,
-        site_root: None,
         member: members.iter().map(|m| m.to_string()).collect(),
-        no_demo_fleet: false,
-        kubelet_delay: Duration::ZERO,
+        ..ServeArgs::ephemeral(data_dir)
     }
 }
 

@@ -5,21 +5,7 @@ use app::fleet::ClusterStagedUpdateStrategy;
 use kube::api::{Api, ListParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use serde_json::json;
-use server::cli::{LogFormat, ServeArgs};
-
-fn args(data_dir: &std::path::Path) -> ServeArgs {
-    ServeArgs {
-        addr: "127.0.0.1:0".parse().expect("addr"),
-        hub_addr: "127.0.0.1:0".parse().expect("addr"),
-        data_dir: Some(data_dir.to_path_buf()),
-        log: "warn".into(),
-        log_format: LogFormat::Text,
-        site_root: None,
-        member: Vec::new(),
-        no_demo_fleet: false,
-        kubelet_delay: std::time::Duration::ZERO,
-    }
-}
+use server::cli::ServeArgs;
 
 async fn client(kubeconfig: &std::path::Path) -> kube::Client {
     let config = Kubeconfig::read_from(kubeconfig).expect("kubeconfig parses");
@@ -42,7 +28,7 @@ fn strategy() -> ClusterStagedUpdateStrategy {
 #[tokio::test]
 async fn the_written_kubeconfig_reaches_the_hub_over_tls_and_state_survives_a_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(args(dir.path()))
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("starts");
     let kubeconfig = running.kubeconfig.clone();
@@ -55,7 +41,7 @@ async fn the_written_kubeconfig_reaches_the_hub_over_tls_and_state_survives_a_re
 
     // Same data directory: same token and CA, so the old kubeconfig file still works.
     let before = std::fs::read_to_string(&kubeconfig).expect("kubeconfig");
-    let running = server::serve::start(args(dir.path()))
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("restarts");
     let api: Api<ClusterStagedUpdateStrategy> = Api::all(client(&kubeconfig).await);
@@ -81,7 +67,7 @@ async fn the_written_kubeconfig_reaches_the_hub_over_tls_and_state_survives_a_re
 #[tokio::test]
 async fn the_hub_refuses_requests_without_the_token() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(args(dir.path()))
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("starts");
     let mut config = Kubeconfig::read_from(&running.kubeconfig).expect("kubeconfig");
@@ -112,7 +98,7 @@ async fn kubectl_uses_the_kubeconfig_verbatim() {
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let cache = tempfile::tempdir().expect("cache dir");
-    let running = server::serve::start(args(dir.path()))
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("starts");
     let kubeconfig = running.kubeconfig.clone();
