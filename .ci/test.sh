@@ -24,6 +24,9 @@ bash .ci/check-wasm-deps.sh
 step "unit and integration tests"
 RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server -p hub
 
+step "every manifest of the seed documents round-trips (the count is printed)"
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server -p hub --test seed_round_trip -- --show-output
+
 step "kube-rs conformance suite again, over TCP"
 RUSTFLAGS="$DEV_RUSTFLAGS" HUB_TRANSPORT=tcp cargo test -p hub --test kube_conformance
 
