@@ -119,11 +119,12 @@ async fn stop_while_a_cluster_updates_goes_stopping_then_stopped_and_run_resumes
 
     fleet.set_state("example-run", "Run").await;
     fleet.wait_bound("member02").await;
-    let run = fleet.get_run("example-run").await;
-    assert_eq!(
-        cs(run_conds(&run), "Progressing"),
-        sr("True", "UpdateRunProgressing")
-    );
+    // The binding is written before the run's status, so wait for the status rather than read it.
+    fleet
+        .wait_run("example-run", "Progressing again", |r| {
+            cs(run_conds(r), "Progressing") == sr("True", "UpdateRunProgressing")
+        })
+        .await;
     fleet.finish_cluster("member02").await;
     fleet
         .wait_run("example-run", "Succeeded", is_succeeded)
@@ -154,12 +155,12 @@ async fn a_cluster_not_finishing_within_the_threshold_marks_the_run_stuck_until_
     );
     fleet.finish_cluster("member01").await;
     fleet.wait_bound("member02").await;
-    let run = fleet.get_run("example-run").await;
-    assert_eq!(
-        cs(run_conds(&run), "Progressing"),
-        sr("True", "UpdateRunProgressing"),
-        "recovers"
-    );
+    // Bindings are written before the run's status: wait for the status to catch up.
+    fleet
+        .wait_run("example-run", "recovered", |r| {
+            cs(run_conds(r), "Progressing") == sr("True", "UpdateRunProgressing")
+        })
+        .await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -208,7 +209,12 @@ async fn a_stage_without_clusters_is_skipped_with_its_tasks() {
         .await;
     fleet.run("example-run", Some("0"), "Run").await;
     fleet.wait_bound("member1").await;
-    let run = fleet.get_run("example-run").await;
+    // Bindings are written before the run's status: wait for the skipped stage to show.
+    let run = fleet
+        .wait_run("example-run", "the empty stage skipped", |r| {
+            cond(stage(r, 0).conditions.as_ref(), "Succeeded").is_some()
+        })
+        .await;
     let empty = stage(&run, 0);
     for t in ["Progressing", "Succeeded"] {
         let expected_status = if t == "Progressing" { "False" } else { "True" };
