@@ -845,3 +845,85 @@ async fn bad_requests_get_status_bodies() {
         415
     );
 }
+
+/// A kube-runtime `Controller` with an owned kind reaches readiness and reconciles: existing
+/// objects at start, new ones, and an owner again when its dependent is deleted (the `owns`
+/// watch maps the dependent back through its ownerReference).
+#[tokio::test]
+async fn controller_reconciles_existing_new_and_owned_objects() {
+    use kube::runtime::controller::{Action, Controller};
+    use kube::Resource;
+    use std::sync::Arc;
+
+    let hub = memory_hub();
+    let client = client(&hub);
+    let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
+    let source = |name: &str| cm(name, &[("role", "source")], &[("k", name)]);
+    cms.create(&PostParams::default(), &source("before"))
+        .await
+        .unwrap();
+
+    async fn reconcile(
+        obj: Arc<ConfigMap>,
+        cms: Arc<Api<ConfigMap>>,
+    ) -> Result<Action, kube::Error> {
+        let name = obj.metadata.name.clone().unwrap_or_default();
+        let mut derived = cm(&format!("{name}-derived"), &[("role", "derived")], &[]);
+        derived.metadata.owner_references = obj.controller_owner_ref(&()).map(|o| vec![o]);
+        match cms.create(&PostParams::default(), &derived).await {
+            Ok(_) => Ok(Action::await_change()),
+            Err(kube::Error::Api(s)) if s.code == 409 => Ok(Action::await_change()),
+            Err(e) => Err(e),
+        }
+    }
+    let controller = Controller::new(
+        cms.clone(),
+        watcher::Config::default().labels("role=source"),
+    )
+    .owns(
+        cms.clone(),
+        watcher::Config::default().labels("role=derived"),
+    )
+    .run(
+        reconcile,
+        |_, _, _| Action::requeue(Duration::from_millis(100)),
+        Arc::new(cms.clone()),
+    )
+    .for_each(|_| async {});
+    let task = tokio::spawn(controller);
+
+    let derived_exists = |name: &'static str| {
+        let cms = cms.clone();
+        async move {
+            tokio::time::timeout(Duration::from_secs(20), async {
+                while cms.get_opt(name).await.unwrap().is_none() {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await
+            .unwrap_or_else(|_| panic!("{name} was never created by the controller"));
+        }
+    };
+    derived_exists("before-derived").await;
+    cms.create(&PostParams::default(), &source("after"))
+        .await
+        .unwrap();
+    derived_exists("after-derived").await;
+    let first_uid = cms.get("after-derived").await.unwrap().metadata.uid;
+    cms.delete("after-derived", &DeleteParams::default())
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(d) = cms.get_opt("after-derived").await.unwrap() {
+                if d.metadata.uid != first_uid {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("deleting the dependent re-reconciles its owner, which re-creates it");
+    task.abort();
+}
