@@ -17,7 +17,9 @@ use app::fleet::names::{
 use app::fleet::placement::{
     defaulted_apply_strategy, PlacementType, ResourceIdentifier, RolloutStrategyType,
 };
-use app::fleet::placement_status::{common_index, derive, ClusterView, PlacementFacts};
+use app::fleet::placement_status::{
+    common_index, derive, keep_transition_times, ClusterView, PlacementFacts,
+};
 use app::fleet::scheduling::{binding_changes, schedule, Candidate, ExistingBinding, Schedule};
 use app::fleet::snapshot::resource_hash;
 use app::fleet::snapshot_group::DEFAULT_REVISION_HISTORY_LIMIT;
@@ -583,21 +585,7 @@ async fn write_status<S: RunScope>(
         selected_resources,
     };
     let mut status = derive(&facts, &views, &pctx.ctx.clock.now());
-    // Keep transition times of conditions whose status did not change.
-    if let Some(old) = placement
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-    {
-        for c in status.conditions.iter_mut().flatten() {
-            if let Some(prev) = old
-                .iter()
-                .find(|o| o.type_ == c.type_ && o.status == c.status)
-            {
-                c.last_transition_time = prev.last_transition_time.clone();
-            }
-        }
-    }
+    keep_transition_times(&mut status, placement.status.as_ref());
     if placement.status.as_ref() == Some(&status) {
         return Ok(());
     }
