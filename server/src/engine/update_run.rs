@@ -1,6 +1,7 @@
 //! The staged update run controller (spec §9) for both scopes: read the run and its world, call
-//! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests
-//! and bindings map to their runs; the spec's 15 s / 60 s are only fallback requeues (§9.1).
+//! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests,
+//! bindings and placements map to their runs; the spec's 15 s / 60 s are only fallback requeues
+//! (§9.1).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
     let client = ctx.client.clone();
     let controller = Controller::new(api::<S::Run>(&client, None), watcher::Config::default());
     let runs = controller.store();
+    let runs_of_placement = runs.clone();
     controller
         // §9.1: an approval request wakes its run (`spec.parentStageRollout`, same namespace).
         .watches(
@@ -61,6 +63,19 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
                         Some(&r.spec.placement_name) == placement.as_ref()
                             && r.namespace() == b.namespace()
                     })
+                    .map(|r| ObjectRef::from_obj(r.as_ref()))
+                    .collect::<Vec<_>>()
+            },
+        )
+        // fleetdeck: a placement change (its deletion above all, §9.4.1) wakes its runs at once.
+        .watches(
+            api::<S::Placement>(&client, None),
+            watcher::Config::default(),
+            move |p| {
+                runs_of_placement
+                    .state()
+                    .iter()
+                    .filter(|r| r.spec.placement_name == p.name() && r.namespace() == p.namespace())
                     .map(|r| ObjectRef::from_obj(r.as_ref()))
                     .collect::<Vec<_>>()
             },
