@@ -146,7 +146,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
     }
 
     // The engine (placements, update runs) and the member agent, all against the hub in-process.
-    let engine = engine::Engine::start(fleet_client.clone(), engine::Config::default());
+    let engine = engine::Engine::start(fleet_client.clone(), args.engine_config());
     let targets = members
         .iter()
         .map(|m| MemberTarget {
