@@ -180,6 +180,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
             mode: "embedded".to_string(),
         },
         shutdown: shutdown.clone(),
+        metrics: engine.metrics(),
     };
     state.feed.publish(
         "fleetdeck",

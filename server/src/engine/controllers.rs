@@ -8,11 +8,13 @@ use std::sync::Arc;
 
 use tokio::task::JoinHandle;
 
+use super::metrics::Metrics;
 use super::{placement, update_run, Config, Context};
 
 /// The running controllers of one engine.
 pub struct Engine {
     config: Config,
+    metrics: Arc<Metrics>,
     ctx: Arc<Context>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -20,9 +22,15 @@ pub struct Engine {
 impl Engine {
     /// Spawns the placement and update-run controllers against `client`.
     pub fn start(client: kube::Client, config: Config) -> Engine {
-        let ctx = Arc::new(Context::new(client, config.clone()));
+        let metrics = Arc::new(Metrics::new());
+        let ctx = Arc::new(Context::with_metrics(
+            client,
+            config.clone(),
+            metrics.clone(),
+        ));
         Engine {
             config,
+            metrics,
             tasks: spawn(&ctx),
             ctx,
         }
@@ -31,6 +39,11 @@ impl Engine {
     /// What the running controllers share (client, configuration, metrics).
     pub fn context(&self) -> &Arc<Context> {
         &self.ctx
+    }
+
+    /// The metrics of every incarnation of this engine (`/metrics` serves them).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
     }
 
     /// Aborts every controller wherever it is, and waits until they are gone.
@@ -48,10 +61,14 @@ impl Engine {
     }
 
     /// Stops the controllers, then starts fresh ones (nothing carried over but the
-    /// configuration) against `client`.
+    /// configuration and the metrics) against `client`.
     pub async fn restart(&mut self, client: kube::Client) {
         self.stop().await;
-        self.ctx = Arc::new(Context::new(client, self.config.clone()));
+        self.ctx = Arc::new(Context::with_metrics(
+            client,
+            self.config.clone(),
+            self.metrics.clone(),
+        ));
         self.tasks = spawn(&self.ctx);
     }
 }

@@ -5,6 +5,8 @@
 pub mod context;
 mod controllers;
 mod error;
+pub mod events;
+pub mod metrics;
 pub mod scope;
 pub mod update_run;
 

@@ -133,7 +133,14 @@ async fn reconcile<S: RunScope>(
 ) -> Result<Action> {
     let started = Instant::now();
     let result = reconcile_inner::<S>(&placement, &pctx).await;
-    pctx.ctx.metrics.record(started.elapsed(), result.is_ok());
+    let controller = if <S::Placement as FleetKind>::KIND.starts_with("Cluster") {
+        super::metrics::controller::CLUSTER_PLACEMENT
+    } else {
+        super::metrics::controller::PLACEMENT
+    };
+    pctx.ctx
+        .metrics
+        .reconciled(controller, started.elapsed(), result.is_ok());
     result
 }
 
