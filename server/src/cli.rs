@@ -20,6 +20,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once at startup: the size of `Serve` does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run fleetdeck: dashboard, hub, engine and simulated members (the default).
     Serve(ServeArgs),
@@ -54,6 +56,17 @@ pub struct ServeArgs {
     /// How long a simulated member's pods take to become ready (e.g. `2s`, `500ms`).
     #[arg(long, env = "FLEETDECK_KUBELET_DELAY", default_value = "2s", value_parser = humantime::parse_duration)]
     pub kubelet_delay: std::time::Duration,
+    /// A started cluster not finished after this long marks its update run `UpdateRunStuck`
+    /// (spec §9.6; KubeFleet's 5 minutes).
+    #[arg(long, env = "FLEETDECK_STUCK_THRESHOLD", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub stuck_threshold: std::time::Duration,
+    /// Fallback resync of an update run with clusters in flight, deleting or stopping (spec §9.6;
+    /// KubeFleet polls every 15 s). Watch events drive the engine; this only bounds a missed one.
+    #[arg(long, env = "FLEETDECK_CLUSTER_RESYNC", default_value = "15s", value_parser = humantime::parse_duration)]
+    pub cluster_resync: std::time::Duration,
+    /// Fallback resync of an update run waiting for an approval (spec §9.6; KubeFleet's 60 s).
+    #[arg(long, env = "FLEETDECK_STAGE_RESYNC", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub stage_resync: std::time::Duration,
     /// Where fleetdeck keeps its state. Defaults to the per-user data directory
     /// (e.g. ~/.local/share/fleetdeck).
     #[arg(long, env = "FLEETDECK_DATA_DIR")]
@@ -88,10 +101,25 @@ impl ServeArgs {
             member: Vec::new(),
             no_demo_fleet: false,
             kubelet_delay: std::time::Duration::ZERO,
+            stuck_threshold: std::time::Duration::from_secs(5 * 60),
+            cluster_resync: std::time::Duration::from_secs(15),
+            stage_resync: std::time::Duration::from_secs(60),
             data_dir: Some(data_dir.to_path_buf()),
             log: "warn".into(),
             log_format: LogFormat::Text,
             site_root: None,
+        }
+    }
+
+    /// The engine's timings (spec §9.6) as given on the command line.
+    pub fn engine_config(&self) -> crate::engine::Config {
+        crate::engine::Config {
+            timing: app::fleet::run::exec::Timing {
+                cluster_poll: self.cluster_resync,
+                stage_wait: self.stage_resync,
+                stuck_threshold: self.stuck_threshold,
+            },
+            ..crate::engine::Config::default()
         }
     }
 }
@@ -149,6 +177,33 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn engine_timings_default_to_kubefleet_constants_and_take_durations() {
+        let cli = Cli::try_parse_from(["fleetdeck"]).expect("parses");
+        let timing = cli.serve_args().engine_config().timing;
+        assert_eq!(timing, app::fleet::run::exec::Timing::default());
+        let cli = Cli::try_parse_from([
+            "fleetdeck",
+            "--stuck-threshold",
+            "30s",
+            "--cluster-resync",
+            "2s",
+            "--stage-resync",
+            "1m30s",
+        ])
+        .expect("parses");
+        let timing = cli.serve_args().engine_config().timing;
+        assert_eq!(timing.stuck_threshold, std::time::Duration::from_secs(30));
+        assert_eq!(timing.cluster_poll, std::time::Duration::from_secs(2));
+        assert_eq!(timing.stage_wait, std::time::Duration::from_secs(90));
+        assert_eq!(
+            ServeArgs::ephemeral(std::path::Path::new("/tmp"))
+                .engine_config()
+                .timing,
+            app::fleet::run::exec::Timing::default()
+        );
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use app::live::{Feed, Topics};
@@ -35,6 +34,8 @@ pub struct Running {
     pub kubeconfig: PathBuf,
     pub hub: hub::Hub,
     pub members: Vec<SimulatedMember>,
+    /// The engine's controllers; they can be restarted against the same hub (a crash test does).
+    pub engine: engine::Engine,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<Result<()>>>,
 }
@@ -45,8 +46,10 @@ impl Running {
         self.shutdown.cancel();
     }
 
-    /// Waits until every listener has stopped; the first failure wins.
-    pub async fn wait(self) -> Result<()> {
+    /// Waits for the shutdown, then until every listener has stopped; the first failure wins.
+    pub async fn wait(mut self) -> Result<()> {
+        self.shutdown.cancelled().await;
+        self.engine.stop().await;
         let mut outcome = Ok(());
         for task in self.tasks {
             let result = task
@@ -143,10 +146,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
     }
 
     // The engine (placements, update runs) and the member agent, all against the hub in-process.
-    let engine = Arc::new(engine::Context::new(
-        fleet_client.clone(),
-        engine::Config::default(),
-    ));
+    let engine = engine::Engine::start(fleet_client.clone(), args.engine_config());
     let targets = members
         .iter()
         .map(|m| MemberTarget {
@@ -154,21 +154,6 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
             client: m.client.clone(),
         })
         .collect();
-    tasks.push(spawn_until(&shutdown, "placement controller", {
-        let engine = engine.clone();
-        async move {
-            engine::placement::run(engine)
-                .await
-                .map_err(|e| Error::Config(e.to_string()))
-        }
-    }));
-    tasks.push(spawn_until(&shutdown, "update-run controller", {
-        let engine = engine.clone();
-        async move {
-            engine::update_run::run(engine).await;
-            Ok(())
-        }
-    }));
     let agent_client = fleet_client.clone();
     tasks.push(spawn_until(&shutdown, "member agent", async move {
         Agent::new(agent_client, targets).run().await;
@@ -195,6 +180,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
             mode: "embedded".to_string(),
         },
         shutdown: shutdown.clone(),
+        metrics: engine.metrics(),
     };
     state.feed.publish(
         "fleetdeck",
@@ -231,6 +217,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         kubeconfig: kubeconfig_path,
         hub,
         members,
+        engine,
         shutdown,
         tasks,
     })

@@ -290,3 +290,80 @@ async fn a_concurrent_run_rewriting_a_started_binding_preempts_the_first_run() {
         rs.2
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn deleting_the_placement_mid_run_fails_the_run_at_once_with_the_exact_message() {
+    let fleet = Fleet::start().await;
+    fleet.placement(1).await;
+    fleet
+        .members(&[
+            ("member01", &[("environment", "canary")]),
+            ("member02", &[("environment", "prod")]),
+        ])
+        .await;
+    fleet
+        .strategy(json!([
+            {"name": "canary", "labelSelector": {"matchLabels": {"environment": "canary"}}},
+            {"name": "prod", "labelSelector": {"matchLabels": {"environment": "prod"}}}]))
+        .await;
+    fleet.run("example-run", Some("0"), "Run").await;
+    fleet.wait_bound("member01").await;
+    fleet
+        .wait_run("example-run", "started", |r| started(r, 0) == ["member01"])
+        .await;
+
+    // Nothing else changes: the deletion alone must wake the run (no binding event, no resync).
+    let placements: kube::Api<app::fleet::ClusterResourcePlacement> =
+        kube::Api::all(fleet.client.clone());
+    placements
+        .delete(PLACEMENT, &Default::default())
+        .await
+        .expect("delete placement");
+    let run = fleet
+        .wait_run("example-run", "failed", |r| {
+            cs(run_conds(r), "Succeeded").is_some()
+        })
+        .await;
+    // Spec §9.4.1 and §9.8: a validation failure, run-level conditions only.
+    assert_eq!(
+        cond(run_conds(&run), "Succeeded"),
+        Some((
+            "False".into(),
+            "UpdateRunFailed".into(),
+            "cannot continue the updateRun: failed to validate the updateRun: failed to process the request due to a client error: parent placement not found".into()
+        ))
+    );
+    assert_eq!(
+        cond(run_conds(&run), "Progressing"),
+        Some((
+            "False".into(),
+            "UpdateRunFailed".into(),
+            "The stages are aborted due to a non-recoverable error".into()
+        ))
+    );
+    assert_eq!(
+        cs(run_conds(&run), "Initialized"),
+        sr("True", "UpdateRunInitializedSuccessfully")
+    );
+    assert_eq!(
+        cs(stage(&run, 0).conditions.as_ref(), "Progressing"),
+        sr("True", "StageUpdatingStarted"),
+        "stage conditions are not touched"
+    );
+    assert_eq!(cs(stage(&run, 0).conditions.as_ref(), "Succeeded"), None);
+    assert_eq!(started(&run, 1), Vec::<String>::new());
+
+    // Failure is permanent and leaves the bindings as they are.
+    fleet.finish_cluster("member01").await;
+    fleet.settle().await;
+    let after = fleet.get_run("example-run").await;
+    assert_eq!(after.status, run.status);
+    assert_eq!(
+        fleet.get_binding("member02").await.spec.state,
+        BindingState::Scheduled
+    );
+    assert_eq!(
+        fleet.get_binding("member01").await.spec.state,
+        BindingState::Bound
+    );
+}

@@ -28,6 +28,7 @@ fn state(site_root: &std::path::Path) -> AppState {
             mode: "embedded".into(),
         },
         shutdown: CancellationToken::new(),
+        metrics: Default::default(),
     }
 }
 

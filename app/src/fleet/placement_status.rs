@@ -188,6 +188,38 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
     )
 }
 
+/// Standard condition semantics (spec §15 item 3) for a freshly derived status: a condition whose
+/// status did not change keeps its `lastTransitionTime` from `old`, the placement's own and each
+/// cluster's alike. Without it every reconcile would stamp new times and write the status again.
+pub fn keep_transition_times(status: &mut PlacementStatus, old: Option<&PlacementStatus>) {
+    let Some(old) = old else {
+        return;
+    };
+    fn keep(new: &mut [Condition], old: &[Condition]) {
+        for c in new {
+            if let Some(prev) = old
+                .iter()
+                .find(|o| o.type_ == c.type_ && o.status == c.status)
+            {
+                c.last_transition_time = prev.last_transition_time.clone();
+            }
+        }
+    }
+    if let (Some(new), Some(prev)) = (status.conditions.as_mut(), old.conditions.as_ref()) {
+        keep(new, prev);
+    }
+    let old_clusters = old.placement_statuses.as_deref().unwrap_or_default();
+    for cluster in status.placement_statuses.iter_mut().flatten() {
+        let prev = old_clusters
+            .iter()
+            .find(|o| o.cluster_name == cluster.cluster_name)
+            .and_then(|o| o.conditions.as_ref());
+        if let (Some(new), Some(prev)) = (cluster.conditions.as_mut(), prev) {
+            keep(new, prev);
+        }
+    }
+}
+
 fn status(
     conditions: Vec<Condition>,
     placement_statuses: Vec<PerClusterPlacementStatus>,
@@ -384,5 +416,38 @@ mod tests {
             (last.type_.as_str(), last.status.as_str()),
             ("ClusterResourcePlacementAvailable", "False")
         );
+    }
+
+    #[test]
+    fn a_rederived_status_keeps_the_transition_times_of_unchanged_conditions() {
+        let later = Time(k8s_openapi::jiff::Timestamp::from_second(60).expect("time"));
+        let clusters = [ClusterView {
+            cluster: "member1".into(),
+            ..ClusterView::default()
+        }];
+        let first = derive(&facts(true), &clusters, &now());
+        let mut again = derive(&facts(true), &clusters, &later);
+        assert_ne!(again, first, "derived with a later clock");
+        keep_transition_times(&mut again, Some(&first));
+        assert_eq!(again, first, "nothing changed, so nothing to write");
+
+        // A cluster whose condition changes status gets the new time, the others keep theirs.
+        let mut changed = derive(&facts(true), &clusters, &later);
+        let scheduled = changed.placement_statuses.as_mut().expect("clusters")[0]
+            .conditions
+            .as_mut()
+            .expect("conditions")
+            .iter_mut()
+            .find(|c| c.type_ == "Scheduled")
+            .expect("Scheduled");
+        scheduled.status = FALSE.into();
+        keep_transition_times(&mut changed, Some(&first));
+        let cluster = &changed.placement_statuses.as_ref().expect("clusters")[0];
+        let time = |t: &str| {
+            find_condition(cluster.conditions.as_deref().unwrap_or_default(), t)
+                .map(|c| c.last_transition_time.clone())
+        };
+        assert_eq!(time("Scheduled"), Some(later.clone()));
+        assert_eq!(time("RolloutStarted"), Some(now()));
     }
 }

@@ -1,11 +1,13 @@
-//! What every reconciler shares: the hub client, configuration, the clock and metrics hooks.
+//! What every reconciler shares: the hub client, configuration, the clock and the metrics.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::fleet::condition::Time;
 use app::fleet::run::exec::Timing;
 use k8s_openapi::jiff::Timestamp;
+
+use super::metrics::Metrics;
 
 /// Engine configuration.
 #[derive(Clone, Debug)]
@@ -52,40 +54,26 @@ impl Clock {
     }
 }
 
-/// Counters the metrics endpoint (a later slice) reads.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    pub reconciles: AtomicU64,
-    pub reconcile_errors: AtomicU64,
-    pub reconcile_micros_total: AtomicU64,
-}
-
-impl Metrics {
-    pub fn record(&self, took: Duration, ok: bool) {
-        self.reconciles.fetch_add(1, Ordering::Relaxed);
-        self.reconcile_micros_total
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
-        if !ok {
-            self.reconcile_errors.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
 /// Shared by every reconcile.
 pub struct Context {
     pub client: kube::Client,
     pub config: Config,
     pub clock: Clock,
-    pub metrics: Metrics,
+    /// Outlives the controllers: a restarted engine keeps counting into the same series.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Context {
     pub fn new(client: kube::Client, config: Config) -> Self {
+        Self::with_metrics(client, config, Arc::default())
+    }
+
+    pub fn with_metrics(client: kube::Client, config: Config, metrics: Arc<Metrics>) -> Self {
         Context {
             client,
             config,
             clock: Clock::system(),
-            metrics: Metrics::default(),
+            metrics,
         }
     }
 }

@@ -3,11 +3,15 @@
 //! reconcilers here read, call the pure core, and write.
 
 pub mod context;
+mod controllers;
 mod error;
+pub mod events;
+pub mod metrics;
 pub mod scope;
 pub mod update_run;
 
 pub use context::{Clock, Config, Context};
+pub use controllers::Engine;
 pub use error::{Error, Result};
 
 pub mod placement;

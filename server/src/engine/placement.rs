@@ -17,7 +17,9 @@ use app::fleet::names::{
 use app::fleet::placement::{
     defaulted_apply_strategy, PlacementType, ResourceIdentifier, RolloutStrategyType,
 };
-use app::fleet::placement_status::{common_index, derive, ClusterView, PlacementFacts};
+use app::fleet::placement_status::{
+    common_index, derive, keep_transition_times, ClusterView, PlacementFacts,
+};
 use app::fleet::scheduling::{binding_changes, schedule, Candidate, ExistingBinding, Schedule};
 use app::fleet::snapshot::resource_hash;
 use app::fleet::snapshot_group::DEFAULT_REVISION_HISTORY_LIMIT;
@@ -131,7 +133,14 @@ async fn reconcile<S: RunScope>(
 ) -> Result<Action> {
     let started = Instant::now();
     let result = reconcile_inner::<S>(&placement, &pctx).await;
-    pctx.ctx.metrics.record(started.elapsed(), result.is_ok());
+    let controller = if <S::Placement as FleetKind>::KIND.starts_with("Cluster") {
+        super::metrics::controller::CLUSTER_PLACEMENT
+    } else {
+        super::metrics::controller::PLACEMENT
+    };
+    pctx.ctx
+        .metrics
+        .reconciled(controller, started.elapsed(), result.is_ok());
     result
 }
 
@@ -583,21 +592,7 @@ async fn write_status<S: RunScope>(
         selected_resources,
     };
     let mut status = derive(&facts, &views, &pctx.ctx.clock.now());
-    // Keep transition times of conditions whose status did not change.
-    if let Some(old) = placement
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-    {
-        for c in status.conditions.iter_mut().flatten() {
-            if let Some(prev) = old
-                .iter()
-                .find(|o| o.type_ == c.type_ && o.status == c.status)
-            {
-                c.last_transition_time = prev.last_transition_time.clone();
-            }
-        }
-    }
+    keep_transition_times(&mut status, placement.status.as_ref());
     if placement.status.as_ref() == Some(&status) {
         return Ok(());
     }

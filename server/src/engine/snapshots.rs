@@ -66,7 +66,15 @@ where
             Err(e) => return Err(e),
         }
     }
-    set_latest(&api, &plan.mark_latest, true).await?;
+    // Spec §10.1 step 3: make sure the master says it is the latest — a write only when it does
+    // not already (a new master is created saying so).
+    let labelled = plan.create.iter().any(|n| n.name == plan.mark_latest)
+        || existing
+            .iter()
+            .any(|s| s.name == plan.mark_latest && s.is_latest == Some(true));
+    if !labelled {
+        set_latest(&api, &plan.mark_latest, true).await?;
+    }
     for name in &plan.delete {
         match api.delete(name, &DeleteParams::default()).await {
             Ok(_) => {}

@@ -1,6 +1,7 @@
 //! The staged update run controller (spec §9) for both scopes: read the run and its world, call
-//! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests
-//! and bindings map to their runs; the spec's 15 s / 60 s are only fallback requeues (§9.1).
+//! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests,
+//! bindings and placements map to their runs; the spec's 15 s / 60 s are only fallback requeues
+//! (§9.1).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,8 +15,8 @@ use app::fleet::names::{
 use app::fleet::placement::RolloutStrategyType;
 use app::fleet::run::exec::{BindingUpdate, Effects, NewApproval};
 use app::fleet::run::init::RunMeta;
-use app::fleet::run::{self, ApprovalView, BindingView, Outcome, World};
-use app::fleet::Object;
+use app::fleet::run::{self, report, ApprovalView, BindingView, Outcome, World};
+use app::fleet::{FleetKind, Object};
 use futures::StreamExt;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
@@ -24,6 +25,7 @@ use kube::runtime::{watcher, Controller};
 use kube::Api;
 use serde_json::json;
 
+use super::metrics::controller;
 use super::scope::{api, RunScope};
 use super::selection::{SelectionError, Selector};
 use super::snapshots::{get_or_create, PlacementRef};
@@ -36,6 +38,7 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
     let client = ctx.client.clone();
     let controller = Controller::new(api::<S::Run>(&client, None), watcher::Config::default());
     let runs = controller.store();
+    let runs_of_placement = runs.clone();
     controller
         // §9.1: an approval request wakes its run (`spec.parentStageRollout`, same namespace).
         .watches(
@@ -65,6 +68,19 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
                     .collect::<Vec<_>>()
             },
         )
+        // fleetdeck: a placement change (its deletion above all, §9.4.1) wakes its runs at once.
+        .watches(
+            api::<S::Placement>(&client, None),
+            watcher::Config::default(),
+            move |p| {
+                runs_of_placement
+                    .state()
+                    .iter()
+                    .filter(|r| r.spec.placement_name == p.name() && r.namespace() == p.namespace())
+                    .map(|r| ObjectRef::from_obj(r.as_ref()))
+                    .collect::<Vec<_>>()
+            },
+        )
         .run(reconcile::<S>, error_policy::<S>, ctx)
         .for_each(|result| async move {
             if let Err(e) = result {
@@ -90,8 +106,18 @@ fn error_policy<S: RunScope>(_: Arc<Run<S>>, error: &Error, ctx: Arc<Context>) -
 async fn reconcile<S: RunScope>(trigger: Arc<Run<S>>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();
     let result = reconcile_run::<S>(&trigger, &ctx).await;
-    ctx.metrics.record(started.elapsed(), result.is_ok());
+    ctx.metrics
+        .reconciled(controller_name::<S>(), started.elapsed(), result.is_ok());
     result
+}
+
+/// KubeFleet's controller names (spec §9), in metrics and events.
+fn controller_name<S: RunScope>() -> &'static str {
+    if <S::Run as FleetKind>::KIND.starts_with("Cluster") {
+        controller::CLUSTER_UPDATE_RUN
+    } else {
+        controller::UPDATE_RUN
+    }
 }
 
 async fn reconcile_run<S: RunScope>(trigger: &Run<S>, ctx: &Context) -> Result<Action> {
@@ -99,13 +125,16 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, ctx: &Context) -> Result<A
     let runs: Api<Run<S>> = api::<S::Run>(&ctx.client, ns);
     // Re-read: the trigger may be stale, and status writes need the latest resourceVersion.
     let Some(run) = runs.get_opt(trigger.name()).await? else {
+        ctx.metrics
+            .forget_run(ns.unwrap_or_default(), trigger.name());
         return Ok(Action::await_change());
     };
     let name = run.name().to_string();
     let finalizers = run.metadata.finalizers.clone().unwrap_or_default();
     let has_finalizer = finalizers.iter().any(|f| f == STAGED_UPDATE_RUN_FINALIZER);
     if run.metadata.deletion_timestamp.is_some() {
-        // §9.10: remove the run's approval requests, then the finalizer.
+        // §9.10: remove the run's approval requests and metrics, then the finalizer.
+        ctx.metrics.forget_run(ns.unwrap_or_default(), &name);
         if has_finalizer {
             let approvals = api::<S::Approval>(&ctx.client, ns);
             let lp = ListParams::default().labels(&format!("{TARGET_UPDATE_RUN_LABEL}={name}"));
@@ -151,25 +180,55 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, ctx: &Context) -> Result<A
         generation: run.generation(),
         spec: &run.spec,
     };
-    let step = run::step(
-        &meta,
-        run.status.as_ref(),
-        &world,
-        &ctx.clock.now(),
-        ctx.config.timing,
-    );
+    let now = ctx.clock.now();
+    let step = run::step(&meta, run.status.as_ref(), &world, &now, ctx.config.timing);
+    // §9.2.6: the status metric, from the status this reconcile decides.
+    if let Some(sample) = report::status_sample(Some(&step.status), run.generation()) {
+        let seconds = now.0.as_millisecond() as f64 / 1000.0;
+        let state = run.spec.state().as_str();
+        ctx.metrics
+            .run_status(ns.unwrap_or_default(), &name, state, &sample, seconds);
+    }
     // Effects first: a status saying "Started" must never precede its binding write (§15.6).
     write_effects::<S>(ctx, ns, &step.effects).await?;
     if run.status.as_ref() != Some(&step.status) {
+        let (observations, events) = report::transitions(run.status.as_ref(), &step.status, &now);
         let mut updated = run.clone();
         updated.status = Some(step.status);
-        runs.replace_status(&name, &PostParams::default(), &updated)
+        let written = runs
+            .replace_status(&name, &PostParams::default(), &updated)
             .await?;
+        // Only what the hub now holds is reported, once.
+        ctx.metrics
+            .observe(ns.unwrap_or_default(), &name, &observations);
+        if !events.is_empty() {
+            let reference = object_reference::<S>(&written);
+            super::events::publish(
+                &ctx.client,
+                &reference,
+                controller_name::<S>(),
+                &events,
+                &now,
+            )
+            .await;
+        }
     }
     match step.outcome {
         Outcome::Done => Ok(Action::await_change()),
         Outcome::Requeue(after) => Ok(Action::requeue(after)),
         Outcome::Retry(message) => Err(Error::RunRetry { run: name, message }),
+    }
+}
+
+fn object_reference<S: RunScope>(run: &Run<S>) -> k8s_openapi::api::core::v1::ObjectReference {
+    k8s_openapi::api::core::v1::ObjectReference {
+        api_version: Some(<S::Run as FleetKind>::api_version()),
+        kind: Some(<S::Run as FleetKind>::KIND.to_string()),
+        name: Some(run.name().to_string()),
+        namespace: run.namespace().map(str::to_string),
+        uid: run.metadata.uid.clone(),
+        resource_version: run.metadata.resource_version.clone(),
+        field_path: None,
     }
 }
 

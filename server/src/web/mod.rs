@@ -1,8 +1,12 @@
-//! The HTTP surface: dashboard pages, server functions, the event stream and health probes.
+//! The HTTP surface: dashboard pages, server functions, the event stream, health probes and
+//! metrics.
 
 mod events;
 pub mod fleet_view;
 mod health;
+mod metrics;
+
+use std::sync::Arc;
 
 use app::live::{Feed, Topics, EVENTS_PATH};
 use app::server_fns::server_info::ServerInfo;
@@ -26,6 +30,8 @@ pub struct AppState {
     pub info: ServerInfo,
     /// Cancelled when the server is shutting down; long-lived streams end on it.
     pub shutdown: CancellationToken,
+    /// The engine's metrics, served on `/metrics`.
+    pub metrics: Arc<crate::engine::metrics::Metrics>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -43,6 +49,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::scrape))
         .route(EVENTS_PATH, get(events::stream))
         .leptos_routes_with_context(
             &state,

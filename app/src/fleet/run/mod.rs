@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod deletion;
 pub mod exec;
 pub mod init;
+pub mod report;
 pub mod step;
 pub mod stop;
 pub mod tasks;

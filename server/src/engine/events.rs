@@ -1,0 +1,69 @@
+//! Kubernetes Events for update-run transitions ([`app::fleet::run::report`] decides which).
+//!
+//! They are written as core/v1 Events, the API `kubectl describe` reads (kube-api-subset §6.2):
+//! kube-runtime's `Recorder` writes events.k8s.io/v1, which a real apiserver serves from the same
+//! store but the embedded hub keeps apart. Each transition happens once per run, so there is
+//! nothing to aggregate into series. Cluster-scoped runs get their events in `default`, as
+//! client-go's recorder does.
+
+use app::fleet::condition::Time;
+use app::fleet::run::report::{EventKind, RunEvent};
+use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use kube::api::{Api, PostParams};
+
+/// The component named in every event (`kubectl describe` prints it as `From`).
+pub const REPORTER: &str = "fleetdeck-engine";
+
+/// Writes `events` about `object`; a failed write is logged, never fatal (events are advisory).
+pub async fn publish(
+    client: &kube::Client,
+    object: &ObjectReference,
+    controller: &'static str,
+    events: &[RunEvent],
+    now: &Time,
+) {
+    let namespace = object.namespace.as_deref().unwrap_or("default");
+    let api: Api<Event> = Api::namespaced(client.clone(), namespace);
+    // Names need the wall clock's nanoseconds (the engine's clock has milliseconds).
+    let stamp = k8s_openapi::jiff::Timestamp::now().as_nanosecond();
+    for (i, event) in events.iter().enumerate() {
+        let body = Event {
+            metadata: ObjectMeta {
+                // client-go's naming: `<object>.<unix nanos, hex>`, unique per event.
+                name: Some(format!(
+                    "{}.{:x}",
+                    object.name.as_deref().unwrap_or("object"),
+                    stamp + i as i128
+                )),
+                namespace: Some(namespace.to_string()),
+                ..Default::default()
+            },
+            involved_object: object.clone(),
+            reason: Some(event.reason.to_string()),
+            message: Some(event.note.clone()),
+            type_: Some(
+                match event.kind {
+                    EventKind::Normal => "Normal",
+                    EventKind::Warning => "Warning",
+                }
+                .to_string(),
+            ),
+            action: Some(event.action.to_string()),
+            count: Some(1),
+            first_timestamp: Some(now.clone()),
+            last_timestamp: Some(now.clone()),
+            event_time: Some(MicroTime(now.0)),
+            source: Some(EventSource {
+                component: Some(REPORTER.to_string()),
+                host: None,
+            }),
+            reporting_component: Some(controller.to_string()),
+            reporting_instance: Some(REPORTER.to_string()),
+            ..Default::default()
+        };
+        if let Err(error) = api.create(&PostParams::default(), &body).await {
+            tracing::warn!(%error, reason = event.reason, "could not record an event");
+        }
+    }
+}
