@@ -4,6 +4,7 @@
 
 pub mod context;
 mod error;
+pub mod leader;
 pub mod scope;
 pub mod update_run;
 
