@@ -13,10 +13,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::cli::ServeArgs;
+use crate::cli::{EngineMode, ServeArgs};
 use crate::engine;
 use crate::kubeconfig::{self, Endpoint};
 use crate::members::agent::{Agent, MemberTarget};
+use crate::members::kubeconfig_secrets;
 use crate::members::simulated::MemberEnv;
 use crate::members::{demo_fleet, MemberConfig, SimulatedMember};
 use crate::tls::HubTls;
@@ -31,9 +32,14 @@ const HUB_DRAIN: Duration = Duration::from_secs(5);
 /// A started fleetdeck: where it listens, and the handles to stop it.
 pub struct Running {
     pub dashboard_addr: SocketAddr,
-    pub hub_addr: SocketAddr,
+    /// Where the embedded hub listens (none on a real hub).
+    pub hub_addr: Option<SocketAddr>,
+    /// The kubeconfig written for the embedded hub, or the one given for a real hub.
     pub kubeconfig: PathBuf,
-    pub hub: hub::Hub,
+    /// The embedded hub (none on a real hub).
+    pub hub: Option<hub::Hub>,
+    /// A client of the hub, embedded or real.
+    pub client: kube::Client,
     pub members: Vec<SimulatedMember>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<Result<()>>>,
@@ -73,8 +79,16 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Opens the store, binds both listeners, writes the kubeconfig and serves in the background.
+/// Starts fleetdeck in the background: on the embedded hub, or on the hub of `--kubeconfig`.
 pub async fn start(args: ServeArgs) -> Result<Running> {
+    match args.kubeconfig.clone() {
+        Some(path) => start_on_real_hub(args, path).await,
+        None => start_embedded(args).await,
+    }
+}
+
+/// Opens the store, binds both listeners, writes the kubeconfig and serves in the background.
+async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let data_dir = data_dir(args.data_dir.clone())?;
     let shutdown = CancellationToken::new();
     let hub = hub::Hub::open(
@@ -140,51 +154,196 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
     kubeconfig::write(&kubeconfig_path, &kubeconfig::render(&endpoints, "hub")?)?;
     for member in &mut members {
         tasks.append(&mut member.tasks);
+        // Registered like a real member, so a fleetdeck started with --kubeconfig against this
+        // hub reaches it too.
+        let own = kubeconfig::render(
+            &[endpoint(&member.config.name, member.addr)],
+            &member.config.name,
+        )?;
+        kubeconfig_secrets::publish(
+            &fleet_client,
+            &args.member_secrets_namespace,
+            &member.config.name,
+            &own,
+        )
+        .await
+        .map_err(|e| Error::Member {
+            member: member.config.name.clone(),
+            message: format!("cannot store its kubeconfig Secret: {e}"),
+        })?;
     }
 
     // The engine (placements, update runs) and the member agent, all against the hub in-process.
-    let engine = Arc::new(engine::Context::new(
-        fleet_client.clone(),
-        engine::Config::default(),
-    ));
-    let targets = members
-        .iter()
-        .map(|m| MemberTarget {
-            name: m.config.name.clone(),
-            client: m.client.clone(),
-        })
-        .collect();
-    tasks.push(spawn_until(&shutdown, "placement controller", {
-        let engine = engine.clone();
-        async move {
-            engine::placement::run(engine)
+    if args.engine == EngineMode::On {
+        let engine = Arc::new(engine::Context::new(
+            fleet_client.clone(),
+            engine::Config::default(),
+        ));
+        let targets = members
+            .iter()
+            .map(|m| MemberTarget {
+                name: m.config.name.clone(),
+                client: m.client.clone(),
+            })
+            .collect();
+        tasks.push(spawn_until(&shutdown, "placement controller", {
+            let engine = engine.clone();
+            async move {
+                engine::placement::run(engine)
+                    .await
+                    .map_err(|e| Error::Config(e.to_string()))
+            }
+        }));
+        tasks.push(spawn_until(&shutdown, "update-run controller", {
+            let engine = engine.clone();
+            async move {
+                engine::update_run::run(engine).await;
+                Ok(())
+            }
+        }));
+        let agent_client = fleet_client.clone();
+        tasks.push(spawn_until(&shutdown, "member agent", async move {
+            Agent::new(agent_client, targets).run().await;
+            Ok(())
+        }));
+    }
+
+    let dashboard_addr =
+        serve_dashboard(&args, &fleet_client, "embedded", &shutdown, &mut tasks).await?;
+    info!(
+        dashboard = %format!("http://{dashboard_addr}/"),
+        hub = %format!("https://{hub_addr}"),
+        data_dir = %data_dir.display(),
+        "fleetdeck is running; for kubectl: export KUBECONFIG={}",
+        kubeconfig_path.display()
+    );
+    Ok(Running {
+        dashboard_addr,
+        hub_addr: Some(hub_addr),
+        kubeconfig: kubeconfig_path,
+        hub: Some(hub),
+        client: fleet_client,
+        members,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Runs the engine and the dashboard on a hub fleetdeck does not host. Engine replicas elect a
+/// leader on `--leader-lease`; the member agent reaches members through their kubeconfig Secrets.
+async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
+    let client = real_hub_client(&path, args.context.as_deref()).await?;
+    let shutdown = CancellationToken::new();
+    let mut tasks = Vec::new();
+    if args.engine == EngineMode::On {
+        let election = engine::leader::Election::new(&args.leader_lease, replica_identity())
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let (client, secrets, config) = (
+            client.clone(),
+            args.member_secrets_namespace.clone(),
+            engine::Config::default(),
+        );
+        let shutdown = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let hub = client.clone();
+            let lead = move |stop: CancellationToken| {
+                run_engine(client.clone(), config.clone(), secrets.clone(), stop)
+            };
+            engine::leader::while_leading(hub, election, shutdown, lead)
                 .await
                 .map_err(|e| Error::Config(e.to_string()))
-        }
-    }));
-    tasks.push(spawn_until(&shutdown, "update-run controller", {
-        let engine = engine.clone();
-        async move {
-            engine::update_run::run(engine).await;
-            Ok(())
-        }
-    }));
-    let agent_client = fleet_client.clone();
-    tasks.push(spawn_until(&shutdown, "member agent", async move {
-        Agent::new(agent_client, targets).run().await;
-        Ok(())
-    }));
+        }));
+    }
+    let dashboard_addr = serve_dashboard(&args, &client, "real hub", &shutdown, &mut tasks).await?;
+    info!(
+        dashboard = %format!("http://{dashboard_addr}/"),
+        kubeconfig = %path.display(),
+        "fleetdeck is running on a real hub"
+    );
+    Ok(Running {
+        dashboard_addr,
+        hub_addr: None,
+        kubeconfig: path,
+        hub: None,
+        client,
+        members: Vec::new(),
+        shutdown,
+        tasks,
+    })
+}
 
+/// The engine of a leading replica, until `stop`: the controllers, the member agent and the
+/// directory that tells the agent how to reach each member.
+async fn run_engine(
+    client: kube::Client,
+    config: engine::Config,
+    secrets_namespace: String,
+    stop: CancellationToken,
+) {
+    let ctx = Arc::new(engine::Context::new(client.clone(), config));
+    let agent = Agent::new(client.clone(), Vec::new());
+    tokio::select! {
+        _ = stop.cancelled() => {}
+        result = engine::placement::run(ctx.clone()) => {
+            if let Err(e) = result {
+                tracing::error!(error = %e, "placement controller stopped");
+            }
+        }
+        _ = engine::update_run::run(ctx) => {}
+        _ = agent.clone().run() => {}
+        _ = kubeconfig_secrets::run(client, secrets_namespace, agent) => {}
+    }
+}
+
+/// A client of the hub in `path` (its current context unless `context` names another), checked
+/// to answer, so a wrong file or an unreachable hub is reported at start.
+async fn real_hub_client(path: &std::path::Path, context: Option<&str>) -> Result<kube::Client> {
+    let fail = |what: String| Error::Config(format!("the hub of {}: {what}", path.display()));
+    let kubeconfig = kube::config::Kubeconfig::read_from(path)
+        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let options = kube::config::KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let client = kube::Client::try_from(config).map_err(|e| fail(e.to_string()))?;
+    client
+        .apiserver_version()
+        .await
+        .map_err(|e| fail(format!("it does not answer: {e}")))?;
+    Ok(client)
+}
+
+/// This replica's name in the leader lease: the pod's name where there is one, plus a random
+/// suffix so two processes on one host never share it.
+fn replica_identity() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "fleetdeck".into());
+    let mut suffix = [0u8; 4];
+    let _ = getrandom::fill(&mut suffix);
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{host}-{suffix}")
+}
+
+/// Serves the dashboard on `--addr` and keeps its live views following `client`'s hub.
+async fn serve_dashboard(
+    args: &ServeArgs,
+    client: &kube::Client,
+    mode: &str,
+    shutdown: &CancellationToken,
+    tasks: &mut Vec<JoinHandle<Result<()>>>,
+) -> Result<SocketAddr> {
     // The dashboard, and the views of hub state it follows live.
     let topics = Topics::default();
-    tasks.push(spawn_until(&shutdown, "fleet view", {
-        let (client, topics, shutdown) = (fleet_client.clone(), topics.clone(), shutdown.clone());
+    tasks.push(spawn_until(shutdown, "fleet view", {
+        let (client, topics, shutdown) = (client.clone(), topics.clone(), shutdown.clone());
         async move {
             web::fleet_view::run(client, topics, shutdown).await;
             Ok(())
         }
     }));
-    let options = leptos_options(&args)?;
+    let options = leptos_options(args)?;
     let state = AppState {
         leptos_options: options.clone(),
         feed: Feed::new(FEED_CAPACITY),
@@ -192,7 +351,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         info: ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: chrono::Utc::now(),
-            mode: "embedded".to_string(),
+            mode: mode.to_string(),
         },
         shutdown: shutdown.clone(),
     };
@@ -218,22 +377,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         })
     });
 
-    info!(
-        dashboard = %format!("http://{dashboard_addr}/"),
-        hub = %format!("https://{hub_addr}"),
-        data_dir = %data_dir.display(),
-        "fleetdeck is running; for kubectl: export KUBECONFIG={}",
-        kubeconfig_path.display()
-    );
-    Ok(Running {
-        dashboard_addr,
-        hub_addr,
-        kubeconfig: kubeconfig_path,
-        hub,
-        members,
-        shutdown,
-        tasks,
-    })
+    Ok(dashboard_addr)
 }
 
 /// Runs a background loop until shutdown; a loop that fails is logged (the others go on).

@@ -237,3 +237,78 @@ async fn leader_elected_replicas_roll_out_through_member_kubeconfig_secrets_and_
         replica.abort();
     }
 }
+
+/// `fleetdeck --kubeconfig` against another fleetdeck's hub (HTTPS, token, CA from the written
+/// kubeconfig): the first serves with `--engine off`, so only the second one's engine can roll
+/// out, through the member kubeconfig Secrets the first one published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleetdeck_with_a_kubeconfig_drives_another_fleetdecks_hub_and_members() {
+    use server::cli::{EngineMode, ServeArgs};
+
+    let (hub_dir, engine_dir) = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
+    let hosting = server::serve::start(ServeArgs {
+        engine: EngineMode::Off,
+        ..ServeArgs::ephemeral(hub_dir.path())
+    })
+    .await
+    .expect("the hosting fleetdeck starts");
+    let driving = server::serve::start(ServeArgs {
+        kubeconfig: Some(hosting.kubeconfig.clone()),
+        context: Some("hub".into()),
+        ..ServeArgs::ephemeral(engine_dir.path())
+    })
+    .await
+    .expect("the driving fleetdeck starts on the other's hub");
+    assert!(driving.hub.is_none() && driving.members.is_empty());
+
+    let admin = hosting.client.clone();
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "test-namespace"}})).expect("ns"),
+        )
+        .await
+        .expect("namespace");
+    let cms: Api<ConfigMap> = Api::namespaced(admin.clone(), "test-namespace");
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(
+            json!({"metadata": {"name": "test-cm"}, "data": {"key": "value1"}}),
+        )
+        .expect("cm"),
+    )
+    .await
+    .expect("configmap");
+    let crps: Api<ClusterResourcePlacement> = Api::all(admin);
+    crps.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({
+            "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+            "kind": "ClusterResourcePlacement",
+            "metadata": {"name": "example-placement"},
+            "spec": {
+                "resourceSelectors": [{"group": "", "kind": "Namespace", "name": "test-namespace", "version": "v1"}],
+                "policy": {"placementType": "PickAll"},
+                "strategy": {"type": "RollingUpdate"}
+            }
+        }))
+        .expect("crp"),
+    )
+    .await
+    .expect("placement");
+    assert_eq!(hosting.members.len(), 3, "the demo fleet");
+    for member in &hosting.members {
+        until("value1 is on every member", async || {
+            data_on(&member.client).await.as_deref() == Some("value1")
+        })
+        .await;
+    }
+    driving.shutdown();
+    driving.wait().await.expect("clean shutdown");
+    hosting.shutdown();
+    hosting.wait().await.expect("clean shutdown");
+}
