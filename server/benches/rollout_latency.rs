@@ -28,7 +28,7 @@ async fn main() {
     let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("fleetdeck starts");
-    let hub = kube::Client::new(running.hub.router(), "default");
+    let hub = running.client.clone();
     apply(
         &hub,
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "probe"}}),

@@ -71,6 +71,25 @@ pub struct ServeArgs {
     /// (e.g. ~/.local/share/fleetdeck).
     #[arg(long, env = "FLEETDECK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Run against the hub of this kubeconfig (a real hub with deploy/crds installed, or another
+    /// fleetdeck's) instead of the embedded one. No members are simulated then: the member agent
+    /// reaches each MemberCluster through its kubeconfig Secret (`<member>-kubeconfig` in
+    /// --member-secrets-namespace), and engine replicas elect a leader on --leader-lease.
+    #[arg(long, env = "FLEETDECK_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context of the hub (default: the file's current context).
+    #[arg(long, requires = "kubeconfig")]
+    pub context: Option<String>,
+    /// `off` serves the dashboard only, leaving placements and runs to other controllers (e.g. a
+    /// KubeFleet hub agent, or another fleetdeck's engine).
+    #[arg(long, value_enum, default_value_t = EngineMode::On)]
+    pub engine: EngineMode,
+    /// The Lease (`namespace/name`) that engine replicas on a real hub elect their leader with.
+    #[arg(long, default_value = "fleet-system/fleetdeck-engine")]
+    pub leader_lease: String,
+    /// Where the members' kubeconfig Secrets live on a real hub.
+    #[arg(long, default_value = crate::members::kubeconfig_secrets::DEFAULT_NAMESPACE)]
+    pub member_secrets_namespace: String,
     /// Log filter: a level (error, warn, info, debug, trace) or a tracing directive list
     /// such as `info,server=debug`.
     #[arg(long, env = "FLEETDECK_LOG", default_value = "info")]
@@ -82,6 +101,12 @@ pub struct ServeArgs {
     /// $LEPTOS_SITE_ROOT or target/site.
     #[arg(long)]
     pub site_root: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineMode {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -105,6 +130,11 @@ impl ServeArgs {
             cluster_resync: std::time::Duration::from_secs(15),
             stage_resync: std::time::Duration::from_secs(60),
             data_dir: Some(data_dir.to_path_buf()),
+            kubeconfig: None,
+            context: None,
+            engine: EngineMode::On,
+            leader_lease: "fleet-system/fleetdeck-engine".into(),
+            member_secrets_namespace: crate::members::kubeconfig_secrets::DEFAULT_NAMESPACE.into(),
             log: "warn".into(),
             log_format: LogFormat::Text,
             site_root: None,
@@ -204,6 +234,26 @@ mod tests {
                 .timing,
             app::fleet::run::exec::Timing::default()
         );
+    }
+
+    #[test]
+    fn a_context_needs_a_kubeconfig_and_the_engine_can_be_off() {
+        let err = Cli::try_parse_from(["fleetdeck", "--context", "hub"]).unwrap_err();
+        assert!(err.to_string().contains("--kubeconfig"), "{err}");
+        let cli = Cli::try_parse_from([
+            "fleetdeck",
+            "--kubeconfig",
+            "/tmp/k",
+            "--context",
+            "hub",
+            "--engine",
+            "off",
+        ])
+        .expect("parses");
+        let args = cli.serve_args();
+        assert_eq!(args.context.as_deref(), Some("hub"));
+        assert_eq!(args.engine, EngineMode::Off);
+        assert_eq!(args.leader_lease, "fleet-system/fleetdeck-engine");
     }
 
     #[test]

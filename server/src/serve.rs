@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::live::{Feed, Topics};
@@ -12,10 +13,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
-use crate::cli::ServeArgs;
+use crate::cli::{EngineMode, ServeArgs};
 use crate::engine;
 use crate::kubeconfig::{self, Endpoint};
 use crate::members::agent::{Agent, MemberTarget};
+use crate::members::kubeconfig_secrets;
 use crate::members::simulated::MemberEnv;
 use crate::members::{demo_fleet, MemberConfig, SimulatedMember};
 use crate::tls::HubTls;
@@ -30,12 +32,18 @@ const HUB_DRAIN: Duration = Duration::from_secs(5);
 /// A started fleetdeck: where it listens, and the handles to stop it.
 pub struct Running {
     pub dashboard_addr: SocketAddr,
-    pub hub_addr: SocketAddr,
+    /// Where the embedded hub listens (none on a real hub).
+    pub hub_addr: Option<SocketAddr>,
+    /// The kubeconfig written for the embedded hub, or the one given for a real hub.
     pub kubeconfig: PathBuf,
-    pub hub: hub::Hub,
+    /// The embedded hub (none on a real hub).
+    pub hub: Option<hub::Hub>,
+    /// A client of the hub, embedded or real.
+    pub client: kube::Client,
     pub members: Vec<SimulatedMember>,
     /// The engine's controllers; they can be restarted against the same hub (a crash test does).
-    pub engine: engine::Engine,
+    /// None with `--engine off`, and on a real hub (where the lease holder runs it).
+    pub engine: Option<engine::Engine>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<Result<()>>>,
 }
@@ -49,7 +57,9 @@ impl Running {
     /// Waits for the shutdown, then until every listener has stopped; the first failure wins.
     pub async fn wait(mut self) -> Result<()> {
         self.shutdown.cancelled().await;
-        self.engine.stop().await;
+        if let Some(engine) = self.engine.as_mut() {
+            engine.stop().await;
+        }
         let mut outcome = Ok(());
         for task in self.tasks {
             let result = task
@@ -76,8 +86,16 @@ pub async fn run(args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Opens the store, binds both listeners, writes the kubeconfig and serves in the background.
+/// Starts fleetdeck in the background: on the embedded hub, or on the hub of `--kubeconfig`.
 pub async fn start(args: ServeArgs) -> Result<Running> {
+    match args.kubeconfig.clone() {
+        Some(path) => start_on_real_hub(args, path).await,
+        None => start_embedded(args).await,
+    }
+}
+
+/// Opens the store, binds both listeners, writes the kubeconfig and serves in the background.
+async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let data_dir = data_dir(args.data_dir.clone())?;
     let shutdown = CancellationToken::new();
     let hub = hub::Hub::open(
@@ -143,33 +161,198 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
     kubeconfig::write(&kubeconfig_path, &kubeconfig::render(&endpoints, "hub")?)?;
     for member in &mut members {
         tasks.append(&mut member.tasks);
+        // Registered like a real member, so a fleetdeck started with --kubeconfig against this
+        // hub reaches it too.
+        let own = kubeconfig::render(
+            &[endpoint(&member.config.name, member.addr)],
+            &member.config.name,
+        )?;
+        kubeconfig_secrets::publish(
+            &fleet_client,
+            &args.member_secrets_namespace,
+            &member.config.name,
+            &own,
+        )
+        .await
+        .map_err(|e| Error::Member {
+            member: member.config.name.clone(),
+            message: format!("cannot store its kubeconfig Secret: {e}"),
+        })?;
     }
 
     // The engine (placements, update runs) and the member agent, all against the hub in-process.
-    let engine = engine::Engine::start(fleet_client.clone(), args.engine_config());
-    let targets = members
-        .iter()
-        .map(|m| MemberTarget {
-            name: m.config.name.clone(),
-            client: m.client.clone(),
-        })
-        .collect();
-    let agent_client = fleet_client.clone();
-    tasks.push(spawn_until(&shutdown, "member agent", async move {
-        Agent::new(agent_client, targets).run().await;
-        Ok(())
-    }));
+    let engine = (args.engine == EngineMode::On).then(|| {
+        let targets = members
+            .iter()
+            .map(|m| MemberTarget {
+                name: m.config.name.clone(),
+                client: m.client.clone(),
+            })
+            .collect();
+        let agent_client = fleet_client.clone();
+        tasks.push(spawn_until(&shutdown, "member agent", async move {
+            Agent::new(agent_client, targets).run().await;
+            Ok(())
+        }));
+        engine::Engine::start(fleet_client.clone(), args.engine_config())
+    });
+    let metrics = engine.as_ref().map_or_else(
+        || Arc::new(engine::metrics::Metrics::new()),
+        |e| e.metrics(),
+    );
 
+    let dashboard_addr = serve_dashboard(
+        &args,
+        &fleet_client,
+        metrics,
+        "embedded",
+        &shutdown,
+        &mut tasks,
+    )
+    .await?;
+    info!(
+        dashboard = %format!("http://{dashboard_addr}/"),
+        hub = %format!("https://{hub_addr}"),
+        data_dir = %data_dir.display(),
+        "fleetdeck is running; for kubectl: export KUBECONFIG={}",
+        kubeconfig_path.display()
+    );
+    Ok(Running {
+        dashboard_addr,
+        hub_addr: Some(hub_addr),
+        kubeconfig: kubeconfig_path,
+        hub: Some(hub),
+        client: fleet_client,
+        members,
+        engine,
+        shutdown,
+        tasks,
+    })
+}
+
+/// Runs the engine and the dashboard on a hub fleetdeck does not host. Engine replicas elect a
+/// leader on `--leader-lease`; the member agent reaches members through their kubeconfig Secrets.
+async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
+    let client = real_hub_client(&path, args.context.as_deref()).await?;
+    let shutdown = CancellationToken::new();
+    // One set of metrics for every term this replica leads.
+    let metrics = Arc::new(engine::metrics::Metrics::new());
+    let mut tasks = Vec::new();
+    if args.engine == EngineMode::On {
+        let election = engine::leader::Election::new(&args.leader_lease, replica_identity())
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let (client, secrets, config, metrics) = (
+            client.clone(),
+            args.member_secrets_namespace.clone(),
+            args.engine_config(),
+            metrics.clone(),
+        );
+        let shutdown = shutdown.clone();
+        tasks.push(tokio::spawn(async move {
+            let hub = client.clone();
+            let lead = move |stop: CancellationToken| {
+                run_engine(
+                    client.clone(),
+                    config.clone(),
+                    metrics.clone(),
+                    secrets.clone(),
+                    stop,
+                )
+            };
+            engine::leader::while_leading(hub, election, shutdown, lead)
+                .await
+                .map_err(|e| Error::Config(e.to_string()))
+        }));
+    }
+    let dashboard_addr =
+        serve_dashboard(&args, &client, metrics, "real hub", &shutdown, &mut tasks).await?;
+    info!(
+        dashboard = %format!("http://{dashboard_addr}/"),
+        kubeconfig = %path.display(),
+        "fleetdeck is running on a real hub"
+    );
+    Ok(Running {
+        dashboard_addr,
+        hub_addr: None,
+        kubeconfig: path,
+        hub: None,
+        client,
+        members: Vec::new(),
+        engine: None,
+        shutdown,
+        tasks,
+    })
+}
+
+/// The engine of a leading replica, until `stop`: the controllers, the member agent and the
+/// directory that tells the agent how to reach each member.
+async fn run_engine(
+    client: kube::Client,
+    config: engine::Config,
+    metrics: Arc<engine::metrics::Metrics>,
+    secrets_namespace: String,
+    stop: CancellationToken,
+) {
+    let mut engine = engine::Engine::start_with_metrics(client.clone(), config, metrics);
+    let agent = Agent::new(client.clone(), Vec::new());
+    tokio::select! {
+        _ = stop.cancelled() => {}
+        _ = agent.clone().run() => {}
+        _ = kubeconfig_secrets::run(client, secrets_namespace, agent) => {}
+    }
+    engine.stop().await;
+}
+
+/// A client of the hub in `path` (its current context unless `context` names another), checked
+/// to answer, so a wrong file or an unreachable hub is reported at start.
+async fn real_hub_client(path: &std::path::Path, context: Option<&str>) -> Result<kube::Client> {
+    let fail = |what: String| Error::Config(format!("the hub of {}: {what}", path.display()));
+    let kubeconfig = kube::config::Kubeconfig::read_from(path)
+        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let options = kube::config::KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let client = kube::Client::try_from(config).map_err(|e| fail(e.to_string()))?;
+    client
+        .apiserver_version()
+        .await
+        .map_err(|e| fail(format!("it does not answer: {e}")))?;
+    Ok(client)
+}
+
+/// This replica's name in the leader lease: the pod's name where there is one, plus a random
+/// suffix so two processes on one host never share it.
+fn replica_identity() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "fleetdeck".into());
+    let mut suffix = [0u8; 4];
+    let _ = getrandom::fill(&mut suffix);
+    let suffix: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{host}-{suffix}")
+}
+
+/// Serves the dashboard on `--addr` and keeps its live views following `client`'s hub.
+async fn serve_dashboard(
+    args: &ServeArgs,
+    client: &kube::Client,
+    metrics: Arc<engine::metrics::Metrics>,
+    mode: &str,
+    shutdown: &CancellationToken,
+    tasks: &mut Vec<JoinHandle<Result<()>>>,
+) -> Result<SocketAddr> {
     // The dashboard, and the views of hub state it follows live.
     let topics = Topics::default();
-    tasks.push(spawn_until(&shutdown, "fleet view", {
-        let (client, topics, shutdown) = (fleet_client.clone(), topics.clone(), shutdown.clone());
+    tasks.push(spawn_until(shutdown, "fleet view", {
+        let (client, topics, shutdown) = (client.clone(), topics.clone(), shutdown.clone());
         async move {
             web::fleet_view::run(client, topics, shutdown).await;
             Ok(())
         }
     }));
-    let options = leptos_options(&args)?;
+    let options = leptos_options(args)?;
     let state = AppState {
         leptos_options: options.clone(),
         feed: Feed::new(FEED_CAPACITY),
@@ -177,10 +360,10 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         info: ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: chrono::Utc::now(),
-            mode: "embedded".to_string(),
+            mode: mode.to_string(),
         },
         shutdown: shutdown.clone(),
-        metrics: engine.metrics(),
+        metrics,
     };
     state.feed.publish(
         "fleetdeck",
@@ -204,23 +387,7 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
         })
     });
 
-    info!(
-        dashboard = %format!("http://{dashboard_addr}/"),
-        hub = %format!("https://{hub_addr}"),
-        data_dir = %data_dir.display(),
-        "fleetdeck is running; for kubectl: export KUBECONFIG={}",
-        kubeconfig_path.display()
-    );
-    Ok(Running {
-        dashboard_addr,
-        hub_addr,
-        kubeconfig: kubeconfig_path,
-        hub,
-        members,
-        engine,
-        shutdown,
-        tasks,
-    })
+    Ok(dashboard_addr)
 }
 
 /// Runs a background loop until shutdown; a loop that fails is logged (the others go on).

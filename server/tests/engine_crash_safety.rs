@@ -159,8 +159,8 @@ async fn rollout_with_crashes(
     write_lands: bool,
 ) -> (usize, ClusterStagedUpdateRun, OrderCheck) {
     while events.try_recv().is_ok() {}
-    let (client, mut fate) = mortal_client(fleet.running.hub.router(), every, write_lands);
-    fleet.running.engine.restart(client).await;
+    let (client, mut fate) = mortal_client(fleet.hub_router(), every, write_lands);
+    fleet.engine().restart(client).await;
     fleet.run(name, index, "Run").await;
     let runs: Api<ClusterStagedUpdateRun> = Api::all(fleet.hub.clone());
     let mut order = OrderCheck::default();
@@ -176,8 +176,8 @@ async fn rollout_with_crashes(
         tokio::select! {
             _ = fate.died.notified() => {
                 crashes += 1;
-                let (client, next) = mortal_client(fleet.running.hub.router(), every, write_lands);
-                fleet.running.engine.restart(client).await;
+                let (client, next) = mortal_client(fleet.hub_router(), every, write_lands);
+                fleet.engine().restart(client).await;
                 fate = next;
             }
             _ = tokio::time::sleep(Duration::from_millis(20)) => {}

@@ -87,7 +87,7 @@ async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_clean
     let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("starts");
-    let hub = kube::Client::new(running.hub.router(), "default");
+    let hub = running.client.clone();
     seed(&hub).await;
     let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
     crps.create(&PostParams::default(), &placement("RollingUpdate"))
@@ -169,7 +169,7 @@ async fn an_external_placement_is_scheduled_but_waits_for_a_run() {
     let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
         .await
         .expect("starts");
-    let hub = kube::Client::new(running.hub.router(), "default");
+    let hub = running.client.clone();
     seed(&hub).await;
     let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
     crps.create(&PostParams::default(), &placement("External"))

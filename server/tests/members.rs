@@ -74,7 +74,7 @@ async fn members_join_the_fleet_with_their_labels_and_the_member_name_label() {
     ))
     .await
     .expect("starts");
-    let fleet: Api<MemberCluster> = Api::all(kube::Client::new(running.hub.router(), "default"));
+    let fleet: Api<MemberCluster> = Api::all(running.client.clone());
     let members = fleet
         .list(&ListParams::default())
         .await

@@ -22,7 +22,16 @@ pub struct Engine {
 impl Engine {
     /// Spawns the placement and update-run controllers against `client`.
     pub fn start(client: kube::Client, config: Config) -> Engine {
-        let metrics = Arc::new(Metrics::new());
+        Self::start_with_metrics(client, config, Arc::new(Metrics::new()))
+    }
+
+    /// Like [`Engine::start`], counting into `metrics` (a replica's metrics outlive each term it
+    /// leads).
+    pub fn start_with_metrics(
+        client: kube::Client,
+        config: Config,
+        metrics: Arc<Metrics>,
+    ) -> Engine {
         let ctx = Arc::new(Context::with_metrics(
             client,
             config.clone(),

@@ -16,6 +16,9 @@ pub enum Error {
     /// An object from the hub lacks a field the engine relies on.
     #[error("invalid object from the hub: {0}")]
     InvalidObject(String),
+    /// The engine was configured wrongly (the message says how to fix it).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

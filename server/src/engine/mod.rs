@@ -6,6 +6,7 @@ pub mod context;
 mod controllers;
 mod error;
 pub mod events;
+pub mod leader;
 pub mod metrics;
 pub mod scope;
 pub mod update_run;

@@ -47,7 +47,11 @@ pub struct MemberTarget {
 /// The agent's shared state.
 pub struct Agent {
     pub hub: kube::Client,
-    members: BTreeMap<String, MemberTarget>,
+    /// The members this agent can reach. Fixed in the embedded mode; on a real hub the member
+    /// directory (`members::kubeconfig_secrets`) keeps it in step with the MemberClusters.
+    members: std::sync::RwLock<BTreeMap<String, MemberTarget>>,
+    /// Bumped whenever the member set changes, so every binding is looked at again.
+    members_changed: tokio::sync::watch::Sender<u64>,
     /// Discovery per member, filled on first use.
     kinds: RwLock<BTreeMap<String, Vec<(ApiResource, ApiCapabilities)>>>,
 }
@@ -66,9 +70,42 @@ impl Agent {
     pub fn new(hub: kube::Client, members: Vec<MemberTarget>) -> Arc<Self> {
         Arc::new(Agent {
             hub,
-            members: members.into_iter().map(|m| (m.name.clone(), m)).collect(),
+            members: std::sync::RwLock::new(
+                members.into_iter().map(|m| (m.name.clone(), m)).collect(),
+            ),
+            members_changed: tokio::sync::watch::channel(0).0,
             kinds: RwLock::new(BTreeMap::new()),
         })
+    }
+
+    /// Adds a member or replaces how it is reached; its bindings are reconciled again.
+    pub async fn set_member(&self, member: MemberTarget) {
+        self.kinds.write().await.remove(&member.name);
+        if let Ok(mut members) = self.members.write() {
+            members.insert(member.name.clone(), member);
+        }
+        self.members_changed.send_modify(|n| *n += 1);
+    }
+
+    /// Forgets a member (it left the fleet): what was placed there stays, as in KubeFleet.
+    pub async fn remove_member(&self, name: &str) {
+        self.kinds.write().await.remove(name);
+        if let Ok(mut members) = self.members.write() {
+            members.remove(name);
+        }
+        self.members_changed.send_modify(|n| *n += 1);
+    }
+
+    /// The names of the members the agent can reach.
+    pub fn member_names(&self) -> Vec<String> {
+        self.members
+            .read()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn member(&self, name: &str) -> Option<MemberTarget> {
+        self.members.read().ok()?.get(name).cloned()
     }
 
     /// Runs the agent for cluster- and namespace-scoped bindings until the streams end.
@@ -101,7 +138,12 @@ impl Agent {
 
 async fn run_scope<S: RunScope>(agent: Arc<Agent>) {
     let bindings = api::<S::Binding>(&agent.hub, None);
+    // A member that becomes reachable (or changes) has bindings waiting for it.
+    let members_changed =
+        tokio_stream::wrappers::WatchStream::from_changes(agent.members_changed.subscribe())
+            .map(|_| ());
     Controller::new(bindings, watcher::Config::default())
+        .reconcile_all_on(members_changed)
         .run(reconcile::<S>, error_policy::<S>, agent)
         .for_each(|_| async {})
         .await;
@@ -116,8 +158,9 @@ async fn reconcile<S: RunScope>(
     binding: Arc<Binding<S>>,
     agent: Arc<Agent>,
 ) -> Result<Action, AgentError> {
-    let Some(member) = agent.members.get(&binding.spec.target_cluster).cloned() else {
-        return Ok(Action::await_change()); // another agent's cluster
+    let Some(member) = agent.member(&binding.spec.target_cluster) else {
+        // Not reachable (yet): a change of the member set reconciles it again.
+        return Ok(Action::await_change());
     };
     let bindings = api::<S::Binding>(&agent.hub, binding.namespace());
     let name = binding.name_any();

@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod fleet_config;
 pub mod image;
+pub mod kubeconfig_secrets;
 pub mod kubelet;
 pub mod registration;
 pub mod simulated;

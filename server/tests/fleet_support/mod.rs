@@ -35,7 +35,7 @@ impl Fleet {
         let running = server::serve::start(edit(ServeArgs::ephemeral(dir.path())))
             .await
             .expect("fleetdeck starts");
-        let hub = kube::Client::new(running.hub.router(), "default");
+        let hub = running.client.clone();
         Fleet {
             running,
             hub,
@@ -46,6 +46,16 @@ impl Fleet {
     pub async fn stop(self) {
         self.running.shutdown();
         self.running.wait().await.expect("clean shutdown");
+    }
+
+    /// The embedded hub's router (for clients that wrap it, like the crash test's).
+    pub fn hub_router(&self) -> axum::Router {
+        self.running.hub.as_ref().expect("an embedded hub").router()
+    }
+
+    /// The engine's controllers (started: `--engine on`).
+    pub fn engine(&mut self) -> &mut server::engine::Engine {
+        self.running.engine.as_mut().expect("a running engine")
     }
 
     /// A client of member `name`'s own API.

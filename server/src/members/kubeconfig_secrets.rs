@@ -1,0 +1,252 @@
+//! On a real hub the member agent reaches each member cluster through a kubeconfig kept in a
+//! Secret on the hub: `<namespace>/<member>-kubeconfig` (the namespace is the agent's, default
+//! `fleet-system`; a MemberCluster's annotation `fleetdeck.dev/kubeconfig-secret` may name
+//! another Secret there), key `kubeconfig`, its current context. The directory follows the
+//! MemberClusters and those Secrets by watch and keeps the agent's member set in step: a member
+//! whose Secret appears or changes is (re)connected, one that leaves or loses its Secret is
+//! dropped. The embedded mode writes the same Secrets for its simulated members, so a fleetdeck
+//! started with `--kubeconfig` against another fleetdeck's hub reaches its members unchanged.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use app::fleet::MemberCluster;
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::ByteString;
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::runtime::{reflector, watcher, WatchStreamExt};
+use kube::ResourceExt;
+use serde_json::json;
+
+use super::agent::{Agent, MemberTarget};
+
+/// Names the member's kubeconfig Secret when it is not `<member>-kubeconfig`.
+pub const SECRET_ANNOTATION: &str = "fleetdeck.dev/kubeconfig-secret";
+/// The key of the kubeconfig inside the Secret.
+pub const KUBECONFIG_KEY: &str = "kubeconfig";
+/// Where the Secrets live unless configured otherwise.
+pub const DEFAULT_NAMESPACE: &str = "fleet-system";
+
+/// The name of the Secret that holds `member`'s kubeconfig.
+pub fn secret_name(member: &MemberCluster) -> String {
+    member
+        .annotations()
+        .get(SECRET_ANNOTATION)
+        .cloned()
+        .unwrap_or_else(|| format!("{}-kubeconfig", member.name_any()))
+}
+
+/// Keeps `agent`'s members in step with the MemberClusters and their kubeconfig Secrets in
+/// `namespace`, until the watches end.
+pub async fn run(hub: kube::Client, namespace: String, agent: Arc<Agent>) {
+    let (members, members_writer) = reflector::store::<MemberCluster>();
+    let (secrets, secrets_writer) = reflector::store::<Secret>();
+    let member_events = reflector(
+        members_writer,
+        watcher(
+            Api::<MemberCluster>::all(hub.clone()),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .map(|_| ());
+    let secret_events = reflector(
+        secrets_writer,
+        watcher(
+            Api::<Secret>::namespaced(hub, &namespace),
+            watcher::Config::default(),
+        ),
+    )
+    .default_backoff()
+    .map(|_| ());
+    let mut events = std::pin::pin!(futures::stream::select(member_events, secret_events));
+    // The kubeconfig each connected member was connected with.
+    let mut connected: BTreeMap<String, String> = BTreeMap::new();
+    while events.next().await.is_some() {
+        // Take every event already waiting before looking at the whole picture once.
+        while let Some(Some(())) = events.next().now_or_never() {}
+        if members.wait_until_ready().now_or_never().is_none()
+            || secrets.wait_until_ready().now_or_never().is_none()
+        {
+            continue;
+        }
+        let by_name: BTreeMap<String, Arc<Secret>> = secrets
+            .state()
+            .into_iter()
+            .map(|s| (s.name_any(), s))
+            .collect();
+        let mut wanted: BTreeMap<String, String> = BTreeMap::new();
+        for member in members.state() {
+            let secret = secret_name(&member);
+            match by_name.get(&secret).map(|s| kubeconfig_of(s)) {
+                Some(Ok(kubeconfig)) => {
+                    wanted.insert(member.name_any(), kubeconfig);
+                }
+                Some(Err(problem)) => tracing::warn!(
+                    member = %member.name_any(),
+                    "Secret {namespace}/{secret} is unusable: {problem}"
+                ),
+                None => tracing::debug!(
+                    member = %member.name_any(),
+                    "no Secret {namespace}/{secret} with the member's kubeconfig yet"
+                ),
+            }
+        }
+        for name in connected.keys().cloned().collect::<Vec<_>>() {
+            if !wanted.contains_key(&name) {
+                tracing::info!(member = %name, "member agent: member no longer reachable");
+                connected.remove(&name);
+                agent.remove_member(&name).await;
+            }
+        }
+        for (name, kubeconfig) in wanted {
+            if connected.get(&name) == Some(&kubeconfig) {
+                continue;
+            }
+            match client_for(&kubeconfig).await {
+                Ok(client) => {
+                    tracing::info!(member = %name, "member agent: member connected");
+                    agent
+                        .set_member(MemberTarget {
+                            name: name.clone(),
+                            client,
+                        })
+                        .await;
+                }
+                Err(problem) => {
+                    tracing::warn!(member = %name, "member agent: cannot use the member's kubeconfig: {problem}")
+                }
+            }
+            // Remembered even when unusable, so the same broken kubeconfig is reported once.
+            connected.insert(name, kubeconfig);
+        }
+    }
+}
+
+/// The kubeconfig text of a member's Secret.
+fn kubeconfig_of(secret: &Secret) -> Result<String, String> {
+    let bytes = secret
+        .data
+        .as_ref()
+        .and_then(|d| d.get(KUBECONFIG_KEY))
+        .map(|b| b.0.clone())
+        .or_else(|| {
+            secret
+                .string_data
+                .as_ref()
+                .and_then(|d| d.get(KUBECONFIG_KEY))
+                .map(|s| s.clone().into_bytes())
+        })
+        .ok_or_else(|| format!("it has no key {KUBECONFIG_KEY:?}"))?;
+    String::from_utf8(bytes).map_err(|_| format!("its {KUBECONFIG_KEY:?} is not UTF-8 text"))
+}
+
+/// A client for the current context of `kubeconfig`.
+async fn client_for(kubeconfig: &str) -> Result<kube::Client, String> {
+    let parsed = kube::config::Kubeconfig::from_yaml(kubeconfig).map_err(|e| e.to_string())?;
+    let config =
+        kube::Config::from_custom_kubeconfig(parsed, &kube::config::KubeConfigOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
+    kube::Client::try_from(config).map_err(|e| e.to_string())
+}
+
+/// Stores `kubeconfig` as `member`'s Secret in `namespace` (created if missing), the way an
+/// operator registers a real member, so the agent of any fleetdeck on this hub can reach it.
+pub async fn publish(
+    hub: &kube::Client,
+    namespace: &str,
+    member: &str,
+    kubeconfig: &str,
+) -> Result<(), kube::Error> {
+    let namespaces: Api<Namespace> = Api::all(hub.clone());
+    if namespaces.get_opt(namespace).await?.is_none() {
+        let ns: Namespace = serde_json::from_value(json!({ "metadata": { "name": namespace } }))
+            .map_err(kube::Error::SerdeError)?;
+        match namespaces.create(&PostParams::default(), &ns).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.code == 409 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let secrets: Api<Secret> = Api::namespaced(hub.clone(), namespace);
+    let name = format!("{member}-kubeconfig");
+    let data = BTreeMap::from([(
+        KUBECONFIG_KEY.to_string(),
+        ByteString(kubeconfig.as_bytes().to_vec()),
+    )]);
+    match secrets.get_opt(&name).await? {
+        Some(live) if live.data.as_ref() == Some(&data) => Ok(()),
+        Some(_) => secrets
+            .patch(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(json!({ "data": { KUBECONFIG_KEY: ByteString(kubeconfig.as_bytes().to_vec()) } })),
+            )
+            .await
+            .map(|_| ()),
+        None => {
+            let secret: Secret = serde_json::from_value(json!({
+                "metadata": {
+                    "name": name,
+                    "labels": { "fleetdeck.dev/member-kubeconfig": member },
+                },
+                "type": "Opaque",
+            }))
+            .map_err(kube::Error::SerdeError)?;
+            let secret = Secret {
+                data: Some(data),
+                ..secret
+            };
+            secrets
+                .create(&PostParams::default(), &secret)
+                .await
+                .map(|_| ())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(annotations: &[(&str, &str)]) -> MemberCluster {
+        serde_json::from_value(json!({
+            "apiVersion": "cluster.kubernetes-fleet.io/v1beta1",
+            "kind": "MemberCluster",
+            "metadata": {
+                "name": "member1",
+                "annotations": annotations.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+            },
+            "spec": { "identity": { "kind": "User", "name": "x" } },
+        }))
+        .expect("member")
+    }
+
+    #[test]
+    fn the_secret_is_named_after_the_member_unless_annotated() {
+        assert_eq!(secret_name(&member(&[])), "member1-kubeconfig");
+        assert_eq!(
+            secret_name(&member(&[(SECRET_ANNOTATION, "prod-eu-1")])),
+            "prod-eu-1"
+        );
+    }
+
+    #[test]
+    fn a_secret_without_the_key_says_which_key_is_missing() {
+        let secret = Secret::default();
+        assert_eq!(
+            kubeconfig_of(&secret).unwrap_err(),
+            "it has no key \"kubeconfig\""
+        );
+        let secret = Secret {
+            data: Some(BTreeMap::from([(
+                KUBECONFIG_KEY.to_string(),
+                ByteString(b"apiVersion: v1".to_vec()),
+            )])),
+            ..Secret::default()
+        };
+        assert_eq!(kubeconfig_of(&secret).unwrap(), "apiVersion: v1");
+    }
+}

@@ -1,0 +1,314 @@
+//! The engine on a hub it does not host, as on a real hub: two engine replicas reach the hub and
+//! the member clusters only over TCP through kubeconfigs (the members' from their Secrets on the
+//! hub), elect a leader on a Lease, and the leader alone rolls a placement out. When the leader
+//! stops, the standby takes over and carries on with the next change.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::fleet::ClusterResourcePlacement;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, Patch, PatchParams, PostParams};
+use serde_json::json;
+use server::engine::leader::{while_leading, Election};
+use server::engine::{self, Context};
+use server::kubeconfig::{render, Endpoint};
+use server::members::agent::Agent;
+use server::members::{kubeconfig_secrets, registration, MemberConfig};
+use tokio_util::sync::CancellationToken;
+
+/// Serves a hub over plain HTTP on a free loopback port; returns its kubeconfig.
+async fn serve(hub: &hub::Hub, name: &str) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
+    let port = listener.local_addr().expect("address").port();
+    let router = hub.router();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    render(
+        &[Endpoint {
+            name: name.into(),
+            server: format!("http://127.0.0.1:{port}"),
+            token: "unused".into(),
+            ca_pem: None,
+        }],
+        name,
+    )
+    .expect("kubeconfig")
+}
+
+async fn client_for(kubeconfig: &str) -> kube::Client {
+    let parsed = kube::config::Kubeconfig::from_yaml(kubeconfig).expect("parse kubeconfig");
+    let config =
+        kube::Config::from_custom_kubeconfig(parsed, &kube::config::KubeConfigOptions::default())
+            .await
+            .expect("config");
+    kube::Client::try_from(config).expect("client")
+}
+
+/// One engine replica: campaigns for the lease and, while holding it, runs the placement and
+/// update-run controllers and the member agent with members from their Secrets.
+fn replica(
+    hub_kubeconfig: String,
+    identity: &'static str,
+    active: Arc<AtomicBool>,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = client_for(&hub_kubeconfig).await;
+        let election = Election {
+            duration: Duration::from_secs(3),
+            grace: Duration::from_secs(1),
+            ..Election::new("fleet-system/fleetdeck-engine", identity).expect("lease")
+        };
+        while_leading(client.clone(), election, shutdown, move |stop| {
+            let client = client.clone();
+            let active = active.clone();
+            async move {
+                active.store(true, Ordering::SeqCst);
+                let ctx = Arc::new(Context::new(client.clone(), engine::Config::default()));
+                let agent = Agent::new(client.clone(), Vec::new());
+                tokio::select! {
+                    _ = stop.cancelled() => {}
+                    _ = engine::placement::run(ctx.clone()) => {}
+                    _ = engine::update_run::run(ctx) => {}
+                    _ = agent.clone().run() => {}
+                    _ = kubeconfig_secrets::run(client, "fleet-system".into(), agent) => {}
+                }
+                active.store(false, Ordering::SeqCst);
+            }
+        })
+        .await
+        .expect("campaign");
+    })
+}
+
+async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let waited = tokio::time::timeout(Duration::from_secs(60), async {
+        while !check().await {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "gave up waiting until {what}");
+}
+
+async fn data_on(member: &kube::Client) -> Option<String> {
+    let cms: Api<ConfigMap> = Api::namespaced(member.clone(), "test-namespace");
+    cms.get_opt("test-cm")
+        .await
+        .ok()
+        .flatten()
+        .and_then(|cm| cm.data?.get("key").cloned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_elected_replicas_roll_out_through_member_kubeconfig_secrets_and_hand_over() {
+    let fleet = hub::Hub::memory(server::fleet_kinds::registry());
+    let hub_kubeconfig = serve(&fleet, "hub").await;
+    let admin = kube::Client::new(fleet.router(), "default");
+
+    // Two member clusters, registered the way an operator registers real ones.
+    let mut members = Vec::new();
+    for name in ["member1", "member2"] {
+        let member = hub::Hub::memory(hub::Registry::new());
+        let kubeconfig = serve(&member, name).await;
+        registration::register(
+            &admin,
+            &MemberConfig {
+                name: name.into(),
+                labels: Default::default(),
+            },
+            3,
+        )
+        .await
+        .expect("register");
+        kubeconfig_secrets::publish(&admin, "fleet-system", name, &kubeconfig)
+            .await
+            .expect("publish the member's kubeconfig");
+        members.push((
+            member.clone(),
+            kube::Client::new(member.router(), "default"),
+        ));
+    }
+
+    let (a_active, b_active) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (a_stop, b_stop) = (CancellationToken::new(), CancellationToken::new());
+    let a = replica(
+        hub_kubeconfig.clone(),
+        "replica-a",
+        a_active.clone(),
+        a_stop.clone(),
+    );
+    let b = replica(
+        hub_kubeconfig,
+        "replica-b",
+        b_active.clone(),
+        b_stop.clone(),
+    );
+    let exactly_one = || a_active.load(Ordering::SeqCst) ^ b_active.load(Ordering::SeqCst);
+    until("one replica leads", async || exactly_one()).await;
+    let (leader_stop, leader_active, follower_active, follower) = if a_active.load(Ordering::SeqCst)
+    {
+        (a_stop, a_active.clone(), b_active.clone(), "replica-b")
+    } else {
+        (b_stop, b_active.clone(), a_active.clone(), "replica-a")
+    };
+
+    // A RollingUpdate placement of a namespace with a ConfigMap reaches both members.
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "test-namespace"}})).expect("ns"),
+        )
+        .await
+        .expect("namespace");
+    let cms: Api<ConfigMap> = Api::namespaced(admin.clone(), "test-namespace");
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(
+            json!({"metadata": {"name": "test-cm"}, "data": {"key": "value1"}}),
+        )
+        .expect("cm"),
+    )
+    .await
+    .expect("configmap");
+    let crps: Api<ClusterResourcePlacement> = Api::all(admin.clone());
+    crps.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({
+            "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+            "kind": "ClusterResourcePlacement",
+            "metadata": {"name": "example-placement"},
+            "spec": {
+                "resourceSelectors": [{"group": "", "kind": "Namespace", "name": "test-namespace", "version": "v1"}],
+                "policy": {"placementType": "PickAll"},
+                "strategy": {"type": "RollingUpdate"}
+            }
+        }))
+        .expect("crp"),
+    )
+    .await
+    .expect("placement");
+    for (_, member) in &members {
+        until("value1 is on every member", async || {
+            data_on(member).await.as_deref() == Some("value1")
+        })
+        .await;
+    }
+    assert!(exactly_one(), "only the leader runs the engine");
+
+    // The leader stops (and releases the lease): the standby takes over and rolls out the edit.
+    leader_stop.cancel();
+    until("the standby leads", async || {
+        follower_active.load(Ordering::SeqCst) && !leader_active.load(Ordering::SeqCst)
+    })
+    .await;
+    let leases: Api<Lease> = Api::namespaced(admin.clone(), "fleet-system");
+    let holder = leases
+        .get("fleetdeck-engine")
+        .await
+        .expect("lease")
+        .spec
+        .and_then(|s| s.holder_identity);
+    assert_eq!(holder.as_deref(), Some(follower));
+    cms.patch(
+        "test-cm",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"key": "value2"}})),
+    )
+    .await
+    .expect("edit");
+    for (_, member) in &members {
+        until("value2 is on every member", async || {
+            data_on(member).await.as_deref() == Some("value2")
+        })
+        .await;
+    }
+    for replica in [a, b] {
+        replica.abort();
+    }
+}
+
+/// `fleetdeck --kubeconfig` against another fleetdeck's hub (HTTPS, token, CA from the written
+/// kubeconfig): the first serves with `--engine off`, so only the second one's engine can roll
+/// out, through the member kubeconfig Secrets the first one published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fleetdeck_with_a_kubeconfig_drives_another_fleetdecks_hub_and_members() {
+    use server::cli::{EngineMode, ServeArgs};
+
+    let (hub_dir, engine_dir) = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
+    let hosting = server::serve::start(ServeArgs {
+        engine: EngineMode::Off,
+        ..ServeArgs::ephemeral(hub_dir.path())
+    })
+    .await
+    .expect("the hosting fleetdeck starts");
+    let driving = server::serve::start(ServeArgs {
+        kubeconfig: Some(hosting.kubeconfig.clone()),
+        context: Some("hub".into()),
+        ..ServeArgs::ephemeral(engine_dir.path())
+    })
+    .await
+    .expect("the driving fleetdeck starts on the other's hub");
+    assert!(driving.hub.is_none() && driving.members.is_empty());
+
+    let admin = hosting.client.clone();
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "test-namespace"}})).expect("ns"),
+        )
+        .await
+        .expect("namespace");
+    let cms: Api<ConfigMap> = Api::namespaced(admin.clone(), "test-namespace");
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(
+            json!({"metadata": {"name": "test-cm"}, "data": {"key": "value1"}}),
+        )
+        .expect("cm"),
+    )
+    .await
+    .expect("configmap");
+    let crps: Api<ClusterResourcePlacement> = Api::all(admin);
+    crps.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({
+            "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+            "kind": "ClusterResourcePlacement",
+            "metadata": {"name": "example-placement"},
+            "spec": {
+                "resourceSelectors": [{"group": "", "kind": "Namespace", "name": "test-namespace", "version": "v1"}],
+                "policy": {"placementType": "PickAll"},
+                "strategy": {"type": "RollingUpdate"}
+            }
+        }))
+        .expect("crp"),
+    )
+    .await
+    .expect("placement");
+    assert_eq!(hosting.members.len(), 3, "the demo fleet");
+    for member in &hosting.members {
+        until("value1 is on every member", async || {
+            data_on(&member.client).await.as_deref() == Some("value1")
+        })
+        .await;
+    }
+    driving.shutdown();
+    driving.wait().await.expect("clean shutdown");
+    hosting.shutdown();
+    hosting.wait().await.expect("clean shutdown");
+}
