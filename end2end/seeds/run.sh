@@ -16,27 +16,36 @@ fi
 log_dir="${SEEDS_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/fleetdeck-seeds.XXXXXX")}"
 mkdir -p "$log_dir"
 
-declare -A pids started
+declare -A pids
 # Interrupted: stop the replays (each stops its own fleetdeck on the way out).
 stop_all() {
   local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do
+    pkill -TERM -P "$pid" 2>/dev/null || true # the replay itself, child of run_one
+    kill "$pid" 2>/dev/null || true
+  done
   exit 130
 }
 trap stop_all INT TERM
+# Each replay notes its own duration (they are waited for in order, not as they finish).
+run_one() {
+  local s="$1" start=$SECONDS rc=0
+  bash "$s" >"$log_dir/$s.log" 2>&1 || rc=$?
+  echo $((SECONDS - start)) >"$log_dir/$s.seconds"
+  return $rc
+}
 for s in "${scripts[@]}"; do
-  bash "$s" >"$log_dir/$s.log" 2>&1 &
+  run_one "$s" &
   pids[$s]=$!
-  started[$s]=$SECONDS
   echo "started $s (log: $log_dir/$s.log)"
 done
 
 failed=()
 for s in "${scripts[@]}"; do
   if wait "${pids[$s]}"; then
-    echo "PASS $s ($((SECONDS - started[$s]))s)"
+    echo "PASS $s ($(cat "$log_dir/$s.seconds")s)"
   else
-    echo "FAIL $s ($((SECONDS - started[$s]))s)"
+    echo "FAIL $s ($(cat "$log_dir/$s.seconds" 2>/dev/null || echo ?)s)"
     failed+=("$s")
   fi
 done
