@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the toolchain and runs every check and test: formatting, clippy for the server (ssr)
 # and browser (hydrate) builds, the unit and integration tests, a guard that keeps server-only
-# crates out of the WASM bundle, and the browser tests against the real binary.
+# crates out of the WASM bundle, the seed tutorials replayed with kubectl and the browser tests
+# against the real binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/env.sh
@@ -32,6 +33,9 @@ RUSTFLAGS="$DEV_RUSTFLAGS" HUB_TRANSPORT=tcp cargo test -p hub --test kube_confo
 
 step "build the dashboard (cargo leptos build)"
 cargo leptos build
+
+step "seed tutorials replayed with kubectl against the real binary (end2end/seeds; a few minutes)"
+FLEETDECK_BIN="$CARGO_TARGET_DIR/debug/fleetdeck" bash end2end/seeds/run.sh
 
 step "browser tests (Playwright, Debian Chromium)"
 (cd end2end && FLEETDECK_BIN="$CARGO_TARGET_DIR/debug/fleetdeck" FLEETDECK_SITE_ROOT="$PWD/../target/site" npx playwright test)

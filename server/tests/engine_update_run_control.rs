@@ -258,7 +258,7 @@ async fn a_concurrent_run_rewriting_a_started_binding_preempts_the_first_run() {
             cs(run_conds(r), "Succeeded").is_some()
         })
         .await;
-    let message = "cannot continue the updateRun: failed to process the request due to a client error: the binding of the updating cluster `member01` in the stage `canary` is not up-to-date with the desired status, please check the status of binding `/example-placement-member01-0a1b2c3d` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster";
+    let message = "cannot continue the updateRun: failed to process the request due to a client error: the binding of the updating cluster `member01` in the stage `canary` is not up-to-date with the desired status, please check the status of binding `example-placement-member01-0a1b2c3d` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster";
     assert_eq!(
         cond(run_conds(&run), "Succeeded"),
         Some(("False".into(), "UpdateRunFailed".into(), message.into()))

@@ -37,6 +37,16 @@ pub fn object_key(namespace: Option<&str>, name: &str) -> String {
     format!("{}/{}", namespace.unwrap_or_default(), name)
 }
 
+/// `namespace/name`, or just `name` without a namespace, as Go's `klog.KObj` prints: the form
+/// KubeFleet uses for the binding in the pre-emption message (seed 003 shows
+/// ``please check the status of binding `example-placement-member2-e1a567da` ``).
+pub fn klog_key(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
+        _ => name.to_string(),
+    }
+}
+
 /// Master resource snapshot name: `<placement>-<index>-snapshot`.
 pub fn master_resource_snapshot_name(placement: &str, index: u64) -> String {
     format!("{placement}-{index}-snapshot")
@@ -101,6 +111,13 @@ mod tests {
     fn keys_print_like_go_namespaced_name() {
         assert_eq!(object_key(None, "example"), "/example");
         assert_eq!(object_key(Some("ns"), "example"), "ns/example");
+    }
+
+    #[test]
+    fn klog_keys_drop_the_slash_without_a_namespace() {
+        assert_eq!(klog_key(None, "example"), "example");
+        assert_eq!(klog_key(Some(""), "example"), "example");
+        assert_eq!(klog_key(Some("ns"), "example"), "ns/example");
     }
 
     #[test]

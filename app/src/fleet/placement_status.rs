@@ -3,6 +3,7 @@
 
 use super::condition::{find_condition, new_condition, Condition, Time, FALSE, TRUE, UNKNOWN};
 use super::placement::{PerClusterPlacementStatus, PlacementStatus, ResourceIdentifier};
+use super::scheduling::picked_reason;
 
 /// The per-cluster condition types a binding carries, in rollout order.
 pub const BINDING_CONDITIONS: [&str; 5] = [
@@ -236,14 +237,17 @@ fn status(
 
 fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerClusterPlacementStatus {
     let gen = facts.generation;
+    // KubeFleet's message is the scheduler's decision reason; a binding without one still gets it.
+    let scheduled = if c.reason.is_empty() {
+        picked_reason(&c.cluster, c.affinity_score)
+    } else {
+        c.reason.clone()
+    };
     let mut conditions = vec![new_condition(
         "Scheduled",
         TRUE,
         "Scheduled",
-        &format!(
-            "Successfully scheduled resources for placement in \"{}\" (affinity score: {}, topology spread score: 0): {}",
-            c.cluster, c.affinity_score, c.reason
-        ),
+        &scheduled,
         gen,
         now,
     )];
@@ -298,7 +302,7 @@ mod tests {
         let c = |t: &str, s: &str| new_condition(t, s, "r", "m", 3, &now());
         ClusterView {
             cluster: cluster.into(),
-            reason: "picked by scheduling policy".into(),
+            reason: picked_reason(cluster, 0),
             resource_index: Some(index.into()),
             conditions: vec![
                 c("RolloutStarted", TRUE),
@@ -348,6 +352,18 @@ mod tests {
             .message
             .contains("no resource snapshot name is observed across clusters"));
         assert_eq!(s.observed_resource_index.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn the_scheduled_message_is_the_decision_reason_as_in_seed_003() {
+        let s = derive(&facts(true), &[done("member2", "1", TRUE)], &now());
+        let per_cluster = &s.placement_statuses.as_ref().expect("per cluster")[0];
+        let conditions = per_cluster.conditions.as_deref().unwrap_or_default();
+        let scheduled = find_condition(conditions, "Scheduled").expect("Scheduled");
+        assert_eq!(
+            scheduled.message,
+            "Successfully scheduled resources for placement in \"member2\" (affinity score: 0, topology spread score: 0): picked by scheduling policy"
+        );
     }
 
     #[test]

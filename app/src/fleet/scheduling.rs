@@ -16,6 +16,16 @@ use super::snapshot::{ClusterDecision, ClusterScore};
 /// The reason recorded for a picked cluster (KubeFleet's wording, as seed 003 shows it).
 pub const PICKED_REASON: &str = "picked by scheduling policy";
 
+/// A picked cluster's `clusterDecision.reason`, which the placement's per-cluster `Scheduled`
+/// condition repeats as its message. Seed 003 shows both:
+/// `Successfully scheduled resources for placement in "member2" (affinity score: 0, topology
+/// spread score: 0): picked by scheduling policy`.
+pub fn picked_reason(cluster: &str, affinity_score: i32) -> String {
+    format!(
+        "Successfully scheduled resources for placement in \"{cluster}\" (affinity score: {affinity_score}, topology spread score: 0): {PICKED_REASON}"
+    )
+}
+
 /// A member cluster as the scheduler sees it.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Candidate {
@@ -103,7 +113,7 @@ pub fn schedule(
                 affinity_score: Some(*score),
                 priority_score: Some(0),
             }),
-            reason: Some(PICKED_REASON.into()),
+            reason: Some(picked_reason(name, *score)),
         })
         .chain(rejected.into_iter().map(|(name, reason)| ClusterDecision {
             cluster_name: name,
@@ -323,7 +333,10 @@ mod tests {
         let s = schedule(None, &clusters).expect("schedule");
         assert_eq!(s.selected, ["member1", "member2", "member3"]);
         assert!(s.fulfilled);
-        assert_eq!(s.decisions[0].reason.as_deref(), Some(PICKED_REASON));
+        assert_eq!(
+            s.decisions[0].reason.as_deref(),
+            Some("Successfully scheduled resources for placement in \"member1\" (affinity score: 0, topology spread score: 0): picked by scheduling policy")
+        );
         assert!(!s.decisions[3].selected);
     }
 

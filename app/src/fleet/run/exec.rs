@@ -308,7 +308,7 @@ fn execute_stage_inner(
             // §9.5.A.4: pre-empted, typically by a concurrent run.
             let e = RunError::user(format!(
                 "the binding of the updating cluster `{cname}` in the stage `{name}` is not up-to-date with the desired status, please check the status of binding `{}` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster",
-                names::object_key(p.run.namespace, &binding.name)
+                names::klog_key(p.run.namespace, &binding.name)
             ));
             let text = e.execution_message();
             p.set(
