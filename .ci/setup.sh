@@ -19,12 +19,12 @@ REG_SRC() { ls -d "$HOME"/.cargo/registry/src/index.crates.io-*/"$1" 2>/dev/null
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
-# 1. Debian packages (tests only): Chromium for Playwright.
-if [ "$WITH_TEST" = 1 ] && ! command -v chromium >/dev/null; then
-  step "apt: chromium"
+# 1. Debian packages (tests only): Chromium for Playwright, jq for the seed replays.
+if [ "$WITH_TEST" = 1 ] && { ! command -v chromium >/dev/null || ! command -v jq >/dev/null; }; then
+  step "apt: chromium jq"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq chromium >/dev/null
+  apt-get install -y -qq chromium jq >/dev/null
 fi
 
 # 2. The WASM target.
