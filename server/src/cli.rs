@@ -50,7 +50,11 @@ pub struct ServeArgs {
     /// environment=staging; member3 environment=canary,order=1).
     #[arg(long = "member", value_name = "NAME[:LABELS]")]
     pub member: Vec<String>,
-    /// Start without the demo fleet (when no --member is given).
+    /// A fleet config file (YAML) with members and generated groups, e.g. examples/fleet.yaml;
+    /// `--member` flags add to it. Either replaces the demo fleet.
+    #[arg(long, env = "FLEETDECK_FLEET_CONFIG", value_name = "FILE")]
+    pub fleet_config: Option<PathBuf>,
+    /// Start without the demo fleet (when no --member or --fleet-config is given).
     #[arg(long)]
     pub no_demo_fleet: bool,
     /// How long a simulated member's pods take to become ready (e.g. `2s`, `500ms`).
@@ -124,6 +128,7 @@ impl ServeArgs {
             addr: any_port,
             hub_addr: any_port,
             member: Vec::new(),
+            fleet_config: None,
             no_demo_fleet: false,
             kubelet_delay: std::time::Duration::ZERO,
             stuck_threshold: std::time::Duration::from_secs(5 * 60),

@@ -18,6 +18,8 @@ pub enum Error {
     NoDataDir,
     #[error("the dashboard configuration is invalid: {0}")]
     Config(String),
+    #[error("the fleet configuration is invalid: {0}")]
+    Fleet(String),
     #[error("cannot set up TLS for the hub: {0}")]
     Tls(String),
     #[error("the embedded hub failed: {0}")]

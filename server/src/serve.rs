@@ -11,7 +11,7 @@ use leptos::config::{get_configuration, LeptosOptions};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::info;
+use tracing::{debug, info};
 
 use crate::cli::{EngineMode, ServeArgs};
 use crate::engine;
@@ -146,7 +146,12 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let mut members = Vec::new();
     for config in member_configs(&args)? {
         let member = SimulatedMember::start(config, &env).await?;
-        info!(member = %member.config.name, addr = %member.addr, "simulated member cluster started");
+        match member.addr {
+            Some(addr) => {
+                info!(member = %member.config.name, %addr, "simulated member cluster started")
+            }
+            None => debug!(member = %member.config.name, "lightweight member cluster started"),
+        }
         members.push(member);
     }
     let endpoint = |name: &str, addr: SocketAddr| Endpoint {
@@ -156,17 +161,19 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         ca_pem: Some(tls.ca_pem.clone()),
     };
     let endpoints: Vec<Endpoint> = std::iter::once(endpoint("hub", hub_addr))
-        .chain(members.iter().map(|m| endpoint(&m.config.name, m.addr)))
+        .chain(
+            members
+                .iter()
+                .filter_map(|m| Some(endpoint(&m.config.name, m.addr?))),
+        )
         .collect();
     kubeconfig::write(&kubeconfig_path, &kubeconfig::render(&endpoints, "hub")?)?;
     for member in &mut members {
         tasks.append(&mut member.tasks);
         // Registered like a real member, so a fleetdeck started with --kubeconfig against this
-        // hub reaches it too.
-        let own = kubeconfig::render(
-            &[endpoint(&member.config.name, member.addr)],
-            &member.config.name,
-        )?;
+        // hub reaches it too (lightweight members have no address to reach).
+        let Some(addr) = member.addr else { continue };
+        let own = kubeconfig::render(&[endpoint(&member.config.name, addr)], &member.config.name)?;
         kubeconfig_secrets::publish(
             &fleet_client,
             &args.member_secrets_namespace,
@@ -433,14 +440,26 @@ pub(crate) fn https(
     }))
 }
 
-/// The members to simulate: `--member` flags, else the demo fleet unless `--no-demo-fleet`.
+/// The members to simulate: the fleet config file's and `--member` flags, else the demo fleet
+/// unless `--no-demo-fleet`.
 fn member_configs(args: &ServeArgs) -> Result<Vec<MemberConfig>> {
-    if !args.member.is_empty() {
-        return args
-            .member
-            .iter()
-            .map(|m| crate::members::fleet_config::parse(m).map_err(Error::Config))
-            .collect();
+    use crate::members::fleet_config;
+    if args.fleet_config.is_some() || !args.member.is_empty() {
+        let mut members = match &args.fleet_config {
+            Some(path) => fleet_config::load(path).map_err(Error::Fleet)?,
+            None => Vec::new(),
+        };
+        for flag in &args.member {
+            let member = fleet_config::parse(flag).map_err(Error::Fleet)?;
+            if members.iter().any(|m| m.name == member.name) {
+                return Err(Error::Fleet(format!(
+                    "--member {flag}: a member named {} is already configured",
+                    member.name
+                )));
+            }
+            members.push(member);
+        }
+        return Ok(members);
     }
     Ok(if args.no_demo_fleet {
         Vec::new()

@@ -173,3 +173,84 @@ async fn the_kubelet_readies_good_pods_and_never_an_invalid_image() {
     running.shutdown();
     running.wait().await.expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn a_fleet_config_adds_lightweight_members_without_ports_or_contexts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleet.yaml");
+    std::fs::write(
+        &config,
+        "members:\n  - name: full\n    labels: {environment: staging}\ngroups:\n  - count: 2\n    name: \"light{i}\"\n    lightweight: true\n    region: westeurope\n    labels: {stage: \"s{i%2}\"}\n",
+    )
+    .expect("write");
+    let running = server::serve::start(ServeArgs {
+        fleet_config: Some(config),
+        member: vec!["extra:environment=canary".into()],
+        ..ServeArgs::ephemeral(dir.path())
+    })
+    .await
+    .expect("starts");
+    let names: Vec<(&str, bool)> = running
+        .members
+        .iter()
+        .map(|m| (m.config.name.as_str(), m.addr.is_some()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("full", true),
+            ("light0", false),
+            ("light1", false),
+            ("extra", true)
+        ]
+    );
+    let fleet: Api<MemberCluster> = Api::all(running.client.clone());
+    let light = fleet.get("light1").await.expect("registered");
+    assert_eq!(
+        light
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("stage"))
+            .map(String::as_str),
+        Some("s1")
+    );
+    let region = light
+        .status
+        .as_ref()
+        .and_then(|s| s.properties.as_ref())
+        .and_then(|p| p.get("fleetdeck.dev/region"))
+        .map(|p| p.value.as_str());
+    assert_eq!(region, Some("westeurope"));
+    // A lightweight member's API is real, in-process: the default namespace exists.
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> =
+        Api::all(running.members[1].client.clone());
+    namespaces
+        .get("default")
+        .await
+        .expect("the member serves its API");
+    let kubeconfig = std::fs::read_to_string(&running.kubeconfig).expect("kubeconfig");
+    assert!(kubeconfig.contains("name: full"), "{kubeconfig}");
+    assert!(!kubeconfig.contains("light0"), "{kubeconfig}");
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
+
+#[tokio::test]
+async fn a_bad_fleet_config_fails_the_start_with_the_file_and_entry_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleet.yaml");
+    std::fs::write(&config, "groups:\n  - count: 2\n    name: \"Bad{i}\"\n").expect("write");
+    let error = server::serve::start(ServeArgs {
+        fleet_config: Some(config),
+        ..ServeArgs::ephemeral(dir.path())
+    })
+    .await
+    .err()
+    .expect("refuses to start")
+    .to_string();
+    assert!(
+        error.contains("fleet.yaml") && error.contains("groups[0].name"),
+        "{error}"
+    );
+}

@@ -122,6 +122,8 @@ async fn leader_elected_replicas_roll_out_through_member_kubeconfig_secrets_and_
             &MemberConfig {
                 name: name.into(),
                 labels: Default::default(),
+                region: None,
+                lightweight: false,
             },
             3,
         )

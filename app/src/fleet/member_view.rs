@@ -2,7 +2,7 @@
 //! and the bindings that target it. Pure and serialisable: the server computes it, the browser
 //! renders it (and receives updates of it over the live link).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -85,8 +85,13 @@ impl BindingFacts {
     }
 }
 
-/// One row per member, sorted by name, each with its placements sorted by name.
+/// One row per member, sorted by name, each with its placements sorted by name. Linear in
+/// members plus bindings (the view is recomputed on every burst of hub events).
 pub fn rows(members: &[MemberCluster], bindings: &[BindingFacts]) -> Vec<MemberRow> {
+    let mut by_cluster: HashMap<&str, Vec<&BindingFacts>> = HashMap::new();
+    for b in bindings {
+        by_cluster.entry(b.cluster.as_str()).or_default().push(b);
+    }
     let mut rows: Vec<MemberRow> = members
         .iter()
         .map(|m| {
@@ -105,9 +110,10 @@ pub fn rows(members: &[MemberCluster], bindings: &[BindingFacts]) -> Vec<MemberR
                 .and_then(|s| s.properties.as_ref())
                 .and_then(|p| p.get("kubernetes-fleet.io/node-count"))
                 .map(|p| p.value.clone());
-            let mut placements: Vec<PlacementOnMember> = bindings
-                .iter()
-                .filter(|b| b.cluster == name)
+            let mut placements: Vec<PlacementOnMember> = by_cluster
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
                 .map(|b| PlacementOnMember {
                     placement: b.placement.clone(),
                     state: b.state.as_str().to_string(),

@@ -4,7 +4,7 @@
 //! only by update runs), and writes the placement's status. Decisions are in `app::fleet`
 //! (`scheduling`, `snapshot_group`, `placement_status`); this file reads and writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +21,7 @@ use app::fleet::placement_status::{
     common_index, derive, keep_transition_times, ClusterView, PlacementFacts,
 };
 use app::fleet::scheduling::{binding_changes, schedule, Candidate, ExistingBinding, Schedule};
-use app::fleet::snapshot::resource_hash;
+use app::fleet::snapshot::{resource_hash, ClusterDecision};
 use app::fleet::snapshot_group::DEFAULT_REVISION_HISTORY_LIMIT;
 use app::fleet::{FleetKind, MemberCluster, Object};
 use futures::StreamExt;
@@ -182,12 +182,9 @@ async fn reconcile_inner<S: RunScope>(
         .items;
     let existing: Vec<ExistingBinding> = bindings.iter().map(existing_binding::<S>).collect();
     let changes = binding_changes(&scheduled.selected, &existing, &policy_snapshot);
+    let decisions = decisions_by_cluster(&scheduled);
     for cluster in &changes.create {
-        let decision = scheduled
-            .decisions
-            .iter()
-            .find(|d| &d.cluster_name == cluster)
-            .cloned();
+        let decision = decisions.get(cluster.as_str()).copied().cloned();
         let binding = json!({
             "apiVersion": <S::Binding as FleetKind>::api_version(),
             "kind": <S::Binding as FleetKind>::KIND,
@@ -542,17 +539,21 @@ async fn write_status<S: RunScope>(
     pctx: &PlacementContext,
 ) -> Result<()> {
     let ns = placement.namespace();
+    // By cluster, first one wins: lookups stay linear at 10,000 clusters.
+    let decisions = decisions_by_cluster(scheduled);
+    let mut active: HashMap<&str, &Object<S::Binding>> = HashMap::new();
+    for b in bindings
+        .iter()
+        .filter(|b| b.spec.state != BindingState::Unscheduled)
+    {
+        active.entry(b.spec.target_cluster.as_str()).or_insert(b);
+    }
     let views: Vec<ClusterView> = scheduled
         .selected
         .iter()
         .map(|cluster| {
-            let decision = scheduled
-                .decisions
-                .iter()
-                .find(|d| &d.cluster_name == cluster);
-            let binding = bindings.iter().find(|b| {
-                &b.spec.target_cluster == cluster && b.spec.state != BindingState::Unscheduled
-            });
+            let decision = decisions.get(cluster.as_str()).copied();
+            let binding = active.get(cluster.as_str()).copied();
             let generation = binding.and_then(|b| b.metadata.generation).unwrap_or(0);
             ClusterView {
                 cluster: cluster.clone(),
@@ -639,6 +640,15 @@ async fn selected_resources<S: RunScope>(
             }
         })
         .collect())
+}
+
+/// The first decision for each cluster.
+fn decisions_by_cluster(scheduled: &Schedule) -> HashMap<&str, &ClusterDecision> {
+    let mut map = HashMap::with_capacity(scheduled.decisions.len());
+    for d in &scheduled.decisions {
+        map.entry(d.cluster_name.as_str()).or_insert(d);
+    }
+    map
 }
 
 fn candidate(member: &MemberCluster) -> Candidate {

@@ -1,13 +1,37 @@
-//! Which members a fleetdeck starts with: the seeds' demo fleet, or the ones named on the
-//! command line.
+//! Which members a fleetdeck starts with: the seeds' demo fleet, the ones named on the command
+//! line (`--member`), or a fleet config file (`--fleet-config fleet.yaml`) with explicit members
+//! and generated groups (`count: 10000`, for scale tests). Format: `examples/fleet.yaml`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The MemberCluster property a simulated member reports its region in (DESIGN.md: simulated
+/// members report region, Kubernetes version and node image as properties).
+pub const REGION_PROPERTY: &str = "fleetdeck.dev/region";
 
 /// One member cluster to simulate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberConfig {
     pub name: String,
     pub labels: BTreeMap<String, String>,
+    /// Reported as the `fleetdeck.dev/region` property.
+    pub region: Option<String>,
+    /// No listener, no kubeconfig context, no store file: an in-memory API server reached only
+    /// in-process (README "Choices worth knowing").
+    pub lightweight: bool,
+}
+
+impl MemberConfig {
+    fn named(name: &str) -> Self {
+        MemberConfig {
+            name: name.to_string(),
+            labels: BTreeMap::new(),
+            region: None,
+            lightweight: false,
+        }
+    }
 }
 
 /// The seeds' fleet (seed 000, "member clusters"): two canaries ordered by `order`, one staging.
@@ -33,17 +57,281 @@ pub fn parse(text: &str) -> Result<MemberConfig, String> {
             "member name {name:?} must be a DNS label: lowercase letters, digits and '-', at most 63 characters"
         ));
     }
-    let mut map = BTreeMap::new();
+    let mut member = MemberConfig::named(name);
     for pair in labels.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (key, value) = pair
             .split_once('=')
             .ok_or_else(|| format!("label {pair:?} of member {name} must be key=value"))?;
-        map.insert(key.trim().to_string(), value.trim().to_string());
+        member
+            .labels
+            .insert(key.trim().to_string(), value.trim().to_string());
     }
-    Ok(MemberConfig {
-        name: name.to_string(),
-        labels: map,
-    })
+    Ok(member)
+}
+
+/// The file's shape. Unknown fields are errors, so a typo never silently changes the fleet.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    /// The default of `lightweight` for every entry below.
+    #[serde(default)]
+    lightweight: bool,
+    #[serde(default)]
+    members: Vec<FileMember>,
+    #[serde(default)]
+    groups: Vec<FileGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMember {
+    name: String,
+    #[serde(default)]
+    labels: BTreeMap<String, Scalar>,
+    region: Option<String>,
+    lightweight: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileGroup {
+    count: u32,
+    /// First value of `i` (default 0).
+    #[serde(default)]
+    start: u32,
+    /// A template over `i`: `{i}`, `{i%N}`, `{i/N}`, each optionally zero-padded (`{i:05}`).
+    name: String,
+    #[serde(default)]
+    labels: BTreeMap<String, Scalar>,
+    region: Option<String>,
+    lightweight: Option<bool>,
+}
+
+/// A label value as YAML writes it: `order: 2` means the string "2".
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Int(i64),
+    Bool(bool),
+    Text(String),
+}
+
+impl Scalar {
+    fn text(&self) -> String {
+        match self {
+            Scalar::Int(n) => n.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+            Scalar::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// Reads a fleet config file; errors name the file and the entry at fault.
+pub fn load(path: &Path) -> Result<Vec<MemberConfig>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the fleet config {}: {e}", path.display()))?;
+    parse_file(&text).map_err(|e| format!("fleet config {}: {e}", path.display()))
+}
+
+/// Parses a fleet config document (see [`load`]).
+pub fn parse_file(text: &str) -> Result<Vec<MemberConfig>, String> {
+    let file: FileConfig = if text.trim().is_empty() {
+        FileConfig::default()
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| e.to_string())?
+    };
+    let mut out = Vec::new();
+    for (n, m) in file.members.iter().enumerate() {
+        let at = format!("members[{n}]");
+        let mut member = MemberConfig::named(&m.name);
+        check_name(&member.name).map_err(|e| format!("{at}.name: {e}"))?;
+        for (key, value) in &m.labels {
+            let value = value.text();
+            check_label(key, &value).map_err(|e| format!("{at}.labels: {e}"))?;
+            member.labels.insert(key.clone(), value);
+        }
+        member.region = m.region.clone();
+        member.lightweight = m.lightweight.unwrap_or(file.lightweight);
+        out.push((at, member));
+    }
+    for (n, g) in file.groups.iter().enumerate() {
+        let at = format!("groups[{n}]");
+        let name = Template::parse(&g.name).map_err(|e| format!("{at}.name: {e}"))?;
+        let labels = g
+            .labels
+            .iter()
+            .map(|(k, v)| {
+                Template::parse(&v.text())
+                    .map(|t| (k.clone(), t))
+                    .map_err(|e| format!("{at}.labels.{k}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for i in g.start..g.start.saturating_add(g.count) {
+            let mut member = MemberConfig::named(&name.render(i));
+            check_name(&member.name).map_err(|e| format!("{at}.name (i = {i}): {e}"))?;
+            for (key, value) in &labels {
+                let value = value.render(i);
+                check_label(key, &value).map_err(|e| format!("{at}.labels (i = {i}): {e}"))?;
+                member.labels.insert(key.clone(), value);
+            }
+            member.region = g.region.clone();
+            member.lightweight = g.lightweight.unwrap_or(file.lightweight);
+            out.push((format!("{at} (i = {i})"), member));
+        }
+    }
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (at, member) in &out {
+        if let Some(first) = seen.insert(&member.name, at) {
+            return Err(format!(
+                "{at}: member name {:?} is already used by {first}",
+                member.name
+            ));
+        }
+    }
+    Ok(out.into_iter().map(|(_, m)| m).collect())
+}
+
+/// A name or label template: text with `{i}`, `{i%N}`, `{i/N}` and an optional `:0W` padding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Template(Vec<Piece>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Index { op: Op, width: usize },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    Same,
+    Modulo(u32),
+    Divide(u32),
+}
+
+impl Template {
+    fn parse(text: &str) -> Result<Template, String> {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find('{') {
+            if open > 0 {
+                pieces.push(Piece::Text(rest[..open].to_string()));
+            }
+            let close = rest[open..]
+                .find('}')
+                .map(|c| open + c)
+                .ok_or_else(|| format!("{text:?}: '{{' without a closing '}}'"))?;
+            pieces.push(Self::placeholder(&rest[open + 1..close]).map_err(|e| {
+                format!("{text:?}: {e}; use {{i}}, {{i%N}} or {{i/N}}, optionally with :0W")
+            })?);
+            rest = &rest[close + 1..];
+        }
+        if rest.contains('}') {
+            return Err(format!("{text:?}: '}}' without an opening '{{'"));
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Text(rest.to_string()));
+        }
+        Ok(Template(pieces))
+    }
+
+    fn placeholder(inner: &str) -> Result<Piece, String> {
+        let (expr, width) = match inner.split_once(':') {
+            Some((expr, pad)) => {
+                let digits = pad.strip_prefix('0').unwrap_or(pad);
+                let width = digits
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|w| *w <= 20)
+                    .ok_or_else(|| format!("bad padding {pad:?} in {{{inner}}}"))?;
+                (expr.trim(), width)
+            }
+            None => (inner.trim(), 0),
+        };
+        let divisor = |n: &str| {
+            n.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{n:?} in {{{inner}}} is not a positive integer"))
+        };
+        let op = if expr == "i" {
+            Op::Same
+        } else if let Some(n) = expr
+            .strip_prefix('i')
+            .and_then(|e| e.trim().strip_prefix('%'))
+        {
+            Op::Modulo(divisor(n)?)
+        } else if let Some(n) = expr
+            .strip_prefix('i')
+            .and_then(|e| e.trim().strip_prefix('/'))
+        {
+            Op::Divide(divisor(n)?)
+        } else {
+            return Err(format!("unknown placeholder {{{inner}}}"));
+        };
+        Ok(Piece::Index { op, width })
+    }
+
+    fn render(&self, i: u32) -> String {
+        let mut out = String::new();
+        for piece in &self.0 {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Index { op, width } => {
+                    let v = match op {
+                        Op::Same => i,
+                        Op::Modulo(n) => i % n,
+                        Op::Divide(n) => i / n,
+                    };
+                    out.push_str(&format!("{v:0width$}"));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn check_name(name: &str) -> Result<(), String> {
+    if is_dns_label(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "member name {name:?} must be a DNS label: lowercase letters, digits and '-', at most 63 characters"
+        ))
+    }
+}
+
+/// Kubernetes label syntax: `[prefix/]name` keys, values of at most 63 characters.
+fn check_label(key: &str, value: &str) -> Result<(), String> {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    let prefix_ok =
+        prefix.is_none_or(|p| !p.is_empty() && p.len() <= 253 && p.split('.').all(is_dns_label));
+    if !prefix_ok || !is_label_segment(name, false) {
+        return Err(format!(
+            "label key {key:?} must be [prefix/]name with a name of at most 63 letters, digits, '-', '_' or '.'"
+        ));
+    }
+    if !is_label_segment(value, true) {
+        return Err(format!(
+            "label {key}: value {value:?} must be at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+fn is_label_segment(s: &str, may_be_empty: bool) -> bool {
+    if s.is_empty() {
+        return may_be_empty;
+    }
+    let alnum = |b: u8| b.is_ascii_alphanumeric();
+    s.len() <= 63
+        && s.bytes()
+            .all(|b| alnum(b) || matches!(b, b'-' | b'_' | b'.'))
+        && s.bytes().next().is_some_and(alnum)
+        && s.bytes().last().is_some_and(alnum)
 }
 
 fn is_dns_label(s: &str) -> bool {
@@ -78,5 +366,124 @@ mod tests {
         assert_eq!(parse("solo").expect("parses").labels.len(), 0);
         assert!(parse("Member1").unwrap_err().contains("DNS label"));
         assert!(parse("m:env").unwrap_err().contains("key=value"));
+    }
+
+    #[test]
+    fn a_file_lists_members_and_generates_groups() {
+        let fleet = parse_file(
+            r#"
+members:
+  - name: member1
+    labels: {environment: canary, order: 2}
+    region: eastus
+groups:
+  - count: 40
+    start: 1
+    name: "m{i:03}"
+    region: westeurope
+    lightweight: true
+    labels:
+      stage: "s{i%20}"
+      order: "{i}"
+      block: "b{i/10}"
+"#,
+        )
+        .expect("parses");
+        assert_eq!(fleet.len(), 41);
+        assert_eq!(fleet[0].name, "member1");
+        assert_eq!(fleet[0].labels["order"], "2");
+        assert_eq!(fleet[0].region.as_deref(), Some("eastus"));
+        assert!(!fleet[0].lightweight);
+        let m = &fleet[1];
+        assert_eq!(m.name, "m001");
+        assert_eq!(
+            (
+                m.labels["stage"].as_str(),
+                m.labels["order"].as_str(),
+                m.labels["block"].as_str()
+            ),
+            ("s1", "1", "b0")
+        );
+        assert!(m.lightweight);
+        assert_eq!(m.region.as_deref(), Some("westeurope"));
+        let last = &fleet[40];
+        assert_eq!(
+            (last.name.as_str(), last.labels["stage"].as_str()),
+            ("m040", "s0")
+        );
+        let stages: std::collections::BTreeSet<_> = fleet[1..]
+            .iter()
+            .map(|m| m.labels["stage"].clone())
+            .collect();
+        assert_eq!(stages.len(), 20);
+    }
+
+    #[test]
+    fn the_top_level_lightweight_is_the_default_of_every_entry() {
+        let fleet = parse_file(
+            "lightweight: true\nmembers:\n  - name: a\n  - name: b\n    lightweight: false\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            fleet.iter().map(|m| m.lightweight).collect::<Vec<_>>(),
+            [true, false]
+        );
+        assert!(parse_file("").expect("empty is fine").is_empty());
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong_and_where() {
+        let cases = [
+            ("members:\n  - name: Upper\n", "members[0].name"),
+            (
+                "members:\n  - name: a\n  - name: a\n",
+                "members[1]: member name \"a\" is already used by members[0]",
+            ),
+            (
+                "groups:\n  - count: 3\n    name: \"m{j}\"\n",
+                "groups[0].name",
+            ),
+            (
+                "groups:\n  - count: 3\n    name: \"m{i%0}\"\n",
+                "not a positive integer",
+            ),
+            (
+                "groups:\n  - count: 3\n    name: \"m{i\"\n",
+                "without a closing",
+            ),
+            (
+                "groups:\n  - count: 3\n    name: \"m\"\n",
+                "groups[0] (i = 1): member name \"m\" is already used by groups[0] (i = 0)",
+            ),
+            (
+                "groups:\n  - count: 2\n    name: \"m{i}\"\n    labels: {stage: \"-{i}\"}\n",
+                "groups[0].labels (i = 0)",
+            ),
+            ("members:\n  - name: a\n    lables: {}\n", "lables"),
+            (
+                "members:\n  - name: a\n    labels: {\"bad key!\": x}\n",
+                "label key",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = parse_file(text).expect_err(text);
+            assert!(err.contains(want), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn templates_render_padding_modulo_and_division() {
+        let t = Template::parse("x{i:04}-{i%3}-{i/2:02}").expect("parses");
+        assert_eq!(t.render(7), "x0007-1-03");
+        assert_eq!(Template::parse("plain").expect("parses").render(3), "plain");
+        assert!(Template::parse("a}b").is_err());
+    }
+
+    #[test]
+    fn the_example_file_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/fleet.yaml");
+        let fleet = load(&path).expect("the example is valid");
+        assert!(fleet.iter().any(|m| m.name == "member1"));
+        assert!(fleet.iter().any(|m| m.lightweight));
     }
 }

@@ -55,10 +55,16 @@ pub async fn register(
         .metadata
         .generation
         .unwrap_or(1);
+    let now = Timestamp::now();
+    let mut status = joined_status(generation, now, node_count);
+    if let Some(region) = &member.region {
+        status["properties"][super::fleet_config::REGION_PROPERTY] =
+            json!({ "value": region, "observationTime": now.to_string() });
+    }
     api.patch_status(
         &member.name,
         &PatchParams::default(),
-        &Patch::Merge(json!({ "status": joined_status(generation, Timestamp::now(), node_count) })),
+        &Patch::Merge(json!({ "status": status })),
     )
     .await?;
     Ok(())

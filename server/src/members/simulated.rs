@@ -1,5 +1,7 @@
 //! One simulated member cluster: a hub instance of its own (built-in kinds only) behind its own
-//! HTTPS listener, with the simulated kubelet running against it in-process.
+//! HTTPS listener, with the simulated kubelet running against it in-process. A lightweight member
+//! (scale tests) keeps the API server, the kubelet and the registration, but its store lives in
+//! memory with small watch buffers and nothing listens on a port.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,6 +16,12 @@ use crate::{Error, Result};
 
 /// Simulated clusters report this many nodes.
 const NODE_COUNT: u32 = 3;
+/// A lightweight member's store: few watchers (the kubelet's two) and few events, so buffers
+/// sized for a fleet hub would dominate its memory (README "Choices worth knowing").
+const LIGHTWEIGHT_STORE: hub::Options = hub::Options {
+    history: 256,
+    watch_buffer: 64,
+};
 
 /// What every simulated member of one fleetdeck shares.
 pub struct MemberEnv<'a> {
@@ -33,7 +41,8 @@ pub struct MemberEnv<'a> {
 pub struct SimulatedMember {
     pub config: MemberConfig,
     pub hub: hub::Hub,
-    pub addr: SocketAddr,
+    /// Where its API listens (HTTPS); `None` for a lightweight member.
+    pub addr: Option<SocketAddr>,
     /// An in-process client of the member's API (no TCP).
     pub client: kube::Client,
     pub tasks: Vec<JoinHandle<Result<()>>>,
@@ -41,7 +50,7 @@ pub struct SimulatedMember {
 
 impl SimulatedMember {
     /// Opens the member's store, listens on a free port with the same certificate and token as
-    /// the fleet hub, starts its kubelet and registers it on the fleet.
+    /// the fleet hub (unless lightweight), starts its kubelet and registers it on the fleet.
     pub async fn start(config: MemberConfig, env: &MemberEnv<'_>) -> Result<Self> {
         let MemberEnv {
             dir,
@@ -52,33 +61,44 @@ impl SimulatedMember {
             ready_after,
             shutdown,
         } = *env;
-        let addr = SocketAddr::new(ip, 0);
-        std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let hub = hub::Hub::open(
-            hub::Storage::Sqlite(dir.join(format!("{}.db", config.name))),
-            hub::Registry::new(),
-        )?;
-        let listener = std::net::TcpListener::bind(addr)
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .map_err(|source| Error::Bind { addr, source })?;
-        let addr = listener.local_addr().map_err(Error::Serve)?;
-        let serve = crate::serve::https(
-            listener,
-            tls,
-            hub.router_with_token(token),
-            shutdown.clone(),
-        )?;
+        let mut tasks = Vec::new();
+        let (hub, addr) = if config.lightweight {
+            let hub = hub::Hub::open_with(
+                hub::Storage::Memory,
+                hub::Registry::new(),
+                LIGHTWEIGHT_STORE,
+            )?;
+            (hub, None)
+        } else {
+            let addr = SocketAddr::new(ip, 0);
+            std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            let hub = hub::Hub::open(
+                hub::Storage::Sqlite(dir.join(format!("{}.db", config.name))),
+                hub::Registry::new(),
+            )?;
+            let listener = std::net::TcpListener::bind(addr)
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                .map_err(|source| Error::Bind { addr, source })?;
+            let addr = listener.local_addr().map_err(Error::Serve)?;
+            tasks.push(crate::serve::https(
+                listener,
+                tls,
+                hub.router_with_token(token),
+                shutdown.clone(),
+            )?);
+            (hub, Some(addr))
+        };
         let client = kube::Client::new(hub.router(), "default");
-        let kubelet = {
+        tasks.push({
             let (client, shutdown) = (client.clone(), shutdown.clone());
             tokio::spawn(async move {
                 kubelet::run(client, ready_after, shutdown).await;
                 Ok(())
             })
-        };
+        });
         super::registration::register(fleet, &config, NODE_COUNT)
             .await
             .map_err(|e| Error::Member {
@@ -90,7 +110,7 @@ impl SimulatedMember {
             hub,
             addr,
             client,
-            tasks: vec![serve, kubelet],
+            tasks,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Execute (spec §9.5) and stop (§9.7) one stage of an initialized, validated run. The functions
 //! mutate the run status and collect the writes the engine must perform in [`Effects`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::fleet::approval::{ApprovalRequestSpec, ApprovalTaskType};
@@ -88,9 +88,25 @@ pub struct Pass<'a> {
     pub approvals: &'a BTreeMap<String, ApprovalView>,
     pub now: &'a Time,
     pub timing: Timing,
+    /// `selected` by target cluster ([`by_cluster`]), so a pass stays linear in the stage size.
+    pub selected_by_cluster: HashMap<&'a str, &'a BindingView>,
 }
 
-impl Pass<'_> {
+/// Bindings by target cluster; the first of a cluster wins, as a scan in order would find it.
+pub fn by_cluster<'a>(bindings: &[&'a BindingView]) -> HashMap<&'a str, &'a BindingView> {
+    let mut map = HashMap::with_capacity(bindings.len());
+    for b in bindings {
+        map.entry(b.spec.target_cluster.as_str()).or_insert(*b);
+    }
+    map
+}
+
+impl<'a> Pass<'a> {
+    /// The selected binding of `cluster`.
+    pub(crate) fn selected_binding(&self, cluster: &str) -> Option<&'a BindingView> {
+        self.selected_by_cluster.get(cluster).copied()
+    }
+
     pub(crate) fn cond(&self, type_: &str, status: &str, reason: &str, message: &str) -> Condition {
         cond::new_condition(
             type_,
@@ -265,7 +281,7 @@ fn execute_stage_inner(
             }
             None => in_flight += 1,
         }
-        let Some(binding) = p.selected.iter().find(|b| b.spec.target_cluster == cname) else {
+        let Some(binding) = p.selected_binding(&cname) else {
             errors.push(RunError::unexpected(format!(
                 "the updating cluster `{cname}` in the stage {name} does not have a binding"
             )));

@@ -11,7 +11,7 @@ use crate::fleet::staged_update::StageTaskType;
 use crate::fleet::staged_update_run::{StageUpdatingStatus, StagedUpdateRunStatus, UpdateRunState};
 
 use super::deletion::deletion_stage;
-use super::exec::{enter_execute, execute_stage, Effects, Flow, Pass, Timing};
+use super::exec::{by_cluster, enter_execute, execute_stage, Effects, Flow, Pass, Timing};
 use super::init::{initialize, RunMeta};
 use super::stop::stop_stage;
 use super::validate::{validate, Position};
@@ -101,6 +101,7 @@ fn decide(
         approvals: &world.approvals,
         now,
         timing,
+        selected_by_cluster: by_cluster(&validated.selected),
     };
     match state {
         UpdateRunState::Initialize => Outcome::Done,

@@ -45,15 +45,11 @@ fn stop_stage_inner(
             continue;
         }
         let cname = cluster.cluster_name.clone();
-        let binding = p
-            .selected
-            .iter()
-            .find(|b| b.spec.target_cluster == cname)
-            .ok_or_else(|| {
-                RunError::unexpected(format!(
-                    "the updating cluster `{cname}` in the stage {name} does not have a binding"
-                ))
-            })?;
+        let binding = p.selected_binding(&cname).ok_or_else(|| {
+            RunError::unexpected(format!(
+                "the updating cluster `{cname}` in the stage {name} does not have a binding"
+            ))
+        })?;
         if cluster_result(binding) == ClusterResult::Succeeded {
             cluster_succeeded(p, cluster);
             continue;
