@@ -148,7 +148,7 @@ async fn an_unpullable_image_makes_the_run_stuck_and_a_new_run_with_the_fix_reco
         })
         .await;
     let message = format!(
-        "cannot continue the updateRun: failed to process the request due to a client error: the binding of the updating cluster `member2` in the stage `staging` is not up-to-date with the desired status, please check the status of binding `/{}` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster",
+        "cannot continue the updateRun: failed to process the request due to a client error: the binding of the updating cluster `member2` in the stage `staging` is not up-to-date with the desired status, please check the status of binding `{}` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster",
         member2.name_any()
     );
     assert_eq!(
