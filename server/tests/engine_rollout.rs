@@ -249,3 +249,60 @@ async fn an_external_placement_is_scheduled_but_waits_for_a_run() {
     running.shutdown();
     running.wait().await.expect("clean shutdown");
 }
+
+/// An update run initializes the moment the policy snapshot says Scheduled and counts the
+/// bindings then (spec §9.3 step 3), so the scheduler must have written every binding first.
+#[tokio::test]
+async fn a_policy_snapshot_is_scheduled_only_once_all_its_bindings_exist() {
+    use futures::StreamExt;
+    use kube::runtime::{watcher, WatchStreamExt};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("starts");
+    let hub = running.client.clone();
+    seed(&hub).await;
+    let snapshots: Api<ClusterSchedulingPolicySnapshot> = Api::all(hub.clone());
+    let mut events = std::pin::pin!(watcher(snapshots, watcher::Config::default())
+        .default_backoff()
+        .applied_objects());
+    Api::<ClusterResourcePlacement>::all(hub.clone())
+        .create(&PostParams::default(), &placement("External"))
+        .await
+        .expect("crp");
+    let scheduled = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(Ok(snapshot)) = events.next().await {
+            let is_scheduled = snapshot
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .is_some_and(|cs| {
+                    cs.iter()
+                        .any(|c| c.type_ == "Scheduled" && c.status == "True")
+                });
+            if is_scheduled {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(
+        scheduled,
+        Ok(true),
+        "the policy snapshot was never scheduled"
+    );
+    let bindings = Api::<ClusterResourceBinding>::all(hub.clone())
+        .list(&ListParams::default())
+        .await
+        .expect("bindings")
+        .items;
+    assert_eq!(
+        bindings.len(),
+        3,
+        "every selected cluster has its binding by then"
+    );
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}

@@ -173,8 +173,6 @@ async fn reconcile_inner<S: RunScope>(
             message,
         }
     })?;
-    write_policy_snapshot_status::<S>(client, ns, &policy_snapshot, generation, &scheduled, pctx)
-        .await?;
     let bindings_api = api::<S::Binding>(client, ns);
     let bindings: Vec<Object<S::Binding>> = bindings_api
         .list(&ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={name}")))
@@ -231,6 +229,11 @@ async fn reconcile_inner<S: RunScope>(
             .patch(binding, &PatchParams::default(), &Patch::Merge(patch))
             .await?;
     }
+
+    // Only now is the snapshot scheduled: an update run initializes from it at once and counts
+    // these bindings (spec §9.3 step 3), so they must all exist first, as in KubeFleet.
+    write_policy_snapshot_status::<S>(client, ns, &policy_snapshot, generation, &scheduled, pctx)
+        .await?;
 
     // 3. RollingUpdate placements: snapshot and roll out (External ones wait for runs, §10.2).
     let strategy = placement.spec.strategy.clone().unwrap_or_default();
