@@ -106,6 +106,46 @@ async fn data_on(member: &kube::Client) -> Option<String> {
         .and_then(|cm| cm.data?.get("key").cloned())
 }
 
+/// Namespace `test-namespace` with ConfigMap `test-cm` `{key: value1}` on the hub, placed on every
+/// member by a RollingUpdate CRP.
+async fn place_test_namespace(admin: &kube::Client) {
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "test-namespace"}})).expect("ns"),
+        )
+        .await
+        .expect("namespace");
+    let cms: Api<ConfigMap> = Api::namespaced(admin.clone(), "test-namespace");
+    cms.create(
+        &PostParams::default(),
+        &serde_json::from_value(
+            json!({"metadata": {"name": "test-cm"}, "data": {"key": "value1"}}),
+        )
+        .expect("cm"),
+    )
+    .await
+    .expect("configmap");
+    let crps: Api<ClusterResourcePlacement> = Api::all(admin.clone());
+    crps.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({
+            "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
+            "kind": "ClusterResourcePlacement",
+            "metadata": {"name": "example-placement"},
+            "spec": {
+                "resourceSelectors": [{"group": "", "kind": "Namespace", "name": "test-namespace", "version": "v1"}],
+                "policy": {"placementType": "PickAll"},
+                "strategy": {"type": "RollingUpdate"}
+            }
+        }))
+        .expect("crp"),
+    )
+    .await
+    .expect("placement");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_elected_replicas_roll_out_through_member_kubeconfig_secrets_and_hand_over() {
     let fleet = hub::Hub::memory(server::fleet_kinds::registry());
@@ -165,41 +205,8 @@ async fn leader_elected_replicas_roll_out_through_member_kubeconfig_secrets_and_
     };
 
     // A RollingUpdate placement of a namespace with a ConfigMap reaches both members.
-    let namespaces: Api<Namespace> = Api::all(admin.clone());
-    namespaces
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "test-namespace"}})).expect("ns"),
-        )
-        .await
-        .expect("namespace");
+    place_test_namespace(&admin).await;
     let cms: Api<ConfigMap> = Api::namespaced(admin.clone(), "test-namespace");
-    cms.create(
-        &PostParams::default(),
-        &serde_json::from_value(
-            json!({"metadata": {"name": "test-cm"}, "data": {"key": "value1"}}),
-        )
-        .expect("cm"),
-    )
-    .await
-    .expect("configmap");
-    let crps: Api<ClusterResourcePlacement> = Api::all(admin.clone());
-    crps.create(
-        &PostParams::default(),
-        &serde_json::from_value(json!({
-            "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
-            "kind": "ClusterResourcePlacement",
-            "metadata": {"name": "example-placement"},
-            "spec": {
-                "resourceSelectors": [{"group": "", "kind": "Namespace", "name": "test-namespace", "version": "v1"}],
-                "policy": {"placementType": "PickAll"},
-                "strategy": {"type": "RollingUpdate"}
-            }
-        }))
-        .expect("crp"),
-    )
-    .await
-    .expect("placement");
     for (_, member) in &members {
         until("value1 is on every member", async || {
             data_on(member).await.as_deref() == Some("value1")
@@ -267,41 +274,7 @@ async fn fleetdeck_with_a_kubeconfig_drives_another_fleetdecks_hub_and_members()
     assert!(driving.hub.is_none() && driving.members.is_empty());
 
     let admin = hosting.client.clone();
-    let namespaces: Api<Namespace> = Api::all(admin.clone());
-    namespaces
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(json!({"metadata": {"name": "test-namespace"}})).expect("ns"),
-        )
-        .await
-        .expect("namespace");
-    let cms: Api<ConfigMap> = Api::namespaced(admin.clone(), "test-namespace");
-    cms.create(
-        &PostParams::default(),
-        &serde_json::from_value(
-            json!({"metadata": {"name": "test-cm"}, "data": {"key": "value1"}}),
-        )
-        .expect("cm"),
-    )
-    .await
-    .expect("configmap");
-    let crps: Api<ClusterResourcePlacement> = Api::all(admin);
-    crps.create(
-        &PostParams::default(),
-        &serde_json::from_value(json!({
-            "apiVersion": "placement.kubernetes-fleet.io/v1beta1",
-            "kind": "ClusterResourcePlacement",
-            "metadata": {"name": "example-placement"},
-            "spec": {
-                "resourceSelectors": [{"group": "", "kind": "Namespace", "name": "test-namespace", "version": "v1"}],
-                "policy": {"placementType": "PickAll"},
-                "strategy": {"type": "RollingUpdate"}
-            }
-        }))
-        .expect("crp"),
-    )
-    .await
-    .expect("placement");
+    place_test_namespace(&admin).await;
     assert_eq!(hosting.members.len(), 3, "the demo fleet");
     for member in &hosting.members {
         until("value1 is on every member", async || {
