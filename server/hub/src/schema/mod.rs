@@ -6,6 +6,7 @@
 //! Updates ratchet like kube-apiserver ≥ 1.30 (CRDValidationRatcheting): an error on a value the
 //! update did not change is dropped, so objects stored before a rule existed stay writable.
 
+mod cel;
 mod structural;
 
 use serde_json::Value;
@@ -92,7 +93,8 @@ pub(crate) struct Violation {
 /// A CRD version's `openAPIV3Schema`, with its CEL rules compiled once.
 pub struct OpenApiSchema {
     raw: Value,
-    cel: kube_cel::CompiledSchema,
+    /// Where the CEL rules are; `None` when the schema has none.
+    cel: Option<cel::CelNode>,
 }
 
 impl std::fmt::Debug for OpenApiSchema {
@@ -105,10 +107,7 @@ impl std::fmt::Debug for OpenApiSchema {
 
 impl OpenApiSchema {
     pub fn new(raw: Value) -> Self {
-        let cel = kube_cel::compile_schema(&raw);
-        for e in cel.compilation_errors() {
-            tracing::warn!(error = %e, "CRD rule does not compile; the hub will not enforce it");
-        }
+        let cel = cel::CelNode::build(&raw);
         OpenApiSchema { raw, cel }
     }
 
@@ -150,10 +149,10 @@ impl OpenApiSchema {
     }
 
     fn cel_violations(&self, old: Option<&Value>, new: &Value, out: &mut Vec<Violation>) {
-        let Err(errors) = kube_cel::validate_compiled(&self.cel, new, old) else {
+        let Some(cel) = &self.cel else {
             return;
         };
-        for e in errors.iter() {
+        for e in &cel.validate(new, old) {
             match e.kind {
                 // This CEL build has no `type()`, so a rule such as maxConcurrency's
                 // `type(self) != int || self >= 1` fails with "No such overload" on valid data.
