@@ -217,6 +217,15 @@ async fn main() {
         members - wrong.len()
     );
     println!("peak RSS (VmHWM): {:.0} MB", mb(proc_status_kb("VmHWM")));
+    // Where the engine's time went: reconciles and their summed duration, per controller.
+    if let Some(engine) = &running.engine {
+        for line in engine.metrics().encode().lines().filter(|l| {
+            l.starts_with("controller_runtime_reconcile_total{")
+                || l.starts_with("controller_runtime_reconcile_time_seconds_sum{")
+        }) {
+            println!("engine: {line}");
+        }
+    }
     assert!(
         wrong.is_empty(),
         "members without the expected ConfigMap: {:?}",
