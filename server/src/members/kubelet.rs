@@ -143,7 +143,7 @@ async fn reconcile(deployment: Arc<Deployment>, ctx: Arc<Kubelet>) -> Result<Act
             .patch_status(
                 &name,
                 &PatchParams::default(),
-                &Patch::Merge(json!({ "status": status })),
+                &Patch::Merge(status_patch(&status)),
             )
             .await?;
     }
@@ -378,6 +378,26 @@ pub fn deployment_status(
     }
 }
 
+/// The merge patch that makes the stored status `status`. The real controller writes the whole
+/// status, so a count that drops to zero (and is omitted, like `availableReplicas` once the ready
+/// pods are replaced) disappears; a merge patch keeps what it omits, so it must say `null`.
+fn status_patch(status: &DeploymentStatus) -> serde_json::Value {
+    let mut value = serde_json::to_value(status).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        for key in [
+            "availableReplicas",
+            "readyReplicas",
+            "unavailableReplicas",
+            "updatedReplicas",
+            "replicas",
+            "terminatingReplicas",
+        ] {
+            fields.entry(key).or_insert(serde_json::Value::Null);
+        }
+    }
+    json!({ "status": value })
+}
+
 /// Equal but for condition timestamps, so an unchanged state is not written again.
 fn same_status(old: Option<&DeploymentStatus>, new: &DeploymentStatus) -> bool {
     let strip = |s: &DeploymentStatus| {
@@ -525,6 +545,41 @@ mod tests {
                 .as_deref(),
             Some("True")
         );
+    }
+
+    #[test]
+    fn a_status_patch_clears_the_counts_of_pods_no_longer_ready() {
+        // A rollout replaced the one ready pod with one not ready yet: the stored
+        // `availableReplicas: 1` must go, or the member agent reports the Deployment available.
+        let patch = status_patch(&deployment_status(1, 0, 2, at(0)));
+        assert_eq!(patch["status"]["availableReplicas"], serde_json::Value::Null);
+        assert_eq!(patch["status"]["readyReplicas"], serde_json::Value::Null);
+        assert!(patch["status"]
+            .as_object()
+            .expect("status")
+            .contains_key("availableReplicas"));
+        assert_eq!(patch["status"]["unavailableReplicas"], json!(1));
+        assert_eq!(patch["status"]["observedGeneration"], json!(2));
+        let mut stored = json!({"availableReplicas": 1, "readyReplicas": 1, "replicas": 1});
+        json_patch_merge(&mut stored, &patch["status"]);
+        assert_eq!(stored.get("availableReplicas"), None);
+        assert_eq!(stored.get("readyReplicas"), None);
+    }
+
+    /// RFC 7386, as the API server applies a merge patch.
+    fn json_patch_merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+        match (target.as_object_mut(), patch.as_object()) {
+            (Some(t), Some(p)) => {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        json_patch_merge(t.entry(k.clone()).or_insert(json!({})), v);
+                    }
+                }
+            }
+            _ => *target = patch.clone(),
+        }
     }
 
     #[test]
