@@ -552,7 +552,10 @@ mod tests {
         // A rollout replaced the one ready pod with one not ready yet: the stored
         // `availableReplicas: 1` must go, or the member agent reports the Deployment available.
         let patch = status_patch(&deployment_status(1, 0, 2, at(0)));
-        assert_eq!(patch["status"]["availableReplicas"], serde_json::Value::Null);
+        assert_eq!(
+            patch["status"]["availableReplicas"],
+            serde_json::Value::Null
+        );
         assert_eq!(patch["status"]["readyReplicas"], serde_json::Value::Null);
         assert!(patch["status"]
             .as_object()
