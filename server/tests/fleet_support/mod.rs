@@ -19,7 +19,10 @@ use kube::api::{
 use serde_json::{json, Value};
 use server::cli::ServeArgs;
 
+// Each test binary uses its own share of the harness.
+#[allow(unused_imports)]
 pub use run_status::*;
+#[allow(unused_imports)]
 pub use workload::*;
 
 pub const PLACEMENT: &str = "example-placement";
