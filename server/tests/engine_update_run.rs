@@ -202,6 +202,7 @@ async fn the_deletion_stage_removes_unscheduled_bindings_after_the_last_stage() 
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+    wait_policy_scheduled(&fleet.hub, None, PLACEMENT).await;
     fleet
         .strategy(json!([{"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}}}]))
         .await;

@@ -131,7 +131,7 @@ async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
         .await;
     let run = fleet
         .wait_run("example-run", "before-stage wait of prod", |r| {
-            cs(stage(r, 1).conditions.as_ref(), "Progressing").is_some()
+            has_stages(r) && cs(stage(r, 1).conditions.as_ref(), "Progressing").is_some()
         })
         .await;
     assert_eq!(
@@ -232,8 +232,9 @@ async fn a_timed_wait_holds_the_next_stage_until_it_elapses() {
     fleet.release("member1", "value1").await;
     fleet
         .wait_run("example-run", "after-stage wait", |r| {
-            cs(stage(r, 0).conditions.as_ref(), "Progressing")
-                == sr("False", "StageUpdatingWaiting")
+            has_stages(r)
+                && cs(stage(r, 0).conditions.as_ref(), "Progressing")
+                    == sr("False", "StageUpdatingWaiting")
         })
         .await;
     // While the run says the wait has not elapsed, member2 has nothing: read the member first,
@@ -252,7 +253,9 @@ async fn a_timed_wait_holds_the_next_stage_until_it_elapses() {
 
     fleet.wait_bound("member2").await;
     let run = fleet
-        .wait_run("example-run", "prod started", |r| !started(r, 1).is_empty())
+        .wait_run("example-run", "prod started", |r| {
+            has_stages(r) && !started(r, 1).is_empty()
+        })
         .await;
     let task = &stage(&run, 0)
         .after_stage_task_status

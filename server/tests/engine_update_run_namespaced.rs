@@ -126,6 +126,7 @@ async fn a_namespaced_run_rolls_out_with_namespaced_bindings_and_approvals() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    wait_policy_scheduled(&c, Some(NS), "rp").await;
     fleet.apply(json!({"apiVersion": GV, "kind": "StagedUpdateRun", "metadata": {"name": "run", "namespace": NS},
         "spec": {"placementName": "rp", "stagedRolloutStrategyName": "s", "state": "Run"}})).await;
 

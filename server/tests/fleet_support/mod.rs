@@ -137,13 +137,16 @@ impl Fleet {
             .await;
     }
 
-    /// An External CRP selecting `test-namespace` on every member.
+    /// An External CRP selecting `test-namespace` on every member, once its policy snapshot is
+    /// scheduled: a run initialized before that fails for good (spec §9.3, "not fully scheduled
+    /// yet" is terminal), so a test creating one at once would be racing the scheduler.
     pub async fn external_placement(&self) {
         self.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
             "metadata": {"name": PLACEMENT},
             "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "test-namespace"}],
                      "policy": {"placementType": "PickAll"}, "strategy": {"type": "External"}}}))
             .await;
+        wait_policy_scheduled(&self.hub, None, PLACEMENT).await;
     }
 
     /// Seed 001's strategy: staging (approval after), then canary ordered by `order` (approval
@@ -258,9 +261,10 @@ impl Fleet {
             .unwrap_or_else(|| panic!("no binding for {cluster}"))
     }
 
-    /// Waits until the scheduler has bound the placement to each of `clusters` (state
-    /// Scheduled at least), so a test can read their bindings.
+    /// Waits until the placement's latest policy snapshot is scheduled and each of `clusters`
+    /// has its binding, so a run can initialize and a test can read the bindings.
     pub async fn wait_scheduled(&self, clusters: &[&str]) {
+        wait_policy_scheduled(&self.hub, None, PLACEMENT).await;
         let deadline = tokio::time::Instant::now() + DEADLINE;
         for cluster in clusters {
             while self.binding_opt(cluster).await.is_none() {
@@ -368,6 +372,60 @@ impl Fleet {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }))
+    }
+}
+
+/// Waits until the latest policy snapshot of `placement` (a CRP, or with `namespace` an RP) is
+/// `Scheduled` at its generation, which the scheduler writes once every binding exists.
+pub async fn wait_policy_scheduled(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    placement: &str,
+) {
+    let kind = if namespace.is_some() {
+        "SchedulingPolicySnapshot"
+    } else {
+        "ClusterSchedulingPolicySnapshot"
+    };
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(
+        "placement.kubernetes-fleet.io",
+        "v1beta1",
+        kind,
+    ));
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+        None => Api::all_with(client.clone(), &resource),
+    };
+    let labels = format!(
+        "kubernetes-fleet.io/parent-CRP={placement},kubernetes-fleet.io/is-latest-snapshot=true"
+    );
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let snapshots = api
+            .list(&ListParams::default().labels(&labels))
+            .await
+            .expect("policy snapshots")
+            .items;
+        let scheduled = snapshots.iter().any(|s| {
+            let generation = s.metadata.generation.unwrap_or_default();
+            s.data["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| {
+                    c["type"] == "Scheduled"
+                        && c["status"] == "True"
+                        && c["observedGeneration"].as_i64() == Some(generation)
+                })
+        });
+        if scheduled {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the policy snapshot of {placement} was never scheduled: {snapshots:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 

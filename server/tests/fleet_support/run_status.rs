@@ -35,6 +35,14 @@ pub fn run_conds(run: &ClusterStagedUpdateRun) -> Option<&Vec<Condition>> {
     run.status.as_ref().and_then(|s| s.conditions.as_ref())
 }
 
+/// Whether the run's status lists its stages yet (the engine writes bindings before the run's
+/// status, so a wait on a stage must first ask this).
+pub fn has_stages(run: &ClusterStagedUpdateRun) -> bool {
+    run.status
+        .as_ref()
+        .is_some_and(|s| s.stages_status.is_some())
+}
+
 pub fn stage(run: &ClusterStagedUpdateRun, i: usize) -> &StageUpdatingStatus {
     &run.status
         .as_ref()
