@@ -163,6 +163,89 @@ async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_clean
     running.wait().await.expect("clean shutdown");
 }
 
+/// Regression: the member agent used to remove a binding's objects as soon as the scheduler set
+/// it Unscheduled; now they leave when the binding is deleted, which for a RollingUpdate
+/// placement the placement controller does (spec §5).
+#[tokio::test]
+async fn a_rolling_update_placement_removes_what_it_placed_from_a_deselected_member() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("starts");
+    let hub = running.client.clone();
+    seed(&hub).await;
+    let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
+    crps.create(&PostParams::default(), &placement("RollingUpdate"))
+        .await
+        .expect("crp");
+    let value_on = |member: &str| {
+        let client = running
+            .members
+            .iter()
+            .find(|m| m.config.name == member)
+            .expect("member")
+            .client
+            .clone();
+        Api::<ConfigMap>::namespaced(client, "test-namespace")
+    };
+    for member in ["member1", "member2", "member3"] {
+        eventually(&value_on(member), "test-cm", "placed", |_| true).await;
+    }
+
+    // Only the canaries stay selected: member2's binding goes, and what it placed with it.
+    crps.patch(
+        "example-placement",
+        &PatchParams::default(),
+        &Patch::Merge(
+            json!({"spec": {"policy": {"placementType": "PickAll", "affinity": {"clusterAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"clusterSelectorTerms": [
+                {"labelSelector": {"matchLabels": {"environment": "canary"}}}]}}}}}}),
+        ),
+    )
+    .await
+    .expect("deselect member2");
+    let member2 = value_on("member2");
+    tokio::time::timeout(
+        Duration::from_secs(30),
+        await_condition(member2, "test-cm", |cm: Option<&ConfigMap>| cm.is_none()),
+    )
+    .await
+    .expect("the ConfigMap leaves member2")
+    .expect("watch");
+    let bindings: Api<ClusterResourceBinding> = Api::all(hub.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let targets: Vec<String> = bindings
+            .list(&ListParams::default())
+            .await
+            .expect("bindings")
+            .items
+            .into_iter()
+            .map(|b| b.spec.target_cluster)
+            .collect();
+        if !targets.contains(&"member2".to_string()) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "member2's binding stays: {targets:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for member in ["member1", "member3"] {
+        assert!(
+            value_on(member)
+                .get_opt("test-cm")
+                .await
+                .expect("get")
+                .is_some(),
+            "{member} keeps it"
+        );
+    }
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
+
 #[tokio::test]
 async fn an_external_placement_is_scheduled_but_waits_for_a_run() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,26 +1,39 @@
-//! Staged update run scenarios (spec §9) against the in-process hub, on tokio's paused clock.
+//! Staged update run scenarios (spec §9) on a whole fleetdeck: the real scheduler writes the
+//! bindings, the member agent applies snapshots to simulated members, and each member stays
+//! "updating" until the test releases its workload (`fleet_support::workload`).
 
-mod engine_support;
+mod fleet_support;
 
-use engine_support::*;
+use app::fleet::binding::BindingState;
+use fleet_support::*;
 use serde_json::json;
 
-#[tokio::test(start_paused = true)]
+const SEED_FLEET: [(&str, &str); 3] = [
+    ("member1", "environment=canary,order=2"),
+    ("member2", "environment=staging"),
+    ("member3", "environment=canary,order=1"),
+];
+
+#[tokio::test]
 async fn initialize_then_review_then_run_rolls_out_in_stage_and_cluster_order() {
-    let fleet = Fleet::start().await;
-    fleet.placement(1).await;
-    fleet
-        .members(&[
-            ("member1", &[("environment", "canary"), ("order", "2")]),
-            ("member2", &[("environment", "staging")]),
-            ("member3", &[("environment", "canary"), ("order", "1")]),
-        ])
-        .await;
+    let fleet = Fleet::members(&SEED_FLEET).await;
+    fleet.held_workload("value1").await;
+    fleet.external_placement().await;
     fleet
         .strategy(json!([
             {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}}},
             {"name": "canary", "labelSelector": {"matchLabels": {"environment": "canary"}}, "sortingLabelKey": "order"}
         ]))
+        .await;
+    fleet
+        .wait_scheduled(&["member1", "member2", "member3"])
+        .await;
+    // Snapshot 0 comes from a run without an index; this one names it, as the seed's does.
+    fleet.run("snapshot-run", None, "Initialize").await;
+    fleet
+        .wait_run("snapshot-run", "Initialized", |r| {
+            cs(run_conds(r), "Initialized").is_some()
+        })
         .await;
     fleet.run("example-run", Some("0"), "Initialize").await;
 
@@ -50,9 +63,16 @@ async fn initialize_then_review_then_run_rolls_out_in_stage_and_cluster_order() 
     );
     fleet.settle().await;
     assert_eq!(
-        fleet.get_binding("member2").await.spec.state,
-        app::fleet::binding::BindingState::Scheduled
+        fleet.binding("member2").await.spec.state,
+        BindingState::Scheduled
     );
+    for member in ["member1", "member2", "member3"] {
+        assert_eq!(
+            fleet.contents(member).await,
+            Contents::NONE,
+            "{member}: a reviewed run places nothing"
+        );
+    }
 
     fleet.set_state("example-run", "Run").await;
     let b = fleet.wait_bound("member2").await;
@@ -67,22 +87,32 @@ async fn initialize_then_review_then_run_rolls_out_in_stage_and_cluster_order() 
     .expect("RolloutStarted");
     assert_eq!(rs.1, "RolloutStarted");
     assert_eq!(rs.2, "Detected the new changes on the resources and started the rollout process, resourceSnapshotIndex: 0, updateRun: example-run");
+    fleet.wait_contents("member2", Contents::of("value1")).await;
     assert_eq!(
-        fleet.get_binding("member3").await.spec.state,
-        app::fleet::binding::BindingState::Scheduled
+        fleet.binding("member3").await.spec.state,
+        BindingState::Scheduled
     );
+    for member in ["member1", "member3"] {
+        assert_eq!(
+            fleet.contents(member).await,
+            Contents::NONE,
+            "{member} waits for staging"
+        );
+    }
 
-    fleet.finish_cluster("member2").await;
+    fleet.release("member2", "value1").await;
     fleet.wait_bound("member3").await;
+    fleet.wait_contents("member3", Contents::of("value1")).await;
     fleet.settle().await;
     assert_eq!(
-        fleet.get_binding("member1").await.spec.state,
-        app::fleet::binding::BindingState::Scheduled,
+        fleet.binding("member1").await.spec.state,
+        BindingState::Scheduled,
         "maxConcurrency 1"
     );
-    fleet.finish_cluster("member3").await;
+    assert_eq!(fleet.contents("member1").await, Contents::NONE);
+    fleet.release("member3", "value1").await;
     fleet.wait_bound("member1").await;
-    fleet.finish_cluster("member1").await;
+    fleet.release("member1", "value1").await;
 
     let run = fleet
         .wait_run("example-run", "Succeeded", is_succeeded)
@@ -129,31 +159,55 @@ async fn initialize_then_review_then_run_rolls_out_in_stage_and_cluster_order() 
         run.metadata.finalizers.as_deref(),
         Some(&["kubernetes-fleet.io/stagedupdaterun-finalizer".to_string()][..])
     );
+    for member in ["member1", "member2", "member3"] {
+        assert_eq!(fleet.contents(member).await, Contents::of("value1"));
+    }
+    fleet.stop().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_deletion_stage_removes_unscheduled_bindings_after_the_last_stage() {
-    let fleet = Fleet::start().await;
-    fleet.placement(1).await;
+    let fleet = Fleet::members(&[
+        ("member1", "environment=staging"),
+        ("member2", "environment=gone"),
+    ])
+    .await;
+    // Run one places snapshot 0 on both members.
+    fleet.held_workload("value1").await;
+    fleet.external_placement().await;
     fleet
-        .members(&[
-            ("member1", &[("environment", "staging")]),
-            ("member2", &[("environment", "gone")]),
-        ])
+        .strategy(json!([
+            {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}}},
+            {"name": "gone", "labelSelector": {"matchLabels": {"environment": "gone"}}}]))
         .await;
-    // The scheduler de-selected member2 (spec §5): its binding is Unscheduled.
-    let api: kube::Api<app::fleet::ClusterResourceBinding> = kube::Api::all(fleet.client.clone());
-    api.patch(
-        &binding_name("member2"),
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(json!({"spec": {"state": "Unscheduled"}})),
-    )
-    .await
-    .expect("unschedule");
+    fleet.wait_scheduled(&["member1", "member2"]).await;
+    fleet.run("first-run", None, "Run").await;
+    fleet.release("member1", "value1").await;
+    fleet.release("member2", "value1").await;
+    fleet.wait_run("first-run", "Succeeded", is_succeeded).await;
+
+    // The scheduler de-selects member2 (spec §5): its binding becomes Unscheduled.
+    fleet
+        .apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+            "metadata": {"name": PLACEMENT},
+            "spec": {"policy": {"placementType": "PickAll", "affinity": {"clusterAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"clusterSelectorTerms": [
+                    {"labelSelector": {"matchLabels": {"environment": "staging"}}}]}}}}}}))
+        .await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while fleet.binding("member2").await.spec.state != BindingState::Unscheduled {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "member2 never unscheduled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    wait_policy_scheduled(&fleet.hub, None, PLACEMENT).await;
     fleet
         .strategy(json!([{"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}}}]))
         .await;
-    fleet.run("example-run", Some("0"), "Run").await;
+    fleet.held_workload("value2").await;
+    fleet.run("example-run", None, "Run").await;
     let run = fleet
         .wait_run("example-run", "Initialized", |r| {
             cs(run_conds(r), "Initialized").is_some()
@@ -173,26 +227,32 @@ async fn the_deletion_stage_removes_unscheduled_bindings_after_the_last_stage() 
         ["member2"]
     );
     fleet.wait_bound("member1").await;
+    fleet.wait_contents("member1", Contents::of("value2")).await;
     fleet.settle().await;
     assert!(
-        api.get_opt(&binding_name("member2"))
-            .await
-            .expect("get")
-            .is_some(),
+        fleet.binding_opt("member2").await.is_some(),
         "not before the stages finish"
     );
+    assert_eq!(
+        fleet.contents("member2").await,
+        Contents::of("value1"),
+        "an unscheduled member keeps what it has until its binding is deleted"
+    );
 
-    fleet.finish_cluster("member1").await;
+    fleet.release("member1", "value2").await;
     let run = fleet
         .wait_run("example-run", "Succeeded", is_succeeded)
         .await;
     assert!(
-        api.get_opt(&binding_name("member2"))
-            .await
-            .expect("get")
-            .is_none(),
+        fleet.binding_opt("member2").await.is_none(),
         "unscheduled binding deleted"
     );
+    assert_eq!(
+        fleet.contents("member2").await,
+        Contents::NONE,
+        "the deleted binding's resources left member2"
+    );
+    assert_eq!(fleet.contents("member1").await, Contents::of("value2"));
     let deletion = run
         .status
         .as_ref()
@@ -206,37 +266,20 @@ async fn the_deletion_stage_removes_unscheduled_bindings_after_the_last_stage() 
         cs(deletion.conditions.as_ref(), "Progressing"),
         sr("False", "StageUpdatingSucceeded")
     );
+    fleet.stop().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_run_without_an_index_creates_snapshot_zero_then_one_after_a_change() {
-    use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-    let fleet = Fleet::start().await;
-    let namespaces: kube::Api<Namespace> = kube::Api::all(fleet.client.clone());
-    let ns: Namespace = serde_json::from_value(
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "test-namespace"}}),
-    )
-    .expect("ns");
-    namespaces
-        .create(&Default::default(), &ns)
-        .await
-        .expect("namespace");
-    let cms: kube::Api<ConfigMap> = kube::Api::namespaced(fleet.client.clone(), "test-namespace");
-    let cm: ConfigMap = serde_json::from_value(json!({"apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "test-cm", "namespace": "test-namespace"}, "data": {"key": "value1"}}))
-    .expect("cm");
-    cms.create(&Default::default(), &cm)
-        .await
-        .expect("configmap");
-    fleet.placement(0).await;
-    fleet
-        .members(&[("member1", &[("environment", "staging")])])
-        .await;
+    let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
+    fleet.config_map("value1").await;
+    fleet.external_placement().await;
     fleet
         .strategy(json!([{"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}}}]))
         .await;
+    fleet.wait_scheduled(&["member1"]).await;
     let snapshots: kube::Api<app::fleet::ClusterResourceSnapshot> =
-        kube::Api::all(fleet.client.clone());
+        kube::Api::all(fleet.hub.clone());
 
     fleet.run("run-a", None, "Initialize").await;
     let run = fleet
@@ -264,13 +307,7 @@ async fn a_run_without_an_index_creates_snapshot_zero_then_one_after_a_change() 
         "the namespace and its ConfigMap"
     );
 
-    cms.patch(
-        "test-cm",
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(json!({"data": {"key": "value2"}})),
-    )
-    .await
-    .expect("edit");
+    fleet.config_map("value2").await;
     fleet.run("run-b", None, "Initialize").await;
     let run = fleet
         .wait_run("run-b", "Initialized", |r| {
@@ -297,4 +334,25 @@ async fn a_run_without_an_index_creates_snapshot_zero_then_one_after_a_change() 
         run.spec.resource_snapshot_index, None,
         "the spec index stays empty"
     );
+    fleet.settle().await;
+    assert_eq!(
+        fleet.member_value("member1").await,
+        None,
+        "initializing places nothing"
+    );
+
+    // Run A, started after the edit, still rolls out the snapshot it initialized with.
+    fleet.set_state("run-a", "Run").await;
+    fleet.wait_run("run-a", "Succeeded", is_succeeded).await;
+    assert_eq!(
+        fleet.member_value("member1").await.as_deref(),
+        Some("value1")
+    );
+    fleet.set_state("run-b", "Run").await;
+    fleet.wait_run("run-b", "Succeeded", is_succeeded).await;
+    assert_eq!(
+        fleet.member_value("member1").await.as_deref(),
+        Some("value2")
+    );
+    fleet.stop().await;
 }

@@ -1,26 +1,28 @@
-//! Stage gates (spec §9.5.B, §9.5.D): approvals with the observedGeneration rule, TimedWait.
+//! Stage gates (spec §9.5.B, §9.5.D) on a whole fleetdeck: approvals with the
+//! observedGeneration rule, TimedWait, and what each member holds while a gate is closed.
 
-mod engine_support;
+mod fleet_support;
 
 use std::time::Duration;
 
-use engine_support::*;
+use fleet_support::*;
 use serde_json::json;
 
+/// member1 (staging) and member2 (prod) under `stages`, with the workload of `value1`.
 async fn two_stage_fleet(stages: serde_json::Value) -> Fleet {
-    let fleet = Fleet::start().await;
-    fleet.placement(1).await;
-    fleet
-        .members(&[
-            ("member1", &[("environment", "staging")]),
-            ("member2", &[("environment", "prod")]),
-        ])
-        .await;
+    let fleet = Fleet::members(&[
+        ("member1", "environment=staging"),
+        ("member2", "environment=prod"),
+    ])
+    .await;
+    fleet.held_workload("value1").await;
+    fleet.external_placement().await;
     fleet.strategy(stages).await;
+    fleet.wait_scheduled(&["member1", "member2"]).await;
     fleet
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
     let fleet = two_stage_fleet(json!([
         {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},
@@ -29,9 +31,11 @@ async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
          "beforeStageTasks": [{"type": "Approval"}]}
     ]))
     .await;
-    fleet.run("example-run", Some("0"), "Run").await;
+    fleet.run("example-run", None, "Run").await;
     fleet.wait_bound("member1").await;
-    fleet.finish_cluster("member1").await;
+    fleet.wait_contents("member1", Contents::of("value1")).await;
+    assert_eq!(fleet.contents("member2").await, Contents::NONE);
+    fleet.release("member1", "value1").await;
 
     let run = fleet
         .wait_run("example-run", "after-stage wait", |r| {
@@ -105,6 +109,11 @@ async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
     fleet.settle().await;
     let run = fleet.get_run("example-run").await;
     assert_eq!(cs(stage(&run, 0).conditions.as_ref(), "Succeeded"), None);
+    assert_eq!(
+        fleet.contents("member2").await,
+        Contents::NONE,
+        "a stale approval lets nothing through"
+    );
     let req = fleet.approvals().await.remove(0);
     assert_eq!(
         cs(
@@ -122,7 +131,7 @@ async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
         .await;
     let run = fleet
         .wait_run("example-run", "before-stage wait of prod", |r| {
-            cs(stage(r, 1).conditions.as_ref(), "Progressing").is_some()
+            has_stages(r) && cs(stage(r, 1).conditions.as_ref(), "Progressing").is_some()
         })
         .await;
     assert_eq!(
@@ -178,9 +187,11 @@ async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
         "no startTime while waiting"
     );
     assert_eq!(
-        fleet.get_binding("member2").await.spec.state,
+        fleet.binding("member2").await.spec.state,
         app::fleet::binding::BindingState::Scheduled
     );
+    assert_eq!(fleet.contents("member2").await, Contents::NONE);
+    assert_eq!(fleet.contents("member1").await, Contents::of("value1"));
     let before = fleet
         .approvals()
         .await
@@ -197,44 +208,55 @@ async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
 
     fleet.approve("example-run-before-prod", 1).await;
     fleet.wait_bound("member2").await;
-    fleet.finish_cluster("member2").await;
+    fleet.release("member2", "value1").await;
     fleet
         .wait_run("example-run", "Succeeded", is_succeeded)
         .await;
+    for member in ["member1", "member2"] {
+        assert_eq!(fleet.contents(member).await, Contents::of("value1"));
+    }
+    fleet.stop().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_timed_wait_holds_the_next_stage_until_it_elapses() {
+    let wait = 5;
     let fleet = two_stage_fleet(json!([
         {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},
-         "afterStageTasks": [{"type": "TimedWait", "waitTime": "1m"}]},
+         "afterStageTasks": [{"type": "TimedWait", "waitTime": format!("{wait}s")}]},
         {"name": "prod", "labelSelector": {"matchLabels": {"environment": "prod"}}}
     ]))
     .await;
-    fleet.run("example-run", Some("0"), "Run").await;
+    fleet.run("example-run", None, "Run").await;
     fleet.wait_bound("member1").await;
-    fleet.finish_cluster("member1").await;
+    fleet.release("member1", "value1").await;
     fleet
         .wait_run("example-run", "after-stage wait", |r| {
-            cs(stage(r, 0).conditions.as_ref(), "Progressing")
-                == sr("False", "StageUpdatingWaiting")
+            has_stages(r)
+                && cs(stage(r, 0).conditions.as_ref(), "Progressing")
+                    == sr("False", "StageUpdatingWaiting")
         })
         .await;
-    tokio::time::sleep(Duration::from_secs(50)).await;
-    assert_eq!(
-        fleet.get_binding("member2").await.spec.state,
-        app::fleet::binding::BindingState::Scheduled,
-        "still waiting after 50s of 1m"
-    );
+    // While the run says the wait has not elapsed, member2 has nothing: read the member first,
+    // so that a run read afterwards still waiting proves the member was read during the wait.
+    let binding2 = fleet.binding("member2").await.spec.state;
+    let member2 = fleet.contents("member2").await;
     let run = fleet.get_run("example-run").await;
     let task = &stage(&run, 0)
         .after_stage_task_status
         .as_ref()
         .expect("tasks")[0];
-    assert_eq!(cs(task.conditions.as_ref(), "WaitTimeElapsed"), None);
+    if cs(task.conditions.as_ref(), "WaitTimeElapsed").is_none() {
+        assert_eq!(binding2, app::fleet::binding::BindingState::Scheduled);
+        assert_eq!(member2, Contents::NONE, "still waiting");
+    }
 
     fleet.wait_bound("member2").await;
-    let run = fleet.get_run("example-run").await;
+    let run = fleet
+        .wait_run("example-run", "prod started", |r| {
+            has_stages(r) && !started(r, 1).is_empty()
+        })
+        .await;
     let task = &stage(&run, 0)
         .after_stage_task_status
         .as_ref()
@@ -251,9 +273,16 @@ async fn a_timed_wait_holds_the_next_stage_until_it_elapses() {
         cs(stage(&run, 0).conditions.as_ref(), "Succeeded"),
         sr("True", "StageUpdatingSucceeded")
     );
+    // The wait ran its full length from the stage's last cluster, and prod started after it.
+    let elapsed_at = transition_second(task.conditions.as_ref(), "WaitTimeElapsed");
+    let waited = elapsed_at - transition_second(cluster_conds(&run, 0, "member1"), "Succeeded");
+    assert!(waited >= wait, "elapsed after {waited}s of {wait}s");
+    assert!(transition_second(cluster_conds(&run, 1, "member2"), "Started") >= elapsed_at);
+    fleet.wait_contents("member2", Contents::of("value1")).await;
+    fleet.stop().await;
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn deleting_a_run_removes_its_approval_requests_and_finalizer() {
     let fleet = two_stage_fleet(json!([
         {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},
@@ -261,22 +290,23 @@ async fn deleting_a_run_removes_its_approval_requests_and_finalizer() {
         {"name": "prod", "labelSelector": {"matchLabels": {"environment": "prod"}}}
     ]))
     .await;
-    fleet.run("example-run", Some("0"), "Run").await;
+    fleet.run("example-run", None, "Run").await;
     fleet
         .wait_run("example-run", "before-stage wait", |r| {
             cs(run_conds(r), "Progressing") == sr("False", "UpdateRunWaiting")
         })
         .await;
     assert_eq!(fleet.approvals().await.len(), 1);
-    let api: kube::Api<app::fleet::ClusterStagedUpdateRun> = kube::Api::all(fleet.client.clone());
+    let api: kube::Api<app::fleet::ClusterStagedUpdateRun> = kube::Api::all(fleet.hub.clone());
     api.delete("example-run", &Default::default())
         .await
         .expect("delete");
-    for _ in 0..50 {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while tokio::time::Instant::now() < deadline {
         if api.get_opt("example-run").await.expect("get").is_none() {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(
         api.get_opt("example-run").await.expect("get").is_none(),
@@ -286,4 +316,17 @@ async fn deleting_a_run_removes_its_approval_requests_and_finalizer() {
         fleet.approvals().await.is_empty(),
         "approval requests cleaned up"
     );
+    fleet.settle().await;
+    for member in ["member1", "member2"] {
+        assert_eq!(
+            fleet.binding(member).await.spec.state,
+            app::fleet::binding::BindingState::Scheduled
+        );
+        assert_eq!(
+            fleet.contents(member).await,
+            Contents::NONE,
+            "{member}: a run deleted before its first stage placed nothing"
+        );
+    }
+    fleet.stop().await;
 }

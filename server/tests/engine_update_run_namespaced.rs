@@ -1,127 +1,211 @@
-//! The namespaced flow (spec §1 scope pairing): a `StagedUpdateRun` drives a `ResourcePlacement`
-//! through `ResourceBinding`s and `ApprovalRequest`s in its own namespace, by the same reconciler.
+//! The namespaced flow (spec §1 scope pairing) on a whole fleetdeck: a `StagedUpdateRun` drives a
+//! `ResourcePlacement` through `ResourceBinding`s and `ApprovalRequest`s in its own namespace, by
+//! the same reconciler, and the member agent puts the namespaced ConfigMap on the member.
 
-mod engine_support;
+mod fleet_support;
 
 use std::time::Duration;
 
 use app::fleet::binding::BindingState;
-use app::fleet::{
-    ApprovalRequest, ResourceBinding, ResourcePlacement, ResourceSnapshot,
-    SchedulingPolicySnapshot, StagedUpdateRun, StagedUpdateStrategy,
-};
-use engine_support::*;
-use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, Patch, PatchParams, PostParams};
-use serde_json::{json, Value};
+use app::fleet::{ApprovalRequest, ResourceBinding, StagedUpdateRun};
+use fleet_support::*;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use serde_json::json;
 
 const NS: &str = "test-namespace";
+const GV: &str = "placement.kubernetes-fleet.io/v1beta1";
 
-async fn create<K>(api: &Api<K>, v: Value)
-where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
-{
-    let obj: K = serde_json::from_value(v).expect("object");
-    api.create(&PostParams::default(), &obj)
+/// `key` of ConfigMap `cm` on `member`.
+async fn cm_on(fleet: &Fleet, member: &str) -> Option<String> {
+    let cms: Api<ConfigMap> = Api::namespaced(fleet.member(member), NS);
+    cms.get_opt("cm")
         .await
-        .expect("create");
+        .expect("member get")
+        .and_then(|cm| cm.data?.get("key").cloned())
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_namespaced_run_rolls_out_with_namespaced_bindings_and_approvals() {
-    let fleet = Fleet::start().await;
-    let c = fleet.client.clone();
-    let namespaces: Api<Namespace> = Api::all(c.clone());
-    create(
-        &namespaces,
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}),
-    )
-    .await;
-    fleet.member("member1", &[("environment", "staging")]).await;
-    let gv = "placement.kubernetes-fleet.io/v1beta1";
-    let labels = json!({"kubernetes-fleet.io/parent-CRP": "rp"});
-    create(&Api::<ResourcePlacement>::namespaced(c.clone(), NS), json!({"apiVersion": gv, "kind": "ResourcePlacement",
-        "metadata": {"name": "rp", "namespace": NS},
-        "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "ConfigMap", "name": "cm"}],
-                 "policy": {"placementType": "PickAll"}, "strategy": {"type": "External"}}})).await;
-    let policies = Api::<SchedulingPolicySnapshot>::namespaced(c.clone(), NS);
-    create(&policies, json!({"apiVersion": gv, "kind": "SchedulingPolicySnapshot",
-        "metadata": {"name": "rp-0", "namespace": NS, "labels": {"kubernetes-fleet.io/parent-CRP": "rp",
-            "kubernetes-fleet.io/is-latest-snapshot": "true", "kubernetes-fleet.io/policy-index": "0"}},
-        "spec": {"policy": {"placementType": "PickAll"}, "policyHash": ""}})).await;
-    policies
-        .patch_status("rp-0", &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": [{
-            "type": "Scheduled", "status": "True", "reason": "SchedulingPolicyFulfilled", "message": "",
-            "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})))
-        .await
-        .expect("scheduled");
-    create(&Api::<ResourceSnapshot>::namespaced(c.clone(), NS), json!({"apiVersion": gv, "kind": "ResourceSnapshot",
-        "metadata": {"name": "rp-0-snapshot", "namespace": NS,
-            "labels": {"kubernetes-fleet.io/parent-CRP": "rp", "kubernetes-fleet.io/resource-index": "0",
-                "kubernetes-fleet.io/is-latest-snapshot": "true"},
-            "annotations": {"kubernetes-fleet.io/resource-hash": "00", "kubernetes-fleet.io/number-of-resource-snapshots": "1"}},
-        "spec": {"selectedResources": []}})).await;
-    let bindings = Api::<ResourceBinding>::namespaced(c.clone(), NS);
-    create(&bindings, json!({"apiVersion": gv, "kind": "ResourceBinding",
-        "metadata": {"name": "rp-member1-0a1b2c3d", "namespace": NS, "labels": labels},
-        "spec": {"state": "Scheduled", "targetCluster": "member1", "schedulingPolicySnapshotName": "rp-0"}})).await;
-    create(&Api::<StagedUpdateStrategy>::namespaced(c.clone(), NS), json!({"apiVersion": gv, "kind": "StagedUpdateStrategy",
-        "metadata": {"name": "s", "namespace": NS},
-        "spec": {"stages": [{"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},
-            "beforeStageTasks": [{"type": "Approval"}]}]}})).await;
-    let runs = Api::<StagedUpdateRun>::namespaced(c.clone(), NS);
-    create(&runs, json!({"apiVersion": gv, "kind": "StagedUpdateRun", "metadata": {"name": "run", "namespace": NS},
-        "spec": {"placementName": "rp", "stagedRolloutStrategyName": "s", "resourceSnapshotIndex": "0", "state": "Run"}})).await;
+fn cm(value: &str) -> serde_json::Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "cm", "namespace": NS}, "data": {"key": value}})
+}
 
-    let approvals = Api::<ApprovalRequest>::namespaced(c.clone(), NS);
-    let mut request = None;
-    for _ in 0..100 {
-        if let Some(r) = approvals.get_opt("run-before-staging").await.expect("get") {
-            request = Some(r);
-            break;
+/// Waits for approval request `name` in the run's namespace and approves it, as the user would.
+async fn approve(approvals: &Api<ApprovalRequest>, name: &str, run: &str) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let request = loop {
+        if let Some(r) = approvals.get_opt(name).await.expect("get") {
+            break r;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let request =
-        request.expect("the namespaced approval request is created in the run's namespace");
-    assert_eq!(request.spec.parent_stage_rollout, "run");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the namespaced approval request {name} is created in the run's namespace"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(request.spec.parent_stage_rollout, run);
     approvals
-        .patch_status("run-before-staging", &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": [{
+        .patch_status(name, &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": [{
             "type": "Approved", "status": "True", "reason": "ApprovalRequestApproved", "message": "ApprovalRequest has been approved",
             "observedGeneration": request.metadata.generation, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})))
         .await
         .expect("approve");
+}
 
-    let mut bound = None;
-    for _ in 0..100 {
-        let b = bindings.get("rp-member1-0a1b2c3d").await.expect("binding");
-        if b.spec.state == BindingState::Bound {
-            bound = Some(b);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let b = bound.expect("the namespaced binding is bound");
-    assert_eq!(
-        b.spec.resource_snapshot_name.as_deref(),
-        Some("rp-0-snapshot")
-    );
-    bindings
-        .patch_status("rp-member1-0a1b2c3d", &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": [
-            {"type": "RolloutStarted", "status": "True", "reason": "RolloutStarted", "message": "", "observedGeneration": b.metadata.generation, "lastTransitionTime": "2026-01-01T00:00:00Z"},
-            {"type": "Available", "status": "True", "reason": "AllWorkAreAvailable", "message": "", "observedGeneration": b.metadata.generation, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}})))
-        .await
-        .expect("available");
-    for _ in 0..100 {
-        let run = runs.get("run").await.expect("run");
+async fn wait_succeeded(runs: &Api<StagedUpdateRun>, name: &str) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let run = runs.get(name).await.expect("run");
         let conds = run.status.as_ref().and_then(|s| s.conditions.as_ref());
         if cs(conds, "Succeeded") == sr("True", "UpdateRunSucceeded") {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "namespaced run {name} did not succeed: {:#?}",
+            run.status
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!(
-        "namespaced run did not succeed: {:#?}",
-        runs.get("run").await.expect("run").status
+}
+
+#[tokio::test]
+async fn a_namespaced_run_rolls_out_with_namespaced_bindings_and_approvals() {
+    let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
+    let c = fleet.hub.clone();
+    fleet
+        .apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}))
+        .await;
+    fleet.apply(cm("value1")).await;
+    // The namespace itself reaches members through a cluster-scoped placement of it alone, as
+    // a ResourcePlacement needs (spec §1).
+    fleet
+        .apply(json!({"apiVersion": GV, "kind": "ClusterResourcePlacement", "metadata": {"name": "ns-placement"},
+            "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": NS,
+                                            "selectionScope": "NamespaceOnly"}],
+                     "policy": {"placementType": "PickAll"}, "strategy": {"type": "RollingUpdate"}}}))
+        .await;
+    fleet.apply(json!({"apiVersion": GV, "kind": "ResourcePlacement",
+        "metadata": {"name": "rp", "namespace": NS},
+        "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "ConfigMap", "name": "cm"}],
+                 "policy": {"placementType": "PickAll"}, "strategy": {"type": "External"}}})).await;
+    fleet.apply(json!({"apiVersion": GV, "kind": "StagedUpdateStrategy",
+        "metadata": {"name": "s", "namespace": NS},
+        "spec": {"stages": [{"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},
+            "beforeStageTasks": [{"type": "Approval"}]}]}})).await;
+    let namespaces: Api<Namespace> = Api::all(fleet.member("member1"));
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while namespaces.get_opt(NS).await.expect("get").is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the namespace never reached member1"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        cm_on(&fleet, "member1").await,
+        None,
+        "the namespace alone, not its ConfigMap"
     );
+
+    let bindings = Api::<ResourceBinding>::namespaced(c.clone(), NS);
+    let binding = || async {
+        bindings
+            .list(&ListParams::default().labels("kubernetes-fleet.io/parent-CRP=rp"))
+            .await
+            .expect("bindings")
+            .items
+            .into_iter()
+            .find(|b| b.spec.target_cluster == "member1")
+    };
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while binding().await.is_none() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the scheduler never bound rp to member1"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wait_policy_scheduled(&c, Some(NS), "rp").await;
+    fleet.apply(json!({"apiVersion": GV, "kind": "StagedUpdateRun", "metadata": {"name": "run", "namespace": NS},
+        "spec": {"placementName": "rp", "stagedRolloutStrategyName": "s", "state": "Run"}})).await;
+
+    let approvals = Api::<ApprovalRequest>::namespaced(c.clone(), NS);
+    let runs = Api::<StagedUpdateRun>::namespaced(c.clone(), NS);
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while approvals
+        .get_opt("run-before-staging")
+        .await
+        .expect("get")
+        .is_none()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no approval request"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    fleet.settle().await;
+    assert_eq!(
+        binding().await.expect("binding").spec.state,
+        BindingState::Scheduled,
+        "waits for the approval"
+    );
+    assert_eq!(cm_on(&fleet, "member1").await, None, "nothing before it");
+    approve(&approvals, "run-before-staging", "run").await;
+
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let b = loop {
+        let b = binding().await.expect("binding");
+        if b.spec.state == BindingState::Bound {
+            break b;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the namespaced binding is bound"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        b.spec.resource_snapshot_name.as_deref(),
+        Some("rp-0-snapshot")
+    );
+    wait_succeeded(&runs, "run").await;
+    assert_eq!(cm_on(&fleet, "member1").await.as_deref(), Some("value1"));
+
+    // An edit, and a second namespaced run: snapshot 1 replaces the member's ConfigMap.
+    fleet.apply(cm("value2")).await;
+    fleet.apply(json!({"apiVersion": GV, "kind": "StagedUpdateRun", "metadata": {"name": "run2", "namespace": NS},
+        "spec": {"placementName": "rp", "stagedRolloutStrategyName": "s", "state": "Run"}})).await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while approvals
+        .get_opt("run2-before-staging")
+        .await
+        .expect("get")
+        .is_none()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no approval request"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        cm_on(&fleet, "member1").await.as_deref(),
+        Some("value1"),
+        "the old content until the approval"
+    );
+    approve(&approvals, "run2-before-staging", "run2").await;
+    wait_succeeded(&runs, "run2").await;
+    assert_eq!(
+        binding()
+            .await
+            .expect("binding")
+            .spec
+            .resource_snapshot_name
+            .as_deref(),
+        Some("rp-1-snapshot")
+    );
+    assert_eq!(cm_on(&fleet, "member1").await.as_deref(), Some("value2"));
+    fleet.stop().await;
 }

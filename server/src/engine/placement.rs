@@ -26,7 +26,7 @@ use app::fleet::snapshot_group::DEFAULT_REVISION_HISTORY_LIMIT;
 use app::fleet::{FleetKind, MemberCluster, Object};
 use futures::StreamExt;
 use kube::api::DynamicObject;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher::{self, watcher};
@@ -286,6 +286,20 @@ async fn roll_out<S: RunScope>(
         .list(&ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={placement_name}")))
         .await?
         .items;
+    // De-selected clusters leave: the member agent removes what their bindings placed before
+    // the bindings go (an External placement leaves this to an update run's deletion stage).
+    for binding in bindings.iter().filter(|b| {
+        b.spec.state == BindingState::Unscheduled && b.metadata.deletion_timestamp.is_none()
+    }) {
+        match bindings_api
+            .delete(&binding.name_any(), &DeleteParams::default())
+            .await
+        {
+            Ok(_) => {}
+            Err(kube::Error::Api(status)) if status.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     let active: Vec<&Object<S::Binding>> = bindings
         .iter()
         .filter(|b| b.spec.state != BindingState::Unscheduled)

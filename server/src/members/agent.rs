@@ -3,7 +3,10 @@
 //! generation, it applies the referenced snapshot group's objects to the binding's cluster,
 //! removes objects an earlier snapshot placed that the new one dropped, and writes the binding's
 //! `Overridden`, `WorkSynchronized`, `Applied` and `Available` conditions at that generation.
-//! When a binding goes away (or becomes Unscheduled) everything it placed is removed.
+//! When a binding goes away everything it placed is removed. An `Unscheduled` binding keeps what
+//! it placed until it is deleted (spec §5: the work generator treats it as bound until then), so a
+//! de-selected cluster leaves when its rollout owner says: an update run's deletion stage, or the
+//! placement controller for a RollingUpdate placement.
 //!
 //! What was applied is recorded on the member in a ConfigMap `fleet-system/<record>`, playing the
 //! part of KubeFleet's AppliedWork, so removal works across restarts.
@@ -165,9 +168,7 @@ async fn reconcile<S: RunScope>(
     let bindings = api::<S::Binding>(&agent.hub, binding.namespace());
     let name = binding.name_any();
     let record = record_name::<S>(&binding);
-    let leaving = binding.metadata.deletion_timestamp.is_some()
-        || binding.spec.state == BindingState::Unscheduled;
-    if leaving {
+    if binding.metadata.deletion_timestamp.is_some() {
         remove_placed(&agent, &member, &record, &BTreeMap::new()).await?;
         if binding.finalizers().iter().any(|f| f == CLEANUP_FINALIZER) {
             let rest: Vec<&String> = binding

@@ -1,7 +1,9 @@
 //! The simulated kubelet and deployment controller of a simulated member: for every Deployment it
 //! keeps `replicas` pods of the current template, makes them ready after a delay, reports the
 //! Deployment's status like the real controllers — and never readies a pod whose image the
-//! simulated runtime cannot pull (`InvalidImageName`, seed 003's stuck rollout).
+//! simulated runtime cannot pull (`InvalidImageName`, seed 003's stuck rollout). A pod with
+//! `readinessGates` is Ready only once something else (a load balancer controller, a test) sets
+//! each gate's condition True in the pod's status, as on a real kubelet.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -141,7 +143,7 @@ async fn reconcile(deployment: Arc<Deployment>, ctx: Arc<Kubelet>) -> Result<Act
             .patch_status(
                 &name,
                 &PatchParams::default(),
-                &Patch::Merge(json!({ "status": status })),
+                &Patch::Merge(status_patch(&status)),
             )
             .await?;
     }
@@ -211,8 +213,10 @@ pub struct ObservedPod {
     pub ready_in: Option<Duration>,
 }
 
-/// The pure core: a pod is ready `ready_after` its creation unless one of its images cannot be
-/// pulled, in which case it waits with `InvalidImageName` forever.
+/// The pure core: a pod's containers are ready `ready_after` its creation unless one of its
+/// images cannot be pulled, in which case they wait with `InvalidImageName` forever; the pod is
+/// Ready when its containers are and every readiness gate's condition is True. The gates'
+/// conditions belong to whoever sets them: they are carried over from the pod's status as found.
 pub fn observe_pod(
     pod: &Pod,
     created: Timestamp,
@@ -232,8 +236,33 @@ pub fn observe_pod(
         })
         .collect();
     let elapsed = now.duration_since(created).unsigned_abs();
-    let ready = broken.is_empty() && elapsed >= ready_after;
-    let ready_in = (broken.is_empty() && !ready).then(|| ready_after.saturating_sub(elapsed));
+    let running = broken.is_empty() && elapsed >= ready_after;
+    let ready_in = (broken.is_empty() && !running).then(|| ready_after.saturating_sub(elapsed));
+    let found = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.clone())
+        .unwrap_or_default();
+    let gates: Vec<PodCondition> = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.readiness_gates.clone())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|g| found.iter().find(|c| c.type_ == g.condition_type).cloned())
+        .collect();
+    let gates_open = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.readiness_gates.as_ref())
+        .is_none_or(|gates| {
+            gates.iter().all(|g| {
+                found
+                    .iter()
+                    .any(|c| c.type_ == g.condition_type && c.status == "True")
+            })
+        });
+    let ready = running && gates_open;
     let started = Time(created);
     let statuses = containers
         .iter()
@@ -247,7 +276,7 @@ pub fn observe_pod(
             };
             let state = match broken.iter().find(|(name, _)| name == &c.name) {
                 Some((_, message)) => waiting("InvalidImageName", Some(message.clone())),
-                None if ready => ContainerState {
+                None if running => ContainerState {
                     running: Some(ContainerStateRunning {
                         started_at: Some(started.clone()),
                     }),
@@ -259,9 +288,9 @@ pub fn observe_pod(
                 name: c.name.clone(),
                 image: c.image.clone().unwrap_or_default(),
                 image_id: String::new(),
-                ready,
+                ready: running,
                 restart_count: 0,
-                started: Some(ready),
+                started: Some(running),
                 state: Some(state),
                 ..ContainerStatus::default()
             }
@@ -274,13 +303,18 @@ pub fn observe_pod(
         ..PodCondition::default()
     };
     let status = PodStatus {
-        phase: Some(if ready { "Running" } else { "Pending" }.into()),
-        conditions: Some(vec![
-            condition("PodScheduled", true),
-            condition("Initialized", true),
-            condition("ContainersReady", ready),
-            condition("Ready", ready),
-        ]),
+        phase: Some(if running { "Running" } else { "Pending" }.into()),
+        conditions: Some(
+            [
+                condition("PodScheduled", true),
+                condition("Initialized", true),
+                condition("ContainersReady", running),
+                condition("Ready", ready),
+            ]
+            .into_iter()
+            .chain(gates)
+            .collect(),
+        ),
         container_statuses: Some(statuses),
         start_time: Some(started.clone()),
         ..PodStatus::default()
@@ -342,6 +376,26 @@ pub fn deployment_status(
         ]),
         ..DeploymentStatus::default()
     }
+}
+
+/// The merge patch that makes the stored status `status`. The real controller writes the whole
+/// status, so a count that drops to zero (and is omitted, like `availableReplicas` once the ready
+/// pods are replaced) disappears; a merge patch keeps what it omits, so it must say `null`.
+fn status_patch(status: &DeploymentStatus) -> serde_json::Value {
+    let mut value = serde_json::to_value(status).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        for key in [
+            "availableReplicas",
+            "readyReplicas",
+            "unavailableReplicas",
+            "updatedReplicas",
+            "replicas",
+            "terminatingReplicas",
+        ] {
+            fields.entry(key).or_insert(serde_json::Value::Null);
+        }
+    }
+    json!({ "status": value })
 }
 
 /// Equal but for condition timestamps, so an unchanged state is not written again.
@@ -421,6 +475,52 @@ mod tests {
     }
 
     #[test]
+    fn a_pod_with_a_readiness_gate_is_ready_only_once_the_gate_is_true() {
+        let mut gated = pod("nginx:1.20");
+        gated.spec.as_mut().expect("spec").readiness_gates =
+            Some(vec![k8s_openapi::api::core::v1::PodReadinessGate {
+                condition_type: "example.com/ready".into(),
+            }]);
+        let closed = observe_pod(&gated, at(0), at(5), Duration::ZERO);
+        assert!(!closed.ready, "the gate has no condition yet");
+        assert_eq!(closed.ready_in, None, "nothing the kubelet waits for");
+        assert_eq!(closed.status.phase.as_deref(), Some("Running"));
+        let status = |o: &ObservedPod, t: &str| {
+            o.status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == t)
+                .map(|c| c.status.clone())
+        };
+        assert_eq!(status(&closed, "ContainersReady").as_deref(), Some("True"));
+        assert_eq!(status(&closed, "Ready").as_deref(), Some("False"));
+
+        let mut opened = gated.clone();
+        opened.status = Some(PodStatus {
+            conditions: Some(vec![PodCondition {
+                type_: "example.com/ready".into(),
+                status: "True".into(),
+                ..PodCondition::default()
+            }]),
+            ..PodStatus::default()
+        });
+        let open = observe_pod(&opened, at(0), at(5), Duration::ZERO);
+        assert!(open.ready);
+        assert_eq!(status(&open, "Ready").as_deref(), Some("True"));
+        assert_eq!(
+            status(&open, "example.com/ready").as_deref(),
+            Some("True"),
+            "the gate's condition is kept, not overwritten"
+        );
+        let slow = observe_pod(&opened, at(0), at(1), Duration::from_secs(3));
+        assert!(
+            !slow.ready,
+            "an open gate does not skip the containers' delay"
+        );
+    }
+
+    #[test]
     fn deployment_status_follows_ready_pods() {
         let partial = deployment_status(3, 1, 2, at(0));
         assert_eq!(partial.ready_replicas, Some(1));
@@ -445,6 +545,44 @@ mod tests {
                 .as_deref(),
             Some("True")
         );
+    }
+
+    #[test]
+    fn a_status_patch_clears_the_counts_of_pods_no_longer_ready() {
+        // A rollout replaced the one ready pod with one not ready yet: the stored
+        // `availableReplicas: 1` must go, or the member agent reports the Deployment available.
+        let patch = status_patch(&deployment_status(1, 0, 2, at(0)));
+        assert_eq!(
+            patch["status"]["availableReplicas"],
+            serde_json::Value::Null
+        );
+        assert_eq!(patch["status"]["readyReplicas"], serde_json::Value::Null);
+        assert!(patch["status"]
+            .as_object()
+            .expect("status")
+            .contains_key("availableReplicas"));
+        assert_eq!(patch["status"]["unavailableReplicas"], json!(1));
+        assert_eq!(patch["status"]["observedGeneration"], json!(2));
+        let mut stored = json!({"availableReplicas": 1, "readyReplicas": 1, "replicas": 1});
+        json_patch_merge(&mut stored, &patch["status"]);
+        assert_eq!(stored.get("availableReplicas"), None);
+        assert_eq!(stored.get("readyReplicas"), None);
+    }
+
+    /// RFC 7386, as the API server applies a merge patch.
+    fn json_patch_merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+        match (target.as_object_mut(), patch.as_object()) {
+            (Some(t), Some(p)) => {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        json_patch_merge(t.entry(k.clone()).or_insert(json!({})), v);
+                    }
+                }
+            }
+            _ => *target = patch.clone(),
+        }
     }
 
     #[test]

@@ -1,17 +1,29 @@
 //! Harness for scenarios on a whole embedded fleetdeck in-process (hub, engine, member agent and
-//! the demo fleet's simulated members, pods ready at once): applying objects, bounded waits, and a
-//! user who approves every approval request the way `kubectl fleet approve` does.
+//! simulated members — the demo fleet or the test's own —, pods ready at once): applying objects,
+//! bounded waits, bindings by cluster, and a user who approves the way `kubectl fleet approve`
+//! does. `workload` holds members "updating" until the test releases them; `run_status` reads
+//! a run's conditions.
 #![allow(dead_code)]
+
+mod run_status;
+mod workload;
 
 use std::time::Duration;
 
-use app::fleet::{ClusterApprovalRequest, ClusterStagedUpdateRun};
+use app::fleet::binding::BindingState;
+use app::fleet::{ClusterApprovalRequest, ClusterResourceBinding, ClusterStagedUpdateRun};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{
-    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+    Api, ApiResource, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams, PostParams,
 };
 use serde_json::{json, Value};
 use server::cli::ServeArgs;
+
+// Each test binary uses its own share of the harness.
+#[allow(unused_imports)]
+pub use run_status::*;
+#[allow(unused_imports)]
+pub use workload::*;
 
 pub const PLACEMENT: &str = "example-placement";
 pub const STRATEGY: &str = "example-strategy";
@@ -31,7 +43,50 @@ impl Fleet {
     }
 
     pub async fn start_with(edit: impl FnOnce(ServeArgs) -> ServeArgs) -> Fleet {
+        Self::start_in(tempfile::tempdir().expect("temp dir"), edit).await
+    }
+
+    /// A fleet of the given members (`(name, "key=value,…")`, lightweight, from a fleet config
+    /// file) instead of the demo fleet, driven by watch events alone: the engine's fallback
+    /// resyncs are far beyond any test's horizon, as a missed event must fail a test, not be
+    /// papered over by a poll.
+    pub async fn members(members: &[(&str, &str)]) -> Fleet {
+        Self::members_with(members, |args| args).await
+    }
+
+    pub async fn members_with(
+        members: &[(&str, &str)],
+        edit: impl FnOnce(ServeArgs) -> ServeArgs,
+    ) -> Fleet {
         let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = String::from("lightweight: true\nmembers:\n");
+        for (name, labels) in members {
+            config.push_str(&format!("  - name: {name}\n    labels: {{"));
+            let pairs: Vec<String> = labels
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    let (k, v) = p.split_once('=').expect("key=value");
+                    format!("{k}: \"{v}\"")
+                })
+                .collect();
+            config.push_str(&pairs.join(", "));
+            config.push_str("}\n");
+        }
+        let path = dir.path().join("fleet.yaml");
+        std::fs::write(&path, config).expect("fleet config");
+        Self::start_in(dir, move |args| {
+            edit(ServeArgs {
+                fleet_config: Some(path),
+                cluster_resync: Duration::from_secs(3600),
+                stage_resync: Duration::from_secs(3600),
+                ..args
+            })
+        })
+        .await
+    }
+
+    async fn start_in(dir: tempfile::TempDir, edit: impl FnOnce(ServeArgs) -> ServeArgs) -> Fleet {
         let running = server::serve::start(edit(ServeArgs::ephemeral(dir.path())))
             .await
             .expect("fleetdeck starts");
@@ -82,13 +137,16 @@ impl Fleet {
             .await;
     }
 
-    /// An External CRP selecting `test-namespace` on every member.
+    /// An External CRP selecting `test-namespace` on every member, once its policy snapshot is
+    /// scheduled: a run initialized before that fails for good (spec §9.3, "not fully scheduled
+    /// yet" is terminal), so a test creating one at once would be racing the scheduler.
     pub async fn external_placement(&self) {
         self.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
             "metadata": {"name": PLACEMENT},
             "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "test-namespace"}],
                      "policy": {"placementType": "PickAll"}, "strategy": {"type": "External"}}}))
             .await;
+        wait_policy_scheduled(&self.hub, None, PLACEMENT).await;
     }
 
     /// Seed 001's strategy: staging (approval after), then canary ordered by `order` (approval
@@ -101,6 +159,13 @@ impl Fleet {
                  "afterStageTasks": [{"type": "Approval"}]},
                 {"name": "canary", "labelSelector": {"matchLabels": {"environment": "canary"}},
                  "sortingLabelKey": "order", "beforeStageTasks": [{"type": "Approval"}]}]}}))
+            .await;
+    }
+
+    /// Strategy `example-strategy` with `stages` (created, or its stages replaced).
+    pub async fn strategy(&self, stages: Value) {
+        self.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateStrategy",
+            "metadata": {"name": STRATEGY}, "spec": {"stages": stages}}))
             .await;
     }
 
@@ -162,6 +227,121 @@ impl Fleet {
         member_value(cms.get_opt("test-cm").await.expect("member get").as_ref())
     }
 
+    /// Sets the run's `spec.state` (`Run`, `Stop`).
+    pub async fn set_state(&self, run: &str, state: &str) {
+        let runs: Api<ClusterStagedUpdateRun> = Api::all(self.hub.clone());
+        runs.patch(
+            run,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"state": state}})),
+        )
+        .await
+        .expect("state");
+    }
+
+    /// The binding of the placement to `cluster`, if there is one (the scheduler names it with
+    /// a random suffix).
+    pub async fn binding_opt(&self, cluster: &str) -> Option<ClusterResourceBinding> {
+        let bindings: Api<ClusterResourceBinding> = Api::all(self.hub.clone());
+        bindings
+            .list(
+                &ListParams::default()
+                    .labels(&format!("kubernetes-fleet.io/parent-CRP={PLACEMENT}")),
+            )
+            .await
+            .expect("bindings")
+            .items
+            .into_iter()
+            .find(|b| b.spec.target_cluster == cluster)
+    }
+
+    pub async fn binding(&self, cluster: &str) -> ClusterResourceBinding {
+        self.binding_opt(cluster)
+            .await
+            .unwrap_or_else(|| panic!("no binding for {cluster}"))
+    }
+
+    /// Waits until the placement's latest policy snapshot is scheduled and each of `clusters`
+    /// has its binding, so a run can initialize and a test can read the bindings.
+    pub async fn wait_scheduled(&self, clusters: &[&str]) {
+        wait_policy_scheduled(&self.hub, None, PLACEMENT).await;
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        for cluster in clusters {
+            while self.binding_opt(cluster).await.is_none() {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{cluster} never got a binding"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    /// Waits until the binding of `cluster` is Bound with `RolloutStarted` at its generation.
+    pub async fn wait_bound(&self, cluster: &str) -> ClusterResourceBinding {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        let mut last = None;
+        while tokio::time::Instant::now() < deadline {
+            if let Some(b) = self.binding_opt(cluster).await {
+                let conds = b
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_deref())
+                    .unwrap_or_default();
+                let started = app::fleet::condition::is_true_at(
+                    conds,
+                    "RolloutStarted",
+                    b.metadata.generation.unwrap_or_default(),
+                );
+                if b.spec.state == BindingState::Bound && started {
+                    return b;
+                }
+                last = Some(b);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the binding of {cluster} never became Bound: {last:#?}");
+    }
+
+    /// How many of `clusters` have a Bound binding.
+    pub async fn bound_count(&self, clusters: &[String]) -> usize {
+        let mut count = 0;
+        for c in clusters {
+            if self.binding_opt(c).await.map(|b| b.spec.state) == Some(BindingState::Bound) {
+                count += 1;
+            }
+        }
+        count
+    }
+
+    pub async fn approvals(&self) -> Vec<ClusterApprovalRequest> {
+        let approvals: Api<ClusterApprovalRequest> = Api::all(self.hub.clone());
+        approvals
+            .list(&ListParams::default())
+            .await
+            .expect("approvals")
+            .items
+    }
+
+    /// The user approves with `observed_generation` (the kubectl plugin uses the current one).
+    pub async fn approve(&self, name: &str, observed_generation: i64) {
+        let approvals: Api<ClusterApprovalRequest> = Api::all(self.hub.clone());
+        approvals
+            .patch_status(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(approved_status(observed_generation)),
+            )
+            .await
+            .expect("approve");
+    }
+
+    /// Lets the engine and the agent act on whatever is pending, for checks that nothing more
+    /// happens (such a check can miss a late wrong step on a slow machine, never fail a right one).
+    pub async fn settle(&self) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
     /// Plays the user: approves every approval request not yet approved, at its current
     /// generation, until the returned task is aborted.
     pub fn approve_everything(&self) -> AbortOnDrop {
@@ -192,6 +372,60 @@ impl Fleet {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }))
+    }
+}
+
+/// Waits until the latest policy snapshot of `placement` (a CRP, or with `namespace` an RP) is
+/// `Scheduled` at its generation, which the scheduler writes once every binding exists.
+pub async fn wait_policy_scheduled(
+    client: &kube::Client,
+    namespace: Option<&str>,
+    placement: &str,
+) {
+    let kind = if namespace.is_some() {
+        "SchedulingPolicySnapshot"
+    } else {
+        "ClusterSchedulingPolicySnapshot"
+    };
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(
+        "placement.kubernetes-fleet.io",
+        "v1beta1",
+        kind,
+    ));
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+        None => Api::all_with(client.clone(), &resource),
+    };
+    let labels = format!(
+        "kubernetes-fleet.io/parent-CRP={placement},kubernetes-fleet.io/is-latest-snapshot=true"
+    );
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let snapshots = api
+            .list(&ListParams::default().labels(&labels))
+            .await
+            .expect("policy snapshots")
+            .items;
+        let scheduled = snapshots.iter().any(|s| {
+            let generation = s.metadata.generation.unwrap_or_default();
+            s.data["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| {
+                    c["type"] == "Scheduled"
+                        && c["status"] == "True"
+                        && c["observedGeneration"].as_i64() == Some(generation)
+                })
+        });
+        if scheduled {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the policy snapshot of {placement} was never scheduled: {snapshots:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
