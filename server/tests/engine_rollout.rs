@@ -38,6 +38,32 @@ where
     }
 }
 
+/// A fresh embedded fleetdeck (the demo fleet) whose hub holds seed 000's namespace and ConfigMap.
+async fn start_seeded() -> (tempfile::TempDir, server::serve::Running) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("starts");
+    seed(&running.client).await;
+    (dir, running)
+}
+
+/// The same, with `example-placement` of rollout `strategy` created on it.
+async fn start_placed(
+    strategy: &str,
+) -> (
+    tempfile::TempDir,
+    server::serve::Running,
+    Api<ClusterResourcePlacement>,
+) {
+    let (dir, running) = start_seeded().await;
+    let crps: Api<ClusterResourcePlacement> = Api::all(running.client.clone());
+    crps.create(&PostParams::default(), &placement(strategy))
+        .await
+        .expect("crp");
+    (dir, running, crps)
+}
+
 async fn seed(hub: &kube::Client) {
     let ns: Api<Namespace> = Api::all(hub.clone());
     ns.create(
@@ -83,16 +109,8 @@ fn condition(crp: &ClusterResourcePlacement, type_: &str) -> Option<String> {
 
 #[tokio::test]
 async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_cleans_up() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
-        .await
-        .expect("starts");
+    let (_dir, running, crps) = start_placed("RollingUpdate").await;
     let hub = running.client.clone();
-    seed(&hub).await;
-    let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
-    crps.create(&PostParams::default(), &placement("RollingUpdate"))
-        .await
-        .expect("crp");
 
     for member in &running.members {
         let cms: Api<ConfigMap> = Api::namespaced(member.client.clone(), "test-namespace");
@@ -168,16 +186,8 @@ async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_clean
 /// placement the placement controller does (spec §5).
 #[tokio::test]
 async fn a_rolling_update_placement_removes_what_it_placed_from_a_deselected_member() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
-        .await
-        .expect("starts");
+    let (_dir, running, crps) = start_placed("RollingUpdate").await;
     let hub = running.client.clone();
-    seed(&hub).await;
-    let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
-    crps.create(&PostParams::default(), &placement("RollingUpdate"))
-        .await
-        .expect("crp");
     let value_on = |member: &str| {
         let client = running
             .members
@@ -248,16 +258,8 @@ async fn a_rolling_update_placement_removes_what_it_placed_from_a_deselected_mem
 
 #[tokio::test]
 async fn an_external_placement_is_scheduled_but_waits_for_a_run() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
-        .await
-        .expect("starts");
+    let (_dir, running, crps) = start_placed("External").await;
     let hub = running.client.clone();
-    seed(&hub).await;
-    let crps: Api<ClusterResourcePlacement> = Api::all(hub.clone());
-    crps.create(&PostParams::default(), &placement("External"))
-        .await
-        .expect("crp");
     let crp = eventually(&crps, "example-placement", "scheduled", |c| {
         condition(c, "ClusterResourcePlacementScheduled").as_deref() == Some("True")
     })
@@ -340,12 +342,8 @@ async fn a_policy_snapshot_is_scheduled_only_once_all_its_bindings_exist() {
     use futures::StreamExt;
     use kube::runtime::{watcher, WatchStreamExt};
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
-        .await
-        .expect("starts");
+    let (_dir, running) = start_seeded().await;
     let hub = running.client.clone();
-    seed(&hub).await;
     let snapshots: Api<ClusterSchedulingPolicySnapshot> = Api::all(hub.clone());
     let mut events = std::pin::pin!(watcher(snapshots, watcher::Config::default())
         .default_backoff()

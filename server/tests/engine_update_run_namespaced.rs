@@ -4,8 +4,6 @@
 
 mod fleet_support;
 
-use std::time::Duration;
-
 use app::fleet::binding::BindingState;
 use app::fleet::{ApprovalRequest, ResourceBinding, StagedUpdateRun};
 use fleet_support::*;
@@ -32,17 +30,7 @@ fn cm(value: &str) -> serde_json::Value {
 
 /// Waits for approval request `name` in the run's namespace and approves it, as the user would.
 async fn approve(approvals: &Api<ApprovalRequest>, name: &str, run: &str) {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    let request = loop {
-        if let Some(r) = approvals.get_opt(name).await.expect("get") {
-            break r;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the namespaced approval request {name} is created in the run's namespace"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let request = wait_approval(approvals, name).await;
     assert_eq!(request.spec.parent_stage_rollout, run);
     approvals
         .patch_status(name, &PatchParams::default(), &Patch::Merge(json!({"status": {"conditions": [{
@@ -52,21 +40,25 @@ async fn approve(approvals: &Api<ApprovalRequest>, name: &str, run: &str) {
         .expect("approve");
 }
 
+/// Waits for approval request `name` to be created in the run's namespace.
+async fn wait_approval(approvals: &Api<ApprovalRequest>, name: &str) -> ApprovalRequest {
+    eventually(
+        format!("the namespaced approval request {name} in the run's namespace"),
+        || async move { approvals.get_opt(name).await.expect("get").ok_or(()) },
+    )
+    .await
+}
+
 async fn wait_succeeded(runs: &Api<StagedUpdateRun>, name: &str) {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
+    eventually(format!("namespaced run {name} succeeding"), || async move {
         let run = runs.get(name).await.expect("run");
         let conds = run.status.as_ref().and_then(|s| s.conditions.as_ref());
-        if cs(conds, "Succeeded") == sr("True", "UpdateRunSucceeded") {
-            return;
+        match cs(conds, "Succeeded") == sr("True", "UpdateRunSucceeded") {
+            true => Ok(()),
+            false => Err(run.status),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "namespaced run {name} did not succeed: {:#?}",
-            run.status
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test]
@@ -94,14 +86,11 @@ async fn a_namespaced_run_rolls_out_with_namespaced_bindings_and_approvals() {
         "spec": {"stages": [{"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},
             "beforeStageTasks": [{"type": "Approval"}]}]}})).await;
     let namespaces: Api<Namespace> = Api::all(fleet.member("member1"));
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while namespaces.get_opt(NS).await.expect("get").is_none() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the namespace never reached member1"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let namespaces = &namespaces;
+    eventually("the namespace reaching member1", || async move {
+        namespaces.get_opt(NS).await.expect("get").ok_or(())
+    })
+    .await;
     assert_eq!(
         cm_on(&fleet, "member1").await,
         None,
@@ -118,33 +107,18 @@ async fn a_namespaced_run_rolls_out_with_namespaced_bindings_and_approvals() {
             .into_iter()
             .find(|b| b.spec.target_cluster == "member1")
     };
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while binding().await.is_none() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the scheduler never bound rp to member1"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let binding = &binding;
+    eventually("the scheduler binding rp to member1", || async move {
+        binding().await.ok_or(())
+    })
+    .await;
     wait_policy_scheduled(&c, Some(NS), "rp").await;
     fleet.apply(json!({"apiVersion": GV, "kind": "StagedUpdateRun", "metadata": {"name": "run", "namespace": NS},
         "spec": {"placementName": "rp", "stagedRolloutStrategyName": "s", "state": "Run"}})).await;
 
     let approvals = Api::<ApprovalRequest>::namespaced(c.clone(), NS);
     let runs = Api::<StagedUpdateRun>::namespaced(c.clone(), NS);
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while approvals
-        .get_opt("run-before-staging")
-        .await
-        .expect("get")
-        .is_none()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no approval request"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_approval(&approvals, "run-before-staging").await;
     fleet.settle().await;
     assert_eq!(
         binding().await.expect("binding").spec.state,
@@ -154,18 +128,14 @@ async fn a_namespaced_run_rolls_out_with_namespaced_bindings_and_approvals() {
     assert_eq!(cm_on(&fleet, "member1").await, None, "nothing before it");
     approve(&approvals, "run-before-staging", "run").await;
 
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    let b = loop {
+    let b = eventually("the namespaced binding becoming Bound", || async move {
         let b = binding().await.expect("binding");
-        if b.spec.state == BindingState::Bound {
-            break b;
+        match b.spec.state == BindingState::Bound {
+            true => Ok(b),
+            false => Err(b),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the namespaced binding is bound"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    })
+    .await;
     assert_eq!(
         b.spec.resource_snapshot_name.as_deref(),
         Some("rp-0-snapshot")
@@ -177,19 +147,7 @@ async fn a_namespaced_run_rolls_out_with_namespaced_bindings_and_approvals() {
     fleet.apply(cm("value2")).await;
     fleet.apply(json!({"apiVersion": GV, "kind": "StagedUpdateRun", "metadata": {"name": "run2", "namespace": NS},
         "spec": {"placementName": "rp", "stagedRolloutStrategyName": "s", "state": "Run"}})).await;
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while approvals
-        .get_opt("run2-before-staging")
-        .await
-        .expect("get")
-        .is_none()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no approval request"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_approval(&approvals, "run2-before-staging").await;
     assert_eq!(
         cm_on(&fleet, "member1").await.as_deref(),
         Some("value1"),

@@ -30,6 +30,29 @@ pub const STRATEGY: &str = "example-strategy";
 /// Generous: a broken engine fails the test instead of hanging it; a working one takes a second.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
+/// The bounded wait every scenario uses: polls `check` every 20 ms until it returns `Ok`, and
+/// after `DEADLINE` panics saying `what` never happened, with the last `Err` (what was seen).
+pub async fn eventually<T, E, Fut>(
+    what: impl std::fmt::Display,
+    mut check: impl FnMut() -> Fut,
+) -> T
+where
+    E: std::fmt::Debug,
+    Fut: std::future::Future<Output = Result<T, E>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let seen = match check().await {
+            Ok(done) => return done,
+            Err(seen) => seen,
+        };
+        if tokio::time::Instant::now() >= deadline {
+            panic!("{what} never happened; last seen: {seen:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A running fleetdeck and a client of its hub.
 pub struct Fleet {
     pub running: server::serve::Running,
@@ -192,33 +215,31 @@ impl Fleet {
         pred: impl Fn(&ClusterStagedUpdateRun) -> bool,
     ) -> ClusterStagedUpdateRun {
         let runs: Api<ClusterStagedUpdateRun> = Api::all(self.hub.clone());
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        let mut last = None;
-        while tokio::time::Instant::now() < deadline {
-            if let Ok(Some(run)) = runs.get_opt(name).await {
-                if pred(&run) {
-                    return run;
-                }
-                last = Some(run);
+        let (runs, pred) = (&runs, &pred);
+        eventually(format!("run {name} becoming {what}"), || async move {
+            match runs.get_opt(name).await {
+                Ok(Some(run)) if pred(&run) => Ok(run),
+                other => Err(other.ok().flatten()),
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("run {name} never became {what}: {last:#?}");
+        })
+        .await
     }
 
     /// Waits until ConfigMap `test-cm` on `member` has `key: value`.
     pub async fn wait_member_value(&self, member: &str, value: &str) {
         let cms: Api<ConfigMap> = Api::namespaced(self.member(member), "test-namespace");
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        let mut last = None;
-        while tokio::time::Instant::now() < deadline {
-            last = cms.get_opt("test-cm").await.ok().flatten();
-            if member_value(last.as_ref()).as_deref() == Some(value) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("{member} never got test-cm key={value}: {last:#?}");
+        let cms = &cms;
+        eventually(
+            format!("{member} getting test-cm key={value}"),
+            || async move {
+                let cm = cms.get_opt("test-cm").await.ok().flatten();
+                match member_value(cm.as_ref()).as_deref() == Some(value) {
+                    true => Ok(()),
+                    false => Err(cm),
+                }
+            },
+        )
+        .await
     }
 
     /// `key` of ConfigMap `test-cm` on `member`, if it is there.
@@ -265,24 +286,20 @@ impl Fleet {
     /// has its binding, so a run can initialize and a test can read the bindings.
     pub async fn wait_scheduled(&self, clusters: &[&str]) {
         wait_policy_scheduled(&self.hub, None, PLACEMENT).await;
-        let deadline = tokio::time::Instant::now() + DEADLINE;
         for cluster in clusters {
-            while self.binding_opt(cluster).await.is_none() {
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "{cluster} never got a binding"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            eventually(format!("a binding for {cluster}"), || async {
+                self.binding_opt(cluster).await.ok_or(())
+            })
+            .await;
         }
     }
 
     /// Waits until the binding of `cluster` is Bound with `RolloutStarted` at its generation.
     pub async fn wait_bound(&self, cluster: &str) -> ClusterResourceBinding {
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        let mut last = None;
-        while tokio::time::Instant::now() < deadline {
-            if let Some(b) = self.binding_opt(cluster).await {
+        eventually(
+            format!("the binding of {cluster} becoming Bound"),
+            || async {
+                let b = self.binding_opt(cluster).await.ok_or(None)?;
                 let conds = b
                     .status
                     .as_ref()
@@ -293,14 +310,13 @@ impl Fleet {
                     "RolloutStarted",
                     b.metadata.generation.unwrap_or_default(),
                 );
-                if b.spec.state == BindingState::Bound && started {
-                    return b;
+                match b.spec.state == BindingState::Bound && started {
+                    true => Ok(b),
+                    false => Err(Some(b)),
                 }
-                last = Some(b);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!("the binding of {cluster} never became Bound: {last:#?}");
+            },
+        )
+        .await
     }
 
     /// How many of `clusters` have a Bound binding.
@@ -399,34 +415,34 @@ pub async fn wait_policy_scheduled(
     let labels = format!(
         "kubernetes-fleet.io/parent-CRP={placement},kubernetes-fleet.io/is-latest-snapshot=true"
     );
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let snapshots = api
-            .list(&ListParams::default().labels(&labels))
-            .await
-            .expect("policy snapshots")
-            .items;
-        let scheduled = snapshots.iter().any(|s| {
-            let generation = s.metadata.generation.unwrap_or_default();
-            s.data["status"]["conditions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|c| {
-                    c["type"] == "Scheduled"
-                        && c["status"] == "True"
-                        && c["observedGeneration"].as_i64() == Some(generation)
-                })
-        });
-        if scheduled {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the policy snapshot of {placement} was never scheduled: {snapshots:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (api, labels) = (&api, &labels);
+    eventually(
+        format!("the policy snapshot of {placement} being scheduled"),
+        || async move {
+            let snapshots = api
+                .list(&ListParams::default().labels(labels))
+                .await
+                .expect("policy snapshots")
+                .items;
+            let scheduled = snapshots.iter().any(|s| {
+                let generation = s.metadata.generation.unwrap_or_default();
+                s.data["status"]["conditions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|c| {
+                        c["type"] == "Scheduled"
+                            && c["status"] == "True"
+                            && c["observedGeneration"].as_i64() == Some(generation)
+                    })
+            });
+            match scheduled {
+                true => Ok(()),
+                false => Err(snapshots),
+            }
+        },
+    )
+    .await
 }
 
 /// What `kubectl fleet approve clusterapprovalrequest` writes (spec §9.11).
