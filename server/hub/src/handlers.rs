@@ -32,16 +32,19 @@ pub(crate) async fn dispatch(State(hub): State<Hub>, req: Request) -> Response {
     }
 }
 
-fn json_response(code: StatusCode, v: &Value, content_type: &str) -> Response {
-    (
-        code,
-        [(header::CONTENT_TYPE, content_type.to_string())],
-        v.to_string(),
-    )
-        .into_response()
+fn json_response(code: StatusCode, v: &impl serde::Serialize, content_type: &str) -> Response {
+    match serde_json::to_vec(v) {
+        Ok(body) => (
+            code,
+            [(header::CONTENT_TYPE, content_type.to_string())],
+            body,
+        )
+            .into_response(),
+        Err(e) => Error::Internal(format!("encoding the response: {e}")).into_response(),
+    }
 }
 
-fn ok(v: &Value) -> Response {
+fn ok(v: &impl serde::Serialize) -> Response {
     json_response(StatusCode::OK, v, "application/json")
 }
 

@@ -62,7 +62,7 @@ pub struct Hub {
 
 struct Inner {
     registry: Registry,
-    store: store::Store,
+    store: Arc<store::Store>,
 }
 
 impl Hub {
@@ -81,7 +81,7 @@ impl Hub {
         let hub = Hub {
             inner: Arc::new(Inner {
                 registry,
-                store: store::Store::open(&storage, &opts)?,
+                store: Arc::new(store::Store::open(&storage, &opts)?),
             }),
         };
         hub.ensure_namespaces(&["default", "kube-system"])?;

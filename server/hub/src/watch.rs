@@ -1,18 +1,19 @@
 //! WATCH streams (spec §3.8, §6.3): one JSON event per line, synthetic ADDED for rv ""/"0",
 //! replay from history, bookmarks, the initial-events-end bookmark, in-stream 410, selector
-//! transitions as ADDED/DELETED. Each watch runs in its own task fed by a broadcast channel, so a
-//! slow client only ever lags itself (and then gets 410 and relists).
+//! transitions as ADDED/DELETED. Each watch runs in its own task that wakes on every commit and
+//! reads what is new from the store's history, so a slow client only ever lags itself (and once
+//! the history has moved past it, gets 410 and relists).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use serde_json::{json, Value};
-use tokio::sync::{broadcast, mpsc};
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::{mpsc, watch};
 
 use crate::render::{Format, Renderer};
 use crate::selector::Selectors;
-use crate::status::Error;
 use crate::store::{Event, EventType, Store, WatchStart};
 
 /// How often an idle watch with allowWatchBookmarks gets a bookmark (real servers: about a minute).
@@ -30,7 +31,7 @@ pub(crate) struct WatchRequest {
 }
 
 /// Starts a watch; errors found before streaming (too-old rv) are still sent in-stream (§0.5).
-pub(crate) fn start(store: &Store, req: WatchRequest) -> Body {
+pub(crate) fn start(store: &Arc<Store>, req: WatchRequest) -> Body {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let resource = req.renderer.kind.resource();
     let rv = if req.send_initial_events {
@@ -40,7 +41,7 @@ pub(crate) fn start(store: &Store, req: WatchRequest) -> Body {
     };
     match store.watch(&resource, req.namespace.as_deref(), rv) {
         Ok((start, live, current)) => {
-            tokio::spawn(run(tx, req, start, live, current));
+            tokio::spawn(run(store.clone(), tx, req, start, live, current));
         }
         Err(e) => {
             let line = encode("ERROR", e.to_status());
@@ -57,20 +58,27 @@ pub(crate) fn start(store: &Store, req: WatchRequest) -> Body {
     Body::from_stream(stream)
 }
 
-fn encode(type_: &str, object: Value) -> Bytes {
-    let mut line =
-        serde_json::to_vec(&json!({"type": type_, "object": object})).unwrap_or_default();
+fn encode(type_: &str, object: impl Serialize) -> Bytes {
+    #[derive(Serialize)]
+    struct Line<'a, T> {
+        #[serde(rename = "type")]
+        type_: &'a str,
+        object: T,
+    }
+    let mut line = serde_json::to_vec(&Line { type_, object }).unwrap_or_default();
     line.push(b'\n');
     Bytes::from(line)
 }
 
 async fn run(
+    store: Arc<Store>,
     tx: mpsc::Sender<Bytes>,
     req: WatchRequest,
     start: WatchStart,
-    mut live: broadcast::Receiver<Arc<Event>>,
+    mut live: watch::Receiver<u64>,
     current: u64,
 ) {
+    let resource = req.renderer.kind.resource();
     let mut first = true;
     let mut last_rv;
     macro_rules! send {
@@ -125,27 +133,24 @@ async fn run(
                     send!(bookmark(&req, last_rv, false));
                 }
             }
-            ev = live.recv() => match ev {
-                Ok(e) => {
-                    if e.rv <= last_rv {
-                        continue;
+            changed = live.changed() => {
+                if changed.is_err() {
+                    return; // the store is gone
+                }
+                match store.events_after(last_rv, &resource, req.namespace.as_deref()) {
+                    Ok((events, rv)) => {
+                        for e in events {
+                            if let Some(line) = translate(&req, &e, &mut first) {
+                                send!(line);
+                            }
+                        }
+                        last_rv = rv;
                     }
-                    last_rv = e.rv;
-                    if e.resource != req.renderer.kind.resource()
-                        || req.namespace.as_deref().is_some_and(|ns| ns != e.namespace)
-                    {
-                        continue;
-                    }
-                    if let Some(line) = translate(&req, &e, &mut first) {
-                        send!(line);
+                    Err(e) => {
+                        let _ = tx.send(encode("ERROR", e.to_status())).await;
+                        return;
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let e = Error::Expired { requested: last_rv, oldest: last_rv + 1 };
-                    let _ = tx.send(encode("ERROR", e.to_status())).await;
-                    return;
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
             }
         }
     }

@@ -475,6 +475,61 @@ async fn too_old_resource_version_is_an_in_stream_410() {
     }
 }
 
+/// The history is bounded by bytes as well as by count: old versions of large objects go, so
+/// replay from before them is 410, while a live watch still gets every event, however large.
+#[tokio::test]
+async fn history_byte_budget_expires_old_versions_but_not_live_watches() {
+    let hub = Hub::open_with(
+        Storage::Memory,
+        registry(),
+        Options {
+            history_bytes: 64 << 10,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let cms: Api<ConfigMap> = Api::default_namespaced(client(&hub));
+    let first = cms
+        .create(&PostParams::default(), &cm("big", &[], &[]))
+        .await
+        .unwrap();
+    let first_rv = first.metadata.resource_version.clone().unwrap();
+    let mut live = cms
+        .watch(&WatchParams::default(), &first_rv)
+        .await
+        .unwrap()
+        .boxed();
+    let payload = "x".repeat(40 << 10);
+    for i in 0..5 {
+        let data = format!("{i}{payload}");
+        cms.replace("big", &PostParams::default(), &{
+            let mut c = cms.get("big").await.unwrap();
+            c.data = Some([("k".to_string(), data)].into());
+            c
+        })
+        .await
+        .unwrap();
+    }
+    for i in 0..5 {
+        match live.try_next().await.unwrap().unwrap() {
+            WatchEvent::Modified(c) => {
+                let k = &c.data.unwrap()["k"];
+                assert!(k.starts_with(&i.to_string()), "event {i} in order");
+            }
+            other => panic!("expected MODIFIED {i}, got {other:?}"),
+        }
+    }
+    let mut replay = cms
+        .watch(&WatchParams::default(), &first_rv)
+        .await
+        .expect("HTTP 200, not 410 (spec §0.5)")
+        .boxed();
+    match replay.try_next().await.unwrap().unwrap() {
+        WatchEvent::Error(e) => assert_eq!((e.code, e.reason.as_str()), (410, "Expired")),
+        other => panic!("five 40 KiB versions exceed a 64 KiB history, got {other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn bookmarks_and_timeout_end_the_stream() {
     let hub = memory_hub();

@@ -20,7 +20,7 @@ const NODE_COUNT: u32 = 3;
 /// sized for a fleet hub would dominate its memory (README "Choices worth knowing").
 const LIGHTWEIGHT_STORE: hub::Options = hub::Options {
     history: 256,
-    watch_buffer: 64,
+    history_bytes: 1 << 20,
 };
 
 /// What every simulated member of one fleetdeck shares.

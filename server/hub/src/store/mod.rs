@@ -1,6 +1,8 @@
 //! The object store: all objects in memory (a BTreeMap keyed by resource/namespace/name, so lists
 //! come out sorted like etcd keys, spec §7), written through to SQLite, one global resourceVersion,
-//! and a bounded event history for watch replay (spec §6.3).
+//! and a bounded event history for watch replay (spec §6.3). Live watches read the same history:
+//! they are woken with the latest resourceVersion and fetch what is new, so the only copies of old
+//! object versions are the ones the history keeps, bounded by count and by bytes.
 
 mod sqlite;
 
@@ -9,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
 use crate::object;
 use crate::status::{Error, Result};
@@ -43,6 +45,8 @@ pub struct Event {
     pub type_: EventType,
     pub object: Arc<Value>,
     pub old: Option<Arc<Value>>,
+    /// Estimated memory of `object` (`old` is counted by the event that made it).
+    size: usize,
 }
 
 /// Where objects live.
@@ -55,17 +59,19 @@ pub enum Storage {
 }
 
 pub struct Options {
-    /// How many events the watch history keeps; older resourceVersions get 410 Expired.
+    /// How many events the watch history keeps; older resourceVersions get 410 Expired, and so
+    /// does a watch that falls further behind (it never blocks writers).
     pub history: usize,
-    /// Broadcast buffer per watcher; a watcher lagging further is ended with 410 (never blocks writers).
-    pub watch_buffer: usize,
+    /// The most memory the history may hold (estimated). A fleet of 10,000 members writes run and
+    /// placement statuses of tens of MB each, so a count alone would keep gigabytes alive.
+    pub history_bytes: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             history: 10_000,
-            watch_buffer: 4096,
+            history_bytes: 256 << 20,
         }
     }
 }
@@ -74,6 +80,8 @@ struct State {
     objects: BTreeMap<Key, Arc<Value>>,
     rv: u64,
     history: VecDeque<Arc<Event>>,
+    /// Sum of the `size` of the events in `history`.
+    history_size: usize,
     /// Every event with rv > floor is still in `history`.
     floor: u64,
     db: Option<sqlite::Db>,
@@ -81,8 +89,10 @@ struct State {
 
 pub(crate) struct Store {
     state: Mutex<State>,
-    events: broadcast::Sender<Arc<Event>>,
+    /// The resourceVersion of the last commit that announced events; wakes live watches.
+    latest: watch::Sender<u64>,
     history_cap: usize,
+    history_bytes_cap: usize,
 }
 
 /// Where a watch starts (spec §3.8).
@@ -102,17 +112,18 @@ impl Store {
                 (Some(db), loaded.objects, loaded.rv)
             }
         };
-        let (events, _) = broadcast::channel(opts.watch_buffer.max(16));
         Ok(Store {
             state: Mutex::new(State {
                 objects,
                 rv,
                 history: VecDeque::new(),
+                history_size: 0,
                 floor: rv,
                 db,
             }),
-            events,
+            latest: watch::Sender::new(rv),
             history_cap: opts.history.max(1),
+            history_bytes_cap: opts.history_bytes,
         })
     }
 
@@ -189,16 +200,20 @@ impl Store {
             }
         }
         for ev in events {
-            let ev = Arc::new(ev);
-            st.history.push_back(ev.clone());
-            // Sending under the lock keeps events ordered with watch subscription (no gaps).
-            let _ = self.events.send(ev);
+            st.history_size += ev.size;
+            st.history.push_back(Arc::new(ev));
         }
-        while st.history.len() > self.history_cap {
+        // The newest event always stays, whatever its size, so live watches never miss it.
+        while st.history.len() > self.history_cap
+            || (st.history_size > self.history_bytes_cap && st.history.len() > 1)
+        {
             if let Some(old) = st.history.pop_front() {
                 st.floor = old.rv;
+                st.history_size -= old.size;
             }
         }
+        // Under the lock, so a watch subscribing now sees either the events or the wake-up.
+        self.latest.send_replace(rv);
         Ok(out)
     }
 
@@ -209,28 +224,58 @@ impl Store {
         resource: &str,
         ns: Option<&str>,
         rv: Option<u64>,
-    ) -> Result<(WatchStart, broadcast::Receiver<Arc<Event>>, u64)> {
+    ) -> Result<(WatchStart, watch::Receiver<u64>, u64)> {
         let st = self.lock();
-        let rx = self.events.subscribe();
+        let rx = self.latest.subscribe();
         let start = match rv {
             None => WatchStart::Snapshot(list_in(&st.objects, resource, ns)),
-            Some(n) if n < st.floor => {
-                return Err(Error::Expired {
-                    requested: n,
-                    oldest: st.floor + 1,
-                })
-            }
-            Some(n) => WatchStart::Replay(
-                st.history
-                    .iter()
-                    .filter(|e| {
-                        e.rv > n && e.resource == resource && ns.is_none_or(|ns| e.namespace == ns)
-                    })
-                    .cloned()
-                    .collect(),
-            ),
+            Some(n) => WatchStart::Replay(events_in(&st, n, resource, ns)?),
         };
         Ok((start, rx, st.rv))
+    }
+
+    /// The events of `resource` (in `ns`, or all) after resourceVersion `after`, and the
+    /// resourceVersion they bring a watch up to; 410 Expired if the history no longer reaches back.
+    pub fn events_after(
+        &self,
+        after: u64,
+        resource: &str,
+        ns: Option<&str>,
+    ) -> Result<(Vec<Arc<Event>>, u64)> {
+        let st = self.lock();
+        Ok((events_in(&st, after, resource, ns)?, st.rv))
+    }
+}
+
+fn events_in(st: &State, after: u64, resource: &str, ns: Option<&str>) -> Result<Vec<Arc<Event>>> {
+    if after < st.floor {
+        return Err(Error::Expired {
+            requested: after,
+            oldest: st.floor + 1,
+        });
+    }
+    let first = st.history.partition_point(|e| e.rv <= after);
+    Ok(st
+        .history
+        .range(first..)
+        .filter(|e| e.resource == resource && ns.is_none_or(|ns| e.namespace == ns))
+        .cloned()
+        .collect())
+}
+
+/// A rough size of a JSON value in memory (serde_json's `Value` with its maps and strings); only
+/// for budgeting the history, so cheap beats exact.
+fn approx_size(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 32,
+        Value::String(s) => 32 + s.len(),
+        Value::Array(items) => 32 + items.iter().map(approx_size).sum::<usize>(),
+        Value::Object(map) => {
+            32 + map
+                .iter()
+                .map(|(k, v)| 64 + k.len() + approx_size(v))
+                .sum::<usize>()
+        }
     }
 }
 
@@ -306,6 +351,7 @@ impl Tx<'_> {
             resource: key.0,
             namespace: key.1,
             type_,
+            size: approx_size(&obj),
             object: obj.clone(),
             old,
         });
@@ -326,6 +372,7 @@ impl Tx<'_> {
             resource: key.0,
             namespace: key.1,
             type_: EventType::Deleted,
+            size: approx_size(&last),
             object: last.clone(),
             old: Some(old),
         });
