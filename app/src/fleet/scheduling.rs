@@ -266,6 +266,16 @@ pub struct BindingChanges {
     pub repoint: Vec<String>,
 }
 
+impl BindingChanges {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.create.is_empty()
+            && self.unschedule.is_empty()
+            && self.restore.is_empty()
+            && self.repoint.is_empty()
+    }
+}
+
 /// Linear in the number of clusters and bindings: a fleet of 10,000 members reschedules on every
 /// binding event, so pairwise scans are not an option. A cluster with several bindings is judged
 /// by the first one in `existing`.

@@ -16,6 +16,9 @@ pub enum Error {
     /// An object from the hub lacks a field the engine relies on.
     #[error("invalid object from the hub: {0}")]
     InvalidObject(String),
+    /// A cache's watch ended (the controller is stopping).
+    #[error("the engine's cache of the hub stopped")]
+    CacheStopped,
     /// The engine was configured wrongly (the message says how to fix it).
     #[error("{0}")]
     Invalid(String),

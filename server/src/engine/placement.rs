@@ -2,7 +2,9 @@
 //! ResourcePlacement it keeps a scheduling-policy snapshot, schedules member clusters into
 //! bindings, snapshots and rolls out resources for `RollingUpdate` placements (External ones move
 //! only by update runs), and writes the placement's status. Decisions are in `app::fleet`
-//! (`scheduling`, `snapshot_group`, `placement_status`); this file reads and writes.
+//! (`scheduling`, `snapshot_group`, `placement_status`); this file reads and writes. Member
+//! clusters and bindings come from the engine's caches (`cache`); any binding write is decided
+//! again from the hub's own list first, so a cache behind our writes never duplicates a binding.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -28,11 +30,12 @@ use futures::StreamExt;
 use kube::api::DynamicObject;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::{self, watcher};
 use kube::ResourceExt;
 use serde_json::{json, Value};
 
+use super::cache;
 use super::scope::{api, RunScope};
 use super::selection::{SelectionError, Selector};
 use super::snapshots::{get_or_create, PlacementRef};
@@ -47,6 +50,13 @@ const RESYNC: Duration = Duration::from_secs(60);
 pub struct PlacementContext {
     pub ctx: Arc<Context>,
     pub selector: Selector,
+}
+
+/// One scope's reconciler context: the shared one and the scope's caches.
+struct ScopeContext<S: RunScope> {
+    pctx: Arc<PlacementContext>,
+    bindings: Store<Object<S::Binding>>,
+    members: Store<MemberCluster>,
 }
 
 /// Runs the controller for both scopes until the stream ends.
@@ -71,6 +81,14 @@ pub async fn run(ctx: Arc<Context>) -> Result<()> {
 
 async fn run_controller<S: RunScope>(pctx: Arc<PlacementContext>) {
     let client = pctx.ctx.client.clone();
+    let (bindings, binding_events) = cache::reflected(api::<S::Binding>(&client, None));
+    let (members, member_events) = cache::reflected(Api::<MemberCluster>::all(client.clone()));
+    let resources = resource_changes(&client, &pctx.selector);
+    let sctx = Arc::new(ScopeContext::<S> {
+        pctx,
+        bindings,
+        members,
+    });
     let controller = Controller::new(
         api::<S::Placement>(&client, None),
         watcher::Config::default(),
@@ -78,22 +96,18 @@ async fn run_controller<S: RunScope>(pctx: Arc<PlacementContext>) {
     let placements = controller.store();
     controller
         // A binding's status feeds the placement's status.
-        .owns(api::<S::Binding>(&client, None), watcher::Config::default())
+        .owns_stream(binding_events)
         // Members joining, leaving or relabelled reschedule every placement.
-        .watches(
-            Api::<MemberCluster>::all(client.clone()),
-            watcher::Config::default(),
-            move |_| {
-                placements
-                    .state()
-                    .iter()
-                    .map(|p| ObjectRef::from_obj(p.as_ref()))
-                    .collect::<Vec<_>>()
-            },
-        )
+        .watches_stream(member_events, move |_| {
+            placements
+                .state()
+                .iter()
+                .map(|p| ObjectRef::from_obj(p.as_ref()))
+                .collect::<Vec<_>>()
+        })
         // A change to any selectable object may change a RollingUpdate placement's snapshot.
-        .reconcile_all_on(resource_changes(&client, &pctx.selector))
-        .run(reconcile::<S>, error_policy::<S>, pctx)
+        .reconcile_all_on(resources)
+        .run(reconcile::<S>, error_policy::<S>, sctx)
         .for_each(|_| async {})
         .await;
 }
@@ -121,18 +135,19 @@ fn resource_changes(
 fn error_policy<S: RunScope>(
     _: Arc<Placement<S>>,
     error: &Error,
-    pctx: Arc<PlacementContext>,
+    sctx: Arc<ScopeContext<S>>,
 ) -> Action {
     tracing::info!(%error, "placement reconcile failed; retrying");
-    Action::requeue(pctx.ctx.config.error_backoff)
+    Action::requeue(sctx.pctx.ctx.config.error_backoff)
 }
 
 async fn reconcile<S: RunScope>(
     placement: Arc<Placement<S>>,
-    pctx: Arc<PlacementContext>,
+    sctx: Arc<ScopeContext<S>>,
 ) -> Result<Action> {
+    let pctx = &sctx.pctx;
     let started = Instant::now();
-    let result = reconcile_inner::<S>(&placement, &pctx).await;
+    let result = reconcile_inner::<S>(&placement, &sctx).await;
     let controller = if <S::Placement as FleetKind>::KIND.starts_with("Cluster") {
         super::metrics::controller::CLUSTER_PLACEMENT
     } else {
@@ -146,8 +161,9 @@ async fn reconcile<S: RunScope>(
 
 async fn reconcile_inner<S: RunScope>(
     placement: &Placement<S>,
-    pctx: &PlacementContext,
+    sctx: &ScopeContext<S>,
 ) -> Result<Action> {
+    let pctx = &*sctx.pctx;
     if placement.metadata.deletion_timestamp.is_some() {
         // Snapshots and bindings are owned by the placement: the hub's GC removes them.
         return Ok(Action::await_change());
@@ -162,11 +178,9 @@ async fn reconcile_inner<S: RunScope>(
     let policy_snapshot = ensure_policy_snapshot::<S>(client, placement, &owner).await?;
 
     // 2. Schedule and bind (spec §5).
-    let members = Api::<MemberCluster>::all(client.clone())
-        .list(&ListParams::default())
-        .await?
-        .items;
-    let candidates: Vec<Candidate> = members.iter().map(candidate).collect();
+    let mut members = cache::all(&sctx.members).await?;
+    members.sort_by(|a, b| a.name().cmp(b.name()));
+    let candidates: Vec<Candidate> = members.iter().map(|m| candidate(m)).collect();
     let scheduled = schedule(placement.spec.policy.as_ref(), &candidates).map_err(|message| {
         Error::Placement {
             placement: name.clone(),
@@ -174,12 +188,23 @@ async fn reconcile_inner<S: RunScope>(
         }
     })?;
     let bindings_api = api::<S::Binding>(client, ns);
-    let bindings: Vec<Object<S::Binding>> = bindings_api
-        .list(&ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={name}")))
+    let of_placement = ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={name}"));
+    let mut bindings: Vec<Arc<Object<S::Binding>>> = cache::all(&sctx.bindings)
         .await?
-        .items;
-    let existing: Vec<ExistingBinding> = bindings.iter().map(existing_binding::<S>).collect();
-    let changes = binding_changes(&scheduled.selected, &existing, &policy_snapshot);
+        .into_iter()
+        .filter(|b| b.namespace() == ns && b.labels().get(PARENT_PLACEMENT_LABEL) == Some(&name))
+        .collect();
+    bindings.sort_by(|a, b| a.name().cmp(b.name()));
+    let existing: Vec<ExistingBinding> =
+        bindings.iter().map(|b| existing_binding::<S>(b)).collect();
+    let mut changes = binding_changes(&scheduled.selected, &existing, &policy_snapshot);
+    let wrote_bindings = !changes.is_empty();
+    if wrote_bindings {
+        // Decide writes from the hub itself: the cache may not hold our last creations yet.
+        let listed = bindings_api.list(&of_placement).await?.items;
+        let existing: Vec<ExistingBinding> = listed.iter().map(existing_binding::<S>).collect();
+        changes = binding_changes(&scheduled.selected, &existing, &policy_snapshot);
+    }
     let decisions = decisions_by_cluster(&scheduled);
     for cluster in &changes.create {
         let decision = decisions.get(cluster.as_str()).copied().cloned();
@@ -264,11 +289,19 @@ async fn reconcile_inner<S: RunScope>(
         roll_out::<S>(&bindings_api, &name, &plan.master_name, placement, pctx).await?;
     }
 
-    // 4. Status from the bindings as they are now.
-    let bindings: Vec<Object<S::Binding>> = bindings_api
-        .list(&ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={name}")))
-        .await?
-        .items;
+    // 4. Status from the bindings as they are now: the cache, unless this pass wrote bindings
+    // (a binding event that the cache has not seen yet wakes another pass anyway).
+    let bindings: Vec<Arc<Object<S::Binding>>> = if wrote_bindings || !external {
+        bindings_api
+            .list(&of_placement)
+            .await?
+            .items
+            .into_iter()
+            .map(Arc::new)
+            .collect()
+    } else {
+        bindings
+    };
     write_status::<S>(client, placement, &scheduled, &bindings, external, pctx).await?;
     Ok(Action::requeue(RESYNC))
 }
@@ -551,7 +584,7 @@ async fn write_status<S: RunScope>(
     client: &kube::Client,
     placement: &Placement<S>,
     scheduled: &Schedule,
-    bindings: &[Object<S::Binding>],
+    bindings: &[Arc<Object<S::Binding>>],
     external: bool,
     pctx: &PlacementContext,
 ) -> Result<()> {

@@ -1,7 +1,8 @@
 //! The staged update run controller (spec §9) for both scopes: read the run and its world, call
 //! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests,
 //! bindings and placements map to their runs; the spec's 15 s / 60 s are only fallback requeues
-//! (§9.1).
+//! (§9.1). Bindings and member clusters come from the engine's caches (`cache`), except at
+//! initialization and before a run is failed, which read the hub itself.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,11 +21,12 @@ use app::fleet::{FleetKind, Object};
 use futures::StreamExt;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{watcher, Controller};
 use kube::Api;
 use serde_json::json;
 
+use super::cache;
 use super::metrics::controller;
 use super::scope::{api, RunScope};
 use super::selection::{SelectionError, Selector};
@@ -33,9 +35,24 @@ use super::{Context, Error, Result};
 
 type Run<S> = Object<<S as RunScope>::Run>;
 
+/// The context of one scope's reconciler: the shared one and its caches.
+struct RunContext<S: RunScope> {
+    ctx: Arc<Context>,
+    bindings: Store<Object<S::Binding>>,
+    members: Store<app::fleet::MemberCluster>,
+}
+
 /// Runs the controller of scope `S` until the process stops.
 pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
     let client = ctx.client.clone();
+    let (bindings, binding_events) = cache::reflected(api::<S::Binding>(&client, None));
+    let (members, member_events) =
+        cache::reflected(Api::<app::fleet::MemberCluster>::all(client.clone()));
+    let rctx = Arc::new(RunContext::<S> {
+        ctx,
+        bindings,
+        members,
+    });
     let controller = Controller::new(api::<S::Run>(&client, None), watcher::Config::default());
     let runs = controller.store();
     let runs_of_placement = runs.clone();
@@ -53,21 +70,20 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
             },
         )
         // fleetdeck: bindings wake every run of their placement (upstream polls instead).
-        .watches(
-            api::<S::Binding>(&client, None),
-            watcher::Config::default(),
-            move |b| {
-                let placement = b.labels().get(PARENT_PLACEMENT_LABEL).cloned();
-                runs.state()
-                    .iter()
-                    .filter(|r| {
-                        Some(&r.spec.placement_name) == placement.as_ref()
-                            && r.namespace() == b.namespace()
-                    })
-                    .map(|r| ObjectRef::from_obj(r.as_ref()))
-                    .collect::<Vec<_>>()
-            },
-        )
+        .watches_stream(binding_events, move |b| {
+            let placement = b.labels().get(PARENT_PLACEMENT_LABEL).cloned();
+            runs.state()
+                .iter()
+                .filter(|r| {
+                    Some(&r.spec.placement_name) == placement.as_ref()
+                        && r.namespace() == b.namespace()
+                })
+                .map(|r| ObjectRef::from_obj(r.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        // Member labels only matter to validation, which the next run event repeats (upstream
+        // does not watch members either): this stream only fills the cache.
+        .watches_stream(member_events, |_| None)
         // fleetdeck: a placement change (its deletion above all, §9.4.1) wakes its runs at once.
         .watches(
             api::<S::Placement>(&client, None),
@@ -81,7 +97,7 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
                     .collect::<Vec<_>>()
             },
         )
-        .run(reconcile::<S>, error_policy::<S>, ctx)
+        .run(reconcile::<S>, error_policy::<S>, rctx)
         .for_each(|result| async move {
             if let Err(e) = result {
                 tracing::debug!(error = %e, "update run reconcile");
@@ -98,14 +114,15 @@ pub async fn run(ctx: Arc<Context>) {
     );
 }
 
-fn error_policy<S: RunScope>(_: Arc<Run<S>>, error: &Error, ctx: Arc<Context>) -> Action {
+fn error_policy<S: RunScope>(_: Arc<Run<S>>, error: &Error, rctx: Arc<RunContext<S>>) -> Action {
     tracing::info!(%error, "update run reconcile failed; retrying");
-    Action::requeue(ctx.config.error_backoff)
+    Action::requeue(rctx.ctx.config.error_backoff)
 }
 
-async fn reconcile<S: RunScope>(trigger: Arc<Run<S>>, ctx: Arc<Context>) -> Result<Action> {
+async fn reconcile<S: RunScope>(trigger: Arc<Run<S>>, rctx: Arc<RunContext<S>>) -> Result<Action> {
+    let ctx = &rctx.ctx;
     let started = Instant::now();
-    let result = reconcile_run::<S>(&trigger, &ctx).await;
+    let result = reconcile_run::<S>(&trigger, &rctx).await;
     ctx.metrics
         .reconciled(controller_name::<S>(), started.elapsed(), result.is_ok());
     result
@@ -120,7 +137,8 @@ fn controller_name<S: RunScope>() -> &'static str {
     }
 }
 
-async fn reconcile_run<S: RunScope>(trigger: &Run<S>, ctx: &Context) -> Result<Action> {
+async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> Result<Action> {
+    let ctx = &*rctx.ctx;
     let ns = trigger.namespace();
     let runs: Api<Run<S>> = api::<S::Run>(&ctx.client, ns);
     // Re-read: the trigger may be stale, and status writes need the latest resourceVersion.
@@ -172,8 +190,14 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, ctx: &Context) -> Result<A
     } else {
         snapshot_for_run::<S>(ctx, &run).await?
     };
-    let mut world = read_world::<S>(ctx, &run, !initialized).await?;
-    world.resource_selection_error = selection_error;
+    // The plan is made once, from the hub itself: a cache still filling would leave clusters out.
+    let source = if initialized {
+        Source::Cache
+    } else {
+        Source::Hub
+    };
+    let mut world = read_world::<S>(rctx, &run, !initialized, source).await?;
+    world.resource_selection_error = selection_error.clone();
     let meta = RunMeta {
         name: &name,
         namespace: ns,
@@ -181,7 +205,14 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, ctx: &Context) -> Result<A
         spec: &run.spec,
     };
     let now = ctx.clock.now();
-    let step = run::step(&meta, run.status.as_ref(), &world, &now, ctx.config.timing);
+    let mut step = run::step(&meta, run.status.as_ref(), &world, &now, ctx.config.timing);
+    if source == Source::Cache && needs_confirmation(run.status.as_ref(), &step) {
+        // A cache lagging our own writes must never fail or stall a run: decide again from
+        // the hub (rare: only on such transitions).
+        let mut world = read_world::<S>(rctx, &run, false, Source::Hub).await?;
+        world.resource_selection_error = selection_error;
+        step = run::step(&meta, run.status.as_ref(), &world, &now, ctx.config.timing);
+    }
     // §9.2.6: the status metric, from the status this reconcile decides.
     if let Some(sample) = report::status_sample(Some(&step.status), run.generation()) {
         let seconds = now.0.as_millisecond() as f64 / 1000.0;
@@ -276,10 +307,46 @@ async fn snapshot_for_run<S: RunScope>(ctx: &Context, run: &Run<S>) -> Result<Op
     Ok(None)
 }
 
+/// Where bindings and member clusters are read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Cache,
+    Hub,
+}
+
+/// Whether `step` moves the run to a state a stale cache could have caused wrongly: a False
+/// top-level condition it did not have (failed, stuck, waiting, stopped) or a retry.
+fn needs_confirmation(
+    before: Option<&app::fleet::staged_update_run::StagedUpdateRunStatus>,
+    step: &run::Step,
+) -> bool {
+    if matches!(step.outcome, Outcome::Retry(_)) {
+        return true;
+    }
+    let old = before
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    step.status
+        .conditions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.status == condition::FALSE)
+        .any(|c| {
+            !old.iter()
+                .any(|o| o.type_ == c.type_ && o.status == c.status && o.reason == c.reason)
+        })
+}
+
 /// Everything the pure core reads; resource snapshots and the strategy only before initialization.
-async fn read_world<S: RunScope>(ctx: &Context, run: &Run<S>, initializing: bool) -> Result<World> {
+async fn read_world<S: RunScope>(
+    rctx: &RunContext<S>,
+    run: &Run<S>,
+    initializing: bool,
+    source: Source,
+) -> Result<World> {
     let ns = run.namespace();
-    let client = &ctx.client;
+    let client = &rctx.ctx.client;
     let placement_name = &run.spec.placement_name;
     let of_placement =
         ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={placement_name}"));
@@ -290,10 +357,43 @@ async fn read_world<S: RunScope>(ctx: &Context, run: &Run<S>, initializing: bool
         .get_opt(placement_name)
         .await?;
     let policies = api::<S::PolicySnapshot>(client, ns).list(&latest).await?;
-    let bindings = api::<S::Binding>(client, ns).list(&of_placement).await?;
-    let members = Api::<app::fleet::MemberCluster>::all(client.clone())
-        .list(&ListParams::default())
-        .await?;
+    let (bindings, members): (Vec<BindingView>, Vec<app::fleet::MemberCluster>) = match source {
+        Source::Hub => {
+            let bindings = api::<S::Binding>(client, ns).list(&of_placement).await?;
+            let members = Api::<app::fleet::MemberCluster>::all(client.clone())
+                .list(&ListParams::default())
+                .await?;
+            (
+                bindings.items.iter().map(BindingView::from).collect(),
+                members.items,
+            )
+        }
+        Source::Cache => {
+            let mut bindings: Vec<Arc<Object<S::Binding>>> = cache::all(&rctx.bindings)
+                .await?
+                .into_iter()
+                .filter(|b| {
+                    b.namespace() == ns
+                        && b.labels().get(PARENT_PLACEMENT_LABEL) == Some(placement_name)
+                })
+                .collect();
+            // The hub's order (namespace/name), which the plan's tie-breaks were made in.
+            bindings.sort_by(|a, b| a.name().cmp(b.name()));
+            let mut members: Vec<app::fleet::MemberCluster> = cache::all(&rctx.members)
+                .await?
+                .iter()
+                .map(|m| (**m).clone())
+                .collect();
+            members.sort_by(|a, b| a.name().cmp(b.name()));
+            (
+                bindings
+                    .iter()
+                    .map(|b| BindingView::from(b.as_ref()))
+                    .collect(),
+                members,
+            )
+        }
+    };
     let approvals = api::<S::Approval>(client, ns)
         .list(&ListParams::default().labels(&format!("{TARGET_UPDATE_RUN_LABEL}={}", run.name())))
         .await?;
@@ -314,9 +414,9 @@ async fn read_world<S: RunScope>(ctx: &Context, run: &Run<S>, initializing: bool
     Ok(World {
         placement: placement.map(|p| p.spec),
         latest_policy_snapshots: policies.items.iter().map(Into::into).collect(),
-        bindings: bindings.items.iter().map(BindingView::from).collect(),
+        bindings,
         strategy,
-        members: members.items,
+        members,
         resource_snapshots,
         approvals: approvals
             .items
@@ -401,6 +501,19 @@ async fn update_binding<S: RunScope>(
         binding = bindings
             .replace(&update.name, &PostParams::default(), &binding)
             .await?;
+    } else if binding
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_deref())
+        .and_then(|c| condition::find_condition(c, types::ROLLOUT_STARTED))
+        .is_some_and(|c| {
+            c.observed_generation == Some(binding.generation())
+                && c.status == update.rollout_started.status
+                && c.reason == update.rollout_started.reason
+        })
+    {
+        // Already done: a pass that read a cache behind our last write asks again.
+        return Ok(());
     }
     let generation = binding.generation();
     let status = binding.status.get_or_insert_with(Default::default);
