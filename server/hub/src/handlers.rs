@@ -178,10 +178,8 @@ fn target(hub: &Hub, group: &str, version: &str, rest: &[&str]) -> Result<Target
     })
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Value> {
-    let bytes = to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| Error::TooLarge)?;
+async fn read_body(limit: usize, headers: &HeaderMap, body: Body) -> Result<Value> {
+    let bytes = to_bytes(body, limit).await.map_err(|_| Error::TooLarge)?;
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -269,7 +267,7 @@ async fn resource(
             if kind.namespaced() && t.namespace.is_none() {
                 return Err(Error::MethodNotAllowed);
             }
-            let body = read_body(headers, body).await?;
+            let body = read_body(hub.inner.max_body, headers, body).await?;
             let (k, v, url_ns) = (kind.clone(), t.version.clone(), t.namespace.clone());
             let obj = write(&hub, dry, move |_, tx| {
                 ops::create(tx, &k, &v, url_ns.as_deref(), body)
@@ -282,7 +280,7 @@ async fn resource(
             ))
         }
         (Method::PUT, Some(name)) => {
-            let body = read_body(headers, body).await?;
+            let body = read_body(hub.inner.max_body, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
                 let obj = write(&hub, dry, move |h, tx| {
@@ -321,7 +319,7 @@ async fn resource(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let pt = PatchType::from_content_type(ct)?;
-            let body = read_body(headers, body).await?;
+            let body = read_body(hub.inner.max_body, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
                 let obj = write(&hub, dry, move |h, tx| {
@@ -384,7 +382,8 @@ async fn resource(
             ))
         }
         (Method::DELETE, Some(name)) => {
-            let opts = DeleteOptions::from_body(&read_body(headers, body).await?)?;
+            let opts =
+                DeleteOptions::from_body(&read_body(hub.inner.max_body, headers, body).await?)?;
             let (k, n, nsc) = (kind.clone(), name.clone(), ns.clone());
             let (obj, still_there) = write(&hub, dry, move |h, tx| {
                 let obj = deletion::delete(tx, h.registry(), &k, &nsc, &n, &opts)?;
@@ -399,7 +398,8 @@ async fn resource(
             Ok(ok(&renderer.object(&obj)))
         }
         (Method::DELETE, None) => {
-            let opts = DeleteOptions::from_body(&read_body(headers, body).await?)?;
+            let opts =
+                DeleteOptions::from_body(&read_body(hub.inner.max_body, headers, body).await?)?;
             let selectors = selectors(&kind, q)?;
             let (k, url_ns) = (kind.clone(), t.namespace.clone());
             let deleted = write(&hub, dry, move |h, tx| {

@@ -46,6 +46,7 @@ use axum::response::IntoResponse;
 use axum::Router;
 use serde_json::json;
 
+pub use handlers::MAX_BODY;
 pub use registry::{
     CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec, Scope,
     ValidateFn,
@@ -63,6 +64,7 @@ pub struct Hub {
 struct Inner {
     registry: Registry,
     store: Arc<store::Store>,
+    max_body: usize,
 }
 
 impl Hub {
@@ -82,6 +84,7 @@ impl Hub {
             inner: Arc::new(Inner {
                 registry,
                 store: Arc::new(store::Store::open(&storage, &opts)?),
+                max_body: opts.max_body,
             }),
         };
         hub.ensure_namespaces(&["default", "kube-system"])?;

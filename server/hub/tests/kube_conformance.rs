@@ -821,6 +821,31 @@ async fn bearer_token_layer_guards_everything_but_version() {
     );
 }
 
+/// `max_body` moves the 413 limit (fleetdeck's embedded fleet hub takes 64 MiB).
+#[tokio::test]
+async fn a_larger_body_limit_admits_what_the_default_rejects() {
+    let data = "a".repeat(4 * 1024 * 1024);
+    let big = || cm("big", &[], &[("x", &data)]);
+    let default_hub = memory_hub();
+    let cms: Api<ConfigMap> = Api::default_namespaced(client(&default_hub));
+    match cms.create(&PostParams::default(), &big()).await {
+        Err(kube::Error::Api(s)) => assert_eq!(s.code, 413),
+        other => panic!("4 MiB over the default 3 MiB limit: {other:?}"),
+    }
+    let roomy = Hub::open_with(
+        Storage::Memory,
+        registry(),
+        Options {
+            max_body: 8 << 20,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let cms: Api<ConfigMap> = Api::default_namespaced(client(&roomy));
+    let created = cms.create(&PostParams::default(), &big()).await.unwrap();
+    assert_eq!(created.data.unwrap()["x"].len(), data.len());
+}
+
 #[tokio::test]
 async fn bad_requests_get_status_bodies() {
     use tower::ServiceExt;

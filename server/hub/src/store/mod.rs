@@ -8,7 +8,7 @@ mod sqlite;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use serde_json::Value;
 use tokio::sync::watch;
@@ -65,6 +65,8 @@ pub struct Options {
     /// The most memory the history may hold (estimated). A fleet of 10,000 members writes run and
     /// placement statuses of tens of MB each, so a count alone would keep gigabytes alive.
     pub history_bytes: usize,
+    /// The largest request body accepted (larger ones get 413). kube-apiserver's 3 MiB by default.
+    pub max_body: usize,
 }
 
 impl Default for Options {
@@ -72,6 +74,7 @@ impl Default for Options {
         Options {
             history: 10_000,
             history_bytes: 256 << 20,
+            max_body: crate::handlers::MAX_BODY,
         }
     }
 }
@@ -79,16 +82,25 @@ impl Default for Options {
 struct State {
     objects: BTreeMap<Key, Arc<Value>>,
     rv: u64,
-    history: VecDeque<Arc<Event>>,
-    /// Sum of the `size` of the events in `history`.
-    history_size: usize,
-    /// Every event with rv > floor is still in `history`.
-    floor: u64,
     db: Option<sqlite::Db>,
 }
 
+/// The retained events, behind their own lock: live watches read it on every commit and must
+/// not queue behind writers, which hold the state lock while they validate.
+struct History {
+    events: VecDeque<Arc<Event>>,
+    /// Sum of the `size` of `events`.
+    size: usize,
+    /// Every event with rv > floor is still in `events`.
+    floor: u64,
+    /// The resourceVersion the history is complete up to.
+    rv: u64,
+}
+
 pub(crate) struct Store {
+    /// Lock order: `state`, then `history`.
     state: Mutex<State>,
+    history: RwLock<History>,
     /// The resourceVersion of the last commit that announced events; wakes live watches.
     latest: watch::Sender<u64>,
     history_cap: usize,
@@ -113,13 +125,12 @@ impl Store {
             }
         };
         Ok(Store {
-            state: Mutex::new(State {
-                objects,
-                rv,
-                history: VecDeque::new(),
-                history_size: 0,
+            state: Mutex::new(State { objects, rv, db }),
+            history: RwLock::new(History {
+                events: VecDeque::new(),
+                size: 0,
                 floor: rv,
-                db,
+                rv,
             }),
             latest: watch::Sender::new(rv),
             history_cap: opts.history.max(1),
@@ -131,6 +142,11 @@ impl Store {
         // A panic while holding the lock cannot leave a half-applied write (rollback runs before
         // any unwinding point that matters), so a poisoned lock is still usable.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_history(&self) -> std::sync::RwLockReadGuard<'_, History> {
+        // Only whole events are ever pushed or popped, so a poisoned lock is still consistent.
+        self.history.read().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn current_rv(&self) -> u64 {
@@ -199,19 +215,22 @@ impl Store {
                 return Err(e);
             }
         }
+        let mut h = self.history.write().unwrap_or_else(|e| e.into_inner());
         for ev in events {
-            st.history_size += ev.size;
-            st.history.push_back(Arc::new(ev));
+            h.size += ev.size;
+            h.events.push_back(Arc::new(ev));
         }
         // The newest event always stays, whatever its size, so live watches never miss it.
-        while st.history.len() > self.history_cap
-            || (st.history_size > self.history_bytes_cap && st.history.len() > 1)
+        while h.events.len() > self.history_cap
+            || (h.size > self.history_bytes_cap && h.events.len() > 1)
         {
-            if let Some(old) = st.history.pop_front() {
-                st.floor = old.rv;
-                st.history_size -= old.size;
+            if let Some(old) = h.events.pop_front() {
+                h.floor = old.rv;
+                h.size -= old.size;
             }
         }
+        h.rv = rv;
+        drop(h);
         // Under the lock, so a watch subscribing now sees either the events or the wake-up.
         self.latest.send_replace(rv);
         Ok(out)
@@ -229,7 +248,7 @@ impl Store {
         let rx = self.latest.subscribe();
         let start = match rv {
             None => WatchStart::Snapshot(list_in(&st.objects, resource, ns)),
-            Some(n) => WatchStart::Replay(events_in(&st, n, resource, ns)?),
+            Some(n) => WatchStart::Replay(events_in(&self.read_history(), n, resource, ns)?),
         };
         Ok((start, rx, st.rv))
     }
@@ -242,21 +261,20 @@ impl Store {
         resource: &str,
         ns: Option<&str>,
     ) -> Result<(Vec<Arc<Event>>, u64)> {
-        let st = self.lock();
-        Ok((events_in(&st, after, resource, ns)?, st.rv))
+        let h = self.read_history();
+        Ok((events_in(&h, after, resource, ns)?, h.rv))
     }
 }
 
-fn events_in(st: &State, after: u64, resource: &str, ns: Option<&str>) -> Result<Vec<Arc<Event>>> {
-    if after < st.floor {
+fn events_in(h: &History, after: u64, resource: &str, ns: Option<&str>) -> Result<Vec<Arc<Event>>> {
+    if after < h.floor {
         return Err(Error::Expired {
             requested: after,
-            oldest: st.floor + 1,
+            oldest: h.floor + 1,
         });
     }
-    let first = st.history.partition_point(|e| e.rv <= after);
-    Ok(st
-        .history
+    let first = h.events.partition_point(|e| e.rv <= after);
+    Ok(h.events
         .range(first..)
         .filter(|e| e.resource == resource && ns.is_none_or(|ns| e.namespace == ns))
         .cloned()
