@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::fleet::{ClusterResourceBinding, ClusterStagedUpdateRun};
+use app::fleet::{ClusterResourceBinding, ClusterSchedulingPolicySnapshot, ClusterStagedUpdateRun};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
@@ -97,8 +97,10 @@ async fn main() {
         "metadata": {"name": "scale"}, "spec": {"stages": stage_list}}))
     .await;
 
-    // Scheduling: every member gets a binding.
+    // Scheduling: every member gets a binding, then the policy snapshot says Scheduled (a run
+    // created before that fails for good, spec §9.3 step 2).
     let bindings: Api<ClusterResourceBinding> = Api::all(hub.clone());
+    let snapshots: Api<ClusterSchedulingPolicySnapshot> = Api::all(hub.clone());
     let of_placement = ListParams::default().labels("kubernetes-fleet.io/parent-CRP=scale");
     loop {
         let n = bindings
@@ -107,7 +109,21 @@ async fn main() {
             .expect("bindings")
             .items
             .len();
-        if n >= members {
+        let scheduled = snapshots
+            .list(&of_placement)
+            .await
+            .expect("policy snapshots")
+            .items
+            .iter()
+            .any(|s| {
+                s.status
+                    .as_ref()
+                    .and_then(|st| st.conditions.as_deref())
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Scheduled" && c.status == "True")
+            });
+        if n >= members && scheduled {
             break;
         }
         assert!(
@@ -117,7 +133,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     println!(
-        "scheduling: placement created → {members} bindings in {:.1} s",
+        "scheduling: placement created → {members} bindings, policy snapshot Scheduled in {:.1} s",
         clock.elapsed().as_secs_f64()
     );
 

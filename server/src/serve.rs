@@ -94,13 +94,22 @@ pub async fn start(args: ServeArgs) -> Result<Running> {
     }
 }
 
+/// The embedded fleet hub takes bodies up to 64 MiB, not kube-apiserver's 3 MiB: a run or
+/// placement over 10,000 clusters writes a status of about 4 and 15 MB (README "Choices worth
+/// knowing"; on a real hub, its own limits apply).
+const FLEET_HUB_MAX_BODY: usize = 64 << 20;
+
 /// Opens the store, binds both listeners, writes the kubeconfig and serves in the background.
 async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let data_dir = data_dir(args.data_dir.clone())?;
     let shutdown = CancellationToken::new();
-    let hub = hub::Hub::open(
+    let hub = hub::Hub::open_with(
         hub::Storage::Sqlite(data_dir.join("hub.db")),
         fleet_kinds::registry(),
+        hub::Options {
+            max_body: FLEET_HUB_MAX_BODY,
+            ..hub::Options::default()
+        },
     )?;
 
     // The hub: HTTPS with a bearer token, because kubectl sends tokens over TLS only.

@@ -49,6 +49,18 @@ pub struct Schedule {
     pub fulfilled: bool,
 }
 
+/// The most decisions a policy snapshot's `status.targetClusters` holds (spec §4.2, the CRD's
+/// `maxItems`); bindings carry every cluster's own decision regardless.
+pub const MAX_STATUS_DECISIONS: usize = 1000;
+
+impl Schedule {
+    /// The decisions the policy snapshot's status reports: picked clusters first, at most
+    /// [`MAX_STATUS_DECISIONS`] (a fleet of 10,000 would otherwise be rejected by the schema).
+    pub fn status_decisions(&self) -> &[ClusterDecision] {
+        &self.decisions[..self.decisions.len().min(MAX_STATUS_DECISIONS)]
+    }
+}
+
 /// Picks clusters for `policy` (nil means PickAll).
 pub fn schedule(
     policy: Option<&PlacementPolicy>,
@@ -339,6 +351,26 @@ mod tests {
 
     fn policy(json: serde_json::Value) -> PlacementPolicy {
         serde_json::from_value(json).expect("policy")
+    }
+
+    #[test]
+    fn the_snapshot_status_reports_at_most_a_thousand_decisions_picked_first() {
+        let mut clusters: Vec<Candidate> = (0..1200)
+            .map(|i| member(&format!("m{i:04}"), &[("env", "prod")]))
+            .collect();
+        clusters.push(member("other", &[("env", "dev")]));
+        let p = policy(
+            json!({"placementType": "PickAll", "affinity": {"clusterAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"clusterSelectorTerms": [
+                {"labelSelector": {"matchLabels": {"env": "prod"}}}]}}}}),
+        );
+        let s = schedule(Some(&p), &clusters).expect("schedule");
+        assert_eq!(s.selected.len(), 1200);
+        assert_eq!(s.decisions.len(), 1201);
+        let reported = s.status_decisions();
+        assert_eq!(reported.len(), MAX_STATUS_DECISIONS);
+        assert!(reported.iter().all(|d| d.selected));
+        assert_eq!(reported[0].cluster_name, "m0000");
     }
 
     #[test]

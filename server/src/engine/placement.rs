@@ -565,7 +565,7 @@ async fn write_policy_snapshot_status<S: RunScope>(
     let desired = json!({
         "observedCRPGeneration": generation,
         "conditions": conditions,
-        "targetClusters": scheduled.decisions,
+        "targetClusters": scheduled.status_decisions(),
     });
     let have = serde_json::to_value(&current.status).unwrap_or(Value::Null);
     if have != desired {

@@ -18,7 +18,7 @@ use app::fleet::run::exec::{BindingUpdate, Effects, NewApproval};
 use app::fleet::run::init::RunMeta;
 use app::fleet::run::{self, report, ApprovalView, BindingView, Outcome, World};
 use app::fleet::{FleetKind, Object};
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
@@ -34,6 +34,11 @@ use super::snapshots::{get_or_create, PlacementRef};
 use super::{Context, Error, Result};
 
 type Run<S> = Object<<S as RunScope>::Run>;
+
+/// How many binding writes of one pass are in flight at once.
+const BINDING_WRITES_IN_FLIGHT: usize = 16;
+/// A binding that keeps changing under an update (the agent reporting) is tried this often.
+const BINDING_WRITE_ATTEMPTS: usize = 4;
 
 /// The context of one scope's reconciler: the shared one and its caches.
 struct RunContext<S: RunScope> {
@@ -221,7 +226,7 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
             .run_status(ns.unwrap_or_default(), &name, state, &sample, seconds);
     }
     // Effects first: a status saying "Started" must never precede its binding write (§15.6).
-    write_effects::<S>(ctx, ns, &step.effects).await?;
+    write_effects::<S>(rctx, ns, &step.effects).await?;
     if run.status.as_ref() != Some(&step.status) {
         let (observations, events) = report::transitions(run.status.as_ref(), &step.status, &now);
         let mut updated = run.clone();
@@ -427,7 +432,12 @@ async fn read_world<S: RunScope>(
     })
 }
 
-async fn write_effects<S: RunScope>(ctx: &Context, ns: Option<&str>, fx: &Effects) -> Result<()> {
+async fn write_effects<S: RunScope>(
+    rctx: &RunContext<S>,
+    ns: Option<&str>,
+    fx: &Effects,
+) -> Result<()> {
+    let ctx = &*rctx.ctx;
     let approvals = api::<S::Approval>(&ctx.client, ns);
     for new in &fx.approvals_to_create {
         create_approval::<S>(&approvals, ns, new).await?;
@@ -436,9 +446,20 @@ async fn write_effects<S: RunScope>(ctx: &Context, ns: Option<&str>, fx: &Effect
         accept_approval::<S>(&approvals, name, &ctx.clock.now()).await?;
     }
     let bindings = api::<S::Binding>(&ctx.client, ns);
+    // A window of clusters starts together: its binding writes go out together too.
+    let mut writes = Vec::with_capacity(fx.binding_updates.len());
     for update in &fx.binding_updates {
-        update_binding::<S>(&bindings, update).await?;
+        let key = match ns {
+            Some(ns) => ObjectRef::new(&update.name).within(ns),
+            None => ObjectRef::new(&update.name),
+        };
+        let cached = rctx.bindings.get(&key).map(|b| (*b).clone());
+        writes.push(update_binding::<S>(&bindings, cached, update));
     }
+    futures::stream::iter(writes)
+        .buffer_unordered(BINDING_WRITES_IN_FLIGHT)
+        .try_collect::<Vec<()>>()
+        .await?;
     for name in &fx.binding_deletes {
         match bindings.delete(name, &DeleteParams::default()).await {
             Err(kube::Error::Api(s)) if s.is_not_found() => {}
@@ -490,12 +511,38 @@ async fn accept_approval<S: RunScope>(
     Ok(())
 }
 
-/// Spec first, then `RolloutStarted` at the binding's new generation (spec §9.5.A.4).
+/// Spec first, then `RolloutStarted` at the binding's new generation (spec §9.5.A.4). Starts
+/// from the cached binding and re-reads it only when the hub says it changed meanwhile (409).
 async fn update_binding<S: RunScope>(
     bindings: &Api<Object<S::Binding>>,
+    cached: Option<Object<S::Binding>>,
     update: &BindingUpdate,
 ) -> Result<()> {
-    let mut binding = bindings.get(&update.name).await?;
+    let mut current = cached;
+    for _ in 0..BINDING_WRITE_ATTEMPTS {
+        let binding = match current.take() {
+            Some(b) => b,
+            None => bindings.get(&update.name).await?,
+        };
+        match try_update_binding::<S>(bindings, binding, update).await {
+            Err(kube::Error::Api(s)) if s.code == 409 => continue,
+            other => return other.map_err(Into::into),
+        }
+    }
+    Err(Error::RunRetry {
+        run: update.name.clone(),
+        message: format!(
+            "the binding {} keeps changing under the update",
+            update.name
+        ),
+    })
+}
+
+async fn try_update_binding<S: RunScope>(
+    bindings: &Api<Object<S::Binding>>,
+    mut binding: Object<S::Binding>,
+    update: &BindingUpdate,
+) -> kube::Result<()> {
     if binding.spec != update.spec {
         binding.spec = update.spec.clone();
         binding = bindings

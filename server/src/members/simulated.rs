@@ -21,6 +21,7 @@ const NODE_COUNT: u32 = 3;
 const LIGHTWEIGHT_STORE: hub::Options = hub::Options {
     history: 256,
     history_bytes: 1 << 20,
+    max_body: hub::MAX_BODY,
 };
 
 /// What every simulated member of one fleetdeck shares.
