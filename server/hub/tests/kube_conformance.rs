@@ -449,15 +449,10 @@ async fn raw_watch_synthetic_added_replay_and_selector_transitions() {
 
 #[tokio::test]
 async fn too_old_resource_version_is_an_in_stream_410() {
-    let hub = Hub::open_with(
-        Storage::Memory,
-        registry(),
-        Options {
-            history: 2,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let hub = memory_hub_with(Options {
+        history: 2,
+        ..Options::default()
+    });
     let cms: Api<ConfigMap> = Api::default_namespaced(client(&hub));
     for i in 0..5 {
         cms.create(&PostParams::default(), &cm(&format!("c{i}"), &[], &[]))
@@ -479,15 +474,10 @@ async fn too_old_resource_version_is_an_in_stream_410() {
 /// replay from before them is 410, while a live watch still gets every event, however large.
 #[tokio::test]
 async fn history_byte_budget_expires_old_versions_but_not_live_watches() {
-    let hub = Hub::open_with(
-        Storage::Memory,
-        registry(),
-        Options {
-            history_bytes: 64 << 10,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let hub = memory_hub_with(Options {
+        history_bytes: 64 << 10,
+        ..Options::default()
+    });
     let cms: Api<ConfigMap> = Api::default_namespaced(client(&hub));
     let first = cms
         .create(&PostParams::default(), &cm("big", &[], &[]))
@@ -614,15 +604,10 @@ async fn streaming_list_reflector_becomes_ready() {
 
 #[tokio::test]
 async fn watcher_relists_after_410() {
-    let hub = Hub::open_with(
-        Storage::Memory,
-        registry(),
-        Options {
-            history: 3,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let hub = memory_hub_with(Options {
+        history: 3,
+        ..Options::default()
+    });
     let cms: Api<ConfigMap> = Api::default_namespaced(client(&hub));
     cms.create(&PostParams::default(), &cm("a", &[], &[]))
         .await
@@ -832,15 +817,10 @@ async fn a_larger_body_limit_admits_what_the_default_rejects() {
         Err(kube::Error::Api(s)) => assert_eq!(s.code, 413),
         other => panic!("4 MiB over the default 3 MiB limit: {other:?}"),
     }
-    let roomy = Hub::open_with(
-        Storage::Memory,
-        registry(),
-        Options {
-            max_body: 8 << 20,
-            ..Options::default()
-        },
-    )
-    .unwrap();
+    let roomy = memory_hub_with(Options {
+        max_body: 8 << 20,
+        ..Options::default()
+    });
     let cms: Api<ConfigMap> = Api::default_namespaced(client(&roomy));
     let created = cms.create(&PostParams::default(), &big()).await.unwrap();
     assert_eq!(created.data.unwrap()["x"].len(), data.len());

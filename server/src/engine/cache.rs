@@ -18,6 +18,8 @@ use kube::runtime::WatchStreamExt;
 use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 
+use app::fleet::names::PARENT_PLACEMENT_LABEL;
+
 use super::{Error, Result};
 
 /// A store of `K` and the stream that fills it; hand the stream to the controller
@@ -40,8 +42,8 @@ where
     (reader, stream)
 }
 
-/// Everything in `store`, once it has seen its first complete list (before that an empty store
-/// would read as "no bindings" and fail a run).
+/// Everything in `store` in the hub's list order (by name), once it has seen its first complete
+/// list (before that an empty store would read as "no bindings" and fail a run).
 pub async fn all<K>(store: &Store<K>) -> Result<Vec<Arc<K>>>
 where
     K: Resource + Clone + 'static,
@@ -51,5 +53,31 @@ where
         .wait_until_ready()
         .await
         .map_err(|_| Error::CacheStopped)?;
-    Ok(store.state())
+    let mut all = store.state();
+    all.sort_by(|a, b| a.meta().name.cmp(&b.meta().name));
+    Ok(all)
+}
+
+/// The bindings of placement `placement` in namespace `ns` (None: cluster scope), by name.
+pub async fn bindings_of<K>(
+    store: &Store<K>,
+    ns: Option<&str>,
+    placement: &str,
+) -> Result<Vec<Arc<K>>>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    Ok(all(store)
+        .await?
+        .into_iter()
+        .filter(|b| {
+            b.meta().namespace.as_deref() == ns
+                && b.meta()
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(PARENT_PLACEMENT_LABEL))
+                    .is_some_and(|p| p == placement)
+        })
+        .collect())
 }

@@ -178,8 +178,7 @@ async fn reconcile_inner<S: RunScope>(
     let policy_snapshot = ensure_policy_snapshot::<S>(client, placement, &owner).await?;
 
     // 2. Schedule and bind (spec §5).
-    let mut members = cache::all(&sctx.members).await?;
-    members.sort_by(|a, b| a.name().cmp(b.name()));
+    let members = cache::all(&sctx.members).await?;
     let candidates: Vec<Candidate> = members.iter().map(|m| candidate(m)).collect();
     let scheduled = schedule(placement.spec.policy.as_ref(), &candidates).map_err(|message| {
         Error::Placement {
@@ -189,12 +188,7 @@ async fn reconcile_inner<S: RunScope>(
     })?;
     let bindings_api = api::<S::Binding>(client, ns);
     let of_placement = ListParams::default().labels(&format!("{PARENT_PLACEMENT_LABEL}={name}"));
-    let mut bindings: Vec<Arc<Object<S::Binding>>> = cache::all(&sctx.bindings)
-        .await?
-        .into_iter()
-        .filter(|b| b.namespace() == ns && b.labels().get(PARENT_PLACEMENT_LABEL) == Some(&name))
-        .collect();
-    bindings.sort_by(|a, b| a.name().cmp(b.name()));
+    let bindings = cache::bindings_of(&sctx.bindings, ns, &name).await?;
     let existing: Vec<ExistingBinding> =
         bindings.iter().map(|b| existing_binding::<S>(b)).collect();
     let mut changes = binding_changes(&scheduled.selected, &existing, &policy_snapshot);

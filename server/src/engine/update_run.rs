@@ -319,28 +319,13 @@ enum Source {
     Hub,
 }
 
-/// Whether `step` moves the run to a state a stale cache could have caused wrongly: a False
-/// top-level condition it did not have (failed, stuck, waiting, stopped) or a retry.
+/// Whether `step` moves the run to a state a stale cache could have caused wrongly: a retry, or
+/// a False top-level condition it did not have.
 fn needs_confirmation(
     before: Option<&app::fleet::staged_update_run::StagedUpdateRunStatus>,
     step: &run::Step,
 ) -> bool {
-    if matches!(step.outcome, Outcome::Retry(_)) {
-        return true;
-    }
-    let old = before
-        .and_then(|s| s.conditions.as_deref())
-        .unwrap_or_default();
-    step.status
-        .conditions
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .filter(|c| c.status == condition::FALSE)
-        .any(|c| {
-            !old.iter()
-                .any(|o| o.type_ == c.type_ && o.status == c.status && o.reason == c.reason)
-        })
+    matches!(step.outcome, Outcome::Retry(_)) || report::adds_false_condition(before, &step.status)
 }
 
 /// Everything the pure core reads; resource snapshots and the strategy only before initialization.
@@ -374,22 +359,12 @@ async fn read_world<S: RunScope>(
             )
         }
         Source::Cache => {
-            let mut bindings: Vec<Arc<Object<S::Binding>>> = cache::all(&rctx.bindings)
-                .await?
-                .into_iter()
-                .filter(|b| {
-                    b.namespace() == ns
-                        && b.labels().get(PARENT_PLACEMENT_LABEL) == Some(placement_name)
-                })
-                .collect();
-            // The hub's order (namespace/name), which the plan's tie-breaks were made in.
-            bindings.sort_by(|a, b| a.name().cmp(b.name()));
-            let mut members: Vec<app::fleet::MemberCluster> = cache::all(&rctx.members)
+            let bindings = cache::bindings_of(&rctx.bindings, ns, placement_name).await?;
+            let members: Vec<app::fleet::MemberCluster> = cache::all(&rctx.members)
                 .await?
                 .iter()
                 .map(|m| (**m).clone())
                 .collect();
-            members.sort_by(|a, b| a.name().cmp(b.name()));
             (
                 bindings
                     .iter()

@@ -83,6 +83,28 @@ pub struct RunEvent {
     pub action: &'static str,
 }
 
+/// Whether `after` gains a False top-level condition `before` did not have (failed, stuck,
+/// waiting, stopped). The engine decides such a step again from the hub rather than its caches:
+/// a cache behind the engine's own writes must never fail or stall a run.
+pub fn adds_false_condition(
+    before: Option<&StagedUpdateRunStatus>,
+    after: &StagedUpdateRunStatus,
+) -> bool {
+    let old = before
+        .and_then(|s| s.conditions.as_deref())
+        .unwrap_or_default();
+    after
+        .conditions
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| c.status == FALSE)
+        .any(|c| {
+            !old.iter()
+                .any(|o| o.type_ == c.type_ && o.status == c.status && o.reason == c.reason)
+        })
+}
+
 /// Observations and events of one reconcile: what `after` has that `before` had not.
 pub fn transitions(
     before: Option<&StagedUpdateRunStatus>,
@@ -297,6 +319,45 @@ mod tests {
 
     fn at(secs: i64) -> Time {
         Time(Timestamp::from_second(1_800_000_000 + secs).expect("time"))
+    }
+
+    #[test]
+    fn only_a_new_false_condition_counts_as_a_setback() {
+        let with = |cs: Vec<Condition>| StagedUpdateRunStatus {
+            conditions: Some(cs),
+            ..Default::default()
+        };
+        let progressing = cond(types::PROGRESSING, TRUE, "UpdateRunProgressing", "m", 1, 0);
+        let stuck = cond(
+            types::PROGRESSING,
+            FALSE,
+            reasons::UPDATE_RUN_STUCK,
+            "m",
+            1,
+            5,
+        );
+        let waiting = cond(
+            types::PROGRESSING,
+            FALSE,
+            reasons::UPDATE_RUN_WAITING,
+            "m",
+            1,
+            9,
+        );
+        let before = with(vec![progressing.clone()]);
+        assert!(!adds_false_condition(
+            Some(&before),
+            &with(vec![progressing])
+        ));
+        assert!(adds_false_condition(
+            Some(&before),
+            &with(vec![stuck.clone()])
+        ));
+        assert!(adds_false_condition(None, &with(vec![stuck.clone()])));
+        // Already stuck: staying stuck is no new decision, another False reason is.
+        let was_stuck = with(vec![stuck.clone()]);
+        assert!(!adds_false_condition(Some(&was_stuck), &with(vec![stuck])));
+        assert!(adds_false_condition(Some(&was_stuck), &with(vec![waiting])));
     }
 
     fn cond(

@@ -61,6 +61,11 @@ pub fn memory_hub() -> Hub {
     Hub::memory(registry())
 }
 
+/// A memory hub with store options other than the defaults.
+pub fn memory_hub_with(opts: hub::Options) -> Hub {
+    Hub::open_with(hub::Storage::Memory, registry(), opts).expect("a memory hub opens")
+}
+
 /// A client of `hub`: in-process through the router by default, or over a real TCP connection
 /// when `HUB_TRANSPORT=tcp` (CI runs the conformance suite both ways).
 pub fn client(hub: &Hub) -> kube::Client {
