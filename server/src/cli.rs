@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// (e.g. ~/.local/share/fleetdeck).
     #[arg(long, env = "FLEETDECK_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Keep the embedded hub's and the simulated members' objects in memory only: nothing
+    /// survives a restart (the TLS material and the kubeconfig still go to the data directory).
+    #[arg(long, env = "FLEETDECK_IN_MEMORY")]
+    pub in_memory: bool,
     /// Run against the hub of this kubeconfig (a real hub with deploy/crds installed, or another
     /// fleetdeck's) instead of the embedded one. No members are simulated then: the member agent
     /// reaches each MemberCluster through its kubeconfig Secret (`<member>-kubeconfig` in
@@ -135,6 +139,7 @@ impl ServeArgs {
             cluster_resync: std::time::Duration::from_secs(15),
             stage_resync: std::time::Duration::from_secs(60),
             data_dir: Some(data_dir.to_path_buf()),
+            in_memory: false,
             kubeconfig: None,
             context: None,
             engine: EngineMode::On,

@@ -103,8 +103,13 @@ const FLEET_HUB_MAX_BODY: usize = 64 << 20;
 async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let data_dir = data_dir(args.data_dir.clone())?;
     let shutdown = CancellationToken::new();
+    let storage = if args.in_memory {
+        hub::Storage::Memory
+    } else {
+        hub::Storage::Sqlite(data_dir.join("hub.db"))
+    };
     let hub = hub::Hub::open_with(
-        hub::Storage::Sqlite(data_dir.join("hub.db")),
+        storage,
         fleet_kinds::registry(),
         hub::Options {
             max_body: FLEET_HUB_MAX_BODY,
@@ -150,6 +155,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         token: &token,
         fleet: &fleet_client,
         ready_after: args.kubelet_delay,
+        in_memory: args.in_memory,
         shutdown: &shutdown,
     };
     let mut members = Vec::new();

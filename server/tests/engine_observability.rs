@@ -50,7 +50,7 @@ fn finished(run: &ClusterStagedUpdateRun, type_: &str) -> bool {
         .is_some()
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rollout_is_visible_in_metrics_and_events_and_its_series_go_with_it() {
     let fleet = Fleet::start().await;
     fleet.config_map("value1").await;

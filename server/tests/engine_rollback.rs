@@ -122,7 +122,7 @@ async fn latest_snapshot(fleet: &Fleet) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn rollout_then_edit_then_new_run_then_rollback_to_index_zero() {
     let fleet = Fleet::start().await;
     fleet.config_map("value1").await;

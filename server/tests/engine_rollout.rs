@@ -107,7 +107,7 @@ fn condition(crp: &ClusterResourcePlacement, type_: &str) -> Option<String> {
         .map(|c| c.status.clone())
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_cleans_up() {
     let (_dir, running, crps) = start_placed("RollingUpdate").await;
     let hub = running.client.clone();
@@ -184,7 +184,7 @@ async fn a_rolling_update_placement_reaches_every_member_follows_edits_and_clean
 /// Regression: the member agent used to remove a binding's objects as soon as the scheduler set
 /// it Unscheduled; now they leave when the binding is deleted, which for a RollingUpdate
 /// placement the placement controller does (spec §5).
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_rolling_update_placement_removes_what_it_placed_from_a_deselected_member() {
     let (_dir, running, crps) = start_placed("RollingUpdate").await;
     let hub = running.client.clone();
@@ -256,7 +256,7 @@ async fn a_rolling_update_placement_removes_what_it_placed_from_a_deselected_mem
     running.wait().await.expect("clean shutdown");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_external_placement_is_scheduled_but_waits_for_a_run() {
     let (_dir, running, crps) = start_placed("External").await;
     let hub = running.client.clone();
@@ -337,7 +337,7 @@ async fn an_external_placement_is_scheduled_but_waits_for_a_run() {
 
 /// An update run initializes the moment the policy snapshot says Scheduled and counts the
 /// bindings then (spec §9.3 step 3), so the scheduler must have written every binding first.
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_policy_snapshot_is_scheduled_only_once_all_its_bindings_exist() {
     use futures::StreamExt;
     use kube::runtime::{watcher, WatchStreamExt};

@@ -71,7 +71,7 @@ async fn placement(client: &kube::Client) -> (ClusterResourcePlacement, Placemen
     (crp, reference)
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_namespace_selection_takes_the_namespace_and_its_contents_cleaned() {
     let client = fleet().await;
     seed_namespace(&client, "value1").await;
@@ -98,7 +98,7 @@ async fn a_namespace_selection_takes_the_namespace_and_its_contents_cleaned() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn snapshot_groups_follow_the_content() {
     let client = fleet().await;
     seed_namespace(&client, "value1").await;

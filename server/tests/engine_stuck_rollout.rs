@@ -1,5 +1,5 @@
 //! Seed 003's stuck rollout on a whole fleetdeck: a Deployment with an image the member cannot
-//! pull never becomes available, so after the stuck threshold (`--stuck-threshold`, lowered here)
+//! pull never becomes available, so after the stuck threshold (`--stuck-threshold`, five minutes)
 //! the run reports `UpdateRunStuck` and starts nothing more. Fixing the image on the hub and
 //! creating a new run (the seed's remedy) rolls the fix out; the stuck run, whose started
 //! cluster the new run rewrote, fails with the pre-emption message naming the binding.
@@ -54,13 +54,10 @@ async fn available_replicas(fleet: &Fleet, member: &str) -> Option<i32> {
         .available_replicas
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_unpullable_image_makes_the_run_stuck_and_a_new_run_with_the_fix_recovers() {
-    let fleet = Fleet::start_with(|args| server::cli::ServeArgs {
-        stuck_threshold: Duration::from_secs(2),
-        ..args
-    })
-    .await;
+    // The default stuck threshold, KubeFleet's five minutes, passes on the paused clock.
+    let fleet = Fleet::start().await;
     fleet.config_map("value1").await;
     fleet.apply(deployment("nginx:INVALID")).await;
     fleet.external_placement().await;
@@ -72,6 +69,8 @@ async fn an_unpullable_image_makes_the_run_stuck_and_a_new_run_with_the_fix_reco
         .await;
 
     fleet.run("example-run", None, "Run").await;
+    fleet.wait_member_value("member2", "value1").await;
+    fleet.elapse(Duration::from_secs(5 * 60)).await;
     let run = fleet
         .wait_run("example-run", "stuck", |r| {
             condition(r, "Progressing").is_some_and(|c| c.1 == "UpdateRunStuck")
@@ -106,8 +105,8 @@ async fn an_unpullable_image_makes_the_run_stuck_and_a_new_run_with_the_fix_reco
         .and_then(|c| find_condition(c, "Available"))
         .map(|c| c.status.clone());
     assert_eq!(available.as_deref(), Some("False"));
-    // Still stuck a while later: nothing else starts.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Still stuck an hour later: nothing else starts.
+    fleet.elapse(Duration::from_secs(3600)).await;
     let run = fleet.get_run("example-run").await;
     assert_eq!(started(&run), ["member2"]);
     for member in ["member1", "member3"] {

@@ -14,7 +14,7 @@ const SEED_FLEET: [(&str, &str); 3] = [
     ("member3", "environment=canary,order=1"),
 ];
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn initialize_then_review_then_run_rolls_out_in_stage_and_cluster_order() {
     let fleet = Fleet::members(&SEED_FLEET).await;
     fleet.held_workload("value1").await;
@@ -165,7 +165,7 @@ async fn initialize_then_review_then_run_rolls_out_in_stage_and_cluster_order() 
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_deletion_stage_removes_unscheduled_bindings_after_the_last_stage() {
     let fleet = Fleet::members(&[
         ("member1", "environment=staging"),
@@ -269,7 +269,7 @@ async fn the_deletion_stage_removes_unscheduled_bindings_after_the_last_stage() 
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_run_without_an_index_creates_snapshot_zero_then_one_after_a_change() {
     let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
     fleet.config_map("value1").await;

@@ -103,17 +103,17 @@ async fn snapshot_zero(fleet: &Fleet) {
         .await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn max_concurrency_is_a_sliding_window_over_the_stage() {
     assert_windows(&[(json!(1), 1), (json!(2), 2), (json!(10), 10)]).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_percentage_max_concurrency_rounds_down_to_the_window() {
     assert_windows(&[(json!("30%"), 3), (json!("100%"), 10)]).await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn stop_while_a_cluster_updates_goes_stopping_then_stopped_and_run_resumes() {
     let fleet = one_stage_fleet(2, json!(1)).await;
     fleet.run("example-run", None, "Run").await;
@@ -180,17 +180,26 @@ async fn stop_while_a_cluster_updates_goes_stopping_then_stopped_and_run_resumes
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_cluster_not_finishing_within_the_threshold_marks_the_run_stuck_until_it_finishes() {
-    let threshold = Duration::from_secs(3);
-    let fleet = one_stage_fleet_with(2, json!(1), |args| server::cli::ServeArgs {
-        stuck_threshold: threshold,
-        ..args
-    })
-    .await;
+    // KubeFleet's five minutes, the default, on the paused clock.
+    let threshold = Duration::from_secs(5 * 60);
+    let fleet = one_stage_fleet(2, json!(1)).await;
     fleet.run("example-run", None, "Run").await;
     fleet.wait_bound("member01").await;
 
+    // Not stuck a moment before the threshold (condition times have whole seconds, hence the
+    // margin)...
+    fleet.elapse(threshold - Duration::from_secs(5)).await;
+    fleet.poke_run("example-run").await;
+    let run = fleet.get_run("example-run").await;
+    assert_eq!(
+        cs(run_conds(&run), "Progressing"),
+        sr("True", "UpdateRunProgressing")
+    );
+    assert_eq!(started(&run, 0), ["member01"]);
+    // ... and stuck once it has passed, without any other event to wake the engine.
+    fleet.elapse(Duration::from_secs(5)).await;
     let run = fleet
         .wait_run("example-run", "UpdateRunStuck", |r| {
             cs(run_conds(r), "Progressing") == sr("False", "UpdateRunStuck")
@@ -200,7 +209,6 @@ async fn a_cluster_not_finishing_within_the_threshold_marks_the_run_stuck_until_
         cond(run_conds(&run), "Progressing").map(|c| c.2),
         Some("The updateRun is stuck waiting for member01 cluster(s) in stage canary to finish updating, please check placement status for potential errors".into())
     );
-    // Not stuck before the threshold: the clock, not the test's timing, says so.
     let stuck_after = transition_second(run_conds(&run), "Progressing")
         - transition_second(cluster_conds(&run, 0, "member01"), "Started");
     assert!(
@@ -224,7 +232,7 @@ async fn a_cluster_not_finishing_within_the_threshold_marks_the_run_stuck_until_
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn an_explicit_missing_snapshot_index_fails_initialization_with_the_exact_message() {
     let fleet = one_stage_fleet(1, json!(1)).await;
     snapshot_zero(&fleet).await;
@@ -257,7 +265,7 @@ async fn an_explicit_missing_snapshot_index_fails_initialization_with_the_exact_
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_stage_without_clusters_is_skipped_with_its_tasks() {
     let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
     fleet.held_workload("value1").await;
@@ -309,7 +317,7 @@ async fn a_stage_without_clusters_is_skipped_with_its_tasks() {
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_concurrent_run_rewriting_a_started_binding_preempts_the_first_run() {
     let fleet = Fleet::members(&[("member01", "environment=canary")]).await;
     fleet.held_workload("value1").await;
@@ -365,7 +373,7 @@ async fn a_concurrent_run_rewriting_a_started_binding_preempts_the_first_run() {
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn deleting_the_placement_mid_run_fails_the_run_at_once_with_the_exact_message() {
     let fleet = Fleet::members(&[
         ("member01", "environment=canary"),

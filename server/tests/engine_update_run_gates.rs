@@ -22,7 +22,7 @@ async fn two_stage_fleet(stages: serde_json::Value) -> Fleet {
     fleet
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
     let fleet = two_stage_fleet(json!([
         {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},
@@ -218,12 +218,13 @@ async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_timed_wait_holds_the_next_stage_until_it_elapses() {
-    let wait = 5;
+    // An hour, on the paused clock.
+    let wait = 3600;
     let fleet = two_stage_fleet(json!([
         {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},
-         "afterStageTasks": [{"type": "TimedWait", "waitTime": format!("{wait}s")}]},
+         "afterStageTasks": [{"type": "TimedWait", "waitTime": "1h"}]},
         {"name": "prod", "labelSelector": {"matchLabels": {"environment": "prod"}}}
     ]))
     .await;
@@ -237,20 +238,29 @@ async fn a_timed_wait_holds_the_next_stage_until_it_elapses() {
                     == sr("False", "StageUpdatingWaiting")
         })
         .await;
-    // While the run says the wait has not elapsed, member2 has nothing: read the member first,
-    // so that a run read afterwards still waiting proves the member was read during the wait.
-    let binding2 = fleet.binding("member2").await.spec.state;
-    let member2 = fleet.contents("member2").await;
+    // Still waiting a moment before the hour is up (condition times have whole seconds, hence
+    // the margin): the wait has not elapsed and member2 has nothing.
+    fleet.elapse(Duration::from_secs(wait - 5)).await;
+    fleet.poke_run("example-run").await;
     let run = fleet.get_run("example-run").await;
     let task = &stage(&run, 0)
         .after_stage_task_status
         .as_ref()
         .expect("tasks")[0];
-    if cs(task.conditions.as_ref(), "WaitTimeElapsed").is_none() {
-        assert_eq!(binding2, app::fleet::binding::BindingState::Scheduled);
-        assert_eq!(member2, Contents::NONE, "still waiting");
-    }
+    assert_eq!(cs(task.conditions.as_ref(), "WaitTimeElapsed"), None);
+    assert!(started(&run, 1).is_empty(), "prod has not started");
+    assert_eq!(
+        fleet.binding("member2").await.spec.state,
+        app::fleet::binding::BindingState::Scheduled
+    );
+    assert_eq!(
+        fleet.contents("member2").await,
+        Contents::NONE,
+        "still waiting"
+    );
 
+    // Once it is up, prod starts without any other event to wake the engine.
+    fleet.elapse(Duration::from_secs(5)).await;
     fleet.wait_bound("member2").await;
     let run = fleet
         .wait_run("example-run", "prod started", |r| {
@@ -276,13 +286,13 @@ async fn a_timed_wait_holds_the_next_stage_until_it_elapses() {
     // The wait ran its full length from the stage's last cluster, and prod started after it.
     let elapsed_at = transition_second(task.conditions.as_ref(), "WaitTimeElapsed");
     let waited = elapsed_at - transition_second(cluster_conds(&run, 0, "member1"), "Succeeded");
-    assert!(waited >= wait, "elapsed after {waited}s of {wait}s");
+    assert!(waited >= wait as i64, "elapsed after {waited}s of {wait}s");
     assert!(transition_second(cluster_conds(&run, 1, "member2"), "Started") >= elapsed_at);
     fleet.wait_contents("member2", Contents::of("value1")).await;
     fleet.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn deleting_a_run_removes_its_approval_requests_and_finalizer() {
     let fleet = two_stage_fleet(json!([
         {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}},

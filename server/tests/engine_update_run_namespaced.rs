@@ -61,7 +61,7 @@ async fn wait_succeeded(runs: &Api<StagedUpdateRun>, name: &str) {
     .await
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_namespaced_run_rolls_out_with_namespaced_bindings_and_approvals() {
     let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
     let c = fleet.hub.clone();

@@ -200,12 +200,17 @@ async fn read_body(limit: usize, headers: &HeaderMap, body: Body) -> Result<Valu
         .map_err(|e| Error::BadRequest(format!("couldn't decode the request body as JSON: {e}")))
 }
 
-/// Runs a write on a blocking thread: SQLite fsyncs must not stall the async workers.
+/// Runs a write on a blocking thread when it goes to SQLite, whose fsyncs must not stall the
+/// async workers. A memory store (simulated members, tests) writes in place: no thread hop, and
+/// no work the runtime cannot see (under tokio's paused clock, time would jump ahead meanwhile).
 async fn write<R: Send + 'static>(
     hub: &Hub,
     dry: bool,
     f: impl FnOnce(&Hub, &mut crate::store::Tx<'_>) -> Result<R> + Send + 'static,
 ) -> Result<R> {
+    if !hub.inner.store.durable() {
+        return hub.inner.store.write(dry, |tx| f(hub, tx));
+    }
     let h = hub.clone();
     tokio::task::spawn_blocking(move || h.inner.store.write(dry, |tx| f(&h, tx)))
         .await

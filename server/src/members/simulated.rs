@@ -36,6 +36,8 @@ pub struct MemberEnv<'a> {
     pub fleet: &'a kube::Client,
     /// How long pods take to become ready.
     pub ready_after: Duration,
+    /// Stores in memory instead of SQLite files in `dir` (`--in-memory`).
+    pub in_memory: bool,
     pub shutdown: &'a CancellationToken,
 }
 
@@ -60,6 +62,7 @@ impl SimulatedMember {
             token,
             fleet,
             ready_after,
+            in_memory,
             shutdown,
         } = *env;
         let mut tasks = Vec::new();
@@ -72,14 +75,16 @@ impl SimulatedMember {
             (hub, None)
         } else {
             let addr = SocketAddr::new(ip, 0);
-            std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-            let hub = hub::Hub::open(
-                hub::Storage::Sqlite(dir.join(format!("{}.db", config.name))),
-                hub::Registry::new(),
-            )?;
+            let storage = if in_memory {
+                hub::Storage::Memory
+            } else {
+                std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
+                hub::Storage::Sqlite(dir.join(format!("{}.db", config.name)))
+            };
+            let hub = hub::Hub::open(storage, hub::Registry::new())?;
             let listener = std::net::TcpListener::bind(addr)
                 .and_then(|l| l.set_nonblocking(true).map(|()| l))
                 .map_err(|source| Error::Bind { addr, source })?;

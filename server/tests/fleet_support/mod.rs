@@ -27,7 +27,9 @@ pub use workload::*;
 
 pub const PLACEMENT: &str = "example-placement";
 pub const STRATEGY: &str = "example-strategy";
-/// Generous: a broken engine fails the test instead of hanging it; a working one takes a second.
+/// On the paused clock the scenarios run on (`#[tokio::test(start_paused = true)]`) time passes
+/// only while the whole fleet is idle, so a working engine never comes near this and a broken
+/// one fails the test after some thousands of quick polls instead of hanging it.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The bounded wait every scenario uses: polls `check` every 20 ms until it returns `Ok`, and
@@ -101,8 +103,8 @@ impl Fleet {
         Self::start_in(dir, move |args| {
             edit(ServeArgs {
                 fleet_config: Some(path),
-                cluster_resync: Duration::from_secs(3600),
-                stage_resync: Duration::from_secs(3600),
+                cluster_resync: Duration::from_secs(24 * 3600),
+                stage_resync: Duration::from_secs(24 * 3600),
                 ..args
             })
         })
@@ -110,7 +112,13 @@ impl Fleet {
     }
 
     async fn start_in(dir: tempfile::TempDir, edit: impl FnOnce(ServeArgs) -> ServeArgs) -> Fleet {
-        let running = server::serve::start(edit(ServeArgs::ephemeral(dir.path())))
+        // In memory: no write waits on a blocking thread, which under the paused clock the
+        // scenarios run on would let time jump ahead while the runtime looks idle.
+        let args = ServeArgs {
+            in_memory: true,
+            ..ServeArgs::ephemeral(dir.path())
+        };
+        let running = server::serve::start(edit(args))
             .await
             .expect("fleetdeck starts");
         let hub = running.client.clone();
@@ -248,6 +256,24 @@ impl Fleet {
         member_value(cms.get_opt("test-cm").await.expect("member get").as_ref())
     }
 
+    /// Changes an annotation of run `name`, which wakes its reconciler: for checks that a
+    /// reconcile at that moment decides right, not only that no timer fired.
+    pub async fn poke_run(&self, name: &str) {
+        let runs: Api<ClusterStagedUpdateRun> = Api::all(self.hub.clone());
+        static POKES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let stamp = POKES
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .to_string();
+        runs.patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {"fleetdeck.test/poke": stamp}}})),
+        )
+        .await
+        .expect("poke");
+        self.settle().await;
+    }
+
     /// Sets the run's `spec.state` (`Run`, `Stop`).
     pub async fn set_state(&self, run: &str, state: &str) {
         let runs: Api<ClusterStagedUpdateRun> = Api::all(self.hub.clone());
@@ -353,9 +379,17 @@ impl Fleet {
     }
 
     /// Lets the engine and the agent act on whatever is pending, for checks that nothing more
-    /// happens (such a check can miss a late wrong step on a slow machine, never fail a right one).
+    /// happens: on the paused clock this returns only after the fleet has been idle for a
+    /// second (everything due in that second, such as an error backoff, has run).
     pub async fn settle(&self) {
         tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+
+    /// Lets `time` pass at once on the paused clock (a TimedWait, the stuck threshold), then
+    /// settles: timers due by then fire, and whatever they start has run.
+    pub async fn elapse(&self, time: Duration) {
+        tokio::time::advance(time).await;
+        self.settle().await;
     }
 
     /// Plays the user: approves every approval request not yet approved, at its current

@@ -105,6 +105,8 @@ pub(crate) struct Store {
     latest: watch::Sender<u64>,
     history_cap: usize,
     history_bytes_cap: usize,
+    /// Whether commits go to SQLite (and may wait on the disk).
+    durable: bool,
 }
 
 /// Where a watch starts (spec §3.8).
@@ -125,6 +127,7 @@ impl Store {
             }
         };
         Ok(Store {
+            durable: db.is_some(),
             state: Mutex::new(State { objects, rv, db }),
             history: RwLock::new(History {
                 events: VecDeque::new(),
@@ -147,6 +150,11 @@ impl Store {
     fn read_history(&self) -> std::sync::RwLockReadGuard<'_, History> {
         // Only whole events are ever pushed or popped, so a poisoned lock is still consistent.
         self.history.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether a write may wait on the disk (SQLite) rather than only on memory.
+    pub fn durable(&self) -> bool {
+        self.durable
     }
 
     pub fn current_rv(&self) -> u64 {
