@@ -387,3 +387,64 @@ async fn a_policy_snapshot_is_scheduled_only_once_all_its_bindings_exist() {
     running.shutdown();
     running.wait().await.expect("clean shutdown");
 }
+
+/// Selectors the engine cannot follow leave the placement `Scheduled` False with KubeFleet's
+/// reason and the selection error (not only a log line), and nothing reaches a member; fixing
+/// the spec rolls out as usual.
+#[tokio::test(start_paused = true)]
+async fn invalid_resource_selectors_are_reported_on_the_placement_until_fixed() {
+    let (_dir, running) = start_seeded().await;
+    let crps: Api<ClusterResourcePlacement> = Api::all(running.client.clone());
+    let mut crp = placement("RollingUpdate");
+    crp.spec.resource_selectors[0].kind = "ConfigMap".into();
+    crps.create(&PostParams::default(), &crp)
+        .await
+        .expect("crp");
+
+    let invalid = eventually(&crps, "example-placement", "invalid", |c| {
+        condition(c, "ClusterResourcePlacementScheduled").as_deref() == Some("False")
+    })
+    .await;
+    let scheduled = invalid
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_deref())
+        .and_then(|c| {
+            c.iter()
+                .find(|c| c.type_ == "ClusterResourcePlacementScheduled")
+        })
+        .expect("Scheduled");
+    assert_eq!(scheduled.reason, "InvalidResourceSelectors");
+    assert_eq!(
+        scheduled.message,
+        "The resource selectors are invalid: a ClusterResourcePlacement cannot select the namespaced kind ConfigMap; select its Namespace instead"
+    );
+    assert_eq!(scheduled.observed_generation, Some(1));
+    let snapshots: Api<ClusterResourceSnapshot> = Api::all(running.client.clone());
+    assert!(snapshots
+        .list(&ListParams::default())
+        .await
+        .expect("snapshots")
+        .items
+        .is_empty());
+
+    crps.patch(
+        "example-placement",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"resourceSelectors": [
+            {"group": "", "kind": "Namespace", "name": "test-namespace", "version": "v1"}]}})),
+    )
+    .await
+    .expect("fix");
+    eventually(&crps, "example-placement", "scheduled and available", |c| {
+        condition(c, "ClusterResourcePlacementScheduled").as_deref() == Some("True")
+            && condition(c, "ClusterResourcePlacementAvailable").as_deref() == Some("True")
+    })
+    .await;
+    for member in &running.members {
+        let cms: Api<ConfigMap> = Api::namespaced(member.client.clone(), "test-namespace");
+        assert!(cms.get_opt("test-cm").await.expect("get").is_some());
+    }
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}

@@ -189,6 +189,32 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
     )
 }
 
+/// KubeFleet's answer to resource selectors it cannot follow (an unknown kind, a namespaced
+/// kind under a cluster-scoped placement, …): `…Scheduled` False, reason
+/// `InvalidResourceSelectors`, the rest of the status left as it was. Returns whether anything
+/// changed; the placement waits for its spec to change.
+pub fn set_invalid_selectors(
+    status: &mut PlacementStatus,
+    prefix: &str,
+    error: &str,
+    generation: i64,
+    now: &Time,
+) -> bool {
+    super::condition::set_condition_opt(
+        &mut status.conditions,
+        new_condition(
+            &format!("{prefix}Scheduled"),
+            FALSE,
+            INVALID_RESOURCE_SELECTORS,
+            &format!("The resource selectors are invalid: {error}"),
+            generation,
+            now,
+        ),
+    )
+}
+
+pub const INVALID_RESOURCE_SELECTORS: &str = "InvalidResourceSelectors";
+
 /// Standard condition semantics (spec §15 item 3) for a freshly derived status: a condition whose
 /// status did not change keeps its `lastTransitionTime` from `old`, the placement's own and each
 /// cluster's alike. Without it every reconcile would stamp new times and write the status again.
@@ -281,6 +307,59 @@ fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerCluste
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_selectors_set_scheduled_false_and_keep_the_rest() {
+        let then = Time(k8s_openapi::jiff::Timestamp::from_second(1_000).expect("time"));
+        let now = Time(k8s_openapi::jiff::Timestamp::from_second(2_000).expect("time"));
+        let rollout = new_condition(
+            "ClusterResourcePlacementRolloutStarted",
+            TRUE,
+            "RolloutStarted",
+            "All 1 cluster(s) start rolling out the latest resource snapshot",
+            1,
+            &then,
+        );
+        let mut status = PlacementStatus {
+            conditions: Some(vec![rollout.clone()]),
+            ..Default::default()
+        };
+        let error = "the resource selector names an unknown kind: group \"\", version \"v1\", kind \"Nope\"";
+        assert!(set_invalid_selectors(
+            &mut status,
+            "ClusterResourcePlacement",
+            error,
+            2,
+            &now
+        ));
+        let conditions = status.conditions.as_deref().expect("conditions");
+        let scheduled =
+            find_condition(conditions, "ClusterResourcePlacementScheduled").expect("Scheduled");
+        assert_eq!(
+            (
+                scheduled.status.as_str(),
+                scheduled.reason.as_str(),
+                scheduled.observed_generation
+            ),
+            (FALSE, INVALID_RESOURCE_SELECTORS, Some(2))
+        );
+        assert_eq!(
+            scheduled.message,
+            format!("The resource selectors are invalid: {error}")
+        );
+        assert_eq!(
+            find_condition(conditions, "ClusterResourcePlacementRolloutStarted"),
+            Some(&rollout)
+        );
+        // Seen again: nothing to write.
+        assert!(!set_invalid_selectors(
+            &mut status,
+            "ClusterResourcePlacement",
+            error,
+            2,
+            &now
+        ));
+    }
 
     fn now() -> Time {
         Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)

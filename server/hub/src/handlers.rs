@@ -201,8 +201,8 @@ async fn read_body(limit: usize, headers: &HeaderMap, body: Body) -> Result<Valu
 }
 
 /// Runs a write on a blocking thread when it goes to SQLite, whose fsyncs must not stall the
-/// async workers. A memory store (simulated members, tests) writes in place: no thread hop, and
-/// no work the runtime cannot see (under tokio's paused clock, time would jump ahead meanwhile).
+/// async workers. A memory store (simulated members, `--in-memory`) has nothing to wait on and
+/// writes in place, without the thread hop.
 async fn write<R: Send + 'static>(
     hub: &Hub,
     dry: bool,

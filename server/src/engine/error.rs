@@ -10,7 +10,8 @@ pub enum Error {
     /// A retriable update-run error (spec §9.3/§9.5 "retriable"), e.g. a transient binding state.
     #[error("update run `{run}`: {message}")]
     RunRetry { run: String, message: String },
-    /// A placement selects resources it cannot (a user error, reported on the placement).
+    /// A placement whose policy the scheduler cannot evaluate (logged and retried; selectors
+    /// it cannot follow are reported on the placement instead, as `InvalidResourceSelectors`).
     #[error("placement `{placement}`: {message}")]
     Placement { placement: String, message: String },
     /// An object from the hub lacks a field the engine relies on.

@@ -20,7 +20,7 @@ use app::fleet::placement::{
     defaulted_apply_strategy, PlacementType, ResourceIdentifier, RolloutStrategyType,
 };
 use app::fleet::placement_status::{
-    common_index, derive, keep_transition_times, ClusterView, PlacementFacts,
+    common_index, derive, keep_transition_times, set_invalid_selectors, ClusterView, PlacementFacts,
 };
 use app::fleet::scheduling::{binding_changes, schedule, Candidate, ExistingBinding, Schedule};
 use app::fleet::snapshot::{resource_hash, ClusterDecision};
@@ -261,10 +261,9 @@ async fn reconcile_inner<S: RunScope>(
         let resources = match pctx.selector.select(&placement.spec, ns).await {
             Ok(resources) => resources,
             Err(SelectionError::User(message)) => {
-                return Err(Error::Placement {
-                    placement: name,
-                    message,
-                })
+                report_invalid_selectors::<S>(client, placement, &message, pctx).await?;
+                // Nothing to retry: a change of the placement wakes it again.
+                return Ok(Action::await_change());
             }
             Err(SelectionError::Hub(e)) => return Err(e.into()),
         };
@@ -568,6 +567,35 @@ async fn write_policy_snapshot_status<S: RunScope>(
                 snapshot,
                 &PatchParams::default(),
                 &Patch::Merge(json!({ "status": desired })),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Selectors the placement cannot follow: `…Scheduled` False with KubeFleet's reason and the
+/// selection error, so `kubectl get crp` and the dashboard say what to fix.
+async fn report_invalid_selectors<S: RunScope>(
+    client: &kube::Client,
+    placement: &Placement<S>,
+    error: &str,
+    pctx: &PlacementContext,
+) -> Result<()> {
+    tracing::info!(placement = %placement.name_any(), %error, "invalid resource selectors");
+    let mut status = placement.status.clone().unwrap_or_default();
+    let changed = set_invalid_selectors(
+        &mut status,
+        <S::Placement as FleetKind>::KIND,
+        error,
+        placement.metadata.generation.unwrap_or(1),
+        &pctx.ctx.clock.now(),
+    );
+    if changed {
+        api::<S::Placement>(client, placement.namespace())
+            .patch_status(
+                &placement.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(json!({ "status": { "conditions": status.conditions } })),
             )
             .await?;
     }

@@ -112,8 +112,7 @@ impl Fleet {
     }
 
     async fn start_in(dir: tempfile::TempDir, edit: impl FnOnce(ServeArgs) -> ServeArgs) -> Fleet {
-        // In memory: no write waits on a blocking thread, which under the paused clock the
-        // scenarios run on would let time jump ahead while the runtime looks idle.
+        // In memory: nothing outlives a scenario, so nothing needs to wait on SQLite's fsyncs.
         let args = ServeArgs {
             in_memory: true,
             ..ServeArgs::ephemeral(dir.path())
