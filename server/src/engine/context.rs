@@ -8,6 +8,7 @@ use app::fleet::run::exec::Timing;
 use k8s_openapi::jiff::Timestamp;
 
 use super::metrics::Metrics;
+use super::retry::Failures;
 
 /// Engine configuration.
 #[derive(Clone, Debug)]
@@ -61,6 +62,8 @@ pub struct Context {
     pub clock: Clock,
     /// Outlives the controllers: a restarted engine keeps counting into the same series.
     pub metrics: Arc<Metrics>,
+    /// Objects whose reconciles keep failing, for their backoff and Warning Events.
+    pub failures: Failures,
 }
 
 impl Context {
@@ -74,6 +77,7 @@ impl Context {
             config,
             clock: Clock::system(),
             metrics,
+            failures: Failures::default(),
         }
     }
 }

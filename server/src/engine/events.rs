@@ -1,4 +1,5 @@
-//! Kubernetes Events for update-run transitions ([`app::fleet::run::report`] decides which).
+//! Kubernetes Events for update-run transitions ([`app::fleet::run::report`] decides which) and
+//! for reconciles that fail ([`reconcile_failed`]).
 //!
 //! They are written as core/v1 Events, the API `kubectl describe` reads (kube-api-subset §6.2):
 //! kube-runtime's `Recorder` writes events.k8s.io/v1, which a real apiserver serves from the same
@@ -8,12 +9,37 @@
 
 use app::fleet::condition::Time;
 use app::fleet::run::report::{EventKind, RunEvent};
+use app::fleet::{FleetKind, Object};
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, PostParams};
 
 /// The component named in every event (`kubectl describe` prints it as `From`).
 pub const REPORTER: &str = "fleetdeck-engine";
+
+/// A reconcile of an object failed, for the first time in a row or with a new error: the user
+/// reads why in `kubectl describe` (the engine retries with backoff, without another event).
+pub fn reconcile_failed(error: &impl std::fmt::Display) -> RunEvent {
+    RunEvent {
+        kind: EventKind::Warning,
+        reason: "ReconcileFailed",
+        note: format!("{error}; retrying"),
+        action: "Reconcile",
+    }
+}
+
+/// The reference an event about `object` names.
+pub fn reference<K: FleetKind>(object: &Object<K>) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(K::api_version()),
+        kind: Some(K::KIND.to_string()),
+        name: Some(object.name().to_string()),
+        namespace: object.namespace().map(str::to_string),
+        uid: object.metadata.uid.clone(),
+        resource_version: object.metadata.resource_version.clone(),
+        field_path: None,
+    }
+}
 
 /// Writes `events` about `object`; a failed write is logged, never fatal (events are advisory).
 pub async fn publish(

@@ -9,6 +9,7 @@ mod error;
 pub mod events;
 pub mod leader;
 pub mod metrics;
+mod retry;
 pub mod scope;
 pub mod update_run;
 

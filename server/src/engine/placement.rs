@@ -133,12 +133,16 @@ fn resource_changes(
 }
 
 fn error_policy<S: RunScope>(
-    _: Arc<Placement<S>>,
+    placement: Arc<Placement<S>>,
     error: &Error,
     sctx: Arc<ScopeContext<S>>,
 ) -> Action {
     tracing::info!(%error, "placement reconcile failed; retrying");
-    Action::requeue(sctx.pctx.ctx.config.error_backoff)
+    let ctx = &sctx.pctx.ctx;
+    Action::requeue(
+        ctx.failures
+            .backoff(&super::retry::key(&*placement), ctx.config.error_backoff),
+    )
 }
 
 async fn reconcile<S: RunScope>(
@@ -153,9 +157,25 @@ async fn reconcile<S: RunScope>(
     } else {
         super::metrics::controller::PLACEMENT
     };
-    pctx.ctx
-        .metrics
+    let ctx = &pctx.ctx;
+    ctx.metrics
         .reconciled(controller, started.elapsed(), result.is_ok());
+    let key = super::retry::key(&*placement);
+    match &result {
+        Ok(_) => ctx.failures.clear(&key),
+        Err(error) => {
+            if ctx.failures.record(&key, &error.to_string()) {
+                super::events::publish(
+                    &ctx.client,
+                    &super::events::reference(&*placement),
+                    controller,
+                    &[super::events::reconcile_failed(error)],
+                    &ctx.clock.now(),
+                )
+                .await;
+            }
+        }
+    }
     result
 }
 

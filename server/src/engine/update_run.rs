@@ -119,9 +119,13 @@ pub async fn run(ctx: Arc<Context>) {
     );
 }
 
-fn error_policy<S: RunScope>(_: Arc<Run<S>>, error: &Error, rctx: Arc<RunContext<S>>) -> Action {
+fn error_policy<S: RunScope>(run: Arc<Run<S>>, error: &Error, rctx: Arc<RunContext<S>>) -> Action {
     tracing::info!(%error, "update run reconcile failed; retrying");
-    Action::requeue(rctx.ctx.config.error_backoff)
+    let backoff = rctx
+        .ctx
+        .failures
+        .backoff(&super::retry::key(&*run), rctx.ctx.config.error_backoff);
+    Action::requeue(backoff)
 }
 
 async fn reconcile<S: RunScope>(trigger: Arc<Run<S>>, rctx: Arc<RunContext<S>>) -> Result<Action> {
@@ -130,6 +134,22 @@ async fn reconcile<S: RunScope>(trigger: Arc<Run<S>>, rctx: Arc<RunContext<S>>) 
     let result = reconcile_run::<S>(&trigger, &rctx).await;
     ctx.metrics
         .reconciled(controller_name::<S>(), started.elapsed(), result.is_ok());
+    let key = super::retry::key(&*trigger);
+    match &result {
+        Ok(_) => ctx.failures.clear(&key),
+        Err(error) => {
+            if ctx.failures.record(&key, &error.to_string()) {
+                super::events::publish(
+                    &ctx.client,
+                    &super::events::reference(&*trigger),
+                    controller_name::<S>(),
+                    &[super::events::reconcile_failed(error)],
+                    &ctx.clock.now(),
+                )
+                .await;
+            }
+        }
+    }
     result
 }
 
@@ -238,7 +258,7 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
         ctx.metrics
             .observe(ns.unwrap_or_default(), &name, &observations);
         if !events.is_empty() {
-            let reference = object_reference::<S>(&written);
+            let reference = super::events::reference(&written);
             super::events::publish(
                 &ctx.client,
                 &reference,
@@ -253,18 +273,6 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
         Outcome::Done => Ok(Action::await_change()),
         Outcome::Requeue(after) => Ok(Action::requeue(after)),
         Outcome::Retry(message) => Err(Error::RunRetry { run: name, message }),
-    }
-}
-
-fn object_reference<S: RunScope>(run: &Run<S>) -> k8s_openapi::api::core::v1::ObjectReference {
-    k8s_openapi::api::core::v1::ObjectReference {
-        api_version: Some(<S::Run as FleetKind>::api_version()),
-        kind: Some(<S::Run as FleetKind>::KIND.to_string()),
-        name: Some(run.name().to_string()),
-        namespace: run.namespace().map(str::to_string),
-        uid: run.metadata.uid.clone(),
-        resource_version: run.metadata.resource_version.clone(),
-        field_path: None,
     }
 }
 
