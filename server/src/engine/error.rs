@@ -5,7 +5,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum Error {
     /// A hub request failed (retried with backoff).
-    #[error("hub request failed: {0}")]
+    #[error("hub request failed: {}", describe(.0))]
     Kube(#[from] kube::Error),
     /// A retriable update-run error (spec §9.3/§9.5 "retriable"), e.g. a transient binding state.
     #[error("update run `{run}`: {message}")]
@@ -26,3 +26,14 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The hub's own words for an API error (message, code, reason), without the debug dump of its
+/// Status that kube's `Display` appends: this text reaches users in Warning Events.
+fn describe(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => {
+            format!("{} ({} {})", status.message, status.code, status.reason)
+        }
+        other => other.to_string(),
+    }
+}
