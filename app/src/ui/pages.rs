@@ -1,17 +1,18 @@
-//! Pages whose data source (the hub) is not part of this build yet. Each says what it will show
-//! rather than pretending to show it.
+//! Pages the dashboard does not have yet. Each says so, and how to see the same objects with
+//! `kubectl` today, rather than pretending to show them.
 
 use leptos::prelude::*;
 
 use super::layout::{Card, PageHeader};
 
 #[component]
-fn NotYet(what: &'static str) -> impl IntoView {
+fn NotYet(what: &'static str, kubectl: &'static str) -> impl IntoView {
     view! {
-        <Card title="Nothing to show yet">
+        <Card title="Not in the dashboard yet">
             <p class="text-sm text-slate-600 dark:text-slate-400">
-                {what} " This build of fleetdeck has no hub connected, so there is no data to list."
+                {what} " Until this page is built, the hub lists them with:"
             </p>
+            <pre class="mt-2 overflow-x-auto rounded-md bg-slate-100 px-3 py-2 text-sm text-slate-800 dark:bg-slate-800 dark:text-slate-200"><code>{kubectl}</code></pre>
         </Card>
     }
 }
@@ -20,7 +21,10 @@ fn NotYet(what: &'static str) -> impl IntoView {
 pub fn ApprovalsPage() -> impl IntoView {
     view! {
         <PageHeader title="Approvals" subtitle="Every approval request waiting for a person, cluster- and namespace-scoped."/>
-        <NotYet what="Pending approval requests will be listed here."/>
+        <NotYet
+            what="Pending approval requests will be listed here."
+            kubectl="kubectl get clusterapprovalrequests; kubectl get approvalrequests -A"
+        />
     }
 }
 
@@ -28,7 +32,10 @@ pub fn ApprovalsPage() -> impl IntoView {
 pub fn PlacementsPage() -> impl IntoView {
     view! {
         <PageHeader title="Placements" subtitle="Resource placements, their snapshot history, diffs and rollback."/>
-        <NotYet what="Placements and their snapshots will be listed here."/>
+        <NotYet
+            what="Placements and their snapshots will be listed here."
+            kubectl="kubectl get crp; kubectl get clusterresourcesnapshots"
+        />
     }
 }
 
@@ -36,7 +43,10 @@ pub fn PlacementsPage() -> impl IntoView {
 pub fn StrategiesPage() -> impl IntoView {
     view! {
         <PageHeader title="Strategies" subtitle="Staged update strategies with a live preview of the stage plan."/>
-        <NotYet what="Update strategies will be listed here."/>
+        <NotYet
+            what="Update strategies will be listed here."
+            kubectl="kubectl get clusterstagedupdatestrategies; kubectl get stagedupdatestrategies -A"
+        />
     }
 }
 
