@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// Fallback resync of an update run waiting for an approval (spec §9.6; KubeFleet's 60 s).
     #[arg(long, env = "FLEETDECK_STAGE_RESYNC", default_value = "60s", value_parser = humantime::parse_duration)]
     pub stage_resync: std::time::Duration,
+    /// Fallback resync of a placement (KubeFleet requeues every 60 s). Changes of the placement,
+    /// its bindings, the member clusters and the objects it can select drive it.
+    #[arg(long, env = "FLEETDECK_PLACEMENT_RESYNC", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub placement_resync: std::time::Duration,
     /// Where fleetdeck keeps its state. Defaults to the per-user data directory
     /// (e.g. ~/.local/share/fleetdeck).
     #[arg(long, env = "FLEETDECK_DATA_DIR")]
@@ -138,6 +142,7 @@ impl ServeArgs {
             stuck_threshold: std::time::Duration::from_secs(5 * 60),
             cluster_resync: std::time::Duration::from_secs(15),
             stage_resync: std::time::Duration::from_secs(60),
+            placement_resync: std::time::Duration::from_secs(60),
             data_dir: Some(data_dir.to_path_buf()),
             in_memory: false,
             kubeconfig: None,
@@ -159,6 +164,7 @@ impl ServeArgs {
                 stage_wait: self.stage_resync,
                 stuck_threshold: self.stuck_threshold,
             },
+            placement_resync: self.placement_resync,
             ..crate::engine::Config::default()
         }
     }

@@ -16,7 +16,10 @@ pub struct Config {
     /// Fallback resync intervals and the stuck threshold (spec §9.6); events drive the engine,
     /// these only bound how long a missed event can delay it.
     pub timing: Timing,
-    /// Delay before retrying a failed reconcile.
+    /// Fallback resync of a placement (KubeFleet's 60 s requeue); changes of the placement, its
+    /// bindings, member clusters and selectable objects drive it.
+    pub placement_resync: Duration,
+    /// Delay before retrying a failed reconcile (doubling while it keeps failing).
     pub error_backoff: Duration,
 }
 
@@ -24,6 +27,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             timing: Timing::default(),
+            placement_resync: Duration::from_secs(60),
             error_backoff: Duration::from_secs(1),
         }
     }

@@ -43,9 +43,6 @@ use super::{Context, Error, Result};
 
 type Placement<S> = Object<<S as RunScope>::Placement>;
 
-/// Fallback resync: events drive the controller; this bounds a missed one.
-const RESYNC: Duration = Duration::from_secs(60);
-
 /// What the placement reconciler needs besides the shared context.
 pub struct PlacementContext {
     pub ctx: Arc<Context>,
@@ -316,7 +313,7 @@ async fn reconcile_inner<S: RunScope>(
         bindings
     };
     write_status::<S>(client, placement, &scheduled, &bindings, external, pctx).await?;
-    Ok(Action::requeue(RESYNC))
+    Ok(Action::requeue(pctx.ctx.config.placement_resync))
 }
 
 /// Moves bindings to the latest master, at most `maxUnavailable` clusters in flight at a time

@@ -105,6 +105,7 @@ impl Fleet {
                 fleet_config: Some(path),
                 cluster_resync: Duration::from_secs(24 * 3600),
                 stage_resync: Duration::from_secs(24 * 3600),
+                placement_resync: Duration::from_secs(24 * 3600),
                 ..args
             })
         })
