@@ -14,6 +14,7 @@ use std::time::Duration;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
+use app::fleet::condition::find_condition;
 use app::fleet::{ClusterResourceBinding, ClusterResourcePlacement};
 use axum::http::{Method, Request, Response, StatusCode};
 use fleet_support::*;
@@ -131,14 +132,12 @@ async fn a_rejected_placement_status_is_reported_once_backed_off_and_caught_up()
     let crps: Api<ClusterResourcePlacement> = Api::all(fleet.hub.clone());
     fleet.elapse(Duration::from_secs(5 * 60)).await;
     let crp = crps.get(PLACEMENT).await.expect("crp");
-    let scheduled = crp
+    let conditions = crp
         .status
         .as_ref()
         .and_then(|s| s.conditions.as_deref())
-        .and_then(|c| {
-            c.iter()
-                .find(|c| c.type_ == "ClusterResourcePlacementScheduled")
-        })
+        .unwrap_or_default();
+    let scheduled = find_condition(conditions, "ClusterResourcePlacementScheduled")
         .map(|c| (c.status.clone(), c.reason.clone()));
     assert_eq!(
         scheduled,

@@ -97,14 +97,16 @@ fn placement(strategy: &str) -> ClusterResourcePlacement {
     .expect("crp")
 }
 
+fn placement_condition<'a>(
+    crp: &'a ClusterResourcePlacement,
+    type_: &str,
+) -> Option<&'a app::fleet::condition::Condition> {
+    let conditions = crp.status.as_ref()?.conditions.as_deref()?;
+    app::fleet::condition::find_condition(conditions, type_)
+}
+
 fn condition(crp: &ClusterResourcePlacement, type_: &str) -> Option<String> {
-    crp.status
-        .as_ref()?
-        .conditions
-        .as_ref()?
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| c.status.clone())
+    placement_condition(crp, type_).map(|c| c.status.clone())
 }
 
 #[tokio::test(start_paused = true)]
@@ -405,15 +407,8 @@ async fn invalid_resource_selectors_are_reported_on_the_placement_until_fixed() 
         condition(c, "ClusterResourcePlacementScheduled").as_deref() == Some("False")
     })
     .await;
-    let scheduled = invalid
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_deref())
-        .and_then(|c| {
-            c.iter()
-                .find(|c| c.type_ == "ClusterResourcePlacementScheduled")
-        })
-        .expect("Scheduled");
+    let scheduled =
+        placement_condition(&invalid, "ClusterResourcePlacementScheduled").expect("Scheduled");
     assert_eq!(scheduled.reason, "InvalidResourceSelectors");
     assert_eq!(
         scheduled.message,

@@ -64,6 +64,51 @@ async fn the_written_kubeconfig_reaches_the_hub_over_tls_and_state_survives_a_re
     running.wait().await.expect("clean shutdown");
 }
 
+/// `--in-memory`: the hub and the demo members write no database, and a restart starts empty
+/// (the kubeconfig, token and CA still live in the data directory).
+#[tokio::test]
+async fn in_memory_state_is_gone_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = || ServeArgs {
+        in_memory: true,
+        ..ServeArgs::ephemeral(dir.path())
+    };
+    let running = server::serve::start(args()).await.expect("starts");
+    let kubeconfig = running.kubeconfig.clone();
+    let api: Api<ClusterStagedUpdateStrategy> = Api::all(client(&kubeconfig).await);
+    api.create(&PostParams::default(), &strategy())
+        .await
+        .expect("create over HTTPS");
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+    let databases: Vec<_> = walk(dir.path())
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "db"))
+        .collect();
+    assert_eq!(databases, Vec::<std::path::PathBuf>::new());
+
+    let running = server::serve::start(args()).await.expect("restarts");
+    let api: Api<ClusterStagedUpdateStrategy> = Api::all(client(&kubeconfig).await);
+    let strategies = api.list(&ListParams::default()).await.expect("list");
+    assert!(strategies.items.is_empty(), "{:?}", strategies.items);
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 #[tokio::test]
 async fn the_hub_refuses_requests_without_the_token() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -191,17 +191,17 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
 
 /// KubeFleet's answer to resource selectors it cannot follow (an unknown kind, a namespaced
 /// kind under a cluster-scoped placement, …): `…Scheduled` False, reason
-/// `InvalidResourceSelectors`, the rest of the status left as it was. Returns whether anything
-/// changed; the placement waits for its spec to change.
+/// `InvalidResourceSelectors`, set into the placement's `conditions`; the rest of its status is
+/// left as it was. Returns whether anything changed; the placement waits for its spec to change.
 pub fn set_invalid_selectors(
-    status: &mut PlacementStatus,
+    conditions: &mut Option<Vec<Condition>>,
     prefix: &str,
     error: &str,
     generation: i64,
     now: &Time,
 ) -> bool {
     super::condition::set_condition_opt(
-        &mut status.conditions,
+        conditions,
         new_condition(
             &format!("{prefix}Scheduled"),
             FALSE,
@@ -320,21 +320,18 @@ mod tests {
             1,
             &then,
         );
-        let mut status = PlacementStatus {
-            conditions: Some(vec![rollout.clone()]),
-            ..Default::default()
-        };
+        let mut conditions = Some(vec![rollout.clone()]);
         let error = "the resource selector names an unknown kind: group \"\", version \"v1\", kind \"Nope\"";
         assert!(set_invalid_selectors(
-            &mut status,
+            &mut conditions,
             "ClusterResourcePlacement",
             error,
             2,
             &now
         ));
-        let conditions = status.conditions.as_deref().expect("conditions");
+        let list = conditions.as_deref().expect("conditions");
         let scheduled =
-            find_condition(conditions, "ClusterResourcePlacementScheduled").expect("Scheduled");
+            find_condition(list, "ClusterResourcePlacementScheduled").expect("Scheduled");
         assert_eq!(
             (
                 scheduled.status.as_str(),
@@ -348,12 +345,12 @@ mod tests {
             format!("The resource selectors are invalid: {error}")
         );
         assert_eq!(
-            find_condition(conditions, "ClusterResourcePlacementRolloutStarted"),
+            find_condition(list, "ClusterResourcePlacementRolloutStarted"),
             Some(&rollout)
         );
         // Seen again: nothing to write.
         assert!(!set_invalid_selectors(
-            &mut status,
+            &mut conditions,
             "ClusterResourcePlacement",
             error,
             2,

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use app::fleet::condition::Time;
 use app::fleet::run::exec::Timing;
+use app::fleet::{FleetKind, Object};
 use k8s_openapi::jiff::Timestamp;
 
 use super::metrics::Metrics;
-use super::retry::Failures;
+use super::retry::{self, Failures};
 
 /// Engine configuration.
 #[derive(Clone, Debug)]
@@ -83,5 +84,41 @@ impl Context {
             metrics,
             failures: Failures::default(),
         }
+    }
+}
+
+impl Context {
+    /// What every reconcile of `object` ends with: its metrics, and for a failure the object's
+    /// failure count and, when the error is news, a Warning Event the user reads.
+    pub async fn reconciled<K: FleetKind, T>(
+        &self,
+        controller: &'static str,
+        object: &Object<K>,
+        elapsed: Duration,
+        result: &super::Result<T>,
+    ) {
+        self.metrics.reconciled(controller, elapsed, result.is_ok());
+        let key = retry::key(object);
+        match result {
+            Ok(_) => self.failures.clear(&key),
+            Err(error) => {
+                if self.failures.record(&key, &error.to_string()) {
+                    super::events::publish(
+                        &self.client,
+                        &super::events::reference(object),
+                        controller,
+                        &[super::events::reconcile_failed(error)],
+                        &self.clock.now(),
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+
+    /// When to try `object` again after a failed reconcile.
+    pub fn retry_after<K: FleetKind>(&self, object: &Object<K>) -> Duration {
+        self.failures
+            .backoff(&retry::key(object), self.config.error_backoff)
     }
 }

@@ -135,11 +135,7 @@ fn error_policy<S: RunScope>(
     sctx: Arc<ScopeContext<S>>,
 ) -> Action {
     tracing::info!(%error, "placement reconcile failed; retrying");
-    let ctx = &sctx.pctx.ctx;
-    Action::requeue(
-        ctx.failures
-            .backoff(&super::retry::key(&*placement), ctx.config.error_backoff),
-    )
+    Action::requeue(sctx.pctx.ctx.retry_after(&*placement))
 }
 
 async fn reconcile<S: RunScope>(
@@ -154,25 +150,9 @@ async fn reconcile<S: RunScope>(
     } else {
         super::metrics::controller::PLACEMENT
     };
-    let ctx = &pctx.ctx;
-    ctx.metrics
-        .reconciled(controller, started.elapsed(), result.is_ok());
-    let key = super::retry::key(&*placement);
-    match &result {
-        Ok(_) => ctx.failures.clear(&key),
-        Err(error) => {
-            if ctx.failures.record(&key, &error.to_string()) {
-                super::events::publish(
-                    &ctx.client,
-                    &super::events::reference(&*placement),
-                    controller,
-                    &[super::events::reconcile_failed(error)],
-                    &ctx.clock.now(),
-                )
-                .await;
-            }
-        }
-    }
+    pctx.ctx
+        .reconciled(controller, &*placement, started.elapsed(), &result)
+        .await;
     result
 }
 
@@ -591,7 +571,7 @@ async fn write_policy_snapshot_status<S: RunScope>(
 }
 
 /// Selectors the placement cannot follow: `…Scheduled` False with KubeFleet's reason and the
-/// selection error, so `kubectl get crp` and the dashboard say what to fix.
+/// selection error, so `kubectl get crp` and `describe` say what to fix.
 async fn report_invalid_selectors<S: RunScope>(
     client: &kube::Client,
     placement: &Placement<S>,
@@ -599,9 +579,9 @@ async fn report_invalid_selectors<S: RunScope>(
     pctx: &PlacementContext,
 ) -> Result<()> {
     tracing::info!(placement = %placement.name_any(), %error, "invalid resource selectors");
-    let mut status = placement.status.clone().unwrap_or_default();
+    let mut conditions = placement.status.as_ref().and_then(|s| s.conditions.clone());
     let changed = set_invalid_selectors(
-        &mut status,
+        &mut conditions,
         <S::Placement as FleetKind>::KIND,
         error,
         placement.metadata.generation.unwrap_or(1),
@@ -612,7 +592,7 @@ async fn report_invalid_selectors<S: RunScope>(
             .patch_status(
                 &placement.name_any(),
                 &PatchParams::default(),
-                &Patch::Merge(json!({ "status": { "conditions": status.conditions } })),
+                &Patch::Merge(json!({ "status": { "conditions": conditions } })),
             )
             .await?;
     }

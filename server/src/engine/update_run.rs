@@ -121,35 +121,20 @@ pub async fn run(ctx: Arc<Context>) {
 
 fn error_policy<S: RunScope>(run: Arc<Run<S>>, error: &Error, rctx: Arc<RunContext<S>>) -> Action {
     tracing::info!(%error, "update run reconcile failed; retrying");
-    let backoff = rctx
-        .ctx
-        .failures
-        .backoff(&super::retry::key(&*run), rctx.ctx.config.error_backoff);
-    Action::requeue(backoff)
+    Action::requeue(rctx.ctx.retry_after(&*run))
 }
 
 async fn reconcile<S: RunScope>(trigger: Arc<Run<S>>, rctx: Arc<RunContext<S>>) -> Result<Action> {
     let ctx = &rctx.ctx;
     let started = Instant::now();
     let result = reconcile_run::<S>(&trigger, &rctx).await;
-    ctx.metrics
-        .reconciled(controller_name::<S>(), started.elapsed(), result.is_ok());
-    let key = super::retry::key(&*trigger);
-    match &result {
-        Ok(_) => ctx.failures.clear(&key),
-        Err(error) => {
-            if ctx.failures.record(&key, &error.to_string()) {
-                super::events::publish(
-                    &ctx.client,
-                    &super::events::reference(&*trigger),
-                    controller_name::<S>(),
-                    &[super::events::reconcile_failed(error)],
-                    &ctx.clock.now(),
-                )
-                .await;
-            }
-        }
-    }
+    ctx.reconciled(
+        controller_name::<S>(),
+        &*trigger,
+        started.elapsed(),
+        &result,
+    )
+    .await;
     result
 }
 

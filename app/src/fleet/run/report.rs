@@ -323,10 +323,6 @@ mod tests {
 
     #[test]
     fn only_a_new_false_condition_counts_as_a_setback() {
-        let with = |cs: Vec<Condition>| StagedUpdateRunStatus {
-            conditions: Some(cs),
-            ..Default::default()
-        };
         let progressing = cond(types::PROGRESSING, TRUE, "UpdateRunProgressing", "m", 1, 0);
         let stuck = cond(
             types::PROGRESSING,
@@ -344,20 +340,20 @@ mod tests {
             1,
             9,
         );
-        let before = with(vec![progressing.clone()]);
+        let before = run(vec![progressing.clone()]);
         assert!(!adds_false_condition(
             Some(&before),
-            &with(vec![progressing])
+            &run(vec![progressing])
         ));
         assert!(adds_false_condition(
             Some(&before),
-            &with(vec![stuck.clone()])
+            &run(vec![stuck.clone()])
         ));
-        assert!(adds_false_condition(None, &with(vec![stuck.clone()])));
+        assert!(adds_false_condition(None, &run(vec![stuck.clone()])));
         // Already stuck: staying stuck is no new decision, another False reason is.
-        let was_stuck = with(vec![stuck.clone()]);
-        assert!(!adds_false_condition(Some(&was_stuck), &with(vec![stuck])));
-        assert!(adds_false_condition(Some(&was_stuck), &with(vec![waiting])));
+        let was_stuck = run(vec![stuck.clone()]);
+        assert!(!adds_false_condition(Some(&was_stuck), &run(vec![stuck])));
+        assert!(adds_false_condition(Some(&was_stuck), &run(vec![waiting])));
     }
 
     fn cond(
