@@ -7,6 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/env.sh
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# A hang guard, not a speed check: a test binary that stops making progress (a starved runtime
+# never fires its own timeouts) fails the run with its name instead of eating CI's whole limit.
+# Compilation happens before, unguarded, so only the running of tests is bounded.
+guard() {
+  local minutes=$1; shift
+  local rc=0
+  timeout --kill-after=30s "${minutes}m" "$@" || rc=$?
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+    echo "!! no end after ${minutes} minutes (a hung test; the last 'has been running' line names it): $*" >&2
+  fi
+  return "$rc"
+}
 
 bash .ci/setup.sh --test
 
@@ -23,19 +35,20 @@ step "WASM bundle stays free of server-only crates"
 bash .ci/check-wasm-deps.sh
 
 step "unit and integration tests"
-RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server -p hub
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server -p hub --no-run
+RUSTFLAGS="$DEV_RUSTFLAGS" guard 25 cargo test -p app -p server -p hub
 
 step "every manifest of the seed documents round-trips (the count is printed)"
-RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server -p hub --test seed_round_trip -- --show-output
+RUSTFLAGS="$DEV_RUSTFLAGS" guard 10 cargo test -p app -p server -p hub --test seed_round_trip -- --show-output
 
 step "kube-rs conformance suite again, over TCP"
-RUSTFLAGS="$DEV_RUSTFLAGS" HUB_TRANSPORT=tcp cargo test -p hub --test kube_conformance
+RUSTFLAGS="$DEV_RUSTFLAGS" HUB_TRANSPORT=tcp guard 10 cargo test -p hub --test kube_conformance
 
 step "build the dashboard (cargo leptos build)"
 cargo leptos build
 
 step "seed tutorials replayed with kubectl against the real binary (end2end/seeds; a few minutes)"
-FLEETDECK_BIN="$CARGO_TARGET_DIR/debug/fleetdeck" bash end2end/seeds/run.sh
+FLEETDECK_BIN="$CARGO_TARGET_DIR/debug/fleetdeck" guard 20 bash end2end/seeds/run.sh
 
 step "browser tests (Playwright, Debian Chromium)"
 (cd end2end && FLEETDECK_BIN="$CARGO_TARGET_DIR/debug/fleetdeck" FLEETDECK_SITE_ROOT="$PWD/../target/site" npx playwright test)

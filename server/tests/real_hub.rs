@@ -148,6 +148,11 @@ async fn place_test_namespace(admin: &kube::Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leader_elected_replicas_roll_out_through_member_kubeconfig_secrets_and_hand_over() {
+    // Warnings (lost leases, failing watches) are shown when the test fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
     let fleet = hub::Hub::memory(server::fleet_kinds::registry());
     let hub_kubeconfig = serve(&fleet, "hub").await;
     let admin = kube::Client::new(fleet.router(), "default");

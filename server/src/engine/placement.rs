@@ -32,6 +32,7 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::{self, watcher};
+use kube::runtime::WatchStreamExt;
 use kube::ResourceExt;
 use serde_json::{json, Value};
 
@@ -117,12 +118,21 @@ fn resource_changes(
     let watches = selector.selectable_kinds().map(|kind| {
         let resource = Selector::api_resource(kind);
         let api: Api<DynamicObject> = Api::all_with(client.clone(), &resource);
+        let kind = kind.kind.clone();
+        // The backoff matters beyond politeness: `filter_map` drops errors and polls again at
+        // once, so a watch failing without a pause would spin inside one poll and starve the
+        // runtime (a leader's client whose hub went away did exactly that).
         watcher(api, watcher::Config::default())
-            .filter_map(|event| async move {
-                match event {
+            .default_backoff()
+            .filter_map(move |event| {
+                futures::future::ready(match event {
                     Ok(watcher::Event::Apply(_)) | Ok(watcher::Event::Delete(_)) => Some(()),
-                    _ => None,
-                }
+                    Ok(_) => None,
+                    Err(error) => {
+                        tracing::warn!(%error, %kind, "placement: resource watch failed; retrying");
+                        None
+                    }
+                })
             })
             .boxed()
     });
