@@ -1,11 +1,18 @@
 //! Latency probe (issue 5): how fast the engine moves a staged rollout along.
 //!
 //! Starts a whole embedded fleetdeck in-process (hub, engine, member agent, three simulated
-//! members with ready-at-once pods), then rolls a ConfigMap out `ROUNDS` times through seed 001's
-//! two stages (staging, then canary ordered by `order`) with the waits and approvals removed, and
-//! reports:
+//! members with ready-at-once pods), then rolls out `ROUNDS` times, with the waits and approvals
+//! removed, through each of seed 001's two flows:
+//! - cluster-scoped: a namespace and a ConfigMap, through two stages (staging, then canary
+//!   ordered by `order`);
+//! - namespaced: the `web-app` Deployment and Service, through the `StagedUpdateStrategy` of the
+//!   seed's second part (the same order), a new image each round.
+//!
+//! For each it reports:
 //! - the step latency: from a binding's `Available` becoming True to the next cluster's binding
-//!   being written `Bound` (median, p95), and
+//!   being written `Bound` (median, p95),
+//! - the apply latency: from a binding written `Bound` to its `Available` (the member agent
+//!   applying, the simulated kubelet readying pods, the agent seeing them ready), and
 //! - the wall time of each whole rollout, from creating the run to `Succeeded=True`.
 //!
 //! Run: `cargo bench -p server --bench rollout_latency` (no timing is asserted anywhere).
@@ -13,14 +20,104 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use app::fleet::{ClusterResourceBinding, ClusterStagedUpdateRun};
 use futures::StreamExt;
-use kube::api::{Api, Patch, PatchParams, PostParams};
+use kube::api::{
+    Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams, PostParams,
+};
 use kube::runtime::{watcher, WatchStreamExt};
-use serde_json::json;
+use kube::ResourceExt;
+use serde_json::{json, Value};
 use server::cli::ServeArgs;
 
 const ROUNDS: usize = 20;
+const GROUP: &str = "placement.kubernetes-fleet.io";
+const VERSION: &str = "v1beta1";
+
+/// One of seed 001's flows.
+struct Flow {
+    label: &'static str,
+    /// Where the placement, strategy and runs live (None: cluster scope).
+    namespace: Option<&'static str>,
+    binding_kind: &'static str,
+    run_kind: &'static str,
+    placement: &'static str,
+    /// The objects to create once: namespace, resources, placement, strategy.
+    setup: Vec<Value>,
+    /// The change that makes round `n` roll out a new snapshot.
+    change: fn(usize) -> Value,
+}
+
+fn flows() -> Vec<Flow> {
+    vec![
+        Flow {
+            label: "cluster-scoped (Namespace + ConfigMap)",
+            namespace: None,
+            binding_kind: "ClusterResourceBinding",
+            run_kind: "ClusterStagedUpdateRun",
+            placement: "probe",
+            setup: vec![
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "probe"}}),
+                json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+                    "metadata": {"name": "probe"},
+                    "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "probe"}],
+                             "policy": {"placementType": "PickAll"}, "strategy": {"type": "External"}}}),
+                json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateStrategy",
+                    "metadata": {"name": "probe"},
+                    "spec": {"stages": [
+                        {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}}},
+                        {"name": "canary", "labelSelector": {"matchLabels": {"environment": "canary"}}, "sortingLabelKey": "order"}]}}),
+            ],
+            change: |round| {
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe", "namespace": "probe"},
+                    "data": {"round": round.to_string()}})
+            },
+        },
+        Flow {
+            label: "namespaced (Deployment + Service)",
+            namespace: Some("my-app-namespace"),
+            binding_kind: "ResourceBinding",
+            run_kind: "StagedUpdateRun",
+            placement: "web-app-placement",
+            setup: vec![
+                json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "my-app-namespace"}}),
+                deployment(0),
+                json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web-app", "namespace": "my-app-namespace"},
+                    "spec": {"selector": {"app": "web-app"}, "ports": [{"port": 80, "targetPort": 80}]}}),
+                // A namespaced placement places only into namespaces the members already have
+                // (seed 001 places the namespace first, with a CRP).
+                json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+                    "metadata": {"name": "my-app-namespace"},
+                    "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "my-app-namespace",
+                                                    "selectionScope": "NamespaceOnly"}],
+                             "policy": {"placementType": "PickAll"}}}),
+                json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ResourcePlacement",
+                    "metadata": {"name": "web-app-placement", "namespace": "my-app-namespace"},
+                    "spec": {"resourceSelectors": [
+                                {"group": "apps", "version": "v1", "kind": "Deployment", "name": "web-app"},
+                                {"group": "", "version": "v1", "kind": "Service", "name": "web-app"}],
+                             "policy": {"placementType": "PickAll"}, "strategy": {"type": "External"}}}),
+                json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "StagedUpdateStrategy",
+                    "metadata": {"name": "app-rollout-strategy", "namespace": "my-app-namespace"},
+                    "spec": {"stages": [
+                        {"name": "dev", "labelSelector": {"matchLabels": {"environment": "staging"}}, "maxConcurrency": 2},
+                        {"name": "prod", "labelSelector": {"matchLabels": {"environment": "canary"}},
+                         "sortingLabelKey": "order", "maxConcurrency": 1}]}}),
+            ],
+            change: deployment,
+        },
+    ]
+}
+
+/// Seed 001's `web-app` Deployment (`kubectl create deployment web-app --image=nginx:1.20
+/// --port=80`), with a new image tag each round.
+fn deployment(round: usize) -> Value {
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web-app", "namespace": "my-app-namespace", "labels": {"app": "web-app"}},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web-app"}},
+                 "template": {"metadata": {"labels": {"app": "web-app"}},
+                              "spec": {"containers": [{"name": "nginx", "image": format!("nginx:1.{}", 20 + round),
+                                                       "ports": [{"containerPort": 80}]}]}}}})
+}
 
 #[tokio::main]
 async fn main() {
@@ -29,108 +126,159 @@ async fn main() {
         .await
         .expect("fleetdeck starts");
     let hub = running.client.clone();
-    apply(
-        &hub,
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "probe"}}),
-    )
-    .await;
-    apply(&hub, json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
-        "metadata": {"name": "probe"},
-        "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "probe"}],
-                 "policy": {"placementType": "PickAll"}, "strategy": {"type": "External"}}})).await;
-    apply(&hub, json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateStrategy",
-        "metadata": {"name": "probe"},
-        "spec": {"stages": [
-            {"name": "staging", "labelSelector": {"matchLabels": {"environment": "staging"}}},
-            {"name": "canary", "labelSelector": {"matchLabels": {"environment": "canary"}}, "sortingLabelKey": "order"}]}})).await;
+    for flow in flows() {
+        measure(&hub, &flow).await;
+    }
+    running.shutdown();
+    let _ = running.wait().await;
+}
 
+async fn measure(hub: &kube::Client, flow: &Flow) {
+    for object in &flow.setup {
+        apply(hub, object.clone()).await;
+    }
+    let fleet = |kind: &str| ApiResource::from_gvk(&GroupVersionKind::gvk(GROUP, VERSION, kind));
+    let scoped = |resource: &ApiResource| -> Api<DynamicObject> {
+        match flow.namespace {
+            Some(ns) => Api::namespaced_with(hub.clone(), ns, resource),
+            None => Api::all_with(hub.clone(), resource),
+        }
+    };
     // Binding transitions, timestamped as they arrive.
-    let bindings: Api<ClusterResourceBinding> = Api::all(hub.clone());
+    let bindings = scoped(&fleet(flow.binding_kind));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
+    let watch = tokio::spawn(async move {
         let mut stream = watcher(bindings, watcher::Config::default())
             .applied_objects()
             .boxed();
         while let Some(Ok(b)) = stream.next().await {
-            let _ = tx.send((Instant::now(), b));
+            let _ = tx.send((Instant::now(), serde_json::to_value(b).unwrap_or_default()));
         }
     });
 
-    let runs: Api<ClusterStagedUpdateRun> = Api::all(hub.clone());
-    let mut steps = Vec::new();
-    let mut walls = Vec::new();
-    for round in 0..ROUNDS {
+    // A run created before the placement's policy snapshot is scheduled fails for good (spec
+    // §14), so wait for the placement's Scheduled condition first.
+    let placement_kind = match flow.namespace {
+        Some(_) => "ResourcePlacement",
+        None => "ClusterResourcePlacement",
+    };
+    let placements = scoped(&fleet(placement_kind));
+    loop {
+        let placement = placements.get(flow.placement).await.expect("placement");
+        let scheduled = placement.data["status"]["conditions"]
+            .as_array()
+            .is_some_and(|c| {
+                c.iter().any(|c| {
+                    c["type"].as_str().is_some_and(|t| t.ends_with("Scheduled"))
+                        && c["status"] == "True"
+                })
+            });
+        if scheduled {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let runs = scoped(&fleet(flow.run_kind));
+    let (mut steps, mut applies, mut walls) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
         // New content, so that every run rolls a new snapshot out.
-        apply(&hub, json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "probe", "namespace": "probe"},
-            "data": {"round": round.to_string()}})).await;
+        apply(hub, (flow.change)(round)).await;
         while rx.try_recv().is_ok() {}
         let name = format!("probe-{round}");
         let started = Instant::now();
-        apply(&hub, json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateRun",
+        let mut run = json!({"apiVersion": format!("{GROUP}/{VERSION}"), "kind": flow.run_kind,
             "metadata": {"name": name},
-            "spec": {"placementName": "probe", "stagedRolloutStrategyName": "probe", "state": "Run"}})).await;
-        let mut available_at: BTreeMap<String, Instant> = BTreeMap::new();
-        let mut bound_at: BTreeMap<String, Instant> = BTreeMap::new();
+            "spec": {"placementName": flow.placement, "stagedRolloutStrategyName": strategy_of(flow), "state": "Run"}});
+        if let Some(ns) = flow.namespace {
+            run["metadata"]["namespace"] = json!(ns);
+        }
+        apply(hub, run).await;
         let snapshot = loop {
             let run = runs.get(&name).await.expect("run");
-            if let Some(index) = run
-                .status
-                .as_ref()
-                .and_then(|s| s.resource_snapshot_index_used.clone())
-            {
-                break format!("probe-{index}-snapshot");
+            if let Some(index) = run.data["status"]["resourceSnapshotIndexUsed"].as_str() {
+                break format!("{}-{index}-snapshot", flow.placement);
             }
+            give_up_after_a_minute(started, &run);
             tokio::time::sleep(Duration::from_millis(1)).await;
         };
+        let mut available_at: BTreeMap<String, Instant> = BTreeMap::new();
+        let mut bound_at: BTreeMap<String, Instant> = BTreeMap::new();
         loop {
             while let Ok((at, b)) = rx.try_recv() {
-                let cluster = b.spec.target_cluster.clone();
-                if b.spec.resource_snapshot_name.as_deref() != Some(snapshot.as_str()) {
+                if b["spec"]["resourceSnapshotName"].as_str() != Some(snapshot.as_str())
+                    || b["spec"]["state"] != "Bound"
+                {
                     continue;
                 }
+                let cluster = b["spec"]["targetCluster"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 bound_at.entry(cluster.clone()).or_insert(at);
-                let generation = b.metadata.generation.unwrap_or(0);
-                let available = b
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|c| {
-                        c.iter().any(|c| {
-                            c.type_ == "Available"
-                                && c.status == "True"
-                                && c.observed_generation == Some(generation)
-                        })
-                    });
+                let generation = b["metadata"]["generation"].as_i64();
+                let available = b["status"]["conditions"].as_array().is_some_and(|c| {
+                    c.iter().any(|c| {
+                        c["type"] == "Available"
+                            && c["status"] == "True"
+                            && c["observedGeneration"].as_i64() == generation
+                    })
+                });
                 if available {
                     available_at.entry(cluster).or_insert(at);
                 }
             }
             let run = runs.get(&name).await.expect("run");
-            let done = run
-                .status
-                .as_ref()
-                .and_then(|s| s.conditions.as_ref())
+            let done = run.data["status"]["conditions"]
+                .as_array()
                 .is_some_and(|c| {
                     c.iter()
-                        .any(|c| c.type_ == "Succeeded" && c.status == "True")
+                        .any(|c| c["type"] == "Succeeded" && c["status"] == "True")
                 });
             if done {
                 walls.push(started.elapsed());
                 break;
             }
+            give_up_after_a_minute(started, &run);
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        // The rollout order of seed 001's strategy: member2, then member3, then member1.
+        // The rollout order of both of seed 001's strategies: member2, then member3, then member1.
         for (done, next) in [("member2", "member3"), ("member3", "member1")] {
             if let (Some(a), Some(b)) = (available_at.get(done), bound_at.get(next)) {
                 steps.push(b.saturating_duration_since(*a));
             }
         }
+        for (cluster, bound) in &bound_at {
+            if let Some(available) = available_at.get(cluster) {
+                applies.push(available.saturating_duration_since(*bound));
+            }
+        }
     }
-    running.shutdown();
-    let _ = running.wait().await;
-    report("step: Available → next binding Bound", &mut steps);
-    report("whole rollout (3 clusters, 2 stages, no waits)", &mut walls);
+    watch.abort();
+    println!("{}:", flow.label);
+    report("  step: Available → next binding Bound", &mut steps);
+    report("  apply: binding Bound → Available", &mut applies);
+    report(
+        "  whole rollout (3 clusters, 2 stages, no waits)",
+        &mut walls,
+    );
+}
+
+/// A run that is stuck would keep the probe waiting for ever; say why instead.
+fn give_up_after_a_minute(started: Instant, run: &DynamicObject) {
+    if started.elapsed() > Duration::from_secs(60) {
+        panic!(
+            "run {} has not succeeded after a minute: {}",
+            run.name_any(),
+            run.data["status"]
+        );
+    }
+}
+
+fn strategy_of(flow: &Flow) -> &str {
+    match flow.namespace {
+        Some(_) => "app-rollout-strategy",
+        None => "probe",
+    }
 }
 
 async fn apply(client: &kube::Client, object: serde_json::Value) {

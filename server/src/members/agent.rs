@@ -10,9 +10,14 @@
 //!
 //! What was applied is recorded on the member in a ConfigMap `fleet-system/<record>`, playing the
 //! part of KubeFleet's AppliedWork, so removal works across restarts.
+//!
+//! Availability is event-driven: once a binding places a Deployment on a member, the agent watches
+//! that member's placed Deployments, and any change of one (its pods becoming ready, an edit or a
+//! deletion on the member) reconciles the binding that placed it at once. The recheck of an
+//! unavailable binding is only a fallback.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use app::fleet::binding::{BindingState, ResourceBindingStatus};
@@ -20,15 +25,18 @@ use app::fleet::condition::{find_condition, new_condition, Condition, Time, FALS
 use app::fleet::names::{PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL};
 use app::fleet::Object;
 use futures::StreamExt;
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams,
 };
 use kube::discovery::{ApiCapabilities, Discovery, Scope};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::watcher;
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::{watcher, WatchStreamExt};
 use kube::ResourceExt;
 use serde_json::{json, Value};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::RwLock;
 
 use crate::engine::scope::{api, RunScope};
@@ -37,8 +45,11 @@ use crate::engine::scope::{api, RunScope};
 pub const CLEANUP_FINALIZER: &str = "fleetdeck.dev/member-cleanup";
 /// Where the records of applied objects live on a member.
 pub const RECORD_NAMESPACE: &str = "fleet-system";
-/// How often an applied-but-not-yet-available binding is checked again.
-const AVAILABILITY_RECHECK: Duration = Duration::from_secs(1);
+/// Marks what the agent placed on a member, with the record it is listed in.
+pub const APPLIED_BY_LABEL: &str = "fleetdeck.dev/applied-by";
+/// How often an applied-but-not-yet-available binding is checked again when no watch wakes it
+/// first (a fallback: a watch of the member's placed Deployments wakes it at once).
+const AVAILABILITY_RECHECK: Duration = Duration::from_secs(10);
 
 /// A member cluster the agent applies to.
 #[derive(Clone)]
@@ -57,6 +68,31 @@ pub struct Agent {
     members_changed: tokio::sync::watch::Sender<u64>,
     /// Discovery per member, filled on first use.
     kinds: RwLock<BTreeMap<String, Vec<(ApiResource, ApiCapabilities)>>>,
+    /// What wakes a binding when a Deployment it placed changes on its member.
+    placed: std::sync::Mutex<Placed>,
+}
+
+/// A binding by namespace (none: cluster-scoped) and name.
+type BindingKey = (Option<String>, String);
+
+/// The agent's knowledge of who placed what, for the member watches.
+#[derive(Default)]
+struct Placed {
+    /// (member, record) → the binding whose objects the record lists.
+    placers: BTreeMap<(String, String), BindingKey>,
+    /// The running watch of each member's placed Deployments.
+    watches: BTreeMap<String, AbortOnDrop>,
+    /// Wakes the binding controllers of the running agent: cluster-scoped, namespaced.
+    wake: Option<[UnboundedSender<BindingKey>; 2]>,
+}
+
+/// A task that ends with its handle (a member leaving ends its watch).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,12 +114,17 @@ impl Agent {
             ),
             members_changed: tokio::sync::watch::channel(0).0,
             kinds: RwLock::new(BTreeMap::new()),
+            placed: std::sync::Mutex::new(Placed::default()),
         })
     }
 
     /// Adds a member or replaces how it is reached; its bindings are reconciled again.
     pub async fn set_member(&self, member: MemberTarget) {
         self.kinds.write().await.remove(&member.name);
+        // The watch used the old client; the next apply starts one with the new.
+        if let Some(mut placed) = self.placed() {
+            placed.watches.remove(&member.name);
+        }
         if let Ok(mut members) = self.members.write() {
             members.insert(member.name.clone(), member);
         }
@@ -93,6 +134,10 @@ impl Agent {
     /// Forgets a member (it left the fleet): what was placed there stays, as in KubeFleet.
     pub async fn remove_member(&self, name: &str) {
         self.kinds.write().await.remove(name);
+        if let Some(mut placed) = self.placed() {
+            placed.watches.remove(name);
+            placed.placers.retain(|(member, _), _| member != name);
+        }
         if let Ok(mut members) = self.members.write() {
             members.remove(name);
         }
@@ -113,10 +158,63 @@ impl Agent {
 
     /// Runs the agent for cluster- and namespace-scoped bindings until the streams end.
     pub async fn run(self: Arc<Self>) {
+        let (cluster_tx, cluster_rx) = unbounded_channel();
+        let (namespaced_tx, namespaced_rx) = unbounded_channel();
+        if let Some(mut placed) = self.placed() {
+            placed.wake = Some([cluster_tx, namespaced_tx]);
+        }
         tokio::join!(
-            run_scope::<crate::engine::scope::ClusterScoped>(self.clone()),
-            run_scope::<crate::engine::scope::Namespaced>(self),
+            run_scope::<crate::engine::scope::ClusterScoped>(self.clone(), cluster_rx),
+            run_scope::<crate::engine::scope::Namespaced>(self, namespaced_rx),
         );
+    }
+
+    fn placed(&self) -> Option<std::sync::MutexGuard<'_, Placed>> {
+        self.placed.lock().ok()
+    }
+
+    /// Notes that `binding` placed what `record` lists on `member`; when that includes a
+    /// Deployment, makes sure the member's placed Deployments are watched.
+    fn track(
+        self: &Arc<Self>,
+        member: &MemberTarget,
+        record: &str,
+        binding: BindingKey,
+        deployments: bool,
+    ) {
+        let Some(mut placed) = self.placed() else {
+            return;
+        };
+        placed
+            .placers
+            .insert((member.name.clone(), record.to_string()), binding);
+        if deployments && !placed.watches.contains_key(&member.name) {
+            let task = tokio::spawn(watch_placed(Arc::downgrade(self), member.clone()));
+            placed
+                .watches
+                .insert(member.name.clone(), AbortOnDrop(task));
+        }
+    }
+
+    fn untrack(&self, member: &str, record: &str) {
+        if let Some(mut placed) = self.placed() {
+            placed
+                .placers
+                .remove(&(member.to_string(), record.to_string()));
+        }
+    }
+
+    /// Reconciles again the binding that placed `record`'s objects on `member`.
+    fn wake(&self, member: &str, record: &str) {
+        let Some(placed) = self.placed() else {
+            return;
+        };
+        let binding = placed
+            .placers
+            .get(&(member.to_string(), record.to_string()));
+        if let (Some(binding), Some(wake)) = (binding, &placed.wake) {
+            let _ = wake[usize::from(binding.0.is_some())].send(binding.clone());
+        }
     }
 
     async fn kinds(
@@ -139,14 +237,25 @@ impl Agent {
     }
 }
 
-async fn run_scope<S: RunScope>(agent: Arc<Agent>) {
+async fn run_scope<S: RunScope>(
+    agent: Arc<Agent>,
+    wakes: tokio::sync::mpsc::UnboundedReceiver<BindingKey>,
+) {
     let bindings = api::<S::Binding>(&agent.hub, None);
     // A member that becomes reachable (or changes) has bindings waiting for it.
     let members_changed =
         tokio_stream::wrappers::WatchStream::from_changes(agent.members_changed.subscribe())
             .map(|_| ());
+    let wakes = tokio_stream::wrappers::UnboundedReceiverStream::new(wakes).map(|(ns, name)| {
+        let binding = ObjectRef::<Binding<S>>::new(&name);
+        match ns {
+            Some(ns) => binding.within(&ns),
+            None => binding,
+        }
+    });
     Controller::new(bindings, watcher::Config::default())
         .reconcile_all_on(members_changed)
+        .reconcile_on(wakes)
         .run(reconcile::<S>, error_policy::<S>, agent)
         .for_each(|_| async {})
         .await;
@@ -169,6 +278,7 @@ async fn reconcile<S: RunScope>(
     let name = binding.name_any();
     let record = record_name::<S>(&binding);
     if binding.metadata.deletion_timestamp.is_some() {
+        agent.untrack(&member.name, &record);
         remove_placed(&agent, &member, &record, &BTreeMap::new()).await?;
         if binding.finalizers().iter().any(|f| f == CLEANUP_FINALIZER) {
             let rest: Vec<&String> = binding
@@ -231,6 +341,13 @@ async fn reconcile<S: RunScope>(
     }
     remove_placed(&agent, &member, &record, &placed).await?;
     write_record(&member, &record, &placed).await?;
+    let deployments = objects.iter().any(|o| o["kind"] == "Deployment");
+    agent.track(
+        &member,
+        &record,
+        (binding.namespace().map(str::to_string), name.clone()),
+        deployments,
+    );
 
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let status = report(
@@ -255,6 +372,34 @@ async fn reconcile<S: RunScope>(
     } else {
         Action::requeue(AVAILABILITY_RECHECK)
     })
+}
+
+/// Watches the Deployments the agent placed on `member` and wakes the binding behind each one
+/// that changes, until the member leaves or the agent goes.
+async fn watch_placed(agent: Weak<Agent>, member: MemberTarget) {
+    let deployments: Api<Deployment> = Api::all(member.client.clone());
+    let config = watcher::Config::default().labels(APPLIED_BY_LABEL);
+    let mut events = watcher(deployments, config).default_backoff().boxed();
+    while let Some(event) = events.next().await {
+        let Some(agent) = agent.upgrade() else {
+            return;
+        };
+        match event {
+            // A relist (InitApply) may follow missed changes, so it wakes too.
+            Ok(
+                watcher::Event::Apply(d) | watcher::Event::InitApply(d) | watcher::Event::Delete(d),
+            ) => {
+                if let Some(record) = d.labels().get(APPLIED_BY_LABEL) {
+                    agent.wake(&member.name, record);
+                }
+            }
+            Ok(watcher::Event::Init | watcher::Event::InitDone) => {}
+            Err(error) => tracing::warn!(
+                %error, member = %member.name,
+                "member agent: watch of placed Deployments failed; retrying"
+            ),
+        }
+    }
 }
 
 /// The objects of the snapshot group whose master is `master`.
@@ -309,7 +454,7 @@ async fn apply(
         (false, _) => Api::all_with(member.client.clone(), &resource),
     };
     let mut body = desired.clone();
-    body["metadata"]["labels"]["fleetdeck.dev/applied-by"] = Value::String(record.to_string());
+    body["metadata"]["labels"][APPLIED_BY_LABEL] = Value::String(record.to_string());
     let existing = api.get_opt(&name).await.map_err(|e| e.to_string())?;
     let result = match existing {
         None => {

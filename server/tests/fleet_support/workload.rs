@@ -18,7 +18,7 @@ use super::{Fleet, DEADLINE};
 /// The readiness gate of `web`'s pods.
 pub const RELEASE_GATE: &str = "fleetdeck.dev/test-release";
 /// The pod template annotation carrying the workload's value.
-const VALUE_ANNOTATION: &str = "fleetdeck.dev/test-value";
+pub const VALUE_ANNOTATION: &str = "fleetdeck.dev/test-value";
 
 /// What a member holds of the workload: the ConfigMap's `key` and the Deployment's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
