@@ -14,7 +14,7 @@ use app::fleet::names::{
     TARGET_UPDATE_RUN_LABEL,
 };
 use app::fleet::placement::RolloutStrategyType;
-use app::fleet::run::exec::{BindingUpdate, Effects, NewApproval};
+use app::fleet::run::exec::{BindingUpdate, BindingWrite, Effects, NewApproval};
 use app::fleet::run::init::RunMeta;
 use app::fleet::run::{self, report, ApprovalView, BindingView, Outcome, World};
 use app::fleet::{FleetKind, Object};
@@ -511,24 +511,15 @@ async fn try_update_binding<S: RunScope>(
     mut binding: Object<S::Binding>,
     update: &BindingUpdate,
 ) -> kube::Result<()> {
-    if binding.spec != update.spec {
-        binding.spec = update.spec.clone();
-        binding = bindings
-            .replace(&update.name, &PostParams::default(), &binding)
-            .await?;
-    } else if binding
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_deref())
-        .and_then(|c| condition::find_condition(c, types::ROLLOUT_STARTED))
-        .is_some_and(|c| {
-            c.observed_generation == Some(binding.generation())
-                && c.status == update.rollout_started.status
-                && c.reason == update.rollout_started.reason
-        })
-    {
-        // Already done: a pass that read a cache behind our last write asks again.
-        return Ok(());
+    match update.needed_by(&binding.spec, binding.status.as_ref(), binding.generation()) {
+        BindingWrite::Nothing => return Ok(()),
+        BindingWrite::Status => {}
+        BindingWrite::SpecAndStatus => {
+            binding.spec = update.spec.clone();
+            binding = bindings
+                .replace(&update.name, &PostParams::default(), &binding)
+                .await?;
+        }
     }
     let generation = binding.generation();
     let status = binding.status.get_or_insert_with(Default::default);

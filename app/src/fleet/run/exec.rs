@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use crate::fleet::approval::{ApprovalRequestSpec, ApprovalTaskType};
-use crate::fleet::binding::{BindingState, ResourceBindingSpec};
+use crate::fleet::binding::{BindingState, ResourceBindingSpec, ResourceBindingStatus};
 use crate::fleet::concurrency::effective_max_concurrency;
 use crate::fleet::condition::{
     self as cond, find_condition, messages as msg, reasons, types, Condition, Time, FALSE, TRUE,
@@ -51,6 +51,45 @@ pub struct BindingUpdate {
     pub name: String,
     pub spec: ResourceBindingSpec,
     pub rollout_started: Condition,
+}
+
+/// What a binding as read still needs of a [`BindingUpdate`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindingWrite {
+    /// Its spec replaced, then `RolloutStarted` at the new generation.
+    SpecAndStatus,
+    /// Only `RolloutStarted` at its generation.
+    Status,
+    /// Nothing: a pass that read a cache behind the engine's last write asks again for what is
+    /// already there, and writing it again would only wake every watcher.
+    Nothing,
+}
+
+impl BindingUpdate {
+    /// What a binding with `spec` and `status` at `generation` still needs of this update.
+    pub fn needed_by(
+        &self,
+        spec: &ResourceBindingSpec,
+        status: Option<&ResourceBindingStatus>,
+        generation: i64,
+    ) -> BindingWrite {
+        if *spec != self.spec {
+            return BindingWrite::SpecAndStatus;
+        }
+        let started = status
+            .and_then(|s| s.conditions.as_deref())
+            .and_then(|c| find_condition(c, types::ROLLOUT_STARTED));
+        match started {
+            Some(c)
+                if c.observed_generation == Some(generation)
+                    && c.status == self.rollout_started.status
+                    && c.reason == self.rollout_started.reason =>
+            {
+                BindingWrite::Nothing
+            }
+            _ => BindingWrite::Status,
+        }
+    }
 }
 
 /// An approval request to create (spec §7.4).

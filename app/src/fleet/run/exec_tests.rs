@@ -1,6 +1,9 @@
 //! Execution, gates, stop and deletion (spec §9.5, §9.7).
 
 use super::*;
+use crate::fleet::binding::{ResourceBindingSpec, ResourceBindingStatus};
+use crate::fleet::condition::FALSE;
+use crate::fleet::run::exec::BindingWrite;
 
 #[test]
 fn run_binds_clusters_in_order_within_the_window_and_completes() {
@@ -419,5 +422,43 @@ fn a_timed_wait_survives_stop_and_resume() {
         resumed.effects.binding_updates.len(),
         1,
         "the wait counted from t=10, not from the resume"
+    );
+}
+
+#[test]
+fn a_binding_update_already_in_place_is_not_written_again() {
+    let w = world(two_stages());
+    let st = go(&spec(UpdateRunState::Run, Some("0")), None, &w, &at(0));
+    let u = &st.effects.binding_updates[0];
+    let scheduled = ResourceBindingSpec {
+        state: BindingState::Scheduled,
+        ..u.spec.clone()
+    };
+    assert_eq!(
+        u.needed_by(&scheduled, None, 1),
+        BindingWrite::SpecAndStatus
+    );
+    // The spec landed (generation 2) but the status write did not, or went to generation 1.
+    assert_eq!(u.needed_by(&u.spec, None, 2), BindingWrite::Status);
+    let started_at = |generation: i64, c: &Condition| ResourceBindingStatus {
+        conditions: Some(vec![Condition {
+            observed_generation: Some(generation),
+            ..c.clone()
+        }]),
+        ..Default::default()
+    };
+    let stale = started_at(1, &u.rollout_started);
+    assert_eq!(u.needed_by(&u.spec, Some(&stale), 2), BindingWrite::Status);
+    let done = started_at(2, &u.rollout_started);
+    assert_eq!(u.needed_by(&u.spec, Some(&done), 2), BindingWrite::Nothing);
+    // A different RolloutStarted (another run's False) is replaced.
+    let other = Condition {
+        status: FALSE.into(),
+        reason: "RolloutNotStartedYet".into(),
+        ..u.rollout_started.clone()
+    };
+    assert_eq!(
+        u.needed_by(&u.spec, Some(&started_at(2, &other)), 2),
+        BindingWrite::Status
     );
 }
