@@ -38,9 +38,11 @@ struct Flow {
     label: &'static str,
     /// Where the placement, strategy and runs live (None: cluster scope).
     namespace: Option<&'static str>,
+    placement_kind: &'static str,
+    placement: &'static str,
+    strategy: &'static str,
     binding_kind: &'static str,
     run_kind: &'static str,
-    placement: &'static str,
     /// The objects to create once: namespace, resources, placement, strategy.
     setup: Vec<Value>,
     /// The change that makes round `n` roll out a new snapshot.
@@ -52,9 +54,11 @@ fn flows() -> Vec<Flow> {
         Flow {
             label: "cluster-scoped (Namespace + ConfigMap)",
             namespace: None,
+            placement_kind: "ClusterResourcePlacement",
+            placement: "probe",
+            strategy: "probe",
             binding_kind: "ClusterResourceBinding",
             run_kind: "ClusterStagedUpdateRun",
-            placement: "probe",
             setup: vec![
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "probe"}}),
                 json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
@@ -75,9 +79,11 @@ fn flows() -> Vec<Flow> {
         Flow {
             label: "namespaced (Deployment + Service)",
             namespace: Some("my-app-namespace"),
+            placement_kind: "ResourcePlacement",
+            placement: "web-app-placement",
+            strategy: "app-rollout-strategy",
             binding_kind: "ResourceBinding",
             run_kind: "StagedUpdateRun",
-            placement: "web-app-placement",
             setup: vec![
                 json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "my-app-namespace"}}),
                 deployment(0),
@@ -158,11 +164,7 @@ async fn measure(hub: &kube::Client, flow: &Flow) {
 
     // A run created before the placement's policy snapshot is scheduled fails for good (spec
     // §14), so wait for the placement's Scheduled condition first.
-    let placement_kind = match flow.namespace {
-        Some(_) => "ResourcePlacement",
-        None => "ClusterResourcePlacement",
-    };
-    let placements = scoped(&fleet(placement_kind));
+    let placements = scoped(&fleet(flow.placement_kind));
     loop {
         let placement = placements.get(flow.placement).await.expect("placement");
         let scheduled = placement.data["status"]["conditions"]
@@ -188,7 +190,7 @@ async fn measure(hub: &kube::Client, flow: &Flow) {
         let started = Instant::now();
         let mut run = json!({"apiVersion": format!("{GROUP}/{VERSION}"), "kind": flow.run_kind,
             "metadata": {"name": name},
-            "spec": {"placementName": flow.placement, "stagedRolloutStrategyName": strategy_of(flow), "state": "Run"}});
+            "spec": {"placementName": flow.placement, "stagedRolloutStrategyName": flow.strategy, "state": "Run"}});
         if let Some(ns) = flow.namespace {
             run["metadata"]["namespace"] = json!(ns);
         }
@@ -271,13 +273,6 @@ fn give_up_after_a_minute(started: Instant, run: &DynamicObject) {
             run.name_any(),
             run.data["status"]
         );
-    }
-}
-
-fn strategy_of(flow: &Flow) -> &str {
-    match flow.namespace {
-        Some(_) => "app-rollout-strategy",
-        None => "probe",
     }
 }
 

@@ -14,6 +14,7 @@ use app::fleet::staged_update::StagedUpdateStrategySpec;
 use app::fleet::staged_update_run::{StagedUpdateRunSpec, StagedUpdateRunStatus};
 use app::fleet::{FleetKind, Object};
 use kube::core::{ClusterResourceScope, NamespaceResourceScope};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Api, Client};
 
 /// Builds an `Api` for a kind in an optional namespace, whatever its scope.
@@ -50,6 +51,19 @@ where
     K: FleetKind<KubeScope: ApiScope>,
 {
     <K::KubeScope as ApiScope>::api(client.clone(), namespace)
+}
+
+/// The reference of `name` in `namespace` (none for a cluster-scoped object), as controllers
+/// and caches key objects.
+pub fn object_ref<K>(namespace: Option<&str>, name: &str) -> ObjectRef<K>
+where
+    K: kube::Resource<DynamicType = ()>,
+{
+    let r = ObjectRef::new(name);
+    match namespace {
+        Some(ns) => r.within(ns),
+        None => r,
+    }
 }
 
 /// The kinds of one scope.

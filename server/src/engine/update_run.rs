@@ -28,7 +28,7 @@ use serde_json::json;
 
 use super::cache;
 use super::metrics::controller;
-use super::scope::{api, RunScope};
+use super::scope::{api, object_ref, RunScope};
 use super::selection::{SelectionError, Selector};
 use super::snapshots::{get_or_create, PlacementRef};
 use super::{Context, Error, Result};
@@ -66,13 +66,7 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
         .watches(
             api::<S::Approval>(&client, None),
             watcher::Config::default(),
-            |a| {
-                let r = ObjectRef::new(&a.spec.parent_stage_rollout);
-                Some(match a.namespace() {
-                    Some(ns) => r.within(ns),
-                    None => r,
-                })
-            },
+            |a| Some(object_ref(a.namespace(), &a.spec.parent_stage_rollout)),
         )
         // fleetdeck: bindings wake every run of their placement (upstream polls instead).
         .watches_stream(binding_events, move |b| {
@@ -417,11 +411,10 @@ async fn write_effects<S: RunScope>(
     // A window of clusters starts together: its binding writes go out together too.
     let mut writes = Vec::with_capacity(fx.binding_updates.len());
     for update in &fx.binding_updates {
-        let key = match ns {
-            Some(ns) => ObjectRef::new(&update.name).within(ns),
-            None => ObjectRef::new(&update.name),
-        };
-        let cached = rctx.bindings.get(&key).map(|b| (*b).clone());
+        let cached = rctx
+            .bindings
+            .get(&object_ref(ns, &update.name))
+            .map(|b| (*b).clone());
         writes.push(update_binding::<S>(&bindings, cached, update));
     }
     futures::stream::iter(writes)

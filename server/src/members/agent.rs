@@ -32,14 +32,13 @@ use kube::api::{
 };
 use kube::discovery::{ApiCapabilities, Discovery, Scope};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{watcher, WatchStreamExt};
 use kube::ResourceExt;
 use serde_json::{json, Value};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::RwLock;
 
-use crate::engine::scope::{api, RunScope};
+use crate::engine::scope::{api, object_ref, RunScope};
 
 /// Marks a binding whose placed objects must be removed before it may go.
 pub const CLEANUP_FINALIZER: &str = "fleetdeck.dev/member-cleanup";
@@ -82,8 +81,14 @@ struct Placed {
     placers: BTreeMap<(String, String), BindingKey>,
     /// The running watch of each member's placed Deployments.
     watches: BTreeMap<String, AbortOnDrop>,
-    /// Wakes the binding controllers of the running agent: cluster-scoped, namespaced.
-    wake: Option<[UnboundedSender<BindingKey>; 2]>,
+    /// Wakes the binding controllers of the running agent.
+    wake: Option<Wake>,
+}
+
+/// One sender per binding controller: a key's namespace says which.
+struct Wake {
+    cluster_scoped: UnboundedSender<BindingKey>,
+    namespaced: UnboundedSender<BindingKey>,
 }
 
 /// A task that ends with its handle (a member leaving ends its watch).
@@ -161,7 +166,10 @@ impl Agent {
         let (cluster_tx, cluster_rx) = unbounded_channel();
         let (namespaced_tx, namespaced_rx) = unbounded_channel();
         if let Some(mut placed) = self.placed() {
-            placed.wake = Some([cluster_tx, namespaced_tx]);
+            placed.wake = Some(Wake {
+                cluster_scoped: cluster_tx,
+                namespaced: namespaced_tx,
+            });
         }
         tokio::join!(
             run_scope::<crate::engine::scope::ClusterScoped>(self.clone(), cluster_rx),
@@ -213,7 +221,12 @@ impl Agent {
             .placers
             .get(&(member.to_string(), record.to_string()));
         if let (Some(binding), Some(wake)) = (binding, &placed.wake) {
-            let _ = wake[usize::from(binding.0.is_some())].send(binding.clone());
+            let to = match binding.0 {
+                Some(_) => &wake.namespaced,
+                None => &wake.cluster_scoped,
+            };
+            // A closed channel means the agent is stopping: nobody is left to wake.
+            let _ = to.send(binding.clone());
         }
     }
 
@@ -246,13 +259,8 @@ async fn run_scope<S: RunScope>(
     let members_changed =
         tokio_stream::wrappers::WatchStream::from_changes(agent.members_changed.subscribe())
             .map(|_| ());
-    let wakes = tokio_stream::wrappers::UnboundedReceiverStream::new(wakes).map(|(ns, name)| {
-        let binding = ObjectRef::<Binding<S>>::new(&name);
-        match ns {
-            Some(ns) => binding.within(&ns),
-            None => binding,
-        }
-    });
+    let wakes = tokio_stream::wrappers::UnboundedReceiverStream::new(wakes)
+        .map(|(ns, name)| object_ref::<Binding<S>>(ns.as_deref(), &name));
     Controller::new(bindings, watcher::Config::default())
         .reconcile_all_on(members_changed)
         .reconcile_on(wakes)
