@@ -16,6 +16,18 @@ pub enum AppError {
     /// A server-side dependency (later: the hub) is not available.
     #[error("fleetdeck is not ready: {0}")]
     Unavailable(String),
+    /// The hub refused the acting user; the message says which permission is missing.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The object is not there (any more).
+    #[error("{0}")]
+    NotFound(String),
+    /// The object changed since the page showed it, or the action no longer applies.
+    #[error("{0}")]
+    Conflict(String),
+    /// Refused: the request did not come from a fleetdeck page.
+    #[error("{0}")]
+    CrossSite(String),
 }
 
 impl FromServerFnError for AppError {
@@ -35,6 +47,9 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::Transport(_) => 502,
             AppError::Unavailable(_) => 503,
+            AppError::Forbidden(_) | AppError::CrossSite(_) => 403,
+            AppError::NotFound(_) => 404,
+            AppError::Conflict(_) => 409,
         }
     }
 }

@@ -223,9 +223,14 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         |e| e.metrics(),
     );
 
+    let member_clients = members
+        .iter()
+        .map(|m| (m.config.name.clone(), m.client.clone()))
+        .collect();
     let dashboard_addr = serve_dashboard(
         &args,
         &fleet_client,
+        app::server_fns::ssr::Members(Arc::new(member_clients)),
         metrics,
         "embedded",
         &shutdown,
@@ -286,8 +291,16 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
                 .map_err(|e| Error::Config(e.to_string()))
         }));
     }
-    let dashboard_addr =
-        serve_dashboard(&args, &client, metrics, "real hub", &shutdown, &mut tasks).await?;
+    let dashboard_addr = serve_dashboard(
+        &args,
+        &client,
+        app::server_fns::ssr::Members::default(),
+        metrics,
+        "real hub",
+        &shutdown,
+        &mut tasks,
+    )
+    .await?;
     info!(
         dashboard = %format!("http://{dashboard_addr}/"),
         kubeconfig = %path.display(),
@@ -360,6 +373,7 @@ fn replica_identity() -> String {
 async fn serve_dashboard(
     args: &ServeArgs,
     client: &kube::Client,
+    members: app::server_fns::ssr::Members,
     metrics: Arc<engine::metrics::Metrics>,
     mode: &str,
     shutdown: &CancellationToken,
@@ -386,6 +400,8 @@ async fn serve_dashboard(
         },
         shutdown: shutdown.clone(),
         metrics,
+        hub: app::server_fns::ssr::Hub(client.clone()),
+        members,
     };
     state.feed.publish(
         "fleetdeck",

@@ -1,5 +1,5 @@
-//! The HTTP surface, driven in-process through the router (no TCP): health probes and the
-//! activity event stream.
+//! The HTTP surface, driven in-process through the router (no TCP): health probes, the
+//! activity event stream and the refusal of cross-site writes.
 
 use std::time::Duration;
 
@@ -29,6 +29,11 @@ fn state(site_root: &std::path::Path) -> AppState {
         },
         shutdown: CancellationToken::new(),
         metrics: Default::default(),
+        hub: app::server_fns::ssr::Hub(kube::Client::new(
+            hub::Hub::memory(server::fleet_kinds::registry()).router(),
+            "default",
+        )),
+        members: Default::default(),
     }
 }
 
@@ -200,4 +205,63 @@ async fn event_stream_ends_when_the_server_shuts_down() {
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
+}
+
+async fn post(
+    state: &AppState,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (StatusCode, String) {
+    let mut req = Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = router(state.clone())
+        .oneshot(req.body(Body::from(body.to_string())).expect("request"))
+        .await
+        .expect("infallible");
+    let status = res.status();
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn a_write_from_another_site_is_refused_before_the_server_function_runs() {
+    let dir = tempdir();
+    let st = state(dir.path());
+    let (status, body) = post(
+        &st,
+        "/api/activity/post_note",
+        &[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "https://evil.example"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+        "text=pwned",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.contains("sent from another site (https://evil.example)"),
+        "{body}"
+    );
+    assert!(
+        st.feed.list().iter().all(|e| e.message != "pwned"),
+        "nothing was posted"
+    );
+
+    let (status, body) = post(
+        &st,
+        "/api/activity/post_note",
+        &[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        "text=hello",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(st.feed.list().iter().any(|e| e.message == "hello"));
 }

@@ -6,12 +6,14 @@
 #![forbid(unsafe_code)]
 
 pub mod approval;
+pub mod approval_view;
 pub mod binding;
 pub mod concurrency;
 pub mod condition;
 #[cfg(feature = "ssr")]
 pub mod crd;
 pub mod error;
+pub mod event;
 pub mod kind;
 pub mod label_selector;
 pub mod member_cluster;
@@ -20,8 +22,11 @@ pub mod names;
 pub mod object;
 pub mod placement;
 pub mod placement_status;
+pub mod pod_trouble;
 pub mod resource_selection;
 pub mod run;
+pub mod run_action;
+pub mod run_detail;
 pub mod run_view;
 pub mod scheduling;
 pub mod snapshot;

@@ -25,6 +25,8 @@ pub const ADDED_EVENT: &str = "added";
 pub const MEMBERS_EVENT: &str = "members";
 /// The SSE event name carrying the Runs page's rows.
 pub const RUNS_EVENT: &str = "runs";
+/// The SSE event name saying the hub changed (a counter): single-object pages reload then.
+pub const CHANGED_EVENT: &str = "changed";
 /// Where the dashboard's event stream is served.
 pub const EVENTS_PATH: &str = "/api/events";
 

@@ -14,6 +14,9 @@ use crate::fleet::run_view::RunRow;
 pub struct Topics {
     members: watch::Sender<Option<Arc<Vec<MemberRow>>>>,
     runs: watch::Sender<Option<Arc<Vec<RunRow>>>>,
+    /// Counts the fleet view's passes over hub changes: pages that show one object (a run, the
+    /// approvals) reload it when this moves, instead of receiving the whole fleet.
+    changes: watch::Sender<Option<Arc<u64>>>,
 }
 
 impl Default for Topics {
@@ -21,6 +24,7 @@ impl Default for Topics {
         Topics {
             members: watch::channel(None).0,
             runs: watch::channel(None).0,
+            changes: watch::channel(None).0,
         }
     }
 }
@@ -34,6 +38,16 @@ impl Topics {
     /// Publishes the Runs page's rows.
     pub fn set_runs(&self, rows: Vec<RunRow>) {
         publish(&self.runs, rows);
+    }
+
+    /// Says that the hub changed (runs, bindings, members or approvals).
+    pub fn changed(&self) {
+        self.changes
+            .send_modify(|n| *n = Some(Arc::new(n.as_deref().copied().unwrap_or(0) + 1)));
+    }
+
+    pub fn subscribe_changes(&self) -> watch::Receiver<Option<Arc<u64>>> {
+        self.changes.subscribe()
     }
 
     pub fn subscribe_runs(&self) -> watch::Receiver<Option<Arc<Vec<RunRow>>>> {

@@ -5,6 +5,7 @@ use leptos_router::components::A;
 
 use super::theme::ThemeToggle;
 use super::{LinkStatus, LiveLink};
+use crate::server_fns::acting_user::who_am_i;
 
 const NAV: [(&str, &str); 6] = [
     ("/", "Overview"),
@@ -18,6 +19,12 @@ const NAV: [(&str, &str); 6] = [
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
     view! {
+        <a
+            href="#main"
+            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-indigo-800 focus:ring-2 focus:ring-indigo-500"
+        >
+            "Skip to content"
+        </a>
         <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
             <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
                 <a href="/" class="text-lg font-semibold tracking-tight text-indigo-700 dark:text-indigo-300">
@@ -40,12 +47,33 @@ pub fn Layout(children: Children) -> impl IntoView {
                         .collect_view()}
                 </nav>
                 <div class="ml-auto flex items-center gap-3">
+                    <ActingAs/>
                     <LinkIndicator/>
                     <ThemeToggle/>
                 </div>
             </div>
         </header>
-        <main class="mx-auto max-w-6xl px-4 py-6">{children()}</main>
+        <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-6">{children()}</main>
+    }
+}
+
+/// Who the dashboard acts as: every action is recorded under this name.
+#[component]
+fn ActingAs() -> impl IntoView {
+    let user = Resource::new(|| (), |_| who_am_i());
+    view! {
+        <span id="acting-as" class="text-xs text-slate-600 dark:text-slate-400">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    user.await.ok().map(|u| {
+                        let name = u.name.clone();
+                        view! {
+                            <span title="Every action you take is recorded under this name">"acting as " <strong data-user=name>{u.name}</strong></span>
+                        }
+                    })
+                })}
+            </Suspense>
+        </span>
     }
 }
 

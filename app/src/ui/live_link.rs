@@ -43,6 +43,8 @@ pub struct LiveLink {
     pub members: RwSignal<Option<Vec<MemberRow>>>,
     /// The Runs page's rows as last pushed.
     pub runs: RwSignal<Option<Vec<RunRow>>>,
+    /// Moves whenever the hub changed: pages showing one object reload it.
+    pub changed: RwSignal<u64>,
 }
 
 impl LiveLink {
@@ -54,6 +56,7 @@ impl LiveLink {
             added: RwSignal::new(Vec::new()),
             members: RwSignal::new(None),
             runs: RwSignal::new(None),
+            changed: RwSignal::new(0),
         };
         provide_context(link);
         #[cfg(feature = "hydrate")]
@@ -89,7 +92,9 @@ impl LiveLink {
 
 #[cfg(feature = "hydrate")]
 fn connect(link: LiveLink) {
-    use crate::live::{ADDED_EVENT, EVENTS_PATH, MEMBERS_EVENT, RUNS_EVENT, SNAPSHOT_EVENT};
+    use crate::live::{
+        ADDED_EVENT, CHANGED_EVENT, EVENTS_PATH, MEMBERS_EVENT, RUNS_EVENT, SNAPSHOT_EVENT,
+    };
     use send_wrapper::SendWrapper;
     use wasm_bindgen::prelude::Closure;
     use wasm_bindgen::JsCast;
@@ -143,6 +148,12 @@ fn connect(link: LiveLink) {
     }
     let on_members = topic(link.members);
     let on_runs = topic(link.runs);
+    let changed = link.changed;
+    let on_changed = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if let Some(n) = event.data().as_string().and_then(|d| d.parse::<u64>().ok()) {
+            changed.set(n);
+        }
+    });
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let _ = source
@@ -151,6 +162,8 @@ fn connect(link: LiveLink) {
     let _ =
         source.add_event_listener_with_callback(MEMBERS_EVENT, on_members.as_ref().unchecked_ref());
     let _ = source.add_event_listener_with_callback(RUNS_EVENT, on_runs.as_ref().unchecked_ref());
+    let _ =
+        source.add_event_listener_with_callback(CHANGED_EVENT, on_changed.as_ref().unchecked_ref());
 
     // The closures must live as long as the connection; both go together when the page does.
     let held = SendWrapper::new((
@@ -161,6 +174,7 @@ fn connect(link: LiveLink) {
         on_added,
         on_members,
         on_runs,
+        on_changed,
     ));
     on_cleanup(move || held.0.close());
 }

@@ -1,11 +1,14 @@
 //! The dashboard: the HTML shell, the router and the pages, grouped by area.
 
 mod activity;
+mod approvals;
+mod clock;
 mod fleet;
 mod layout;
 mod live_link;
 mod overview;
 mod pages;
+mod run;
 mod runs;
 mod theme;
 
@@ -45,6 +48,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     LiveLink::provide();
+    clock::Clock::provide();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/fleetdeck.css"/>
@@ -55,7 +59,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=overview::OverviewPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/fleet") view=fleet::FleetPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs") view=runs::RunsPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/approvals") view=pages::ApprovalsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/runs/:name") view=run::RunPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/runs/:namespace/:name") view=run::RunPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/approvals") view=approvals::ApprovalsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/placements") view=pages::PlacementsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/strategies") view=pages::StrategiesPage ssr=SsrMode::InOrder/>
                 </Routes>

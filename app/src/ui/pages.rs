@@ -18,17 +18,6 @@ fn NotYet(what: &'static str, kubectl: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn ApprovalsPage() -> impl IntoView {
-    view! {
-        <PageHeader title="Approvals" subtitle="Every approval request waiting for a person, cluster- and namespace-scoped."/>
-        <NotYet
-            what="Pending approval requests will be listed here."
-            kubectl="kubectl get clusterapprovalrequests; kubectl get approvalrequests -A"
-        />
-    }
-}
-
-#[component]
 pub fn PlacementsPage() -> impl IntoView {
     view! {
         <PageHeader title="Placements" subtitle="Resource placements, their snapshot history, diffs and rollback."/>

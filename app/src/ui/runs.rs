@@ -79,10 +79,14 @@ fn RunLine(row: RunRow) -> impl IntoView {
         None => row.name.clone(),
     };
     let data_run = title.clone();
+    let href = match &row.namespace {
+        Some(ns) => format!("/runs/{ns}/{}", row.name),
+        None => format!("/runs/{}", row.name),
+    };
     view! {
         <tr class="run align-top" data-run=data_run data-pill=row.pill.label()>
             <td class="px-3 py-2">
-                <div class="font-mono font-medium">{title}</div>
+                <a href=href class="font-mono font-medium text-indigo-700 underline dark:text-indigo-300">{title}</a>
                 <div class="text-xs text-slate-500 dark:text-slate-400">{format!("state {} · strategy {}", row.state, row.strategy)}</div>
             </td>
             <td class="px-3 py-2 font-mono">{row.placement}</td>

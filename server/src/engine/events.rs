@@ -8,10 +8,10 @@
 //! client-go's recorder does.
 
 use app::fleet::condition::Time;
+use app::fleet::event;
 use app::fleet::run::report::{EventKind, RunEvent};
 use app::fleet::{FleetKind, Object};
-use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::api::core::v1::{Event, ObjectReference};
 use kube::api::{Api, PostParams};
 
 /// The component named in every event (`kubectl describe` prints it as `From`).
@@ -49,47 +49,25 @@ pub async fn publish(
     events: &[RunEvent],
     now: &Time,
 ) {
-    let namespace = object.namespace.as_deref().unwrap_or("default");
-    let api: Api<Event> = Api::namespaced(client.clone(), namespace);
+    let api: Api<Event> = Api::namespaced(client.clone(), event::namespace_of(object));
     // Names need the wall clock's nanoseconds (the engine's clock has milliseconds).
     let stamp = k8s_openapi::jiff::Timestamp::now().as_nanosecond();
-    for (i, event) in events.iter().enumerate() {
-        let body = Event {
-            metadata: ObjectMeta {
-                // client-go's naming: `<object>.<unix nanos, hex>`, unique per event.
-                name: Some(format!(
-                    "{}.{:x}",
-                    object.name.as_deref().unwrap_or("object"),
-                    stamp + i as i128
-                )),
-                namespace: Some(namespace.to_string()),
-                ..Default::default()
+    for (i, transition) in events.iter().enumerate() {
+        let note = event::Note {
+            type_: match transition.kind {
+                EventKind::Normal => "Normal",
+                EventKind::Warning => "Warning",
             },
-            involved_object: object.clone(),
-            reason: Some(event.reason.to_string()),
-            message: Some(event.note.clone()),
-            type_: Some(
-                match event.kind {
-                    EventKind::Normal => "Normal",
-                    EventKind::Warning => "Warning",
-                }
-                .to_string(),
-            ),
-            action: Some(event.action.to_string()),
-            count: Some(1),
-            first_timestamp: Some(now.clone()),
-            last_timestamp: Some(now.clone()),
-            event_time: Some(MicroTime(now.0)),
-            source: Some(EventSource {
-                component: Some(REPORTER.to_string()),
-                host: None,
-            }),
-            reporting_component: Some(controller.to_string()),
-            reporting_instance: Some(REPORTER.to_string()),
-            ..Default::default()
+            reason: transition.reason,
+            message: transition.note.clone(),
+            action: transition.action,
+            component: REPORTER,
+            controller,
+            actor: None,
         };
+        let body = event::core_event(object, &note, now, stamp + i as i128);
         if let Err(error) = api.create(&PostParams::default(), &body).await {
-            tracing::warn!(%error, reason = event.reason, "could not record an event");
+            tracing::warn!(%error, reason = transition.reason, "could not record an event");
         }
     }
 }

@@ -3,7 +3,9 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use app::live::{Activity, Feed, Topics, ADDED_EVENT, MEMBERS_EVENT, RUNS_EVENT, SNAPSHOT_EVENT};
+use app::live::{
+    Activity, Feed, Topics, ADDED_EVENT, CHANGED_EVENT, MEMBERS_EVENT, RUNS_EVENT, SNAPSHOT_EVENT,
+};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -31,6 +33,7 @@ pub async fn stream(
         feed_events(&feed, last_seen).boxed(),
         topic_events(topics.subscribe_members(), MEMBERS_EVENT).boxed(),
         topic_events(topics.subscribe_runs(), RUNS_EVENT).boxed(),
+        topic_events(topics.subscribe_changes(), CHANGED_EVENT).boxed(),
     ])
     .take_until(shutdown.cancelled_owned());
     (

@@ -96,6 +96,7 @@ pub async fn run(client: kube::Client, topics: Topics, shutdown: CancellationTok
             runs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
             topics.set_runs(runs);
         }
+        topics.changed();
         last_pass = started.elapsed();
     }
 }

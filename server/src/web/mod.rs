@@ -5,11 +5,14 @@ mod events;
 pub mod fleet_view;
 mod health;
 mod metrics;
+mod origin;
 
 use std::sync::Arc;
 
 use app::live::{Feed, Topics, EVENTS_PATH};
+use app::server_fns::acting_user::ActingUser;
 use app::server_fns::server_info::ServerInfo;
+use app::server_fns::ssr::{Hub, Members};
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::routing::get;
@@ -32,6 +35,10 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// The engine's metrics, served on `/metrics`.
     pub metrics: Arc<crate::engine::metrics::Metrics>,
+    /// The hub the dashboard's server functions read and write.
+    pub hub: Hub,
+    /// The member clusters the dashboard may ask directly (embedded mode).
+    pub members: Members,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -39,10 +46,16 @@ pub fn router(state: AppState) -> Router {
         let feed = state.feed.clone();
         let topics = state.topics.clone();
         let info = state.info.clone();
+        let hub = state.hub.clone();
+        let members = state.members.clone();
         move || {
             provide_context(feed.clone());
             provide_context(topics.clone());
             provide_context(info.clone());
+            provide_context(hub.clone());
+            provide_context(members.clone());
+            // Sign-in (issue 17) replaces this with the signed-in person of each request.
+            provide_context(ActingUser::local_operator());
         }
     };
     let options = state.leptos_options.clone();
@@ -60,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(axum::middleware::from_fn(origin::same_origin_writes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
