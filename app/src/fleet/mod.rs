@@ -7,6 +7,7 @@
 
 pub mod approval;
 pub mod binding;
+pub mod binding_status;
 pub mod concurrency;
 pub mod condition;
 #[cfg(feature = "ssr")]
