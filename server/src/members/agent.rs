@@ -38,7 +38,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::RwLock;
 
-use crate::engine::scope::{api, object_ref, RunScope};
+use crate::scope::{api, object_ref, RunScope};
 
 /// Marks a binding whose placed objects must be removed before it may go.
 pub const CLEANUP_FINALIZER: &str = "fleetdeck.dev/member-cleanup";
@@ -172,8 +172,8 @@ impl Agent {
             });
         }
         tokio::join!(
-            run_scope::<crate::engine::scope::ClusterScoped>(self.clone(), cluster_rx),
-            run_scope::<crate::engine::scope::Namespaced>(self, namespaced_rx),
+            run_scope::<crate::scope::ClusterScoped>(self.clone(), cluster_rx),
+            run_scope::<crate::scope::Namespaced>(self, namespaced_rx),
         );
     }
 
