@@ -7,6 +7,7 @@ mod error;
 pub mod fleet_kinds;
 pub mod kubeconfig;
 pub mod members;
+pub mod scope;
 pub mod serve;
 pub mod tls;
 pub mod web;

@@ -18,7 +18,7 @@ use crate::engine;
 use crate::kubeconfig::{self, Endpoint};
 use crate::members::agent::{Agent, MemberTarget};
 use crate::members::kubeconfig_secrets;
-use crate::members::simulated::MemberEnv;
+use crate::members::sim::simulated::MemberEnv;
 use crate::members::{demo_fleet, MemberConfig, SimulatedMember};
 use crate::tls::HubTls;
 use crate::web::{self, AppState};

@@ -151,6 +151,17 @@ pub mod reasons {
     pub const AFTER_STAGE_TASK_WAIT_TIME_ELAPSED: &str = "AfterStageTaskWaitTimeElapsed";
     pub const APPROVAL_REQUEST_APPROVAL_ACCEPTED: &str = "ApprovalRequestApprovalAccepted";
     pub const ROLLOUT_STARTED: &str = "RolloutStarted";
+    // Binding conditions the member agent writes (spec §5; KubeFleet's work generator and
+    // applier reasons).
+    pub const NO_OVERRIDE_SPECIFIED: &str = "NoOverrideSpecified";
+    pub const ALL_WORK_SYNCED: &str = "AllWorkSynced";
+    pub const ALL_WORK_HAVE_BEEN_APPLIED: &str = "AllWorkHaveBeenApplied";
+    pub const NOT_ALL_WORK_HAVE_BEEN_APPLIED: &str = "NotAllWorkHaveBeenApplied";
+    pub const ALL_WORK_ARE_AVAILABLE: &str = "AllWorkAreAvailable";
+    pub const NOT_ALL_WORK_ARE_AVAILABLE: &str = "NotAllWorkAreAvailable";
+    // Conditions of a binding's failed placements.
+    pub const MANIFEST_APPLY_FAILED: &str = "ManifestApplyFailed";
+    pub const MANIFEST_NOT_AVAILABLE_YET: &str = "ManifestNotAvailableYet";
     /// False reasons of binding conditions that mean "still in progress", not failure (spec §9.5).
     pub const IN_PROGRESS_BINDING_REASONS: [&str; 4] = [
         "OverriddenPending",
@@ -188,6 +199,25 @@ pub mod messages {
     pub const WAIT_TIME_ELAPSED: &str = "Wait time elapsed";
     pub const APPROVAL_ACCEPTED: &str =
         "The approval request has been approved and cannot be reverted";
+
+    // Binding conditions the member agent writes (spec §5).
+    pub const NO_OVERRIDE_SPECIFIED: &str =
+        "No override rules are configured for the selected resources";
+    pub const ALL_WORK_SYNCED: &str = "All of the works are synchronized to the latest";
+    pub const ALL_WORK_APPLIED: &str = "All corresponding work objects are applied";
+    pub const ALL_WORK_AVAILABLE: &str = "All corresponding work objects are available";
+    pub const MANIFEST_NOT_AVAILABLE_YET: &str =
+        "Manifest is not yet available; Fleet will check again later";
+
+    /// Binding Applied=False message; `work` is the placement's work object (`<placement>-work`).
+    pub fn work_not_applied(work: &str) -> String {
+        format!("Work object {work} is not yet applied")
+    }
+
+    /// Binding Available=False message; `work` is the placement's work object.
+    pub fn work_not_available(work: &str) -> String {
+        format!("Work object {work} is not yet available")
+    }
 
     /// Run Progressing=False `UpdateRunWaiting` message; `kind` is `before-stage` or `after-stage`.
     pub fn update_run_waiting(kind: &str, stage: &str) -> String {

@@ -8,6 +8,7 @@
 pub mod approval;
 pub mod approval_view;
 pub mod binding;
+pub mod binding_status;
 pub mod concurrency;
 pub mod condition;
 #[cfg(feature = "ssr")]

@@ -10,7 +10,6 @@ pub mod events;
 pub mod leader;
 pub mod metrics;
 mod retry;
-pub mod scope;
 pub mod update_run;
 
 pub use context::{Clock, Config, Context};

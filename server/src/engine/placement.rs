@@ -37,10 +37,10 @@ use kube::ResourceExt;
 use serde_json::{json, Value};
 
 use super::cache;
-use super::scope::{api, RunScope};
 use super::selection::{SelectionError, Selector};
 use super::snapshots::{get_or_create, PlacementRef};
 use super::{Context, Error, Result};
+use crate::scope::{api, RunScope};
 
 type Placement<S> = Object<<S as RunScope>::Placement>;
 
@@ -71,8 +71,8 @@ pub async fn run(ctx: Arc<Context>) -> Result<()> {
     };
     let pctx = Arc::new(PlacementContext { ctx, selector });
     tokio::join!(
-        run_controller::<super::scope::ClusterScoped>(pctx.clone()),
-        run_controller::<super::scope::Namespaced>(pctx),
+        run_controller::<crate::scope::ClusterScoped>(pctx.clone()),
+        run_controller::<crate::scope::Namespaced>(pctx),
     );
     Ok(())
 }

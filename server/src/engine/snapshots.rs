@@ -16,7 +16,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::{json, Value};
 
-use super::scope::{self, ApiScope};
+use crate::scope::{self, ApiScope};
 
 /// The placement that owns the snapshots.
 #[derive(Clone, Debug)]

@@ -28,10 +28,10 @@ use serde_json::json;
 
 use super::cache;
 use super::metrics::controller;
-use super::scope::{api, object_ref, RunScope};
 use super::selection::{SelectionError, Selector};
 use super::snapshots::{get_or_create, PlacementRef};
 use super::{Context, Error, Result};
+use crate::scope::{api, object_ref, RunScope};
 
 type Run<S> = Object<<S as RunScope>::Run>;
 
@@ -108,8 +108,8 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
 /// Runs the cluster-scoped and the namespaced controllers.
 pub async fn run(ctx: Arc<Context>) {
     tokio::join!(
-        run_controller::<super::scope::ClusterScoped>(ctx.clone()),
-        run_controller::<super::scope::Namespaced>(ctx),
+        run_controller::<crate::scope::ClusterScoped>(ctx.clone()),
+        run_controller::<crate::scope::Namespaced>(ctx),
     );
 }
 

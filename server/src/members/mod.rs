@@ -1,14 +1,14 @@
-//! Member clusters. In the embedded mode each member is a simulated cluster: its own hub instance
-//! (own store, own HTTPS port, own kubeconfig context) with a simulated kubelet, registered on the
-//! fleet hub as a `MemberCluster`.
+//! Member clusters: the member agent that applies bindings to them ([`agent`]), how they are
+//! reached and registered ([`kubeconfig_secrets`], [`registration`], [`fleet_config`]), and the
+//! simulated member clusters of the embedded mode ([`sim`]): each its own hub instance (own store,
+//! own HTTPS port, own kubeconfig context) with a simulated kubelet, registered on the fleet hub as
+//! a `MemberCluster`.
 
 pub mod agent;
 pub mod fleet_config;
-pub mod image;
 pub mod kubeconfig_secrets;
-pub mod kubelet;
 pub mod registration;
-pub mod simulated;
+pub mod sim;
 
 pub use fleet_config::{demo_fleet, MemberConfig};
-pub use simulated::SimulatedMember;
+pub use sim::SimulatedMember;

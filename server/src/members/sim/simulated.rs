@@ -10,7 +10,8 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{kubelet, MemberConfig};
+use super::kubelet;
+use crate::members::MemberConfig;
 use crate::tls::HubTls;
 use crate::{Error, Result};
 
@@ -105,7 +106,7 @@ impl SimulatedMember {
                 Ok(())
             })
         });
-        super::registration::register(fleet, &config, NODE_COUNT)
+        crate::members::registration::register(fleet, &config, NODE_COUNT)
             .await
             .map_err(|e| Error::Member {
                 member: config.name.clone(),
