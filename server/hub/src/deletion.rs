@@ -8,7 +8,6 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::object::{self, meta_mut};
-use crate::ops::{conflict, subject};
 use crate::registry::{KindSpec, Registry};
 use crate::status::{Error, Result};
 use crate::store::Tx;
@@ -66,14 +65,14 @@ pub fn delete(
 ) -> Result<Arc<Value>> {
     let old = tx
         .get(&kind.resource(), ns, name)
-        .ok_or_else(|| Error::NotFound(subject(kind, name)))?;
+        .ok_or_else(|| Error::NotFound(kind.subject(name)))?;
     if opts.uid.as_deref().is_some_and(|u| u != object::uid(&old))
         || opts
             .resource_version
             .as_deref()
             .is_some_and(|rv| Some(rv) != object::meta_str(&old, "resourceVersion"))
     {
-        return Err(conflict(kind, name));
+        return Err(Error::stale(kind.subject(name)));
     }
     if opts.propagation == Propagation::Orphan {
         orphan_dependents(tx, object::uid(&old));
@@ -113,7 +112,7 @@ pub fn remove(
 ) -> Result<Arc<Value>> {
     let last = tx
         .remove(&kind.resource(), ns, name)
-        .ok_or_else(|| Error::NotFound(subject(kind, name)))?;
+        .ok_or_else(|| Error::NotFound(kind.subject(name)))?;
     collect_garbage(tx, reg, vec![object::uid(&last).to_string()])?;
     if !ns.is_empty() {
         finish_namespace_if_empty(tx, reg, ns)?;

@@ -18,12 +18,14 @@ use crate::registry::KindSpec;
 use crate::render::{Format, Renderer};
 use crate::scale;
 use crate::selector::{FieldSelector, LabelSelector, Selectors};
+use crate::state::HubState;
 use crate::status::{self, Error, Result};
+use crate::store::Tx;
 use crate::table::Include;
-use crate::{discovery, openapi, watch, Hub};
+use crate::{discovery, openapi, watch};
 
-/// kube-apiserver's request body limit (3 MiB).
-pub const MAX_BODY: usize = 3 * 1024 * 1024;
+/// The hub a request is served from (the axum state).
+type Hub = Arc<HubState>;
 
 pub(crate) async fn dispatch(State(hub): State<Hub>, req: Request) -> Response {
     match handle(hub, req).await {
@@ -71,7 +73,7 @@ async fn handle(hub: Hub, req: Request) -> Result<Response> {
         .unwrap_or("")
         .to_string();
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let reg = hub.registry();
+    let reg = &hub.registry;
     let get_only = |m: &Method| {
         if *m == Method::GET {
             Ok(())
@@ -152,7 +154,7 @@ fn target(hub: &Hub, group: &str, version: &str, rest: &[&str]) -> Result<Target
         return Err(Error::NoRoute);
     }
     let kind = hub
-        .registry()
+        .registry
         .find(group, version, rest[0])
         .ok_or(Error::NoRoute)?;
     if namespace.is_some() && !kind.namespaced() {
@@ -206,13 +208,13 @@ async fn read_body(limit: usize, headers: &HeaderMap, body: Body) -> Result<Valu
 async fn write<R: Send + 'static>(
     hub: &Hub,
     dry: bool,
-    f: impl FnOnce(&Hub, &mut crate::store::Tx<'_>) -> Result<R> + Send + 'static,
+    f: impl FnOnce(&Hub, &mut Tx<'_>) -> Result<R> + Send + 'static,
 ) -> Result<R> {
-    if !hub.inner.store.durable() {
-        return hub.inner.store.write(dry, |tx| f(hub, tx));
+    if !hub.store.durable() {
+        return hub.store.write(dry, |tx| f(hub, tx));
     }
     let h = hub.clone();
-    tokio::task::spawn_blocking(move || h.inner.store.write(dry, |tx| f(&h, tx)))
+    tokio::task::spawn_blocking(move || h.store.write(dry, |tx| f(&h, tx)))
         .await
         .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
 }
@@ -246,10 +248,7 @@ async fn resource(
             if q.get("watch").is_some_and(|w| w == "true" || w == "1") {
                 return watch_response(&hub, renderer, t.namespace, selectors, q);
             }
-            let (objs, rv) = hub
-                .inner
-                .store
-                .list(&kind.resource(), t.namespace.as_deref());
+            let (objs, rv) = hub.store.list(&kind.resource(), t.namespace.as_deref());
             let matching: Vec<&Value> = objs
                 .iter()
                 .map(|o| o.as_ref())
@@ -259,20 +258,19 @@ async fn resource(
         }
         (Method::GET, Some(name)) => {
             let obj = hub
-                .inner
                 .store
                 .get(&kind.resource(), &ns, &name)
-                .ok_or_else(|| Error::NotFound(ops::subject(&kind, &name)))?;
+                .ok_or_else(|| Error::NotFound(kind.subject(&name)))?;
             if is_scale {
                 return Ok(ok(&scale::of(&kind, &obj)));
             }
-            Ok(ok(&renderer.one(&obj, hub.inner.store.current_rv())))
+            Ok(ok(&renderer.one(&obj, hub.store.current_rv())))
         }
         (Method::POST, None) => {
             if kind.namespaced() && t.namespace.is_none() {
                 return Err(Error::MethodNotAllowed);
             }
-            let body = read_body(hub.inner.max_body, headers, body).await?;
+            let body = read_body(hub.max_body, headers, body).await?;
             let (k, v, url_ns) = (kind.clone(), t.version.clone(), t.namespace.clone());
             let obj = write(&hub, dry, move |_, tx| {
                 ops::create(tx, &k, &v, url_ns.as_deref(), body)
@@ -285,13 +283,13 @@ async fn resource(
             ))
         }
         (Method::PUT, Some(name)) => {
-            let body = read_body(hub.inner.max_body, headers, body).await?;
+            let body = read_body(hub.max_body, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
                 let obj = write(&hub, dry, move |h, tx| {
                     scale::update(
                         tx,
-                        h.registry(),
+                        &h.registry,
                         &k,
                         &ns,
                         &name,
@@ -304,7 +302,7 @@ async fn resource(
             let obj = write(&hub, dry, move |h, tx| {
                 ops::update(
                     tx,
-                    h.registry(),
+                    &h.registry,
                     ops::Target {
                         kind: &k,
                         ns: &ns,
@@ -324,13 +322,13 @@ async fn resource(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let pt = PatchType::from_content_type(ct)?;
-            let body = read_body(hub.inner.max_body, headers, body).await?;
+            let body = read_body(hub.max_body, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
                 let obj = write(&hub, dry, move |h, tx| {
                     scale::update(
                         tx,
-                        h.registry(),
+                        &h.registry,
                         &k,
                         &ns,
                         &name,
@@ -342,7 +340,7 @@ async fn resource(
             }
             if pt == PatchType::Apply && q.get("fieldManager").is_none_or(|m| m.is_empty()) {
                 return Err(Error::Invalid(
-                    ops::subject(&kind, &name),
+                    kind.subject(&name),
                     vec![status::Cause::required(
                         "fieldManager",
                         "Required value: is required for apply patch",
@@ -361,7 +359,7 @@ async fn resource(
                 Ok((
                     ops::patch(
                         tx,
-                        h.registry(),
+                        &h.registry,
                         ops::Target {
                             kind: &k,
                             ns: &ns,
@@ -387,11 +385,10 @@ async fn resource(
             ))
         }
         (Method::DELETE, Some(name)) => {
-            let opts =
-                DeleteOptions::from_body(&read_body(hub.inner.max_body, headers, body).await?)?;
+            let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
             let (k, n, nsc) = (kind.clone(), name.clone(), ns.clone());
             let (obj, still_there) = write(&hub, dry, move |h, tx| {
-                let obj = deletion::delete(tx, h.registry(), &k, &nsc, &n, &opts)?;
+                let obj = deletion::delete(tx, &h.registry, &k, &nsc, &n, &opts)?;
                 let still = tx.get(&k.resource(), &nsc, &n).is_some();
                 Ok((obj, still))
             })
@@ -403,8 +400,7 @@ async fn resource(
             Ok(ok(&renderer.object(&obj)))
         }
         (Method::DELETE, None) => {
-            let opts =
-                DeleteOptions::from_body(&read_body(hub.inner.max_body, headers, body).await?)?;
+            let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
             let selectors = selectors(&kind, q)?;
             let (k, url_ns) = (kind.clone(), t.namespace.clone());
             let deleted = write(&hub, dry, move |h, tx| {
@@ -421,7 +417,7 @@ async fn resource(
                     {
                         out.push(deletion::delete(
                             tx,
-                            h.registry(),
+                            &h.registry,
                             &k,
                             crate::object::namespace(&o),
                             crate::object::name(&o),
@@ -437,7 +433,7 @@ async fn resource(
                 format: Format::Object,
                 ..renderer
             }
-            .list(&refs, hub.inner.store.current_rv())))
+            .list(&refs, hub.store.current_rv())))
         }
         _ => Err(Error::MethodNotAllowed),
     }
@@ -490,7 +486,7 @@ fn watch_response(
             .is_some_and(|b| b == "true" || b == "1"),
         timeout,
     };
-    let body = watch::start(&hub.inner.store, req);
+    let body = watch::start(&hub.store, req);
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)

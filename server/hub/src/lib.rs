@@ -25,6 +25,7 @@ mod handlers;
 mod object;
 mod openapi;
 mod ops;
+mod options;
 mod patch;
 mod protobuf;
 mod registry;
@@ -32,6 +33,7 @@ mod render;
 mod scale;
 mod schema;
 mod selector;
+mod state;
 mod status;
 mod store;
 mod table;
@@ -46,25 +48,21 @@ use axum::response::IntoResponse;
 use axum::Router;
 use serde_json::json;
 
-pub use handlers::MAX_BODY;
+use state::HubState;
+
+pub use options::{Options, MAX_BODY};
 pub use registry::{
     CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec, Scope,
     ValidateFn,
 };
 pub use schema::OpenApiSchema;
 pub use status::{Cause, Error, Result, Subject};
-pub use store::{Options, Storage};
+pub use store::Storage;
 
 /// A running hub: cheap to clone, all clones share one store.
 #[derive(Clone)]
 pub struct Hub {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    registry: Registry,
-    store: Arc<store::Store>,
-    max_body: usize,
+    inner: Arc<HubState>,
 }
 
 impl Hub {
@@ -81,7 +79,7 @@ impl Hub {
             registry.register((**k).clone());
         }
         let hub = Hub {
-            inner: Arc::new(Inner {
+            inner: Arc::new(HubState {
                 registry,
                 store: Arc::new(store::Store::open(&storage, &opts)?),
                 max_body: opts.max_body,
@@ -130,7 +128,7 @@ impl Hub {
     pub fn router(&self) -> Router {
         Router::new()
             .fallback(handlers::dispatch)
-            .with_state(self.clone())
+            .with_state(self.inner.clone())
     }
 
     /// The router behind bearer-token authentication; `/version` and health checks stay open,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use crate::deletion;
 use crate::object::{self, meta_mut};
 use crate::patch::{self, PatchType};
 use crate::registry::{KindSpec, Registry};
@@ -17,17 +18,8 @@ pub enum Sub {
     Status,
 }
 
-pub fn subject(kind: &KindSpec, name: &str) -> Subject {
-    Subject {
-        group: kind.group.clone(),
-        plural: kind.plural.clone(),
-        kind: kind.kind.clone(),
-        name: name.into(),
-    }
-}
-
 fn invalid(kind: &KindSpec, name: &str, causes: Vec<Cause>) -> Error {
-    Error::Invalid(subject(kind, name), causes)
+    Error::Invalid(kind.subject(name), causes)
 }
 
 /// Checks apiVersion/kind in a body against the URL's kind and sets them.
@@ -164,7 +156,7 @@ pub fn create(
         }
     }
     if tx.get(&kind.resource(), &ns, &name).is_some() {
-        return Err(Error::AlreadyExists(subject(kind, &name)));
+        return Err(Error::AlreadyExists(kind.subject(&name)));
     }
     if let Some(defaults) = &kind.defaults {
         defaults(&mut obj);
@@ -205,7 +197,7 @@ pub fn update(
     stamp_type(kind, version, &mut obj)?;
     let old = tx
         .get(&kind.resource(), ns, name)
-        .ok_or_else(|| Error::NotFound(subject(kind, name)))?;
+        .ok_or_else(|| Error::NotFound(kind.subject(name)))?;
     let body_name = object::name(&obj);
     if body_name != name {
         return Err(Error::BadRequest(format!(
@@ -224,18 +216,11 @@ pub fn update(
             ));
         }
         Some(rv) if rv != object::meta_str(&old, "resourceVersion").unwrap_or("") => {
-            return Err(conflict(kind, name));
+            return Err(Error::stale(kind.subject(name)));
         }
         _ => {}
     }
     commit(tx, reg, kind, &old, obj, sub)
-}
-
-pub fn conflict(kind: &KindSpec, name: &str) -> Error {
-    Error::Conflict(
-        subject(kind, name),
-        "the object has been modified; please apply your changes to the latest version and try again".into(),
-    )
 }
 
 /// PATCH: applies to the latest version; a resourceVersion in a merge body is a precondition.
@@ -249,14 +234,14 @@ pub fn patch(
 ) -> Result<Arc<Value>> {
     let old = tx
         .get(&kind.resource(), ns, name)
-        .ok_or_else(|| Error::NotFound(subject(kind, name)))?;
+        .ok_or_else(|| Error::NotFound(kind.subject(name)))?;
     if let Some(rv) = body
         .get("metadata")
         .and_then(|m| m.get("resourceVersion"))
         .and_then(Value::as_str)
     {
         if rv != object::meta_str(&old, "resourceVersion").unwrap_or("") {
-            return Err(conflict(kind, name));
+            return Err(Error::stale(kind.subject(name)));
         }
     }
     let new = patch::apply(pt, &old, body, kind.builtin)?;
@@ -373,7 +358,7 @@ pub fn commit(
     if object::is_deleting(&new) && object::finalizers(&new).is_empty() {
         let ns = object::namespace(&new).to_string();
         tx.put(&kind.resource(), new);
-        return crate::deletion::remove(tx, reg, kind, &ns, &name);
+        return deletion::remove(tx, reg, kind, &ns, &name);
     }
     Ok(tx.put(&kind.resource(), new))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::schema::OpenApiSchema;
-use crate::status::Cause;
+use crate::status::{Cause, Subject};
 
 /// The fleet model plugs its validation in here: `(old, new)`, `old` is `None` on create.
 pub type ValidateFn = Arc<dyn Fn(Option<&Value>, &Value) -> Result<(), Vec<Cause>> + Send + Sync>;
@@ -243,6 +243,15 @@ impl KindSpec {
     }
     pub fn preferred_version(&self) -> &str {
         &self.versions[0]
+    }
+    /// How error messages and `Status.details` name the object `name` of this kind (spec §7).
+    pub(crate) fn subject(&self, name: &str) -> Subject {
+        Subject {
+            group: self.group.clone(),
+            plural: self.plural.clone(),
+            kind: self.kind.clone(),
+            name: name.into(),
+        }
     }
 }
 

@@ -46,13 +46,13 @@ pub fn update(
     };
     let old = tx
         .get(&kind.resource(), ns, name)
-        .ok_or_else(|| Error::NotFound(ops::subject(kind, name)))?;
+        .ok_or_else(|| Error::NotFound(kind.subject(name)))?;
     let current = of(kind, &old);
     let wanted = match change {
         Change::Replace(v) => {
             if let Some(rv) = object::meta_str(&v, "resourceVersion").filter(|s| !s.is_empty()) {
                 if Some(rv) != object::meta_str(&old, "resourceVersion") {
-                    return Err(ops::conflict(kind, name));
+                    return Err(Error::stale(kind.subject(name)));
                 }
             }
             v

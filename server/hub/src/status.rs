@@ -117,6 +117,14 @@ fn render_causes(causes: &[Cause]) -> String {
 }
 
 impl Error {
+    /// 409 for a write whose resourceVersion or precondition no longer matches (spec §3.5).
+    pub(crate) fn stale(subject: Subject) -> Error {
+        Error::Conflict(
+            subject,
+            "the object has been modified; please apply your changes to the latest version and try again".into(),
+        )
+    }
+
     pub fn code(&self) -> StatusCode {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,

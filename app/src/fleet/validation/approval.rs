@@ -1,10 +1,15 @@
 //! Validation of `ClusterApprovalRequest` / `ApprovalRequest` (spec §7.4).
 
+use super::cel_rule::TransitionRule;
 use super::{finish, FieldError};
 use crate::fleet::approval::ApprovalRequestSpec;
 use crate::fleet::{FleetKind, Object};
 
 pub const MSG_SPEC_IMMUTABLE: &str = "The spec field is immutable";
+
+/// CEL `self == oldSelf` on `spec` (spec §7.4).
+pub const SPEC_IMMUTABLE: TransitionRule<ApprovalRequestSpec> =
+    TransitionRule::immutable(MSG_SPEC_IMMUTABLE, "object");
 
 /// Required fields; on update the whole spec is immutable (CEL `self == oldSelf` on `spec`).
 pub fn validate_approval_request<K>(
@@ -22,9 +27,7 @@ where
         errors.push(FieldError::required("spec.targetStage"));
     }
     if let Some(old) = old {
-        if old.spec != new.spec {
-            errors.push(FieldError::cel("spec", "object", MSG_SPEC_IMMUTABLE));
-        }
+        SPEC_IMMUTABLE.check("spec", &old.spec, &new.spec, &mut errors);
     }
     finish(errors)
 }

@@ -1,9 +1,14 @@
 //! Validation of `MemberCluster` (spec §6).
 
+use super::int_range::IntRange;
 use super::{check_name_max_63, finish, FieldError};
 use crate::fleet::MemberCluster;
 
 pub const MAX_TAINTS: usize = 100;
+pub const HEARTBEAT_PERIOD_SECONDS: IntRange = IntRange {
+    minimum: Some(1),
+    maximum: Some(600),
+};
 
 /// Name < 64 (CEL), heartbeat 1..600, at most 100 taints, identity required.
 pub fn validate_member_cluster(
@@ -16,19 +21,7 @@ pub fn validate_member_cluster(
         errors.push(FieldError::required("spec.identity"));
     }
     if let Some(h) = new.spec.heartbeat_period_seconds {
-        if !(1..=600).contains(&h) {
-            let (min, max) = if h < 1 {
-                (Some(1), None)
-            } else {
-                (None, Some(600))
-            };
-            errors.push(FieldError::out_of_range(
-                "spec.heartbeatPeriodSeconds",
-                i64::from(h),
-                min,
-                max,
-            ));
-        }
+        HEARTBEAT_PERIOD_SECONDS.check("spec.heartbeatPeriodSeconds", i64::from(h), &mut errors);
     }
     if let Some(taints) = &new.spec.taints {
         if taints.len() > MAX_TAINTS {

@@ -10,6 +10,8 @@
 use std::fmt;
 
 pub mod approval;
+pub mod cel_rule;
+pub mod int_range;
 pub mod member_cluster;
 pub mod placement;
 pub mod staged_update;
@@ -210,11 +212,20 @@ pub(crate) fn finish(errors: Vec<FieldError>) -> Result<(), Vec<FieldError>> {
 /// Message of the root CEL rule `size(self.metadata.name) < 64` (spec §6, §7.2).
 pub const MSG_NAME_MAX_63: &str = "metadata.name max length is 63";
 
-/// CEL `size(self.metadata.name) < 64` with message [`MSG_NAME_MAX_63`] (spec §6, §7.2).
+/// The root rule on the names of runs and member clusters (spec §6, §7.2).
+pub const NAME_MAX_63: cel_rule::CelRule<str> = cel_rule::CelRule {
+    cel: cel_rule::Cel {
+        rule: "size(self.metadata.name) < 64",
+        message: MSG_NAME_MAX_63,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |name| name.len() < 64,
+};
+
+/// [`NAME_MAX_63`] on an object named `name`.
 pub(crate) fn check_name_max_63(name: &str, errors: &mut Vec<FieldError>) {
-    if name.len() >= 64 {
-        errors.push(FieldError::cel(ROOT, "object", MSG_NAME_MAX_63));
-    }
+    NAME_MAX_63.check(ROOT, name, errors);
 }
 
 #[cfg(test)]

@@ -4,14 +4,26 @@
 //! the PickN/PickFixed and policy rules without quoting their messages; those texts are
 //! fleetdeck's and are kept in the constants below so that the CRD generator and tests share them.
 
+use super::cel_rule::{Cel, CelRule, TransitionRule};
+use super::int_range::IntRange;
 use super::{finish, FieldError};
 use crate::fleet::placement::{
-    PlacementPolicy, PlacementSpec, PlacementType, ReportBackStrategyType, ResourceSelector,
-    RolloutStrategyType, SelectionScope, StatusReportingScope, TolerationOperator,
+    PlacementPolicy, PlacementSpec, PlacementType, ReportBackStrategy, ReportBackStrategyType,
+    ResourceSelector, RolloutStrategyType, SelectionScope, StatusReportingScope, Toleration,
+    TolerationOperator,
 };
 use crate::fleet::{FleetKind, Object, Scope};
 
+pub const MIN_RESOURCE_SELECTORS: usize = 1;
 pub const MAX_RESOURCE_SELECTORS: usize = 100;
+pub const REVISION_HISTORY_LIMIT: IntRange = IntRange {
+    minimum: Some(1),
+    maximum: Some(1000),
+};
+pub const NUMBER_OF_CLUSTERS: IntRange = IntRange {
+    minimum: Some(0),
+    maximum: None,
+};
 pub const MAX_CLUSTER_NAMES: usize = 100;
 pub const MAX_TOLERATIONS: usize = 100;
 pub const MAX_CLUSTER_SELECTOR_TERMS: usize = 10;
@@ -36,14 +48,175 @@ pub const MSG_NAMESPACE_ACCESSIBLE_ONE_NAMESPACE: &str =
     "statusReportingScope NamespaceAccessible requires exactly one Namespace selector";
 pub const MSG_RP_NO_NAMESPACES: &str = "a ResourcePlacement cannot select namespaces";
 
-/// CEL twins of the Rust checks below, for the CRD generator (`crate::fleet::crd`).
-pub const CEL_IS_NAMESPACE: &str = "s.group == '' && s.kind == 'Namespace'";
-pub const REPORT_BACK_CEL_RULE: &str =
-    "!has(self.type) || self.type != 'Mirror' || has(self.destination)";
-pub const TOLERATION_EXISTS_VALUE_CEL_RULE: &str =
-    "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''";
-pub const TOLERATION_EMPTY_KEY_CEL_RULE: &str =
-    "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')";
+/// `<s>` is a Namespace selector, in CEL.
+macro_rules! is_namespace {
+    ($s:literal) => {
+        concat!($s, ".group == '' && ", $s, ".kind == 'Namespace'")
+    };
+}
+
+/// On `spec.resourceSelectors[]` of a `ResourcePlacement` only.
+pub const RP_SELECTS_NO_NAMESPACE: CelRule<ResourceSelector> = CelRule {
+    cel: Cel {
+        rule: concat!("!(", is_namespace!("self"), ")"),
+        message: MSG_RP_NO_NAMESPACES,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |sel| !is_namespace_selector(sel),
+};
+
+/// On `spec.resourceSelectors[]`.
+pub const SCOPED_NAMESPACE_BY_NAME: CelRule<ResourceSelector> = CelRule {
+    cel: Cel {
+        rule: concat!(
+            "!(",
+            is_namespace!("self"),
+            " && has(self.selectionScope) && self.selectionScope == 'NamespaceWithResourceSelectors') || has(self.name)"
+        ),
+        message: MSG_SCOPE_SELECTORS_BY_NAME,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |sel| !is_scoped_namespace_selector(sel) || sel.name.is_some(),
+};
+
+/// On `spec.resourceSelectors`.
+pub const SCOPED_NAMESPACE_ONLY_ONE: CelRule<[ResourceSelector]> = CelRule {
+    cel: Cel {
+        rule: concat!(
+            "!self.exists(s, ",
+            is_namespace!("s"),
+            " && has(s.selectionScope) && s.selectionScope == 'NamespaceWithResourceSelectors') || self.filter(s, ",
+            is_namespace!("s"),
+            ").size() == 1"
+        ),
+        message: MSG_SCOPE_SELECTORS_ONLY_ONE,
+        field_path: None,
+        cel_type: "array",
+    },
+    holds: |sels| {
+        !sels.iter().any(is_scoped_namespace_selector) || namespace_selectors(sels) == 1
+    },
+};
+
+/// On `spec`.
+pub const NAMESPACE_ACCESSIBLE_ONE_NAMESPACE: CelRule<PlacementSpec> = CelRule {
+    cel: Cel {
+        rule: concat!(
+            "!has(self.statusReportingScope) || self.statusReportingScope != 'NamespaceAccessible' || self.resourceSelectors.filter(s, ",
+            is_namespace!("s"),
+            ").size() == 1"
+        ),
+        message: MSG_NAMESPACE_ACCESSIBLE_ONE_NAMESPACE,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |spec| {
+        spec.status_reporting_scope != Some(StatusReportingScope::NamespaceAccessible)
+            || namespace_selectors(&spec.resource_selectors) == 1
+    },
+};
+
+/// On `spec.resourceSelectors[]`.
+pub const NAME_OR_LABEL_SELECTOR: CelRule<ResourceSelector> = CelRule {
+    cel: Cel {
+        rule: "!(has(self.name) && has(self.labelSelector))",
+        message: MSG_NAME_AND_SELECTOR,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |sel| !(sel.name.is_some() && sel.label_selector.is_some()),
+};
+
+/// On `spec.statusReportingScope`, which has a default, so it is always set.
+pub const STATUS_REPORTING_SCOPE_IMMUTABLE: TransitionRule<Option<StatusReportingScope>> =
+    TransitionRule {
+        cel: Cel {
+            rule: "self == oldSelf",
+            message: MSG_STATUS_SCOPE_IMMUTABLE,
+            field_path: None,
+            cel_type: "string",
+        },
+        holds: |old, new| old.unwrap_or_default() == new.unwrap_or_default(),
+    };
+
+/// On `spec`, so that removing `policy` is caught too.
+pub const POLICY_NOT_REMOVED: TransitionRule<PlacementSpec> = TransitionRule {
+    cel: Cel {
+        rule: "!has(oldSelf.policy) || has(self.policy)",
+        message: MSG_POLICY_REMOVED,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |old, new| old.policy.is_none() || new.policy.is_some(),
+};
+
+/// On `spec`, so that removing `strategy` is caught too; spec §3.1 / §10.2: once External,
+/// always External (RollingUpdate→External is allowed).
+pub const EXTERNAL_STAYS_EXTERNAL: TransitionRule<PlacementSpec> = TransitionRule {
+    cel: Cel {
+        rule: "!(has(oldSelf.strategy) && has(oldSelf.strategy.type) && oldSelf.strategy.type == 'External') || (has(self.strategy) && has(self.strategy.type) && self.strategy.type == 'External')",
+        message: MSG_EXTERNAL_STRATEGY,
+        field_path: Some(".strategy"),
+        cel_type: "object",
+    },
+    holds: |old, new| {
+        old.strategy_type() != RolloutStrategyType::External
+            || new.strategy_type() == RolloutStrategyType::External
+    },
+};
+
+/// On `spec.policy.placementType`, which has a default, so it is set whenever `policy` is.
+pub const PLACEMENT_TYPE_IMMUTABLE: TransitionRule<Option<PlacementType>> = TransitionRule {
+    cel: Cel {
+        rule: "self == oldSelf",
+        message: MSG_PLACEMENT_TYPE_IMMUTABLE,
+        field_path: None,
+        cel_type: "string",
+    },
+    holds: |old, new| old.unwrap_or_default() == new.unwrap_or_default(),
+};
+
+/// On `spec.policy.tolerations[]`.
+pub const TOLERATION_EXISTS_HAS_NO_VALUE: CelRule<Toleration> = CelRule {
+    cel: Cel {
+        rule: "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+        message: MSG_TOLERATION_EXISTS_VALUE,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |t| {
+        t.operator.unwrap_or_default() != TolerationOperator::Exists
+            || t.value.as_deref().is_none_or(str::is_empty)
+    },
+};
+
+/// On `spec.policy.tolerations[]`.
+pub const TOLERATION_EMPTY_KEY_NEEDS_EXISTS: CelRule<Toleration> = CelRule {
+    cel: Cel {
+        rule:
+            "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",
+        message: MSG_TOLERATION_EMPTY_KEY,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |t| {
+        !t.key.as_deref().unwrap_or_default().is_empty()
+            || t.operator.unwrap_or_default() == TolerationOperator::Exists
+    },
+};
+
+/// On `spec.strategy.reportBackStrategy`.
+pub const MIRROR_NEEDS_DESTINATION: CelRule<ReportBackStrategy> = CelRule {
+    cel: Cel {
+        rule: "!has(self.type) || self.type != 'Mirror' || has(self.destination)",
+        message: MSG_REPORT_BACK_DESTINATION,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |rb| !(rb.type_ == Some(ReportBackStrategyType::Mirror) && rb.destination.is_none()),
+};
 
 /// How a policy field depends on `placementType` (spec §3.1: CEL on `spec.policy`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +330,15 @@ fn is_namespace_selector(sel: &ResourceSelector) -> bool {
     sel.group.is_empty() && sel.kind == "Namespace"
 }
 
+fn is_scoped_namespace_selector(sel: &ResourceSelector) -> bool {
+    is_namespace_selector(sel)
+        && sel.selection_scope == Some(SelectionScope::NamespaceWithResourceSelectors)
+}
+
+fn namespace_selectors(sels: &[ResourceSelector]) -> usize {
+    sels.iter().filter(|s| is_namespace_selector(s)).count()
+}
+
 pub fn validate_placement<K>(
     old: Option<&Object<K>>,
     new: &Object<K>,
@@ -175,8 +357,12 @@ where
 
 fn validate_spec(spec: &PlacementSpec, errors: &mut Vec<FieldError>) {
     let n = spec.resource_selectors.len();
-    if n == 0 {
-        errors.push(FieldError::too_few("spec.resourceSelectors", 0, 1));
+    if n < MIN_RESOURCE_SELECTORS {
+        errors.push(FieldError::too_few(
+            "spec.resourceSelectors",
+            n,
+            MIN_RESOURCE_SELECTORS,
+        ));
     } else if n > MAX_RESOURCE_SELECTORS {
         errors.push(FieldError::too_many(
             "spec.resourceSelectors",
@@ -185,28 +371,10 @@ fn validate_spec(spec: &PlacementSpec, errors: &mut Vec<FieldError>) {
         ));
     }
     for (i, sel) in spec.resource_selectors.iter().enumerate() {
-        if sel.name.is_some() && sel.label_selector.is_some() {
-            errors.push(FieldError::cel(
-                format!("spec.resourceSelectors[{i}]"),
-                "object",
-                MSG_NAME_AND_SELECTOR,
-            ));
-        }
+        NAME_OR_LABEL_SELECTOR.check(&format!("spec.resourceSelectors[{i}]"), sel, errors);
     }
     if let Some(limit) = spec.revision_history_limit {
-        if !(1..=1000).contains(&limit) {
-            let (min, max) = if limit < 1 {
-                (Some(1), None)
-            } else {
-                (None, Some(1000))
-            };
-            errors.push(FieldError::out_of_range(
-                "spec.revisionHistoryLimit",
-                i64::from(limit),
-                min,
-                max,
-            ));
-        }
+        REVISION_HISTORY_LIMIT.check("spec.revisionHistoryLimit", i64::from(limit), errors);
     }
     let Some(policy) = &spec.policy else { return };
     let kind = spec.placement_type();
@@ -220,14 +388,7 @@ fn validate_spec(spec: &PlacementSpec, errors: &mut Vec<FieldError>) {
         }
     }
     if let Some(n) = policy.number_of_clusters {
-        if n < 0 {
-            errors.push(FieldError::out_of_range(
-                "spec.policy.numberOfClusters",
-                i64::from(n),
-                Some(0),
-                None,
-            ));
-        }
+        NUMBER_OF_CLUSTERS.check("spec.policy.numberOfClusters", i64::from(n), errors);
     }
     for rule in POLICY_RULES {
         if let Some(message) = rule.check(kind, policy) {
@@ -239,21 +400,9 @@ fn validate_spec(spec: &PlacementSpec, errors: &mut Vec<FieldError>) {
         }
     }
     for (i, t) in policy.tolerations.iter().flatten().enumerate() {
-        let operator = t.operator.unwrap_or_default();
         let path = format!("spec.policy.tolerations[{i}]");
-        if operator == TolerationOperator::Exists
-            && t.value.as_deref().is_some_and(|v| !v.is_empty())
-        {
-            errors.push(FieldError::cel(
-                &path,
-                "object",
-                MSG_TOLERATION_EXISTS_VALUE,
-            ));
-        }
-        if t.key.as_deref().unwrap_or_default().is_empty() && operator != TolerationOperator::Exists
-        {
-            errors.push(FieldError::cel(&path, "object", MSG_TOLERATION_EMPTY_KEY));
-        }
+        TOLERATION_EXISTS_HAS_NO_VALUE.check(&path, t, errors);
+        TOLERATION_EMPTY_KEY_NEEDS_EXISTS.check(&path, t, errors);
     }
     if let Some(t) = &policy.tolerations {
         if t.len() > MAX_TOLERATIONS {
@@ -284,92 +433,41 @@ fn validate_spec(spec: &PlacementSpec, errors: &mut Vec<FieldError>) {
 
 /// spec §3.1: `selectionScope`, namespaces and RPs, `statusReportingScope`, `reportBackStrategy`.
 fn validate_selectors(scope: Scope, spec: &PlacementSpec, errors: &mut Vec<FieldError>) {
-    let namespace_selectors = spec
-        .resource_selectors
-        .iter()
-        .filter(|s| is_namespace_selector(s))
-        .count();
-    let mut scoped = false;
     for (i, sel) in spec.resource_selectors.iter().enumerate() {
         let path = format!("spec.resourceSelectors[{i}]");
-        if scope == Scope::Namespaced && is_namespace_selector(sel) {
-            errors.push(FieldError::cel(&path, "object", MSG_RP_NO_NAMESPACES));
+        if scope == Scope::Namespaced {
+            RP_SELECTS_NO_NAMESPACE.check(&path, sel, errors);
         }
-        if is_namespace_selector(sel)
-            && sel.selection_scope == Some(SelectionScope::NamespaceWithResourceSelectors)
-        {
-            scoped = true;
-            if sel.name.is_none() {
-                errors.push(FieldError::cel(
-                    &path,
-                    "object",
-                    MSG_SCOPE_SELECTORS_BY_NAME,
-                ));
-            }
-        }
+        SCOPED_NAMESPACE_BY_NAME.check(&path, sel, errors);
     }
-    if scoped && namespace_selectors != 1 {
-        errors.push(FieldError::cel(
-            "spec.resourceSelectors",
-            "array",
-            MSG_SCOPE_SELECTORS_ONLY_ONE,
-        ));
-    }
-    if spec.status_reporting_scope == Some(StatusReportingScope::NamespaceAccessible)
-        && namespace_selectors != 1
-    {
-        errors.push(FieldError::cel(
-            "spec",
-            "object",
-            MSG_NAMESPACE_ACCESSIBLE_ONE_NAMESPACE,
-        ));
-    }
+    SCOPED_NAMESPACE_ONLY_ONE.check("spec.resourceSelectors", &spec.resource_selectors, errors);
+    NAMESPACE_ACCESSIBLE_ONE_NAMESPACE.check("spec", spec, errors);
     if let Some(rb) = spec
         .strategy
         .as_ref()
         .and_then(|s| s.report_back_strategy.as_ref())
     {
-        if rb.type_ == Some(ReportBackStrategyType::Mirror) && rb.destination.is_none() {
-            errors.push(FieldError::cel(
-                "spec.strategy.reportBackStrategy",
-                "object",
-                MSG_REPORT_BACK_DESTINATION,
-            ));
-        }
+        MIRROR_NEEDS_DESTINATION.check("spec.strategy.reportBackStrategy", rb, errors);
     }
 }
 
 fn validate_transition(old: &PlacementSpec, new: &PlacementSpec, errors: &mut Vec<FieldError>) {
-    // spec §3.1 / §10.2: once External, always External; RollingUpdate→External is allowed.
-    if old.strategy_type() == RolloutStrategyType::External
-        && new.strategy_type() != RolloutStrategyType::External
-    {
-        errors.push(FieldError::cel(
-            "spec.strategy",
-            "object",
-            MSG_EXTERNAL_STRATEGY,
-        ));
+    EXTERNAL_STAYS_EXTERNAL.check("spec", old, new, errors);
+    POLICY_NOT_REMOVED.check("spec", old, new, errors);
+    if let (Some(o), Some(n)) = (&old.policy, &new.policy) {
+        PLACEMENT_TYPE_IMMUTABLE.check(
+            "spec.policy.placementType",
+            &o.placement_type,
+            &n.placement_type,
+            errors,
+        );
     }
-    match (&old.policy, &new.policy) {
-        (Some(_), None) => errors.push(FieldError::cel("spec", "object", MSG_POLICY_REMOVED)),
-        (Some(_), Some(_)) if old.placement_type() != new.placement_type() => {
-            errors.push(FieldError::cel(
-                "spec.policy.placementType",
-                "string",
-                MSG_PLACEMENT_TYPE_IMMUTABLE,
-            ))
-        }
-        _ => {}
-    }
-    if old.status_reporting_scope.unwrap_or_default()
-        != new.status_reporting_scope.unwrap_or_default()
-    {
-        errors.push(FieldError::cel(
-            "spec.statusReportingScope",
-            "string",
-            MSG_STATUS_SCOPE_IMMUTABLE,
-        ));
-    }
+    STATUS_REPORTING_SCOPE_IMMUTABLE.check(
+        "spec.statusReportingScope",
+        &old.status_reporting_scope,
+        &new.status_reporting_scope,
+        errors,
+    );
 }
 
 #[cfg(test)]

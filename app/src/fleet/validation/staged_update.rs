@@ -2,6 +2,7 @@
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
+use super::cel_rule::{Cel, CelRule, TransitionRule};
 use super::{check_name_max_63, finish, FieldError};
 use crate::fleet::concurrency::parse_percent;
 use crate::fleet::staged_update::{StageTask, StageTaskType, StagedUpdateStrategySpec};
@@ -24,6 +25,90 @@ pub const MSG_MAX_CONCURRENCY_MIN: &str = "maxConcurrency must be at least 1";
 pub const MSG_PLACEMENT_NAME_IMMUTABLE: &str = "placementName is immutable";
 pub const MSG_RESOURCE_SNAPSHOT_INDEX_IMMUTABLE: &str = "resourceSnapshotIndex is immutable";
 pub const MSG_STRATEGY_NAME_IMMUTABLE: &str = "stagedRolloutStrategyName is immutable";
+
+/// spec §7.1, on `stages[].maxConcurrency`: an integer is at least 1 (a percentage is held to
+/// [`MAX_CONCURRENCY_PATTERN`] by the schema).
+pub const MAX_CONCURRENCY_AT_LEAST_1: CelRule<IntOrString> = CelRule {
+    cel: Cel {
+        rule: "type(self) != int || self >= 1",
+        message: MSG_MAX_CONCURRENCY_MIN,
+        field_path: None,
+        // An int-or-string node has no structural type.
+        cel_type: "",
+    },
+    holds: |mc| !matches!(mc, IntOrString::Int(n) if *n < 1),
+};
+
+/// spec §7.1, on `beforeStageTasks[]`.
+pub const BEFORE_STAGE_TASK_NOT_TIMED_WAIT: CelRule<StageTask> = CelRule {
+    cel: Cel {
+        rule: "self.type != 'TimedWait'",
+        message: MSG_BEFORE_NO_TIMED_WAIT,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |task| task.type_ != StageTaskType::TimedWait,
+};
+
+/// spec §7.1, on `afterStageTasks[]`.
+pub const TIMED_WAIT_NEEDS_WAIT_TIME: CelRule<StageTask> = CelRule {
+    cel: Cel {
+        rule: "!(self.type == 'TimedWait' && !has(self.waitTime))",
+        message: MSG_TIMED_WAIT_NEEDS_WAIT,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |task| !(task.type_ == StageTaskType::TimedWait && task.wait_time.is_none()),
+};
+
+/// spec §7.1, on both task lists (the spec quotes the after-stage text for both).
+pub const APPROVAL_HAS_NO_WAIT_TIME: CelRule<StageTask> = CelRule {
+    cel: Cel {
+        rule: "!(self.type == 'Approval' && has(self.waitTime))",
+        message: MSG_APPROVAL_NO_WAIT,
+        field_path: None,
+        cel_type: "object",
+    },
+    holds: |task| !(task.type_ == StageTaskType::Approval && task.wait_time.is_some()),
+};
+
+/// The CEL rules on each `afterStageTasks[]` entry, in CRD order.
+pub const AFTER_STAGE_TASK_RULES: &[&CelRule<StageTask>] =
+    &[&TIMED_WAIT_NEEDS_WAIT_TIME, &APPROVAL_HAS_NO_WAIT_TIME];
+/// The CEL rules on each `beforeStageTasks[]` entry, in CRD order.
+pub const BEFORE_STAGE_TASK_RULES: &[&CelRule<StageTask>] = &[
+    &BEFORE_STAGE_TASK_NOT_TIMED_WAIT,
+    &APPROVAL_HAS_NO_WAIT_TIME,
+];
+
+/// A field of a run's spec that never changes once set (spec §7.2): CEL `self == oldSelf` on
+/// `spec.<field>`.
+pub struct ImmutableRunField {
+    /// The JSON name of the field below `spec`.
+    pub field: &'static str,
+    /// The field's value, `None` when absent (a transition rule then does not run).
+    pub get: fn(&StagedUpdateRunSpec) -> Option<&String>,
+    pub rule: TransitionRule<String>,
+}
+
+/// The immutable fields of a run's spec, in CRD order.
+pub const IMMUTABLE_RUN_FIELDS: [ImmutableRunField; 3] = [
+    ImmutableRunField {
+        field: "placementName",
+        get: |spec| Some(&spec.placement_name),
+        rule: TransitionRule::immutable(MSG_PLACEMENT_NAME_IMMUTABLE, "string"),
+    },
+    ImmutableRunField {
+        field: "resourceSnapshotIndex",
+        get: |spec| spec.resource_snapshot_index.as_ref(),
+        rule: TransitionRule::immutable(MSG_RESOURCE_SNAPSHOT_INDEX_IMMUTABLE, "string"),
+    },
+    ImmutableRunField {
+        field: "stagedRolloutStrategyName",
+        get: |spec| Some(&spec.staged_rollout_strategy_name),
+        rule: TransitionRule::immutable(MSG_STRATEGY_NAME_IMMUTABLE, "string"),
+    },
+];
 
 /// `ClusterStagedUpdateStrategy` / `StagedUpdateStrategy` (no transition rules).
 pub fn validate_staged_update_strategy<K>(
@@ -72,13 +157,8 @@ pub fn validate_strategy_spec(
             ));
         }
         match &stage.max_concurrency {
-            Some(IntOrString::Int(n)) if *n < 1 => {
-                // CEL on an int-or-string field: the structural type is empty.
-                errors.push(FieldError::cel(
-                    format!("{sp}.maxConcurrency"),
-                    "",
-                    MSG_MAX_CONCURRENCY_MIN,
-                ));
+            Some(mc @ IntOrString::Int(_)) => {
+                MAX_CONCURRENCY_AT_LEAST_1.check(&format!("{sp}.maxConcurrency"), mc, errors);
             }
             Some(IntOrString::String(s)) if parse_percent(s).is_none() => {
                 errors.push(FieldError::pattern(
@@ -100,14 +180,8 @@ pub fn validate_strategy_spec(
         for (j, task) in after.iter().enumerate() {
             let tp = format!("{sp}.afterStageTasks[{j}]");
             check_wait_time_pattern(task, &tp, errors);
-            match (task.type_, &task.wait_time) {
-                (StageTaskType::Approval, Some(_)) => {
-                    errors.push(FieldError::cel(&tp, "object", MSG_APPROVAL_NO_WAIT))
-                }
-                (StageTaskType::TimedWait, None) => {
-                    errors.push(FieldError::cel(&tp, "object", MSG_TIMED_WAIT_NEEDS_WAIT))
-                }
-                _ => {}
+            for rule in AFTER_STAGE_TASK_RULES {
+                rule.check(&tp, task, errors);
             }
         }
         let before = stage.before_tasks();
@@ -121,14 +195,8 @@ pub fn validate_strategy_spec(
         for (j, task) in before.iter().enumerate() {
             let tp = format!("{sp}.beforeStageTasks[{j}]");
             check_wait_time_pattern(task, &tp, errors);
-            match (task.type_, &task.wait_time) {
-                (StageTaskType::TimedWait, _) => {
-                    errors.push(FieldError::cel(&tp, "object", MSG_BEFORE_NO_TIMED_WAIT))
-                }
-                (StageTaskType::Approval, Some(_)) => {
-                    errors.push(FieldError::cel(&tp, "object", MSG_APPROVAL_NO_WAIT))
-                }
-                _ => {}
+            for rule in BEFORE_STAGE_TASK_RULES {
+                rule.check(&tp, task, errors);
             }
         }
     }
@@ -171,30 +239,13 @@ where
     }
     if let Some(old) = old {
         let o = &old.spec;
-        // CEL `self == oldSelf` on each field; a transition rule only runs when the field is
-        // present in both objects, so adding or removing an optional index is not caught.
-        if o.placement_name != spec.placement_name {
-            errors.push(FieldError::cel(
-                "spec.placementName",
-                "string",
-                MSG_PLACEMENT_NAME_IMMUTABLE,
-            ));
-        }
-        if let (Some(a), Some(b)) = (&o.resource_snapshot_index, &spec.resource_snapshot_index) {
-            if a != b {
-                errors.push(FieldError::cel(
-                    "spec.resourceSnapshotIndex",
-                    "string",
-                    MSG_RESOURCE_SNAPSHOT_INDEX_IMMUTABLE,
-                ));
+        // A transition rule only runs when the field is present in both objects, so adding or
+        // removing an optional index is not caught.
+        for f in &IMMUTABLE_RUN_FIELDS {
+            if let (Some(a), Some(b)) = ((f.get)(o), (f.get)(spec)) {
+                f.rule
+                    .check(&format!("spec.{}", f.field), a, b, &mut errors);
             }
-        }
-        if o.staged_rollout_strategy_name != spec.staged_rollout_strategy_name {
-            errors.push(FieldError::cel(
-                "spec.stagedRolloutStrategyName",
-                "string",
-                MSG_STRATEGY_NAME_IMMUTABLE,
-            ));
         }
         if let Err(msg) = check_state_transition(o.state(), spec.state()) {
             errors.push(FieldError::cel("spec.state", "string", &msg));
@@ -213,6 +264,23 @@ pub fn check_state_transition(from: UpdateRunState, to: UpdateRunState) -> Resul
             "invalid state transition: cannot transition from {a} to {b}"
         )),
     }
+}
+
+/// The CEL twin of [`check_state_transition`], for `spec.state`: one transition rule per forbidden
+/// `(from, to)` pair, with the same message.
+pub fn state_transition_cel() -> Vec<serde_json::Value> {
+    let mut rules = Vec::new();
+    for from in UpdateRunState::ALL {
+        for to in UpdateRunState::ALL {
+            if let Err(message) = check_state_transition(from, to) {
+                rules.push(serde_json::json!({
+                    "rule": format!("!(oldSelf == '{from}' && self == '{to}')"),
+                    "message": message,
+                }));
+            }
+        }
+    }
+    rules
 }
 
 /// The enum check of `spec.state` for raw input (`Unsupported value`), for callers that see the

@@ -13,6 +13,7 @@ use crate::fleet::{UpdateRun, UpdateStrategy};
 
 pub const ARM_NAME_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 pub const ARM_NAME_MAX_LENGTH: usize = 50;
+pub const MIN_STAGES: usize = 1;
 pub const MAX_GROUPS_PER_STAGE: usize = 50;
 pub const STAGE_MAX_CONCURRENCY_PATTERN: &str = r"^(?:([1-9]\d*)|([1-9]\d?|100)%)$";
 pub const MAX_ALLOWED_FAILURES_PATTERN: &str = r"^(?:0|[1-9]\d*|(?:0|[1-9]\d?|100)%)$";
@@ -118,8 +119,12 @@ pub fn validate_update_run(
 }
 
 fn validate_strategy(strategy: &UpdateRunStrategy, path: &str, errors: &mut Vec<FieldError>) {
-    if strategy.stages.is_empty() {
-        errors.push(FieldError::too_few(format!("{path}.stages"), 0, 1));
+    if strategy.stages.len() < MIN_STAGES {
+        errors.push(FieldError::too_few(
+            format!("{path}.stages"),
+            strategy.stages.len(),
+            MIN_STAGES,
+        ));
     }
     let mut stage_names = BTreeSet::new();
     let mut group_names = BTreeSet::new();

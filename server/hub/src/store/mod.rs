@@ -14,6 +14,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::object;
+use crate::options::Options;
 use crate::status::{Error, Result};
 
 /// (resource, namespace, name); namespace is "" for cluster-scoped objects.
@@ -56,27 +57,6 @@ pub enum Storage {
     Memory,
     /// A SQLite database file (created if missing).
     Sqlite(PathBuf),
-}
-
-pub struct Options {
-    /// How many events the watch history keeps; older resourceVersions get 410 Expired, and so
-    /// does a watch that falls further behind (it never blocks writers).
-    pub history: usize,
-    /// The most memory the history may hold (estimated). A fleet of 10,000 members writes run and
-    /// placement statuses of tens of MB each, so a count alone would keep gigabytes alive.
-    pub history_bytes: usize,
-    /// The largest request body accepted (larger ones get 413). kube-apiserver's 3 MiB by default.
-    pub max_body: usize,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            history: 10_000,
-            history_bytes: 256 << 20,
-            max_body: crate::handlers::MAX_BODY,
-        }
-    }
 }
 
 struct State {

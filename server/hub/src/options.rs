@@ -1,0 +1,26 @@
+//! How a hub is sized: the watch history it keeps and the request bodies it accepts.
+
+/// kube-apiserver's request body limit (3 MiB).
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Sizing of one hub; the default is kube-apiserver's body limit and a 10,000-event history.
+pub struct Options {
+    /// How many events the watch history keeps; older resourceVersions get 410 Expired, and so
+    /// does a watch that falls further behind (it never blocks writers).
+    pub history: usize,
+    /// The most memory the history may hold (estimated). A fleet of 10,000 members writes run and
+    /// placement statuses of tens of MB each, so a count alone would keep gigabytes alive.
+    pub history_bytes: usize,
+    /// The largest request body accepted (larger ones get 413). kube-apiserver's 3 MiB by default.
+    pub max_body: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            history: 10_000,
+            history_bytes: 256 << 20,
+            max_body: MAX_BODY,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! What every request is served from: the kinds, the objects and the body limit. [`crate::Hub`]
+//! is a cheap handle to one of these; the request handlers take it as their axum state, so they
+//! need nothing from the crate root.
+
+use std::sync::Arc;
+
+use crate::registry::Registry;
+use crate::store::Store;
+
+pub(crate) struct HubState {
+    pub registry: Registry,
+    pub store: Arc<Store>,
+    pub max_body: usize,
+}
