@@ -29,7 +29,7 @@ async function notReloaded(page: Page) {
 }
 
 /// Seed 002's cluster-scoped objects, with a short wait so the test does not sit for a minute.
-function applySeed002(prefix: string, state: "Initialize" | "Run") {
+function applySeed002(prefix: string, state: "Initialize" | "Run" | null) {
   kubectl(["create", "namespace", `${prefix}-ns`]);
   kubectl(["create", "configmap", `${prefix}-cm`, "--from-literal=data=test", "-n", `${prefix}-ns`]);
   kubectl(
@@ -63,6 +63,7 @@ spec:
     if (scheduled.includes("True")) break;
     execFileSync("sleep", ["0.1"]);
   }
+  if (state === null) return;
   kubectl(
     ["apply", "-f", "-"],
     `apiVersion: placement.kubernetes-fleet.io/v1beta1
@@ -73,10 +74,26 @@ spec: {placementName: ${prefix}-placement, stagedRolloutStrategyName: ${prefix}-
   );
 }
 
-test("seed 002 driven from the browser: review the plan, start, approve from the inbox and from the run page", async ({ page }) => {
-  applySeed002("console", "Initialize");
-  await page.goto("/runs/console-run");
+test("seed 002 driven from the browser: create in Initialize, review the plan, start, approve from the inbox and from the run page", async ({ page }) => {
+  applySeed002("console", null);
+  await page.goto("/runs");
   await markNoReload(page);
+
+  // Create the run from the browser; the hub checks it first (dry run), and a bad name is
+  // answered with the hub's own message.
+  await page.locator("#new-run-link").click();
+  await page.getByLabel("Placement").selectOption("console-placement");
+  await page.getByLabel("Strategy").selectOption("console-strategy");
+  await page.getByLabel("Run name").fill("Console_Run");
+  await page.locator("#check-run").click();
+  await expect(page.locator("#check-result [role=alert]")).toContainText("Console_Run");
+  await page.getByLabel("Run name").fill("console-run");
+  await page.locator("#check-run").click();
+  await expect(page.locator("#check-result [role=status]")).toContainText("The hub accepts this run");
+  expect(kubectl(["get", "csur", "-o", "name"])).not.toContain("console-run");
+  await page.screenshot({ path: join(ARTIFACTS, "run-new.png"), fullPage: true });
+  await page.getByRole("button", { name: "Create run" }).click();
+  await expect(page).toHaveURL(/\/runs\/console-run$/);
 
   // The plan is computed: stages in order, members in the strategy's order, nothing moved yet.
   const pill = page.locator("#run-pill");

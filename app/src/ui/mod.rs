@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=overview::OverviewPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/fleet") view=fleet::FleetPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs") view=runs::RunsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/runs/new") view=run::NewRunPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs/:name") view=run::RunPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs/:namespace/:name") view=run::RunPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals") view=approvals::ApprovalsPage ssr=SsrMode::InOrder/>

@@ -14,6 +14,13 @@ pub fn RunsPage() -> impl IntoView {
     let rendered = Resource::new(|| (), |_| list_runs());
     view! {
         <PageHeader title="Runs" subtitle="Staged update runs, cluster- and namespace-scoped, stage by stage."/>
+        <a
+            href="/runs/new"
+            id="new-run-link"
+            class="mb-4 inline-flex items-center rounded-md border border-indigo-700 bg-indigo-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 dark:border-indigo-400 dark:bg-indigo-400 dark:text-slate-950"
+        >
+            "New run"
+        </a>
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let rendered = rendered.await;

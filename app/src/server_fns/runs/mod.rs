@@ -1,13 +1,17 @@
+mod create_run;
 mod delete_run;
 mod get_run;
 mod history;
 mod list_runs;
+mod run_choices;
 mod set_state;
 
+pub use create_run::*;
 pub use delete_run::*;
 pub use get_run::*;
 pub use history::*;
 pub use list_runs::*;
+pub use run_choices::*;
 pub use set_state::*;
 
 use serde::{Deserialize, Serialize};

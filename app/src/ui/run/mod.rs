@@ -3,12 +3,14 @@
 //! changed, so the timeline, the gates and the history move without a reload.
 
 mod actions;
-pub use actions::Outcome;
+mod new;
 mod panels;
 mod timeline;
 
+pub use actions::Outcome;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
+pub use new::NewRunPage;
 
 use super::LiveLink;
 use crate::error::AppError;
