@@ -12,11 +12,14 @@ test.use({ baseURL: process.env.BASE_URL });
 const ARTIFACTS = join(__dirname, "..", "artifacts");
 mkdirSync(ARTIFACTS, { recursive: true });
 
-function kubectl(args: string[], input?: string): string {
+const CACHE = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
+
+/// kubectl against the fleetdeck under test; `quiet` keeps a failing call's stderr out of the log.
+function kubectl(args: string[], input?: string, quiet = false): string {
   const kubeconfig = process.env.FLEETDECK_KUBECONFIG;
   if (!kubeconfig) throw new Error("FLEETDECK_KUBECONFIG is not set: run the tests through global-setup.ts");
-  const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
-  return execFileSync("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", cache, ...args], { encoding: "utf8", input });
+  const stdio: ("pipe" | "ignore")[] = ["pipe", "pipe", quiet ? "ignore" : "pipe"];
+  return execFileSync("kubectl", ["--kubeconfig", kubeconfig, "--cache-dir", CACHE, ...args], { encoding: "utf8", input, stdio });
 }
 
 async function markNoReload(page: Page) {
@@ -172,24 +175,93 @@ test("a stale page's approval is refused with a message", async ({ page, context
   await expect(request.getByRole("alert")).toContainText("already approved");
 });
 
-test("Stop and Resume from the run page", async ({ page }) => {
-  applySeed002("stopper", "Run");
-  await page.goto("/runs/stopper-run");
+const GATE = "fleetdeck.dev/test-release";
+
+/// Opens the readiness gate of `web`'s pods on `member` (as a load balancer controller would),
+/// until its Deployment reports them available: until then the member stays "updating".
+function release(member: string, namespace: string) {
+  for (let i = 0; i < 100; i++) {
+    const available = kubectl(["--context", member, "get", "deployment", "web", "-n", namespace, "-o", "jsonpath={.status.availableReplicas}"], undefined, true);
+    if (available.trim() === "1") return;
+    const pods = kubectl(["--context", member, "get", "pods", "-n", namespace, "-l", "app=web", "-o", "name"], undefined, true).split("\n").filter((p) => p);
+    for (const pod of pods) {
+      kubectl(["--context", member, "patch", pod, "-n", namespace, "--subresource=status", "--type=strategic", "-p",
+        JSON.stringify({ status: { conditions: [{ type: GATE, status: "True", lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, "Z") }] } })], undefined, true);
+    }
+    execFileSync("sleep", ["0.2"]);
+  }
+  throw new Error(`${member}'s web never became available`);
+}
+
+test("Stop while a cluster updates: Stopping, then Stopped once it finishes; Resume runs to Succeeded", async ({ page }) => {
+  kubectl(["create", "namespace", "stop-ns"]);
+  kubectl(
+    ["apply", "-f", "-"],
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: stop-ns}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      readinessGates: [{conditionType: ${GATE}}]
+      containers: [{name: web, image: "nginx:1.27"}]
+---
+apiVersion: placement.kubernetes-fleet.io/v1beta1
+kind: ClusterResourcePlacement
+metadata: {name: stop-placement}
+spec:
+  resourceSelectors: [{group: "", kind: Namespace, name: stop-ns, version: v1}]
+  policy: {placementType: PickAll}
+  strategy: {type: External}
+---
+apiVersion: placement.kubernetes-fleet.io/v1beta1
+kind: ClusterStagedUpdateStrategy
+metadata: {name: stop-strategy}
+spec:
+  stages:
+    - {name: staging, labelSelector: {matchLabels: {environment: staging}}}
+    - {name: canary, labelSelector: {matchLabels: {environment: canary}}, sortingLabelKey: order}
+`,
+  );
+  for (let i = 0; i < 100; i++) {
+    const scheduled = kubectl(["get", "clusterschedulingpolicysnapshots", "-l", "kubernetes-fleet.io/parent-CRP=stop-placement", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"Scheduled\")].status}"]);
+    if (scheduled.includes("True")) break;
+    execFileSync("sleep", ["0.1"]);
+  }
+  kubectl(["apply", "-f", "-"], `apiVersion: placement.kubernetes-fleet.io/v1beta1
+kind: ClusterStagedUpdateRun
+metadata: {name: stop-run}
+spec: {placementName: stop-placement, stagedRolloutStrategyName: stop-strategy, state: Run}
+`);
+  await page.goto("/runs/stop-run");
   await markNoReload(page);
   const pill = page.locator("#run-pill");
-  await expect(pill).toHaveAttribute("data-pill", "Waiting");
+  const member2 = page.locator('li.chip[data-cluster="member2"]');
+  await expect(member2).toHaveAttribute("data-state", "updating");
 
   await page.locator('details[data-action="stop"] > summary').click();
-  await expect(page.locator('details[data-action="stop"]')).toContainText("no other cluster starts until the run is resumed");
+  await expect(page.locator('details[data-action="stop"]')).toContainText("Clusters that are updating now finish");
   await page.getByRole("button", { name: "Stop the run" }).click();
+  // member2 is still updating, so the run is Stopping, not yet Stopped.
+  await expect(page.locator("#run-now")).toContainText("Stopping");
+  await expect(member2).toHaveAttribute("data-state", "updating");
+  await page.screenshot({ path: join(ARTIFACTS, "run-stopping.png"), fullPage: true });
+
+  release("member2", "stop-ns");
   await expect(pill).toHaveAttribute("data-pill", "Stopped");
-  await expect(page.locator('[data-field="state"]')).toHaveText("Stop");
+  await expect(member2).toHaveAttribute("data-state", "succeeded");
+  await expect(page.locator('li.chip[data-cluster="member3"]')).toHaveAttribute("data-state", "pending");
   await expect(page.locator("#run-now")).toContainText("Stopped");
-  await page.screenshot({ path: join(ARTIFACTS, "run-stopped.png"), fullPage: true });
 
   await page.locator('details[data-action="resume"] > summary').click();
   await page.getByRole("button", { name: "Resume the run" }).click();
-  await expect(pill).toHaveAttribute("data-pill", "Waiting");
+  await expect(page.locator('li.chip[data-cluster="member3"]')).toHaveAttribute("data-state", "updating");
+  release("member3", "stop-ns");
+  release("member1", "stop-ns");
+  await expect(pill).toHaveAttribute("data-pill", "Succeeded");
   await expect(page.locator('#history .history-line[data-reason="StopRequested"]')).toContainText("local-operator stopped the run");
   await expect(page.locator('#history .history-line[data-reason="ResumeRequested"]')).toHaveCount(1);
   await notReloaded(page);
