@@ -7,6 +7,7 @@
 
 pub mod approval;
 pub mod binding;
+pub mod binding_writes;
 pub mod concurrency;
 pub mod condition;
 #[cfg(feature = "ssr")]
@@ -16,11 +17,15 @@ pub mod kind;
 pub mod label_selector;
 pub mod member_cluster;
 pub mod member_view;
+pub mod merge_patch;
 pub mod names;
 pub mod object;
 pub mod placement;
+pub mod placement_ref;
 pub mod placement_status;
+pub mod policy_snapshot;
 pub mod resource_selection;
+pub mod rolling_update;
 pub mod run;
 pub mod run_view;
 pub mod scheduling;
