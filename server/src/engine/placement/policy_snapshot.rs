@@ -1,7 +1,7 @@
 //! The placement's scheduling-policy snapshot on the hub (spec §4.2): list, ask
 //! `app::fleet::policy_snapshot` what to write, write it.
 
-use app::fleet::merge_patch::{MetadataOnly, StatusPatch};
+use app::fleet::merge_patch::{MetadataOnly, MetadataPatch, StatusPatch};
 use app::fleet::names::PARENT_PLACEMENT_LABEL;
 use app::fleet::placement_ref::PlacementRef;
 use app::fleet::policy_snapshot::{
@@ -50,8 +50,7 @@ pub(super) async fn ensure<S: RunScope>(
             unmark_latest,
             snapshot,
         } => {
-            let unmark =
-                MetadataOnly::from(app::fleet::merge_patch::MetadataPatch::is_latest(false));
+            let unmark = MetadataOnly::from(MetadataPatch::is_latest(false));
             for old in unmark_latest {
                 snapshots
                     .patch(old, &params, &Patch::Merge(&unmark))
