@@ -123,6 +123,8 @@ pub mod types {
     pub const DIFF_REPORTED: &str = "DiffReported";
     // Policy snapshot (spec §4.2).
     pub const SCHEDULED: &str = "Scheduled";
+    // MemberCluster (spec §6): only joined members are scheduled.
+    pub const JOINED: &str = "Joined";
 }
 
 /// Condition reasons (spec §9.11).
@@ -162,6 +164,9 @@ pub mod reasons {
     // Conditions of a binding's failed placements.
     pub const MANIFEST_APPLY_FAILED: &str = "ManifestApplyFailed";
     pub const MANIFEST_NOT_AVAILABLE_YET: &str = "ManifestNotAvailableYet";
+    // Policy snapshot `Scheduled` (spec §4.2).
+    pub const SCHEDULING_POLICY_FULFILLED: &str = "SchedulingPolicyFulfilled";
+    pub const SCHEDULING_POLICY_UNFULFILLED: &str = "SchedulingPolicyUnfulfilled";
     /// False reasons of binding conditions that mean "still in progress", not failure (spec §9.5).
     pub const IN_PROGRESS_BINDING_REASONS: [&str; 4] = [
         "OverriddenPending",
@@ -199,6 +204,18 @@ pub mod messages {
     pub const WAIT_TIME_ELAPSED: &str = "Wait time elapsed";
     pub const APPROVAL_ACCEPTED: &str =
         "The approval request has been approved and cannot be reverted";
+    /// Policy snapshot `Scheduled` True. fleetdeck's wording: extras §3.5 step 4 appends
+    /// `, found <k> cluster(s)` (the placement's own condition does; the snapshot's does not yet).
+    pub const SCHEDULING_POLICY_FULFILLED: &str =
+        "found all cluster needed as specified by the scheduling policy";
+    /// Policy snapshot `Scheduled` False (see [`SCHEDULING_POLICY_FULFILLED`]).
+    pub const SCHEDULING_POLICY_UNFULFILLED: &str =
+        "could not find all the clusters needed as specified by the scheduling policy";
+
+    /// A binding's `RolloutStarted` True, written by a RollingUpdate placement (spec §5).
+    pub fn rollout_started(resource_snapshot: &str) -> String {
+        format!("Detected the new changes on the resources and started the rollout process, resourceSnapshotName: {resource_snapshot}")
+    }
 
     // Binding conditions the member agent writes (spec §5).
     pub const NO_OVERRIDE_SPECIFIED: &str =

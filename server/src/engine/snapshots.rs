@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use app::fleet::merge_patch::{MetadataOnly, MetadataPatch};
 use app::fleet::names::{
     IS_LATEST_SNAPSHOT_LABEL, NUMBER_OF_ENVELOPED_OBJECTS_ANNOTATION,
     NUMBER_OF_RESOURCE_SNAPSHOTS_ANNOTATION, PARENT_PLACEMENT_LABEL, RESOURCE_HASH_ANNOTATION,
@@ -12,22 +13,14 @@ use app::fleet::names::{
 use app::fleet::snapshot::ResourceSnapshotSpec;
 use app::fleet::snapshot_group::{plan, ExistingSnapshot, NewSnapshot, SnapshotPlan};
 use app::fleet::{FleetKind, Object};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::scope::{self, ApiScope};
 
 /// The placement that owns the snapshots.
-#[derive(Clone, Debug)]
-pub struct PlacementRef {
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
-    /// Set for a ResourcePlacement.
-    pub namespace: Option<String>,
-    pub uid: String,
-}
+pub use app::fleet::placement_ref::PlacementRef;
 
 /// Makes the latest snapshot group of `placement` hold `resources` and returns the plan that was
 /// carried out (its `index` and `master_name` are what to roll out). `S` is the snapshot kind:
@@ -57,8 +50,7 @@ where
         set_latest(&api, name, false).await?;
     }
     for new in &plan.create {
-        let object: Object<S> = serde_json::from_value(snapshot_object::<S>(placement, &plan, new))
-            .map_err(kube::Error::SerdeError)?;
+        let object = snapshot_object::<S>(placement, &plan, new);
         match api.create(&PostParams::default(), &object).await {
             Ok(_) => {}
             // Another writer got there first (a run and the placement controller): same content.
@@ -107,19 +99,18 @@ async fn set_latest<K>(api: &Api<K>, name: &str, latest: bool) -> Result<(), kub
 where
     K: kube::Resource<DynamicType = ()> + Clone + std::fmt::Debug + serde::de::DeserializeOwned,
 {
-    let patch =
-        json!({ "metadata": { "labels": { IS_LATEST_SNAPSHOT_LABEL: latest.to_string() } } });
-    api.patch(name, &PatchParams::default(), &Patch::Merge(patch))
+    let patch = MetadataOnly::from(MetadataPatch::is_latest(latest));
+    api.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map(|_| ())
 }
 
 /// The snapshot object for one entry of the plan (labels, annotations and owner as spec §4.1).
-fn snapshot_object<S: FleetKind>(
+fn snapshot_object<S: FleetKind<Spec = ResourceSnapshotSpec>>(
     placement: &PlacementRef,
     plan: &SnapshotPlan,
     new: &NewSnapshot,
-) -> Value {
+) -> Object<S> {
     let mut labels = BTreeMap::from([
         (PARENT_PLACEMENT_LABEL.to_string(), placement.name.clone()),
         (RESOURCE_INDEX_LABEL.to_string(), new.index.to_string()),
@@ -145,24 +136,20 @@ fn snapshot_object<S: FleetKind>(
             );
         }
     }
-    let owner = OwnerReference {
-        api_version: placement.api_version.clone(),
-        kind: placement.kind.clone(),
-        name: placement.name.clone(),
-        uid: placement.uid.clone(),
-        controller: Some(true),
-        block_owner_deletion: Some(true),
-    };
-    json!({
-        "apiVersion": S::api_version(),
-        "kind": S::KIND,
-        "metadata": {
-            "name": new.name,
-            "namespace": placement.namespace,
-            "labels": labels,
-            "annotations": annotations,
-            "ownerReferences": [owner],
+    Object {
+        api_version: S::api_version(),
+        kind: S::KIND.to_string(),
+        metadata: ObjectMeta {
+            name: Some(new.name.clone()),
+            namespace: placement.namespace.clone(),
+            labels: Some(labels),
+            annotations: Some(annotations),
+            owner_references: Some(vec![placement.owner_reference()]),
+            ..ObjectMeta::default()
         },
-        "spec": { "selectedResources": new.resources },
-    })
+        spec: ResourceSnapshotSpec {
+            selected_resources: new.resources.clone(),
+        },
+        status: None,
+    }
 }

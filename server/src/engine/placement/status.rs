@@ -1,0 +1,180 @@
+//! The placement's status (spec §3.3): per-cluster views from its bindings, the derivation in
+//! `app::fleet::placement_status`, and one write when it changed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use app::fleet::binding::BindingState;
+use app::fleet::binding_writes::decisions_by_cluster;
+use app::fleet::merge_patch::StatusPatch;
+use app::fleet::placement::{PlacementStatus, ResourceIdentifier};
+use app::fleet::placement_status::{
+    common_index, derive, keep_transition_times, set_invalid_selectors, ClusterView, PlacementFacts,
+};
+use app::fleet::scheduling::Schedule;
+use app::fleet::{FleetKind, Object};
+use kube::api::{Patch, PatchParams};
+use kube::ResourceExt;
+use serde_json::Value;
+
+use super::{generation, Placement, PlacementContext};
+use crate::engine::{Error, Result};
+use crate::scope::{api, RunScope};
+
+/// Selectors the placement cannot follow: `…Scheduled` False with KubeFleet's reason and the
+/// selection error, so `kubectl get crp` and `describe` say what to fix.
+pub(super) async fn report_invalid_selectors<S: RunScope>(
+    pctx: &PlacementContext,
+    placement: &Placement<S>,
+    error: &str,
+) -> Result<()> {
+    tracing::info!(placement = %placement.name_any(), %error, "invalid resource selectors");
+    let mut conditions = placement.status.as_ref().and_then(|s| s.conditions.clone());
+    let changed = set_invalid_selectors(
+        &mut conditions,
+        <S::Placement as FleetKind>::KIND,
+        error,
+        generation::<S>(placement)?,
+        &pctx.ctx.clock.now(),
+    );
+    if changed {
+        // A merge patch of the conditions alone: the rest of the status stays.
+        let status = PlacementStatus {
+            conditions,
+            ..PlacementStatus::default()
+        };
+        patch_status::<S>(pctx, placement, &status).await?;
+    }
+    Ok(())
+}
+
+/// Derives the placement's status from `schedule` and its `bindings`, and writes it if changed.
+pub(super) async fn write<S: RunScope>(
+    pctx: &PlacementContext,
+    placement: &Placement<S>,
+    schedule: &Schedule,
+    bindings: &[Arc<Object<S::Binding>>],
+    external: bool,
+) -> Result<()> {
+    let views = cluster_views::<S>(schedule, bindings);
+    let selected_resources = match common_index(&views) {
+        Some(index) => selected_resources::<S>(pctx, placement, &index).await?,
+        None => Vec::new(),
+    };
+    let facts = PlacementFacts {
+        prefix: <S::Placement as FleetKind>::KIND,
+        run_kind: <S::Run as FleetKind>::KIND,
+        generation: generation::<S>(placement)?,
+        external,
+        fulfilled: schedule.fulfilled,
+        scheduled_count: schedule.selected.len(),
+        selected_resources,
+    };
+    let mut status = derive(&facts, &views, &pctx.ctx.clock.now());
+    keep_transition_times(&mut status, placement.status.as_ref());
+    if placement.status.as_ref() == Some(&status) {
+        return Ok(());
+    }
+    patch_status::<S>(pctx, placement, &status).await
+}
+
+/// One view per selected cluster: its decision and its active binding (first one wins, so
+/// lookups stay linear at 10,000 clusters), conditions only at the binding's generation.
+fn cluster_views<S: RunScope>(
+    schedule: &Schedule,
+    bindings: &[Arc<Object<S::Binding>>],
+) -> Vec<ClusterView> {
+    let decisions = decisions_by_cluster(schedule);
+    let mut active: HashMap<&str, &Object<S::Binding>> = HashMap::new();
+    for b in bindings
+        .iter()
+        .filter(|b| b.spec.state != BindingState::Unscheduled)
+    {
+        active.entry(b.spec.target_cluster.as_str()).or_insert(b);
+    }
+    schedule
+        .selected
+        .iter()
+        .map(|cluster| {
+            let decision = decisions.get(cluster.as_str()).copied();
+            let binding = active.get(cluster.as_str()).copied();
+            let generation = binding.and_then(|b| b.metadata.generation).unwrap_or(0);
+            let binding_status = binding.and_then(|b| b.status.as_ref());
+            ClusterView {
+                cluster: cluster.clone(),
+                reason: decision.and_then(|d| d.reason.clone()).unwrap_or_default(),
+                affinity_score: decision
+                    .and_then(|d| d.cluster_score.as_ref())
+                    .and_then(|s| s.affinity_score)
+                    .unwrap_or(0),
+                resource_index: binding
+                    .filter(|b| b.spec.state == BindingState::Bound)
+                    .and_then(|b| b.spec.resource_snapshot_name.as_deref())
+                    .and_then(app::fleet::member_view::snapshot_index),
+                conditions: binding_status
+                    .and_then(|s| s.conditions.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|c| c.observed_generation == Some(generation))
+                    .collect(),
+                failed_placements: binding_status.and_then(|s| s.failed_placements.clone()),
+            }
+        })
+        .collect()
+}
+
+async fn patch_status<S: RunScope>(
+    pctx: &PlacementContext,
+    placement: &Placement<S>,
+    status: &PlacementStatus,
+) -> Result<()> {
+    api::<S::Placement>(&pctx.ctx.client, placement.namespace())
+        .patch_status(
+            &placement.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&StatusPatch { status }),
+        )
+        .await?;
+    Ok(())
+}
+
+/// The resource identifiers of the master snapshot `<placement>-<index>-snapshot`.
+async fn selected_resources<S: RunScope>(
+    pctx: &PlacementContext,
+    placement: &Placement<S>,
+    index: &str,
+) -> Result<Vec<ResourceIdentifier>> {
+    let snapshots = api::<S::ResourceSnapshot>(&pctx.ctx.client, placement.namespace());
+    let name = format!("{}-{index}-snapshot", placement.name_any());
+    let Some(master) = snapshots.get_opt(&name).await? else {
+        return Ok(Vec::new());
+    };
+    master
+        .spec
+        .selected_resources
+        .iter()
+        .map(|r| identifier(r).ok_or_else(|| missing(&name, r)))
+        .collect()
+}
+
+/// A selected object's identifier; `None` when it lacks `apiVersion`, `kind` or a name, which
+/// every object the hub stored has.
+fn identifier(r: &Value) -> Option<ResourceIdentifier> {
+    let api_version = r["apiVersion"].as_str()?;
+    let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
+    Some(ResourceIdentifier {
+        group: Some(group.to_string()),
+        version: Some(version.to_string()),
+        kind: r["kind"].as_str()?.to_string(),
+        name: r["metadata"]["name"].as_str()?.to_string(),
+        namespace: r["metadata"]["namespace"].as_str().map(str::to_string),
+        envelope: None,
+    })
+}
+
+fn missing(snapshot: &str, r: &Value) -> Error {
+    Error::InvalidObject(format!(
+        "resource snapshot {snapshot} holds an object without apiVersion, kind or metadata.name: {}",
+        r
+    ))
+}
