@@ -49,7 +49,7 @@ spec: {placementName: runs-placement, stagedRolloutStrategyName: runs-strategy, 
   );
   const row = page.locator('#runs tr.run[data-run="runs-run"]');
   await expect(row).toHaveAttribute("data-pill", "Succeeded");
-  await expect(row.locator("td").nth(3)).toHaveText("2/2");
+  await expect(row.locator("td.stages")).toHaveText("2/2");
   expect(await page.evaluate(() => (window as any).__notReloaded)).toBe(true);
   await page.screenshot({ path: join(ARTIFACTS, "runs.png"), fullPage: true });
   expect(kubectl(["--context", "member3", "get", "configmap", "runs-cm", "-n", "runs-namespace", "-o", "jsonpath={.data.key}"])).toBe("v1");

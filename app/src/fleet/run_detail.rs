@@ -603,44 +603,22 @@ fn headline(row: &RunRow, stages: &[StageView], conditions: &[Condition]) -> Hea
             ),
             ..Headline::default()
         },
-        RunPill::Waiting => {
-            let approval = current.and_then(|s| {
-                s.before.iter().chain(&s.after).find_map(|g| match g {
-                    GateView::Approval {
-                        request,
-                        state: ApprovalState::Waiting,
-                    } => Some(request.clone()),
-                    _ => None,
-                })
-            });
-            let timed = current.and_then(|s| {
-                s.after.iter().find_map(|g| match g {
-                    GateView::TimedWait {
-                        wait,
-                        elapsed: false,
-                        ..
-                    } => Some(wait.clone()),
-                    _ => None,
-                })
-            });
-            let stage = current.map(|s| s.name.clone()).unwrap_or_default();
-            match (approval, timed) {
-                (Some(request), _) => Headline {
-                    doing: format!("Waiting at stage {stage}."),
-                    waiting_for: Some(format!("approval of {request}")),
-                    who_acts: Some("an approver (Approve)".into()),
-                },
-                (None, Some(wait)) => Headline {
-                    doing: format!("Waiting at stage {stage}."),
-                    waiting_for: Some(format!("the {wait} wait after stage {stage} to pass")),
-                    who_acts: None,
-                },
-                (None, None) => Headline {
-                    doing: row.message.clone(),
-                    ..Headline::default()
-                },
-            }
-        }
+        RunPill::Waiting => match current.and_then(gate_waited_on) {
+            Some(wait) => Headline {
+                doing: format!(
+                    "Waiting at stage {}.",
+                    current.map(|s| s.name.as_str()).unwrap_or_default()
+                ),
+                who_acts: wait
+                    .starts_with("approval")
+                    .then(|| "an approver (Approve)".to_string()),
+                waiting_for: Some(wait),
+            },
+            None => Headline {
+                doing: row.message.clone(),
+                ..Headline::default()
+            },
+        },
         RunPill::Stuck => Headline {
             doing: format!(
                 "Stuck{}.",
@@ -667,6 +645,66 @@ fn headline(row: &RunRow, stages: &[StageView], conditions: &[Condition]) -> Hea
             ..Headline::default()
         },
     }
+}
+
+/// What a waiting stage waits for, in words: an approval first, else a running wait.
+fn gate_waited_on(stage: &StageView) -> Option<String> {
+    let approval = stage
+        .before
+        .iter()
+        .chain(&stage.after)
+        .find_map(|g| match g {
+            GateView::Approval {
+                request,
+                state: ApprovalState::Waiting,
+            } => Some(format!("approval of {request}")),
+            _ => None,
+        });
+    approval.or_else(|| {
+        stage.after.iter().find_map(|g| match g {
+            GateView::TimedWait {
+                wait,
+                elapsed: false,
+                ends_at,
+            } => Some(match ends_at {
+                Some(end) => format!(
+                    "the {wait} wait after stage {} to pass (until {} UTC)",
+                    stage.name,
+                    end.format("%H:%M:%S")
+                ),
+                None => format!("the {wait} wait after stage {} to pass", stage.name),
+            }),
+            _ => None,
+        })
+    })
+}
+
+/// For the Runs list: what a waiting run waits for, from its status alone (no approval
+/// requests read, so an approved-but-not-accepted gate still reads as waiting for approval).
+pub fn waiting_for<K>(run: &Object<K>) -> Option<String>
+where
+    K: FleetKind<Spec = StagedUpdateRunSpec, Status = StagedUpdateRunStatus>,
+{
+    let status = run.status.as_ref()?;
+    let conditions = status.conditions.as_deref().unwrap_or_default();
+    // The wait's start falls back to "now" only without any status time; the Progressing
+    // condition's time stands in, so the answer never depends on the clock.
+    let now = find_condition(conditions, types::PROGRESSING)?
+        .last_transition_time
+        .clone();
+    let strategy = status
+        .staged_update_strategy_snapshot
+        .as_ref()
+        .map(|s| s.stages.as_slice())
+        .unwrap_or_default();
+    let stage = status.stages_status.as_deref()?.iter().find(|s| {
+        !matches!(
+            stage_state(s.conditions.as_deref().unwrap_or_default()),
+            StageState::Succeeded | StageState::Skipped
+        )
+    })?;
+    let config = strategy.iter().find(|c| c.name == stage.stage_name);
+    gate_waited_on(&stage_view(stage, config, &[], false, false, &now))
 }
 
 fn problems(

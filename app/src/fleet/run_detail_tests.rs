@@ -330,3 +330,29 @@ fn a_binding_explains_its_failed_placements_in_words() {
         Some("Available NotAllWorkAreAvailable")
     );
 }
+
+#[test]
+fn the_runs_list_says_what_a_waiting_run_waits_for() {
+    let r = run("Run", seed_002_waiting());
+    assert_eq!(
+        crate::fleet::run_view::row(&r).waiting_for.as_deref(),
+        Some("approval of example-run-before-canary")
+    );
+    let mut status = seed_002_waiting();
+    status["stagesStatus"][0]["afterStageTaskStatus"][0]["conditions"] = json!([]);
+    status["stagesStatus"][0]["conditions"] = json!([c(
+        "Progressing",
+        "False",
+        "StageUpdatingSucceeded",
+        "2026-01-12T22:44:40Z"
+    )]);
+    assert_eq!(
+        waiting_for(&run("Run", status)).as_deref(),
+        Some("the 1m wait after stage staging to pass (until 22:45:30 UTC)")
+    );
+    let running = json!({"conditions": [c("Progressing", "True", "UpdateRunProgressing", "2026-01-12T22:40:00Z")]});
+    assert_eq!(
+        crate::fleet::run_view::row(&run("Run", running)).waiting_for,
+        None
+    );
+}

@@ -24,6 +24,13 @@ pub struct RunRow {
     pub message: String,
     pub stages_done: usize,
     pub stages_total: usize,
+    pub created: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the first stage started, once one has.
+    pub started: Option<chrono::DateTime<chrono::Utc>>,
+    /// When the run succeeded or failed.
+    pub ended: Option<chrono::DateTime<chrono::Utc>>,
+    /// For a waiting run: which approval, or which wait and until when.
+    pub waiting_for: Option<String>,
 }
 
 /// The one-word state a person scans for.
@@ -98,7 +105,24 @@ where
         message,
         stages_done,
         stages_total: stages.len(),
+        created: run
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .and_then(|t| utc(&t.0)),
+        started: stages
+            .first()
+            .and_then(|s| s.start_time.as_ref())
+            .and_then(|t| utc(&t.0)),
+        ended: get("Succeeded").and_then(|c| utc(&c.last_transition_time.0)),
+        waiting_for: (pill == RunPill::Waiting)
+            .then(|| super::run_detail::waiting_for(run))
+            .flatten(),
     }
+}
+
+fn utc(t: &k8s_openapi::jiff::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub use actions::Outcome;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 pub use new::NewRunPage;
+pub use panels::pill_class;
 
 use super::LiveLink;
 use crate::error::AppError;
