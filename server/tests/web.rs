@@ -265,3 +265,33 @@ async fn a_write_from_another_site_is_refused_before_the_server_function_runs() 
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(st.feed.list().iter().any(|e| e.message == "hello"));
 }
+
+#[tokio::test]
+async fn pages_and_server_function_answers_are_compressed_when_the_browser_accepts_it() {
+    let dir = tempdir();
+    let st = state(dir.path());
+    let res = get(&st, "/no-such-page", &[("accept-encoding", "br")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        res.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("br")
+    );
+    let req = Request::post("/api/server_info")
+        .header("accept-encoding", "gzip")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::empty())
+        .expect("request");
+    let res = router(st.clone()).oneshot(req).await.expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("gzip")
+    );
+    // The event stream is never compressed: an event must not wait in a compressor's buffer.
+    let res = get(&st, "/api/events", &[("accept-encoding", "br")]).await;
+    assert_eq!(res.headers().get("content-encoding"), None);
+}

@@ -21,6 +21,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
 use tokio_util::sync::CancellationToken;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 /// What every handler and server function can reach.
@@ -74,6 +75,10 @@ pub fn router(state: AppState) -> Router {
             context, shell,
         ))
         .layer(axum::middleware::from_fn(origin::same_origin_writes))
+        // Pages and server-function answers go out compressed when the browser accepts it;
+        // precompressed assets pass through untouched, and the event stream is left alone
+        // (tower-http's default predicate), so no event waits in a compressor's buffer.
+        .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
