@@ -18,7 +18,7 @@ export default async function globalSetup() {
   const dataDir = mkdtempSync(join(tmpdir(), "fleetdeck-e2e-"));
   const server = spawn(
     bin,
-    ["serve", "--addr", `127.0.0.1:${port}`, "--hub-addr", "127.0.0.1:0", "--kubelet-delay", "0s", "--stuck-threshold", "3s", "--data-dir", dataDir, "--site-root", siteRoot, "--log", "info,tower_http=warn"],
+    ["serve", "--addr", `127.0.0.1:${port}`, "--hub-addr", "127.0.0.1:0", "--kubelet-delay", "0s", "--stuck-threshold", "10s", "--data-dir", dataDir, "--site-root", siteRoot, "--log", "info,tower_http=warn"],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
   const exited = new Promise<never>((_, reject) =>

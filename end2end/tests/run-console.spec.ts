@@ -268,6 +268,7 @@ spec: {placementName: stop-placement, stagedRolloutStrategyName: stop-strategy, 
 });
 
 test("a run stuck on nginx:INVALID explains which member's workload fails and what to do", async ({ page }) => {
+  test.setTimeout(90_000); // the stuck threshold (10 s here) must pass first
   kubectl(["create", "namespace", "stuck-ns"]);
   kubectl(["create", "deployment", "nginx", "--image=nginx:INVALID", "-n", "stuck-ns"]);
   kubectl(
@@ -302,7 +303,7 @@ metadata: {name: stuck-run}
 spec: {placementName: stuck-placement, stagedRolloutStrategyName: stuck-strategy, state: Run}
 `);
   await page.locator('#runs tr.run[data-run="stuck-run"] a').click();
-  await expect(page.locator("#run-pill")).toHaveAttribute("data-pill", "Stuck", { timeout: 20_000 });
+  await expect(page.locator("#run-pill")).toHaveAttribute("data-pill", "Stuck", { timeout: 40_000 });
   await expect(page.locator('li.chip[data-cluster="member2"]')).toHaveAttribute("data-state", "stuck");
   const problems = page.locator("#problems");
   await expect(problems).toContainText("Stuck: member2 not available in stage staging");

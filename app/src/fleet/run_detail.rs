@@ -647,6 +647,69 @@ fn headline(row: &RunRow, stages: &[StageView], conditions: &[Condition]) -> Hea
     }
 }
 
+/// One page of a stage's clusters, for stages too large to show at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterPage {
+    /// Clusters whose name contains the filter (and in the state asked for).
+    pub matching: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub chips: Vec<ClusterChip>,
+}
+
+/// The clusters per page of a stage's cluster list.
+pub const CLUSTERS_PER_PAGE: usize = 100;
+
+/// Page `page` (from 0) of the clusters of stage `stage` (the deletion stage by its status name)
+/// whose name contains `filter` and, when given, in `state` — in the stage's update order.
+pub fn stage_clusters<K>(
+    run: &Object<K>,
+    stage: &str,
+    filter: &str,
+    state: Option<ClusterState>,
+    page: usize,
+) -> ClusterPage
+where
+    K: FleetKind<Spec = StagedUpdateRunSpec, Status = StagedUpdateRunStatus>,
+{
+    let row = run_view::row(run);
+    let Some(status) = run.status.as_ref() else {
+        return ClusterPage::default();
+    };
+    let found = status
+        .stages_status
+        .iter()
+        .flatten()
+        .chain(status.deletion_stage_status.iter())
+        .find(|s| s.stage_name == stage);
+    let Some(found) = found else {
+        return ClusterPage::default();
+    };
+    let conditions = found.conditions.as_deref().unwrap_or_default();
+    let stuck = row.pill == RunPill::Stuck && stage_state(conditions) == StageState::Updating;
+    let ended = matches!(row.pill, RunPill::Failed | RunPill::Succeeded);
+    let filter = filter.trim();
+    let matching: Vec<ClusterChip> = found
+        .clusters()
+        .iter()
+        .filter(|c| c.cluster_name.contains(filter))
+        .map(|c| chip(c, stuck, ended))
+        .filter(|c| state.is_none_or(|s| s == c.state))
+        .collect();
+    let pages = matching.len().div_ceil(CLUSTERS_PER_PAGE).max(1);
+    let page = page.min(pages - 1);
+    ClusterPage {
+        matching: matching.len(),
+        page,
+        pages,
+        chips: matching
+            .into_iter()
+            .skip(page * CLUSTERS_PER_PAGE)
+            .take(CLUSTERS_PER_PAGE)
+            .collect(),
+    }
+}
+
 /// What a waiting stage waits for, in words: an approval first, else a running wait.
 fn gate_waited_on(stage: &StageView) -> Option<String> {
     let approval = stage

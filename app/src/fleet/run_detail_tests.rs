@@ -356,3 +356,43 @@ fn the_runs_list_says_what_a_waiting_run_waits_for() {
         None
     );
 }
+
+#[test]
+fn a_large_stage_lists_its_clusters_filtered_and_paged() {
+    let clusters: Vec<Value> = (0..1000)
+        .map(|i| {
+            let done = i < 400;
+            json!({"clusterName": format!("m{i:04}"), "conditions": if done {
+                json!([c("Started", "True", "ClusterUpdatingStarted", "2026-01-12T22:44:00Z"),
+                       c("Succeeded", "True", "ClusterUpdatingSucceeded", "2026-01-12T22:44:30Z")])
+            } else { json!([]) }})
+        })
+        .collect();
+    let r = run(
+        "Run",
+        json!({"stagesStatus": [{"stageName": "all", "clusters": clusters}]}),
+    );
+    let first = stage_clusters(&r, "all", "", None, 0);
+    assert_eq!(
+        (first.matching, first.pages, first.chips.len()),
+        (1000, 10, 100)
+    );
+    assert_eq!(first.chips[0].name, "m0000");
+    let last = stage_clusters(&r, "all", "", None, 99);
+    assert_eq!(
+        (last.page, last.chips[0].name.as_str()),
+        (9, "m0900"),
+        "a page past the end shows the last"
+    );
+    let filtered = stage_clusters(&r, "all", "m09", None, 0);
+    assert_eq!((filtered.matching, filtered.pages), (100, 1));
+    let pending = stage_clusters(&r, "all", "", Some(ClusterState::Pending), 0);
+    assert_eq!(
+        (pending.matching, pending.chips[0].name.as_str()),
+        (600, "m0400")
+    );
+    assert_eq!(
+        stage_clusters(&r, "nope", "", None, 0),
+        ClusterPage::default()
+    );
+}

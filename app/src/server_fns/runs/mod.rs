@@ -5,6 +5,7 @@ mod history;
 mod list_runs;
 mod run_choices;
 mod set_state;
+mod stage_clusters;
 
 pub use create_run::*;
 pub use delete_run::*;
@@ -13,6 +14,7 @@ pub use history::*;
 pub use list_runs::*;
 pub use run_choices::*;
 pub use set_state::*;
+pub use stage_clusters::*;
 
 use serde::{Deserialize, Serialize};
 

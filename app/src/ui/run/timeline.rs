@@ -8,29 +8,51 @@ use leptos::prelude::*;
 use super::Live;
 use crate::fleet::run_detail::{
     ApprovalState, ClusterChip, ClusterState, GateView, RunDetail, StageState, StageView,
+    CHIPS_PER_STAGE,
 };
-use crate::server_fns::runs::RunKey;
+use crate::server_fns::runs::{stage_clusters, RunKey};
 use crate::ui::approvals::ApproveForm;
 use crate::ui::clock::{span, stamp, Clock};
 
 #[component]
 pub fn Timeline(key: Memo<RunKey>, detail: Signal<RunDetail>, live: Live) -> impl IntoView {
-    let stages = move || detail.get().stages;
-    let deletion = move || detail.get().deletion;
+    let names = Memo::new(move |_| {
+        detail
+            .read()
+            .stages
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+    });
+    let has_deletion = Memo::new(move |_| detail.read().deletion.is_some());
     view! {
         <Show
-            when=move || !stages().is_empty()
+            when=move || !names.read().is_empty()
             fallback=|| view! {
                 <p class="text-sm text-slate-600 dark:text-slate-400">
                     "No plan yet: the engine computes the stages when it initializes the run."
                 </p>
             }
         >
+            // Keyed by name: a stage keeps its DOM (and an open cluster browser) while its
+            // state changes underneath.
             <ol id="timeline" class="flex flex-wrap items-stretch gap-3">
-                <For each=stages key=|s| s.clone() let:stage>
-                    <Stage stage key live deletion=false/>
+                <For each=move || names.get() key=|n| n.clone() let:name>
+                    <Stage
+                        stage=Memo::new(move |_| detail.read().stages.iter().find(|s| s.name == name).cloned().unwrap_or_default())
+                        key
+                        live
+                        deletion=false
+                    />
                 </For>
-                {move || deletion().map(|stage| view! { <Stage stage key live deletion=true/> })}
+                <Show when=move || has_deletion.get()>
+                    <Stage
+                        stage=Memo::new(move |_| detail.read().deletion.clone().unwrap_or_default())
+                        key
+                        live
+                        deletion=true
+                    />
+                </Show>
             </ol>
         </Show>
     }
@@ -66,64 +88,162 @@ fn stage_badge(state: StageState) -> (&'static str, &'static str) {
 }
 
 #[component]
-fn Stage(stage: StageView, key: Memo<RunKey>, live: Live, deletion: bool) -> impl IntoView {
-    let (icon, badge) = stage_badge(stage.state);
+fn Stage(stage: Memo<StageView>, key: Memo<RunKey>, live: Live, deletion: bool) -> impl IntoView {
+    let name = stage.get_untracked().name;
     let title = if deletion {
         "Deletion".to_string()
     } else {
-        stage.name.clone()
+        name.clone()
     };
-    let timing = match (stage.started, stage.ended) {
-        (Some(s), Some(e)) => Some(format!("took {}", span((e - s).num_seconds()))),
-        (Some(s), None) => Some(format!("started {}", stamp(s))),
-        _ => None,
+    let counts = move || stage.read().counts;
+    let badge = move || stage_badge(stage.read().state);
+    let timing = move || {
+        let s = stage.read();
+        match (s.started, s.ended) {
+            (Some(a), Some(b)) => Some(format!("took {}", span((b - a).num_seconds()))),
+            (Some(a), None) => Some(format!("started {}", stamp(a))),
+            _ => None,
+        }
     };
-    let counts = stage.counts;
-    let hidden = counts.total.saturating_sub(stage.chips.len());
-    let percent = (counts.done() * 100).checked_div(counts.total).unwrap_or(0);
+    let hidden = move || counts().total.saturating_sub(stage.read().chips.len());
+    let percent = move || {
+        (counts().done() * 100)
+            .checked_div(counts().total)
+            .unwrap_or(0)
+    };
+    let stage_name = name.clone();
+    let browse_name = name.clone();
+    let gate_name = name.clone();
+    let after_name = name.clone();
     view! {
         <li
             class="stage flex w-full flex-col gap-2 rounded-lg border border-slate-200 bg-white p-3 shadow-sm sm:w-72 dark:border-slate-700 dark:bg-slate-900"
-            data-stage=stage.name.clone()
-            data-state=stage.state.label()
+            data-stage=name.clone()
+            data-state=move || stage.read().state.label()
         >
             <div class="flex items-center justify-between gap-2">
                 <h3 class="font-mono font-semibold break-all">{title}</h3>
-                <span class=format!("rounded-full px-2 py-0.5 text-xs font-medium {badge}")>
-                    <span aria-hidden="true">{icon} " "</span>{stage.state.label()}
+                <span class=move || format!("rounded-full px-2 py-0.5 text-xs font-medium {}", badge().1)>
+                    <span aria-hidden="true">{move || badge().0} " "</span>{move || stage.read().state.label()}
                 </span>
             </div>
-            {timing.map(|t| view! { <p class="text-xs text-slate-600 dark:text-slate-400">{t}</p> })}
-            {stage.before.iter().cloned().map(|g| view! { <Gate gate=g side="before" stage=stage.name.clone() key live/> }).collect_view()}
+            <p class="text-xs text-slate-600 dark:text-slate-400">{timing}</p>
+            <For each=move || stage.read().before.clone() key=|g| g.clone() let:gate>
+                <Gate gate side="before" stage=gate_name.clone() key live/>
+            </For>
             <div>
                 <div class="flex justify-between text-xs text-slate-700 dark:text-slate-300">
-                    <span>{format!("{} of {} clusters done", counts.done(), counts.total)}</span>
-                    <span>{summary(&counts)}</span>
+                    <span>{move || format!("{} of {} clusters done", counts().done(), counts().total)}</span>
+                    <span>{move || summary(&counts())}</span>
                 </div>
                 <div
                     class="mt-1 h-1.5 w-full overflow-hidden rounded-full bg-slate-200 dark:bg-slate-700"
                     role="progressbar"
-                    aria-label=format!("Stage {} progress", stage.name)
+                    aria-label=format!("Stage {stage_name} progress")
                     aria-valuemin="0"
-                    aria-valuemax=counts.total.to_string()
-                    aria-valuenow=counts.done().to_string()
+                    aria-valuemax=move || counts().total.to_string()
+                    aria-valuenow=move || counts().done().to_string()
                 >
-                    <div class="h-full bg-indigo-600 dark:bg-indigo-400" style=format!("width: {percent}%")></div>
+                    <div class="h-full bg-indigo-600 dark:bg-indigo-400" style=move || format!("width: {}%", percent())></div>
                 </div>
             </div>
-            {(deletion && counts.total == 0).then(|| view! {
+            <Show when=move || deletion && counts().total == 0>
                 <p class="text-xs text-slate-600 dark:text-slate-400">"No cluster leaves the placement in this run."</p>
-            })}
-            <ul class="chips flex flex-wrap gap-1" aria-label=format!("Clusters of stage {}", stage.name)>
-                {stage.chips.into_iter().map(|c| view! { <Chip chip=c/> }).collect_view()}
+            </Show>
+            <ul class="chips flex flex-wrap gap-1" aria-label=format!("Clusters of stage {name}")>
+                <For each=move || stage.read().chips.clone() key=|c| c.clone() let:chip>
+                    <Chip chip/>
+                </For>
             </ul>
-            {(hidden > 0).then(|| view! {
-                <p class="text-xs text-slate-600 dark:text-slate-400">
-                    {format!("and {hidden} more clusters (failing, stuck and updating ones are always shown first)")}
-                </p>
-            })}
-            {stage.after.iter().cloned().map(|g| view! { <Gate gate=g side="after" stage=stage.name.clone() key live/> }).collect_view()}
+            <Show when=move || { hidden() > 0 }>
+                <ClusterBrowser key stage=browse_name.clone() total=Signal::derive(move || counts().total) live/>
+            </Show>
+            <For each=move || stage.read().after.clone() key=|g| g.clone() let:gate>
+                <Gate gate side="after" stage=after_name.clone() key live/>
+            </For>
         </li>
+    }
+}
+
+/// Every cluster of a large stage, a page at a time, filtered by name and state: the stage
+/// itself shows a bounded number of chips.
+#[component]
+fn ClusterBrowser(
+    key: Memo<RunKey>,
+    stage: String,
+    total: Signal<usize>,
+    live: Live,
+) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let state = RwSignal::new(None::<ClusterState>);
+    let page = RwSignal::new(0usize);
+    let open = RwSignal::new(false);
+    let link = crate::ui::LiveLink::expect();
+    let stage_for_fetch = stage.clone();
+    let result = Resource::new(
+        move || {
+            (
+                key.get(),
+                filter.get(),
+                state.get(),
+                page.get(),
+                open.get(),
+                link.changed.get(),
+                live.acted.get(),
+            )
+        },
+        move |(key, filter, state, page, open, _, _)| {
+            let stage = stage_for_fetch.clone();
+            async move {
+                if !open {
+                    return None;
+                }
+                stage_clusters(key, stage, filter, state, page).await.ok()
+            }
+        },
+    );
+    let field = "rounded border border-slate-300 bg-white px-2 py-1 text-xs text-slate-900 dark:border-slate-600 dark:bg-slate-950 dark:text-slate-100";
+    let filter_id = format!("cluster-filter-{stage}");
+    let state_id = format!("cluster-state-{stage}");
+    view! {
+        <details class="cluster-browser text-xs" on:toggle=move |_| open.update(|o| *o = !*o)>
+            <summary class="cursor-pointer text-indigo-800 underline dark:text-indigo-300">
+                {move || format!("and {} more: browse all {} clusters", total.get().saturating_sub(CHIPS_PER_STAGE.min(total.get())), total.get())}
+            </summary>
+            <div class="mt-2 flex flex-wrap items-end gap-2">
+                <label for=filter_id.clone()>"Name contains"</label>
+                <input id=filter_id class=field prop:value=move || filter.get() on:input=move |ev| { filter.set(event_target_value(&ev)); page.set(0); }/>
+                <label for=state_id.clone()>"State"</label>
+                <select id=state_id class=field on:change=move |ev| {
+                    state.set(serde_json::from_str(&format!("\"{}\"", event_target_value(&ev))).ok());
+                    page.set(0);
+                }>
+                    <option value="">"any"</option>
+                    {[ClusterState::Failed, ClusterState::Stuck, ClusterState::Updating, ClusterState::Pending, ClusterState::Succeeded, ClusterState::Skipped]
+                        .into_iter()
+                        .map(|s| view! { <option value=format!("{s:?}")>{s.label()}</option> })
+                        .collect_view()}
+                </select>
+            </div>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let Some(found) = result.await else {
+                        return view! { <p class="mt-2">"Open to load the list."</p> }.into_any();
+                    };
+                    let (current, pages) = (found.page, found.pages);
+                    view! {
+                        <p class="mt-2" aria-live="polite">{format!("{} clusters match · page {} of {}", found.matching, current + 1, pages)}</p>
+                        <ul class="mt-1 flex flex-wrap gap-1">
+                            {found.chips.into_iter().map(|chip| view! { <Chip chip/> }).collect_view()}
+                        </ul>
+                        <div class="mt-2 flex gap-2">
+                            <button type="button" class=field disabled=current == 0 on:click=move |_| page.set(current.saturating_sub(1))>"Previous page"</button>
+                            <button type="button" class=field disabled=current + 1 >= pages on:click=move |_| page.set(current + 1)>"Next page"</button>
+                        </div>
+                    }.into_any()
+                })}
+            </Transition>
+        </details>
     }
 }
 
