@@ -26,8 +26,9 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "clippy: server build (ssr)"
-RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p app -p server -p hub --all-targets -- -D warnings
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p fleet -p app -p server -p hub --all-targets -- -D warnings
 step "clippy: browser build (hydrate)"
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p fleet --all-targets -- -D warnings
 RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p app --all-targets --no-default-features --features hydrate -- -D warnings
 RUSTFLAGS="$DEV_RUSTFLAGS" cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
@@ -35,8 +36,8 @@ step "WASM bundle stays free of server-only crates"
 bash .ci/check-wasm-deps.sh
 
 step "unit and integration tests"
-RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p app -p server -p hub --no-run
-RUSTFLAGS="$DEV_RUSTFLAGS" guard 25 cargo test -p app -p server -p hub
+RUSTFLAGS="$DEV_RUSTFLAGS" cargo test -p fleet -p app -p server -p hub --no-run
+RUSTFLAGS="$DEV_RUSTFLAGS" guard 25 cargo test -p fleet -p app -p server -p hub
 
 step "every manifest of the seed documents round-trips (the count is printed)"
 RUSTFLAGS="$DEV_RUSTFLAGS" guard 10 cargo test -p app -p server -p hub --test seed_round_trip -- --show-output

@@ -3,7 +3,8 @@
 //! `hydrate` into the browser's WASM.
 
 pub mod error;
-pub mod fleet;
+/// The domain crate (`app/fleet`), under the path the UI and the server have always used.
+pub use fleet;
 pub mod live;
 pub mod server_fns;
 pub mod ui;

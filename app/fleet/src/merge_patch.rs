@@ -1,0 +1,84 @@
+//! JSON merge patches (RFC 7386) the engine sends for fleet objects, as typed structs: a `None`
+//! field is left out (unchanged), a map entry of `None` is sent as `null` (removed).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::names::IS_LATEST_SNAPSHOT_LABEL;
+
+/// `metadata` labels and annotations to set (`Some`) or remove (`None`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MetadataPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, Option<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, Option<String>>>,
+}
+
+impl MetadataPatch {
+    /// Sets (or with `None` removes) one label.
+    pub fn label(key: &str, value: Option<String>) -> Self {
+        MetadataPatch {
+            labels: Some(BTreeMap::from([(key.to_string(), value)])),
+            annotations: None,
+        }
+    }
+
+    /// Sets (or with `None` removes) one annotation.
+    pub fn annotation(key: &str, value: Option<String>) -> Self {
+        MetadataPatch {
+            labels: None,
+            annotations: Some(BTreeMap::from([(key.to_string(), value)])),
+        }
+    }
+
+    /// A snapshot's `is-latest-snapshot` label, `"true"` or `"false"` (spec §2).
+    pub fn is_latest(latest: bool) -> Self {
+        Self::label(IS_LATEST_SNAPSHOT_LABEL, Some(latest.to_string()))
+    }
+}
+
+/// A patch of `metadata` only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MetadataOnly {
+    pub metadata: MetadataPatch,
+}
+
+impl From<MetadataPatch> for MetadataOnly {
+    fn from(metadata: MetadataPatch) -> Self {
+        MetadataOnly { metadata }
+    }
+}
+
+/// A patch of the status subresource; `status` serializes only the fields it sets.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StatusPatch<T> {
+    pub status: T,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn set_and_remove_serialize_as_merge_patches() {
+        let set = MetadataOnly::from(MetadataPatch::annotation("a", Some("3".into())));
+        assert_eq!(
+            serde_json::to_value(&set).expect("serializes"),
+            json!({"metadata": {"annotations": {"a": "3"}}})
+        );
+        let remove = MetadataOnly::from(MetadataPatch::annotation("a", None));
+        assert_eq!(
+            serde_json::to_value(&remove).expect("serializes"),
+            json!({"metadata": {"annotations": {"a": null}}})
+        );
+        assert_eq!(
+            serde_json::to_value(MetadataOnly::from(MetadataPatch::is_latest(false)))
+                .expect("serializes"),
+            json!({"metadata": {"labels": {IS_LATEST_SNAPSHOT_LABEL: "false"}}})
+        );
+    }
+}
