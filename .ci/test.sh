@@ -47,9 +47,14 @@ RUSTFLAGS="$DEV_RUSTFLAGS" HUB_TRANSPORT=tcp guard 10 cargo test -p hub --test k
 
 step "build the dashboard (cargo leptos build)"
 cargo leptos build
+# The build cache is shared by every checkout, and any of them building the server replaces
+# target/debug/fleetdeck: test a private copy of this checkout's binary.
+BIN_DIR="$(mktemp -d)"
+trap 'rm -rf "$BIN_DIR"' EXIT
+cp "$CARGO_TARGET_DIR/debug/fleetdeck" "$BIN_DIR/fleetdeck"
 
 step "seed tutorials replayed with kubectl against the real binary (end2end/seeds; a few minutes)"
-FLEETDECK_BIN="$CARGO_TARGET_DIR/debug/fleetdeck" guard 20 bash end2end/seeds/run.sh
+FLEETDECK_BIN="$BIN_DIR/fleetdeck" guard 20 bash end2end/seeds/run.sh
 
 step "browser tests (Playwright, Debian Chromium)"
-(cd end2end && FLEETDECK_BIN="$CARGO_TARGET_DIR/debug/fleetdeck" FLEETDECK_SITE_ROOT="$PWD/../target/site" npx playwright test)
+(cd end2end && FLEETDECK_BIN="$BIN_DIR/fleetdeck" FLEETDECK_SITE_ROOT="$PWD/../target/site" guard 15 npx playwright test)

@@ -9,9 +9,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, PostParams};
 use kube_lease_manager::LeaseManagerBuilder;
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::{Error, Result};
@@ -121,8 +121,13 @@ where
 
 async fn ensure_namespace(client: &kube::Client, name: &str) -> Result<()> {
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace = serde_json::from_value(json!({ "metadata": { "name": name } }))
-        .map_err(kube::Error::SerdeError)?;
+    let ns = Namespace {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
     match namespaces.create(&PostParams::default(), &ns).await {
         Ok(_) => Ok(()),
         // Exists already, or we may not create namespaces (then it must exist: the Lease create
