@@ -4,7 +4,7 @@
 use crate::object::{FleetKind, NoStatus, Scope, CLUSTER_GROUP, PLACEMENT_GROUP, UPDATES_GROUP};
 use crate::{
     approval, binding, member_cluster, placement, snapshot, staged_update, staged_update_run,
-    update_run,
+    upgrade_run,
 };
 
 const PLACEMENT_CATEGORIES: &[&str] = &["fleet", "fleet-placement"];
@@ -140,12 +140,12 @@ fleet_kinds! {
     UpdateRun {
         group: UPDATES_GROUP, version: "v1alpha1", also: [], plural: "updateruns",
         short: [], categories: UPDATES_CATEGORIES, scope: Cluster, status_subresource: true,
-        spec: update_run::UpdateRunSpec, status: update_run::UpdateRunStatus,
+        spec: upgrade_run::UpdateRunSpec, status: upgrade_run::UpdateRunStatus,
     }
     /// Seed 004 reusable upgrade strategy (fleetdeck's group).
     UpdateStrategy {
         group: UPDATES_GROUP, version: "v1alpha1", also: [], plural: "updatestrategies",
         short: [], categories: UPDATES_CATEGORIES, scope: Cluster, status_subresource: false,
-        spec: update_run::UpdateStrategySpec, status: NoStatus,
+        spec: upgrade_run::UpdateStrategySpec, status: NoStatus,
     }
 }

@@ -41,7 +41,7 @@ pub mod snapshot_group;
 pub mod stage_plan;
 pub mod staged_update;
 pub mod staged_update_run;
-pub mod update_run;
+pub mod upgrade_run;
 pub mod validation;
 pub mod wait_time;
 

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::schema_node::{cel, range, required, set, strip_defaults};
 use super::{placement, staged_update};
-use crate::validation::{self, update_run as vu};
+use crate::validation::{self, upgrade_run as vu};
 
 /// Puts the OpenAPI and CEL rules of a kind into its schema.
 pub(super) fn add_rules(kind: &str, root: &mut Value) {

@@ -15,13 +15,13 @@ pub mod int_range;
 pub mod member_cluster;
 pub mod placement;
 pub mod staged_update;
-pub mod update_run;
+pub mod upgrade_run;
 
 pub use approval::validate_approval_request;
 pub use member_cluster::validate_member_cluster;
 pub use placement::validate_placement;
 pub use staged_update::{validate_staged_update_run, validate_staged_update_strategy};
-pub use update_run::{validate_update_run, validate_update_strategy};
+pub use upgrade_run::{validate_update_run, validate_update_strategy};
 
 /// The kind of a field error, as apimachinery's `field.ErrorType`.
 #[derive(Debug, Clone, PartialEq, Eq)]

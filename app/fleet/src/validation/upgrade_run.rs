@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{finish, FieldError};
-use crate::update_run::{
+use crate::upgrade_run::{
     GateConfiguration, GateType, ManagedClusterUpgradeType, NodeImageSelectionType,
     UpdateRunStrategy,
 };
@@ -95,7 +95,7 @@ pub fn validate_update_run(
             .as_ref()
             .and_then(|s| s.status.as_ref())
             .and_then(|s| s.state)
-            .is_some_and(|s| s != crate::update_run::UpdateState::NotStarted)
+            .is_some_and(|s| s != crate::upgrade_run::UpdateState::NotStarted)
     };
     if let Some(old) = old {
         if started(old) {
@@ -262,7 +262,7 @@ fn check_gates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::update_run::{
+    use crate::upgrade_run::{
         ManagedClusterUpdate, ManagedClusterUpgradeSpec, UpdateGroup, UpdateRunSpec, UpdateStage,
     };
 
