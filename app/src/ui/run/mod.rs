@@ -44,14 +44,18 @@ impl Live {
             live.acted.track();
             let ticket = latest.get_value() + 1;
             latest.set_value(ticket);
+            // The run and its history load side by side: the page shows each as it arrives.
+            let history_key = key.clone();
             leptos::task::spawn_local(async move {
                 let detail = get_run(key.clone()).await;
-                let history = run_history(key.clone()).await;
                 if latest.get_value() == ticket {
-                    live.detail.set(Some((key.clone(), detail)));
-                    if let Ok(history) = history {
-                        live.history.set(Some((key, history)));
-                    }
+                    live.detail.set(Some((key, detail)));
+                }
+            });
+            leptos::task::spawn_local(async move {
+                let history = run_history(history_key.clone()).await;
+                if let (Ok(history), true) = (history, latest.get_value() == ticket) {
+                    live.history.set(Some((history_key, history)));
                 }
             });
         });
