@@ -99,11 +99,7 @@ pub(crate) fn start(store: &Arc<Store>, open: &Arc<OpenWatches>, req: WatchReque
     match store.watch(&resource, req.namespace.as_deref(), rv) {
         Ok((start, live, current)) => {
             let counted = open.open(resource);
-            let run = run(store.clone(), tx, req, start, live, current);
-            tokio::spawn(async move {
-                run.await;
-                drop(counted);
-            });
+            tokio::spawn(run(store.clone(), tx, req, start, live, current, counted));
         }
         Err(e) => {
             let line = encode("ERROR", e.to_status());
@@ -139,6 +135,9 @@ async fn run(
     start: WatchStart,
     mut live: watch::Receiver<u64>,
     current: u64,
+    // Last, so dropped first: the count falls before the client sees the stream end and
+    // watches again, and one client's watch never counts twice.
+    _counted: OpenWatch,
 ) {
     let resource = req.renderer.kind.resource();
     let mut first = true;
