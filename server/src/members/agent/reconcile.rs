@@ -178,18 +178,30 @@ async fn set_finalizers<S: RunScope>(
     Ok(())
 }
 
-/// Writes a binding's status (a merge patch of `status`).
+/// Writes a binding's status (a merge patch of `status`). A merge patch keeps every field it does
+/// not name, so failed placements this pass no longer reports are cleared with an explicit null:
+/// left out, they stayed on the hub, the next pass saw a status unlike its own and wrote again,
+/// and each write woke the binding once more.
 async fn write_status<S: RunScope>(
     bindings: &Api<Binding<S>>,
     name: &str,
     status: &ResourceBindingStatus,
 ) -> Result<()> {
-    #[derive(Debug, Serialize)]
-    struct StatusPatch<'a> {
-        status: &'a ResourceBindingStatus,
+    let mut status = serde_json::to_value(status).map_err(|source| AgentError::Serialize {
+        what: "the binding's status",
+        source,
+    })?;
+    if let Some(fields) = status.as_object_mut() {
+        fields
+            .entry("failedPlacements")
+            .or_insert(serde_json::Value::Null);
     }
     bindings
-        .patch_status(name, &patch_params(), &Patch::Merge(StatusPatch { status }))
+        .patch_status(
+            name,
+            &patch_params(),
+            &Patch::Merge(serde_json::json!({ "status": status })),
+        )
         .await?;
     Ok(())
 }
