@@ -15,6 +15,10 @@
 //! that falls behind stalls the root watch.) A subscriber that comes late is brought up to date
 //! the way a watch of its own would start: with the whole list first (`Init`, `InitApply`…,
 //! `InitDone`).
+//!
+//! Views that recompute from the stores (the dashboard, the member directory) take
+//! [`Informer::changes`] instead: ticks that coalesce while they are busy, so however far behind
+//! they fall nothing queues up for them.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -30,8 +34,9 @@ use kube::runtime::WatchStreamExt;
 use kube::{Api, Resource};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::UnboundedReceiverStream;
+use tokio_stream::wrappers::{UnboundedReceiverStream, WatchStream};
 
 /// The kinds this process follows on one hub, each watched once. Cheap to clone; the watches stop
 /// when the last clone is dropped.
@@ -160,6 +165,12 @@ impl<K: Followed> Informer<K> {
         UnboundedReceiverStream::new(rx)
     }
 
+    /// A tick now and after every event of the watch; ticks coalesce while the subscriber is
+    /// busy. For views that recompute from [`Informer::store`].
+    pub fn changes(&self) -> impl Stream<Item = ()> + Send + 'static {
+        WatchStream::new(lock(&self.fanout).changed.subscribe()).map(|_| ())
+    }
+
     /// Objects added, changed or deleted (and each object of every list): what
     /// `WatchStreamExt::touched_objects` yields of a watch of its own.
     pub fn touched(&self) -> impl Stream<Item = Arc<K>> + Send + 'static {
@@ -195,6 +206,8 @@ enum Phase {
 struct Fanout<K: Resource<DynamicType = ()> + 'static> {
     phase: Phase,
     subscribers: Vec<Subscriber<K>>,
+    /// Counts the events, for [`Informer::changes`].
+    changed: watch::Sender<u64>,
 }
 
 impl<K: Resource<DynamicType = ()> + 'static> Default for Fanout<K> {
@@ -202,6 +215,7 @@ impl<K: Resource<DynamicType = ()> + 'static> Default for Fanout<K> {
         Fanout {
             phase: Phase::Starting,
             subscribers: Vec::new(),
+            changed: watch::Sender::new(0),
         }
     }
 }
@@ -242,6 +256,7 @@ where
             Event::InitDone => fanout.phase = Phase::Watching,
             _ => {}
         }
+        fanout.changed.send_modify(|n| *n = n.wrapping_add(1));
         let init_done = matches!(event, Event::InitDone);
         fanout.subscribers.retain_mut(|subscriber| {
             if init_done && subscriber.relist_at_init_done {
@@ -381,6 +396,29 @@ mod tests {
             .expect("in time")
             .expect("an object");
         assert_eq!(second.name_any(), "b");
+    }
+
+    #[tokio::test]
+    async fn changes_tick_at_once_then_once_for_many_events() {
+        use futures::FutureExt;
+        let (_hub, client) = hub();
+        let informers = Informers::new(client.clone());
+        let informer = informers.of::<ConfigMap>();
+        let mut changes = informer.changes().boxed();
+        assert_eq!(changes.next().await, Some(()), "a tick at once");
+        let store = informer.store();
+        store.wait_until_ready().await.expect("listed");
+        // Five events while the subscriber is busy elsewhere...
+        for name in ["a", "b", "c", "d", "e"] {
+            create(&client, name).await;
+        }
+        while store.state().len() < 5 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // ... are one tick, after which the store holds them all.
+        assert_eq!(changes.next().now_or_never(), Some(Some(())));
+        assert_eq!(changes.next().now_or_never(), None, "nothing queued");
     }
 
     #[tokio::test]

@@ -43,7 +43,7 @@ pub fn secret_name(member: &MemberCluster) -> String {
 pub async fn run(informers: Informers, namespace: String, agent: Arc<Agent>) {
     let member_informer = informers.of::<MemberCluster>();
     let members = member_informer.store();
-    let member_events = member_informer.events().map(|_| ());
+    let member_events = member_informer.changes();
     // The only watch of Secrets that needs their contents, and only of one namespace: its own.
     let (secrets, secrets_writer) = reflector::store::<Secret>();
     let secret_events = reflector(

@@ -30,11 +30,11 @@ pub async fn run(informers: Informers, topics: Topics, shutdown: CancellationTok
     let csurs = informers.of::<ClusterStagedUpdateRun>();
     let surs = informers.of::<StagedUpdateRun>();
     let changes = futures::stream::select_all([
-        members.events().map(|_| ()).boxed(),
-        crbs.events().map(|_| ()).boxed(),
-        rbs.events().map(|_| ()).boxed(),
-        csurs.events().map(|_| ()).boxed(),
-        surs.events().map(|_| ()).boxed(),
+        members.changes().boxed(),
+        crbs.changes().boxed(),
+        rbs.changes().boxed(),
+        csurs.changes().boxed(),
+        surs.changes().boxed(),
     ]);
     let (members, crbs, rbs, csurs, surs) = (
         members.store(),
