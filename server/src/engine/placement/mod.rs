@@ -4,8 +4,8 @@
 //! only by update runs), and writes the placement's status. Decisions are in `app::fleet`
 //! (`policy_snapshot`, `scheduling`, `binding_writes`, `snapshot_group`, `rolling_update`,
 //! `placement_status`); these modules read and write. Member clusters and bindings come from the
-//! process's shared caches (`cache`, `crate::informers`); any binding write is decided again from the hub's own list first,
-//! so a cache behind our writes never duplicates a binding.
+//! process's shared caches (`cache`, `crate::informers`); any binding write is decided again from
+//! the hub's own list first, so a cache behind our writes never duplicates a binding.
 
 mod bindings;
 mod policy_snapshot;
