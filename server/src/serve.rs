@@ -15,6 +15,7 @@ use tracing::{debug, info};
 
 use crate::cli::{EngineMode, ServeArgs};
 use crate::engine;
+use crate::informers::Informers;
 use crate::kubeconfig::{self, Endpoint};
 use crate::members::agent::{Agent, MemberTarget};
 use crate::members::kubeconfig_secrets;
@@ -202,6 +203,9 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         })?;
     }
 
+    // One watch per kind on the hub, shared by the engine, the member agent and the dashboard.
+    let informers = Informers::new(fleet_client.clone());
+
     // The engine (placements, update runs) and the member agent, all against the hub in-process.
     let engine = (args.engine == EngineMode::On).then(|| {
         let targets = members
@@ -211,12 +215,16 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
                 client: m.client.clone(),
             })
             .collect();
-        let agent_client = fleet_client.clone();
+        let (agent_client, agent_informers) = (fleet_client.clone(), informers.clone());
         tasks.push(spawn_until(&shutdown, "member agent", async move {
-            Agent::new(agent_client, targets).run().await;
+            Agent::new(agent_client, targets).run(agent_informers).await;
             Ok(())
         }));
-        engine::Engine::start(fleet_client.clone(), args.engine_config())
+        engine::Engine::start_shared(
+            &informers,
+            args.engine_config(),
+            Arc::new(engine::metrics::Metrics::new()),
+        )
     });
     let metrics = engine.as_ref().map_or_else(
         || Arc::new(engine::metrics::Metrics::new()),
@@ -229,7 +237,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         .collect();
     let dashboard_addr = serve_dashboard(
         &args,
-        &fleet_client,
+        &informers,
         app::server_fns::ssr::Members(Arc::new(member_clients)),
         metrics,
         "embedded",
@@ -261,6 +269,9 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
 /// leader on `--leader-lease`; the member agent reaches members through their kubeconfig Secrets.
 async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
     let client = real_hub_client(&path, args.context.as_deref()).await?;
+    // One watch per kind on the hub, shared by the dashboard and, while this replica leads, the
+    // engine and the member agent (a kind is watched once something asks for it).
+    let informers = Informers::new(client.clone());
     let shutdown = CancellationToken::new();
     // One set of metrics for every term this replica leads.
     let metrics = Arc::new(engine::metrics::Metrics::new());
@@ -268,18 +279,18 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
     if args.engine == EngineMode::On {
         let election = engine::leader::Election::new(&args.leader_lease, replica_identity())
             .map_err(|e| Error::Config(e.to_string()))?;
-        let (client, secrets, config, metrics) = (
-            client.clone(),
+        let (informers, secrets, config, metrics) = (
+            informers.clone(),
             args.member_secrets_namespace.clone(),
             args.engine_config(),
             metrics.clone(),
         );
         let shutdown = shutdown.clone();
         tasks.push(tokio::spawn(async move {
-            let hub = client.clone();
+            let hub = informers.client().clone();
             let lead = move |stop: CancellationToken| {
                 run_engine(
-                    client.clone(),
+                    informers.clone(),
                     config.clone(),
                     metrics.clone(),
                     secrets.clone(),
@@ -293,7 +304,7 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
     }
     let dashboard_addr = serve_dashboard(
         &args,
-        &client,
+        &informers,
         app::server_fns::ssr::Members::default(),
         metrics,
         "real hub",
@@ -322,18 +333,18 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
 /// The engine of a leading replica, until `stop`: the controllers, the member agent and the
 /// directory that tells the agent how to reach each member.
 async fn run_engine(
-    client: kube::Client,
+    informers: Informers,
     config: engine::Config,
     metrics: Arc<engine::metrics::Metrics>,
     secrets_namespace: String,
     stop: CancellationToken,
 ) {
-    let mut engine = engine::Engine::start_with_metrics(client.clone(), config, metrics);
-    let agent = Agent::new(client.clone(), Vec::new());
+    let mut engine = engine::Engine::start_shared(&informers, config, metrics);
+    let agent = Agent::new(informers.client().clone(), Vec::new());
     tokio::select! {
         _ = stop.cancelled() => {}
-        _ = agent.clone().run() => {}
-        _ = kubeconfig_secrets::run(client, secrets_namespace, agent) => {}
+        _ = agent.clone().run(informers.clone()) => {}
+        _ = kubeconfig_secrets::run(informers, secrets_namespace, agent) => {}
     }
     engine.stop().await;
 }
@@ -369,10 +380,10 @@ fn replica_identity() -> String {
     format!("{host}-{suffix}")
 }
 
-/// Serves the dashboard on `--addr` and keeps its live views following `client`'s hub.
+/// Serves the dashboard on `--addr` and keeps its live views following the hub of `informers`.
 async fn serve_dashboard(
     args: &ServeArgs,
-    client: &kube::Client,
+    informers: &Informers,
     members: app::server_fns::ssr::Members,
     metrics: Arc<engine::metrics::Metrics>,
     mode: &str,
@@ -380,11 +391,12 @@ async fn serve_dashboard(
     tasks: &mut Vec<JoinHandle<Result<()>>>,
 ) -> Result<SocketAddr> {
     // The dashboard, and the views of hub state it follows live.
+    let client = informers.client();
     let topics = Topics::default();
     tasks.push(spawn_until(shutdown, "fleet view", {
-        let (client, topics, shutdown) = (client.clone(), topics.clone(), shutdown.clone());
+        let (informers, topics, shutdown) = (informers.clone(), topics.clone(), shutdown.clone());
         async move {
-            web::fleet_view::run(client, topics, shutdown).await;
+            web::fleet_view::run(informers, topics, shutdown).await;
             Ok(())
         }
     }));

@@ -72,12 +72,13 @@ fn replica(
                 active.store(true, Ordering::SeqCst);
                 let ctx = Arc::new(Context::new(client.clone(), engine::Config::default()));
                 let agent = Agent::new(client.clone(), Vec::new());
+                let informers = server::informers::Informers::new(client.clone());
                 tokio::select! {
                     _ = stop.cancelled() => {}
-                    _ = engine::placement::run(ctx.clone()) => {}
-                    _ = engine::update_run::run(ctx) => {}
-                    _ = agent.clone().run() => {}
-                    _ = kubeconfig_secrets::run(client, "fleet-system".into(), agent) => {}
+                    _ = engine::placement::run(ctx.clone(), informers.clone()) => {}
+                    _ = engine::update_run::run(ctx, informers.clone()) => {}
+                    _ = agent.clone().run(informers.clone()) => {}
+                    _ = kubeconfig_secrets::run(informers, "fleet-system".into(), agent) => {}
                 }
                 active.store(false, Ordering::SeqCst);
             }

@@ -486,7 +486,7 @@ fn watch_response(
             .is_some_and(|b| b == "true" || b == "1"),
         timeout,
     };
-    let body = watch::start(&hub.store, req);
+    let body = watch::start(&hub.store, &hub.open_watches, req);
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)

@@ -83,6 +83,7 @@ impl Hub {
                 registry,
                 store: Arc::new(store::Store::open(&storage, &opts)?),
                 max_body: opts.max_body,
+                open_watches: Arc::default(),
             }),
         };
         hub.ensure_namespaces(&["default", "kube-system"])?;
@@ -116,6 +117,12 @@ impl Hub {
 
     pub fn registry(&self) -> &Registry {
         &self.inner.registry
+    }
+
+    /// The watch streams open now, per resource (`plural.group`, or `plural` for core kinds):
+    /// how many watches the hub's clients keep. Kinds without an open watch are absent.
+    pub fn open_watches(&self) -> std::collections::BTreeMap<String, usize> {
+        self.inner.open_watches.snapshot()
     }
 
     /// The current global resourceVersion.

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use crate::registry::Registry;
 use crate::store::Store;
+use crate::watch::OpenWatches;
 
 pub(crate) struct HubState {
     pub registry: Registry,
     pub store: Arc<Store>,
     pub max_body: usize,
+    pub open_watches: Arc<OpenWatches>,
 }

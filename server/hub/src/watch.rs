@@ -3,8 +3,12 @@
 //! transitions as ADDED/DELETED. Each watch runs in its own task that wakes on every commit and
 //! reads what is new from the store's history, so a slow client only ever lags itself (and once
 //! the history has moved past it, gets 410 and relists).
+//!
+//! [`OpenWatches`] counts the streams open per resource, so a test can tell how many watches a
+//! process keeps on the hub (issue 14: one per kind).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -30,8 +34,61 @@ pub(crate) struct WatchRequest {
     pub timeout: Option<Duration>,
 }
 
+/// How many watch streams are open, per resource (`plural.group`, or `plural` for the core
+/// group). A stream counts from its start until its task ends (the client went away, the
+/// timeout passed, or the store is gone); an error sent instead of a stream does not count.
+#[derive(Default)]
+pub(crate) struct OpenWatches {
+    open: Mutex<BTreeMap<String, usize>>,
+}
+
+impl OpenWatches {
+    pub fn snapshot(&self) -> BTreeMap<String, usize> {
+        self.open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Counts one more open watch of `resource` until the returned guard is dropped.
+    fn open(self: &Arc<Self>, resource: String) -> OpenWatch {
+        *self
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(resource.clone())
+            .or_insert(0) += 1;
+        OpenWatch {
+            watches: self.clone(),
+            resource,
+        }
+    }
+}
+
+/// One open watch, counted while it lives.
+struct OpenWatch {
+    watches: Arc<OpenWatches>,
+    resource: String,
+}
+
+impl Drop for OpenWatch {
+    fn drop(&mut self) {
+        let mut open = self
+            .watches
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.resource) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.resource);
+            }
+        }
+    }
+}
+
 /// Starts a watch; errors found before streaming (too-old rv) are still sent in-stream (§0.5).
-pub(crate) fn start(store: &Arc<Store>, req: WatchRequest) -> Body {
+pub(crate) fn start(store: &Arc<Store>, open: &Arc<OpenWatches>, req: WatchRequest) -> Body {
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let resource = req.renderer.kind.resource();
     let rv = if req.send_initial_events {
@@ -41,7 +98,8 @@ pub(crate) fn start(store: &Arc<Store>, req: WatchRequest) -> Body {
     };
     match store.watch(&resource, req.namespace.as_deref(), rv) {
         Ok((start, live, current)) => {
-            tokio::spawn(run(store.clone(), tx, req, start, live, current));
+            let counted = open.open(resource);
+            tokio::spawn(run(store.clone(), tx, req, start, live, current, counted));
         }
         Err(e) => {
             let line = encode("ERROR", e.to_status());
@@ -77,6 +135,9 @@ async fn run(
     start: WatchStart,
     mut live: watch::Receiver<u64>,
     current: u64,
+    // Last, so dropped first: the count falls before the client sees the stream end and
+    // watches again, and one client's watch never counts twice.
+    _counted: OpenWatch,
 ) {
     let resource = req.renderer.kind.resource();
     let mut first = true;

@@ -1,46 +1,22 @@
-//! The engine's informer caches (controller-runtime's pattern, as KubeFleet uses it): a reflector
-//! store per kind the reconcilers read, filled by the very watch stream that wakes them, so a
-//! reconcile woken by an event always sees that event or a later state. A 10,000-member rollout
-//! no longer lists every MemberCluster and binding from the hub on every pass.
+//! Reading the engine's informer caches (controller-runtime's pattern, as KubeFleet uses it): the
+//! process's shared reflector stores ([`crate::informers`]), filled by the very watch whose events
+//! wake the reconcilers, so a reconcile woken by an event always sees that event or a later state.
+//! A 10,000-member rollout no longer lists every MemberCluster and binding from the hub on every
+//! pass.
 //!
 //! A cache may still lag the engine's own writes, so callers keep two rules: act only in ways
 //! that are safe to repeat (creating a binding is not: it re-lists from the hub first), and
 //! confirm against the hub before anything that cannot be taken back (a run's failure).
 
-use std::fmt::Debug;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use futures::Stream;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::watcher::{self, watcher};
-use kube::runtime::WatchStreamExt;
-use kube::{Api, Resource};
-use serde::de::DeserializeOwned;
+use kube::runtime::reflector::Store;
+use kube::Resource;
 
 use app::fleet::names::PARENT_PLACEMENT_LABEL;
 
 use super::{Error, Result};
-
-/// A store of `K` and the stream that fills it; hand the stream to the controller
-/// (`owns_stream`, `watches_stream`), which polls it.
-pub fn reflected<K>(
-    api: Api<K>,
-) -> (
-    Store<K>,
-    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
-)
-where
-    K: Resource + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    K::DynamicType: Default + Eq + Hash + Clone + Send + Sync,
-{
-    let (reader, writer) = reflector::store();
-    let stream = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .reflect(writer)
-        .touched_objects();
-    (reader, stream)
-}
 
 /// Everything in `store` in the hub's list order (by name), once it has seen its first complete
 /// list (before that an empty store would read as "no bindings" and fail a run).

@@ -3,6 +3,10 @@
 //! middle of a reconcile included — and started again with empty caches and queues against the
 //! same hub, as after a crash (the crash-safety test does exactly that at many points of a
 //! rollout).
+//!
+//! The controllers read and are woken by the process's shared watches ([`Informers`]): fleetdeck
+//! starts one set for the dashboard, the member agent and the engine together. A restart against
+//! another client starts a set of its own on that client, as a new process would.
 
 use std::sync::Arc;
 
@@ -10,37 +14,37 @@ use tokio::task::JoinHandle;
 
 use super::metrics::Metrics;
 use super::{placement, update_run, Config, Context};
+use crate::informers::Informers;
 
 /// The running controllers of one engine.
 pub struct Engine {
     config: Config,
     metrics: Arc<Metrics>,
     ctx: Arc<Context>,
+    informers: Informers,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Engine {
-    /// Spawns the placement and update-run controllers against `client`.
+    /// Spawns the placement and update-run controllers against `client`, with watches of their
+    /// own.
     pub fn start(client: kube::Client, config: Config) -> Engine {
-        Self::start_with_metrics(client, config, Arc::new(Metrics::new()))
+        Self::start_shared(&Informers::new(client), config, Arc::new(Metrics::new()))
     }
 
-    /// Like [`Engine::start`], counting into `metrics` (a replica's metrics outlive each term it
-    /// leads).
-    pub fn start_with_metrics(
-        client: kube::Client,
-        config: Config,
-        metrics: Arc<Metrics>,
-    ) -> Engine {
+    /// Spawns the controllers on the hub of `informers`, sharing its watches, counting into
+    /// `metrics` (a replica's metrics outlive each term it leads).
+    pub fn start_shared(informers: &Informers, config: Config, metrics: Arc<Metrics>) -> Engine {
         let ctx = Arc::new(Context::with_metrics(
-            client,
+            informers.client().clone(),
             config.clone(),
             metrics.clone(),
         ));
         Engine {
             config,
             metrics,
-            tasks: spawn(&ctx),
+            tasks: spawn(&ctx, informers),
+            informers: informers.clone(),
             ctx,
         }
     }
@@ -70,15 +74,17 @@ impl Engine {
     }
 
     /// Stops the controllers, then starts fresh ones (nothing carried over but the
-    /// configuration and the metrics) against `client`.
+    /// configuration and the metrics) against `client`, with fresh caches: watches of their own
+    /// on `client`, as a restarted process would have.
     pub async fn restart(&mut self, client: kube::Client) {
         self.stop().await;
+        self.informers = Informers::new(client.clone());
         self.ctx = Arc::new(Context::with_metrics(
             client,
             self.config.clone(),
             self.metrics.clone(),
         ));
-        self.tasks = spawn(&self.ctx);
+        self.tasks = spawn(&self.ctx, &self.informers);
     }
 }
 
@@ -90,15 +96,15 @@ impl Drop for Engine {
     }
 }
 
-fn spawn(ctx: &Arc<Context>) -> Vec<JoinHandle<()>> {
+fn spawn(ctx: &Arc<Context>, informers: &Informers) -> Vec<JoinHandle<()>> {
     let placements = {
-        let ctx = ctx.clone();
+        let (ctx, informers) = (ctx.clone(), informers.clone());
         tokio::spawn(async move {
-            if let Err(e) = placement::run(ctx).await {
+            if let Err(e) = placement::run(ctx, informers).await {
                 tracing::error!(error = %e, "placement controller stopped");
             }
         })
     };
-    let runs = tokio::spawn(update_run::run(ctx.clone()));
+    let runs = tokio::spawn(update_run::run(ctx.clone(), informers.clone()));
     vec![placements, runs]
 }

@@ -1,8 +1,9 @@
 //! The staged update run controller (spec §9) for both scopes: read the run and its world, call
 //! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests,
 //! bindings and placements map to their runs; the spec's 15 s / 60 s are only fallback requeues
-//! (§9.1). Bindings and member clusters come from the engine's caches (`cache`), except at
-//! initialization and before a run is failed, which read the hub itself.
+//! (§9.1). Bindings and member clusters come from the process's shared caches (`cache`,
+//! `crate::informers`), except at initialization and before a run is failed, which read the hub
+//! itself.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,7 +23,7 @@ use futures::{StreamExt, TryStreamExt};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{watcher, Controller};
+use kube::runtime::Controller;
 use kube::Api;
 use serde_json::json;
 
@@ -31,6 +32,7 @@ use super::metrics::controller;
 use super::selection::{SelectionError, Selector};
 use super::snapshots::{get_or_create, PlacementRef};
 use super::{Context, Error, Result};
+use crate::informers::Informers;
 use crate::scope::{api, object_ref, RunScope};
 
 type Run<S> = Object<<S as RunScope>::Run>;
@@ -47,29 +49,29 @@ struct RunContext<S: RunScope> {
     members: Store<app::fleet::MemberCluster>,
 }
 
-/// Runs the controller of scope `S` until the process stops.
-pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
-    let client = ctx.client.clone();
-    let (bindings, binding_events) = cache::reflected(api::<S::Binding>(&client, None));
-    let (members, member_events) =
-        cache::reflected(Api::<app::fleet::MemberCluster>::all(client.clone()));
+/// Runs the controller of scope `S` until the process stops, on the process's shared watches.
+pub async fn run_controller<S: RunScope>(ctx: Arc<Context>, informers: &Informers) {
+    let runs = informers.of::<Run<S>>();
+    let approvals = informers.of::<Object<S::Approval>>();
+    let bindings = informers.of::<Object<S::Binding>>();
+    let placements = informers.of::<Object<S::Placement>>();
+    // Member labels only matter to validation, which the next run event repeats (upstream does
+    // not watch members either): the members are only read from the cache.
     let rctx = Arc::new(RunContext::<S> {
         ctx,
-        bindings,
-        members,
+        bindings: bindings.store(),
+        members: informers.store::<app::fleet::MemberCluster>(),
     });
-    let controller = Controller::new(api::<S::Run>(&client, None), watcher::Config::default());
+    let controller = Controller::for_shared_stream(runs.applied(), runs.store());
     let runs = controller.store();
     let runs_of_placement = runs.clone();
     controller
         // §9.1: an approval request wakes its run (`spec.parentStageRollout`, same namespace).
-        .watches(
-            api::<S::Approval>(&client, None),
-            watcher::Config::default(),
-            |a| Some(object_ref(a.namespace(), &a.spec.parent_stage_rollout)),
-        )
+        .watches_shared_stream(approvals.touched(), |a| {
+            Some(object_ref(a.namespace(), &a.spec.parent_stage_rollout))
+        })
         // fleetdeck: bindings wake every run of their placement (upstream polls instead).
-        .watches_stream(binding_events, move |b| {
+        .watches_shared_stream(bindings.touched(), move |b| {
             let placement = b.labels().get(PARENT_PLACEMENT_LABEL).cloned();
             runs.state()
                 .iter()
@@ -80,22 +82,15 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
                 .map(|r| ObjectRef::from_obj(r.as_ref()))
                 .collect::<Vec<_>>()
         })
-        // Member labels only matter to validation, which the next run event repeats (upstream
-        // does not watch members either): this stream only fills the cache.
-        .watches_stream(member_events, |_| None)
         // fleetdeck: a placement change (its deletion above all, §9.4.1) wakes its runs at once.
-        .watches(
-            api::<S::Placement>(&client, None),
-            watcher::Config::default(),
-            move |p| {
-                runs_of_placement
-                    .state()
-                    .iter()
-                    .filter(|r| r.spec.placement_name == p.name() && r.namespace() == p.namespace())
-                    .map(|r| ObjectRef::from_obj(r.as_ref()))
-                    .collect::<Vec<_>>()
-            },
-        )
+        .watches_shared_stream(placements.touched(), move |p| {
+            runs_of_placement
+                .state()
+                .iter()
+                .filter(|r| r.spec.placement_name == p.name() && r.namespace() == p.namespace())
+                .map(|r| ObjectRef::from_obj(r.as_ref()))
+                .collect::<Vec<_>>()
+        })
         .run(reconcile::<S>, error_policy::<S>, rctx)
         .for_each(|result| async move {
             if let Err(e) = result {
@@ -106,10 +101,10 @@ pub async fn run_controller<S: RunScope>(ctx: Arc<Context>) {
 }
 
 /// Runs the cluster-scoped and the namespaced controllers.
-pub async fn run(ctx: Arc<Context>) {
+pub async fn run(ctx: Arc<Context>, informers: Informers) {
     tokio::join!(
-        run_controller::<crate::scope::ClusterScoped>(ctx.clone()),
-        run_controller::<crate::scope::Namespaced>(ctx),
+        run_controller::<crate::scope::ClusterScoped>(ctx.clone(), &informers),
+        run_controller::<crate::scope::Namespaced>(ctx, &informers),
     );
 }
 

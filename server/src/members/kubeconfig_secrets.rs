@@ -20,6 +20,7 @@ use kube::ResourceExt;
 use serde_json::json;
 
 use super::agent::{Agent, MemberTarget};
+use crate::informers::Informers;
 
 /// Names the member's kubeconfig Secret when it is not `<member>-kubeconfig`.
 pub const SECRET_ANNOTATION: &str = "fleetdeck.dev/kubeconfig-secret";
@@ -37,24 +38,18 @@ pub fn secret_name(member: &MemberCluster) -> String {
         .unwrap_or_else(|| format!("{}-kubeconfig", member.name_any()))
 }
 
-/// Keeps `agent`'s members in step with the MemberClusters and their kubeconfig Secrets in
-/// `namespace`, until the watches end.
-pub async fn run(hub: kube::Client, namespace: String, agent: Arc<Agent>) {
-    let (members, members_writer) = reflector::store::<MemberCluster>();
+/// Keeps `agent`'s members in step with the MemberClusters (the process's shared watch of them)
+/// and their kubeconfig Secrets in `namespace`, until the watches end.
+pub async fn run(informers: Informers, namespace: String, agent: Arc<Agent>) {
+    let member_informer = informers.of::<MemberCluster>();
+    let members = member_informer.store();
+    let member_events = member_informer.changes();
+    // The only watch of Secrets that needs their contents, and only of one namespace: its own.
     let (secrets, secrets_writer) = reflector::store::<Secret>();
-    let member_events = reflector(
-        members_writer,
-        watcher(
-            Api::<MemberCluster>::all(hub.clone()),
-            watcher::Config::default(),
-        ),
-    )
-    .default_backoff()
-    .map(|_| ());
     let secret_events = reflector(
         secrets_writer,
         watcher(
-            Api::<Secret>::namespaced(hub, &namespace),
+            Api::<Secret>::namespaced(informers.client().clone(), &namespace),
             watcher::Config::default(),
         ),
     )

@@ -1,6 +1,6 @@
-//! Keeps the dashboard's live views current: reflectors over MemberClusters, bindings and update
-//! runs on the hub, and on every change the Fleet and Runs rows recomputed (`app::fleet::member_view`,
-//! `run_view`) and published as topics.
+//! Keeps the dashboard's live views current: the process's shared stores of MemberClusters,
+//! bindings and update runs on the hub (`crate::informers`), and on every change the Fleet and
+//! Runs rows recomputed (`app::fleet::member_view`, `run_view`) and published as topics.
 
 use std::time::Duration;
 
@@ -11,10 +11,10 @@ use app::fleet::{
 };
 use app::live::Topics;
 use futures::{FutureExt, StreamExt};
-use kube::api::Api;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{watcher, WatchStreamExt};
+use kube::runtime::reflector::Store;
 use tokio_util::sync::CancellationToken;
+
+use crate::informers::Informers;
 
 /// Bursts of hub events (a rollout touches many bindings at once) become one recomputation.
 const COALESCE: Duration = Duration::from_millis(50);
@@ -23,50 +23,26 @@ const COALESCE: Duration = Duration::from_millis(50);
 /// milliseconds, and a rollout changes bindings continuously).
 const PAUSE_PER_WORK: u32 = 2;
 
-pub async fn run(client: kube::Client, topics: Topics, shutdown: CancellationToken) {
-    let (members, members_writer) = reflector::store::<MemberCluster>();
-    let (crbs, crbs_writer) = reflector::store::<ClusterResourceBinding>();
-    let (rbs, rbs_writer) = reflector::store::<ResourceBinding>();
-    let (csurs, csurs_writer) = reflector::store::<ClusterStagedUpdateRun>();
-    let (surs, surs_writer) = reflector::store::<StagedUpdateRun>();
-    let config = watcher::Config::default;
+pub async fn run(informers: Informers, topics: Topics, shutdown: CancellationToken) {
+    let members = informers.of::<MemberCluster>();
+    let crbs = informers.of::<ClusterResourceBinding>();
+    let rbs = informers.of::<ResourceBinding>();
+    let csurs = informers.of::<ClusterStagedUpdateRun>();
+    let surs = informers.of::<StagedUpdateRun>();
     let changes = futures::stream::select_all([
-        reflector::reflector(
-            members_writer,
-            watcher(Api::<MemberCluster>::all(client.clone()), config()),
-        )
-        .default_backoff()
-        .map(log_error)
-        .boxed(),
-        reflector::reflector(
-            crbs_writer,
-            watcher(Api::<ClusterResourceBinding>::all(client.clone()), config()),
-        )
-        .default_backoff()
-        .map(log_error)
-        .boxed(),
-        reflector::reflector(
-            rbs_writer,
-            watcher(Api::<ResourceBinding>::all(client.clone()), config()),
-        )
-        .default_backoff()
-        .map(log_error)
-        .boxed(),
-        reflector::reflector(
-            csurs_writer,
-            watcher(Api::<ClusterStagedUpdateRun>::all(client.clone()), config()),
-        )
-        .default_backoff()
-        .map(log_error)
-        .boxed(),
-        reflector::reflector(
-            surs_writer,
-            watcher(Api::<StagedUpdateRun>::all(client), config()),
-        )
-        .default_backoff()
-        .map(log_error)
-        .boxed(),
+        members.changes().boxed(),
+        crbs.changes().boxed(),
+        rbs.changes().boxed(),
+        csurs.changes().boxed(),
+        surs.changes().boxed(),
     ]);
+    let (members, crbs, rbs, csurs, surs) = (
+        members.store(),
+        crbs.store(),
+        rbs.store(),
+        csurs.store(),
+        surs.store(),
+    );
     let changes = changes
         .ready_chunks(256)
         .take_until(shutdown.cancelled_owned());
@@ -98,12 +74,6 @@ pub async fn run(client: kube::Client, topics: Topics, shutdown: CancellationTok
         }
         topics.changed();
         last_pass = started.elapsed();
-    }
-}
-
-fn log_error<T>(event: Result<T, watcher::Error>) {
-    if let Err(e) = event {
-        tracing::warn!(error = %e, "fleet view: watch failed; retrying");
     }
 }
 

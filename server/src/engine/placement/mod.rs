@@ -4,8 +4,8 @@
 //! only by update runs), and writes the placement's status. Decisions are in `app::fleet`
 //! (`policy_snapshot`, `scheduling`, `binding_writes`, `snapshot_group`, `rolling_update`,
 //! `placement_status`); these modules read and write. Member clusters and bindings come from the
-//! engine's caches (`cache`); any binding write is decided again from the hub's own list first,
-//! so a cache behind our writes never duplicates a binding.
+//! process's shared caches (`cache`, `crate::informers`); any binding write is decided again from
+//! the hub's own list first, so a cache behind our writes never duplicates a binding.
 
 mod bindings;
 mod policy_snapshot;
@@ -25,11 +25,13 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::{self, watcher};
 use kube::runtime::WatchStreamExt;
 use kube::ResourceExt;
+use tokio::sync::mpsc::unbounded_channel;
+use tokio_stream::wrappers::UnboundedReceiverStream;
 
-use super::cache;
 use super::selection::Selector;
 use super::{Context, Error, Result};
-use crate::scope::{api, RunScope};
+use crate::informers::Informers;
+use crate::scope::RunScope;
 
 type Placement<S> = Object<<S as RunScope>::Placement>;
 
@@ -46,8 +48,9 @@ struct ScopeContext<S: RunScope> {
     members: Store<MemberCluster>,
 }
 
-/// Runs the controller for both scopes until the stream ends.
-pub async fn run(ctx: Arc<Context>) -> Result<()> {
+/// Runs the controller for both scopes until the stream ends, on the process's shared watches of
+/// placements, bindings and member clusters.
+pub async fn run(ctx: Arc<Context>, informers: Informers) -> Result<()> {
     // The hub may still be starting (a real apiserver): retry discovery until it answers.
     let selector = loop {
         match Selector::discover(ctx.client.clone()).await {
@@ -58,34 +61,51 @@ pub async fn run(ctx: Arc<Context>) -> Result<()> {
             }
         }
     };
+    // One watch per selectable kind, whose ticks wake both scopes' controllers.
+    let (cluster_tx, cluster_ticks) = unbounded_channel();
+    let (namespaced_tx, namespaced_ticks) = unbounded_channel();
+    let ticks = resource_changes(&ctx.client, &selector).for_each(move |()| {
+        let _ = cluster_tx.send(());
+        let _ = namespaced_tx.send(());
+        futures::future::ready(())
+    });
     let pctx = Arc::new(PlacementContext { ctx, selector });
     tokio::join!(
-        run_controller::<crate::scope::ClusterScoped>(pctx.clone()),
-        run_controller::<crate::scope::Namespaced>(pctx),
+        ticks,
+        run_controller::<crate::scope::ClusterScoped>(
+            pctx.clone(),
+            &informers,
+            UnboundedReceiverStream::new(cluster_ticks),
+        ),
+        run_controller::<crate::scope::Namespaced>(
+            pctx,
+            &informers,
+            UnboundedReceiverStream::new(namespaced_ticks),
+        ),
     );
     Ok(())
 }
 
-async fn run_controller<S: RunScope>(pctx: Arc<PlacementContext>) {
-    let client = pctx.ctx.client.clone();
-    let (bindings, binding_events) = cache::reflected(api::<S::Binding>(&client, None));
-    let (members, member_events) = cache::reflected(Api::<MemberCluster>::all(client.clone()));
-    let resources = resource_changes(&client, &pctx.selector);
+async fn run_controller<S: RunScope>(
+    pctx: Arc<PlacementContext>,
+    informers: &Informers,
+    resources: impl futures::Stream<Item = ()> + Send + 'static,
+) {
+    let placements = informers.of::<Placement<S>>();
+    let bindings = informers.of::<Object<S::Binding>>();
+    let members = informers.of::<MemberCluster>();
     let sctx = Arc::new(ScopeContext::<S> {
         pctx,
-        bindings,
-        members,
+        bindings: bindings.store(),
+        members: members.store(),
     });
-    let controller = Controller::new(
-        api::<S::Placement>(&client, None),
-        watcher::Config::default(),
-    );
+    let controller = Controller::for_shared_stream(placements.applied(), placements.store());
     let placements = controller.store();
     controller
         // A binding's status feeds the placement's status.
-        .owns_stream(binding_events)
+        .owns_shared_stream(bindings.touched())
         // Members joining, leaving or relabelled reschedule every placement.
-        .watches_stream(member_events, move |_| {
+        .watches_shared_stream(members.touched(), move |_| {
             placements
                 .state()
                 .iter()

@@ -35,6 +35,7 @@ use kube::discovery::ApiCapabilities;
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::sync::RwLock;
 
+use crate::informers::Informers;
 use crate::scope::{ClusterScoped, Namespaced, RunScope};
 use deployment_watch::{Placed, Wake};
 
@@ -175,8 +176,9 @@ impl Agent {
         self.members.read().ok()?.get(name).cloned()
     }
 
-    /// Runs the agent for cluster- and namespace-scoped bindings until the streams end.
-    pub async fn run(self: Arc<Self>) {
+    /// Runs the agent for cluster- and namespace-scoped bindings until the streams end, on the
+    /// process's shared watches of bindings.
+    pub async fn run(self: Arc<Self>, informers: Informers) {
         let (cluster_tx, cluster_rx) = unbounded_channel();
         let (namespaced_tx, namespaced_rx) = unbounded_channel();
         if let Some(mut placed) = self.placed() {
@@ -186,8 +188,8 @@ impl Agent {
             });
         }
         tokio::join!(
-            reconcile::run_scope::<ClusterScoped>(self.clone(), cluster_rx),
-            reconcile::run_scope::<Namespaced>(self, namespaced_rx),
+            reconcile::run_scope::<ClusterScoped>(self.clone(), &informers, cluster_rx),
+            reconcile::run_scope::<Namespaced>(self, &informers, namespaced_rx),
         );
     }
 }

@@ -22,7 +22,6 @@ use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, Patch};
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::watcher;
 use kube::ResourceExt;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -33,22 +32,24 @@ use super::{
     patch_params, Agent, AgentError, Binding, BindingKey, Result, AVAILABILITY_RECHECK,
     CLEANUP_FINALIZER,
 };
+use crate::informers::Informers;
 use crate::scope::{api, object_ref, RunScope};
 
 /// Runs the binding controller of scope `S` until its stream ends; `wakes` names bindings whose
 /// placed Deployments changed on their member.
 pub(super) async fn run_scope<S: RunScope>(
     agent: Arc<Agent>,
+    informers: &Informers,
     wakes: UnboundedReceiver<BindingKey>,
 ) {
-    let bindings = api::<S::Binding>(&agent.hub, None);
+    let bindings = informers.of::<Binding<S>>();
     // A member that becomes reachable (or changes) has bindings waiting for it.
     let members_changed =
         tokio_stream::wrappers::WatchStream::from_changes(agent.members_changed.subscribe())
             .map(|_| ());
     let wakes = tokio_stream::wrappers::UnboundedReceiverStream::new(wakes)
         .map(|(ns, name)| object_ref::<Binding<S>>(ns.as_deref(), &name));
-    Controller::new(bindings, watcher::Config::default())
+    Controller::for_shared_stream(bindings.applied(), bindings.store())
         .reconcile_all_on(members_changed)
         .reconcile_on(wakes)
         .run(reconcile::<S>, error_policy::<S>, agent)
@@ -177,18 +178,30 @@ async fn set_finalizers<S: RunScope>(
     Ok(())
 }
 
-/// Writes a binding's status (a merge patch of `status`).
+/// Writes a binding's status (a merge patch of `status`). A merge patch keeps every field it does
+/// not name, so failed placements this pass no longer reports are cleared with an explicit null:
+/// left out, they stayed on the hub, the next pass saw a status unlike its own and wrote again,
+/// and each write woke the binding once more.
 async fn write_status<S: RunScope>(
     bindings: &Api<Binding<S>>,
     name: &str,
     status: &ResourceBindingStatus,
 ) -> Result<()> {
-    #[derive(Debug, Serialize)]
-    struct StatusPatch<'a> {
-        status: &'a ResourceBindingStatus,
+    let mut status = serde_json::to_value(status).map_err(|source| AgentError::Serialize {
+        what: "the binding's status",
+        source,
+    })?;
+    if let Some(fields) = status.as_object_mut() {
+        fields
+            .entry("failedPlacements")
+            .or_insert(serde_json::Value::Null);
     }
     bindings
-        .patch_status(name, &patch_params(), &Patch::Merge(StatusPatch { status }))
+        .patch_status(
+            name,
+            &patch_params(),
+            &Patch::Merge(serde_json::json!({ "status": status })),
+        )
         .await?;
     Ok(())
 }
