@@ -51,6 +51,32 @@ impl From<MetadataPatch> for MetadataOnly {
     }
 }
 
+/// `metadata.finalizers` replaced as a whole, with the resourceVersion the list was read at as a
+/// precondition: a finalizer another controller added in between is never dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FinalizersPatch {
+    pub metadata: FinalizersMeta,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FinalizersMeta {
+    pub finalizers: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_version: Option<String>,
+}
+
+impl FinalizersPatch {
+    pub fn new(finalizers: Vec<String>, resource_version: Option<String>) -> Self {
+        FinalizersPatch {
+            metadata: FinalizersMeta {
+                finalizers,
+                resource_version,
+            },
+        }
+    }
+}
+
 /// A patch of the status subresource; `status` serializes only the fields it sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StatusPatch<T> {
@@ -62,6 +88,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_finalizers_patch_replaces_the_list_at_a_resource_version() {
+        let patch = FinalizersPatch::new(vec!["a".into()], Some("7".into()));
+        assert_eq!(
+            serde_json::to_value(&patch).expect("serializes"),
+            json!({"metadata": {"finalizers": ["a"], "resourceVersion": "7"}})
+        );
+    }
 
     #[test]
     fn set_and_remove_serialize_as_merge_patches() {

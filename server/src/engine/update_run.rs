@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use app::fleet::condition::{self, messages, reasons, types, TRUE};
+use app::fleet::merge_patch::FinalizersPatch;
 use app::fleet::names::{
     IS_LATEST_SNAPSHOT_LABEL, PARENT_PLACEMENT_LABEL, STAGED_UPDATE_RUN_FINALIZER,
     TARGET_UPDATE_RUN_LABEL,
@@ -25,7 +26,6 @@ use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::Controller;
 use kube::Api;
-use serde_json::json;
 
 use super::cache;
 use super::metrics::controller;
@@ -158,11 +158,12 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
             approvals
                 .delete_collection(&DeleteParams::default(), &lp)
                 .await?;
-            let rest: Vec<&String> = finalizers
+            let rest: Vec<String> = finalizers
                 .iter()
                 .filter(|f| *f != STAGED_UPDATE_RUN_FINALIZER)
+                .cloned()
                 .collect();
-            let patch = json!({"metadata": {"finalizers": rest, "resourceVersion": run.metadata.resource_version}});
+            let patch = FinalizersPatch::new(rest, run.metadata.resource_version.clone());
             runs.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await?;
         }
@@ -171,7 +172,7 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
     if !has_finalizer {
         let mut all = finalizers.clone();
         all.push(STAGED_UPDATE_RUN_FINALIZER.to_string());
-        let patch = json!({"metadata": {"finalizers": all, "resourceVersion": run.metadata.resource_version}});
+        let patch = FinalizersPatch::new(all, run.metadata.resource_version.clone());
         runs.patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
             .await?;
         // The patch triggers a new reconcile with the finalizer in place.

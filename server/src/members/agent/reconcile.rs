@@ -17,6 +17,7 @@ use app::fleet::binding_status::{
     is_available, report, snapshot_to_apply, ApplyPass, Outcome, ResourceRef,
 };
 use app::fleet::condition::Time;
+use app::fleet::merge_patch::StatusPatch;
 use app::fleet::names::PARENT_PLACEMENT_LABEL;
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -197,11 +198,7 @@ async fn write_status<S: RunScope>(
             .or_insert(serde_json::Value::Null);
     }
     bindings
-        .patch_status(
-            name,
-            &patch_params(),
-            &Patch::Merge(serde_json::json!({ "status": status })),
-        )
+        .patch_status(name, &patch_params(), &Patch::Merge(StatusPatch { status }))
         .await?;
     Ok(())
 }
