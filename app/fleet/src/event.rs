@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 
 use super::condition::Time;
+use super::{FleetKind, Object};
 
 /// Annotation on a console Event naming the person who acted (also in its message).
 pub const ACTOR_ANNOTATION: &str = "fleetdeck.dev/actor";
@@ -23,6 +24,19 @@ pub struct Note<'a> {
     pub component: &'a str,
     pub controller: &'a str,
     pub actor: Option<&'a str>,
+}
+
+/// The reference an Event about `object` names.
+pub fn reference<K: FleetKind>(object: &Object<K>) -> ObjectReference {
+    ObjectReference {
+        api_version: Some(K::api_version()),
+        kind: Some(K::KIND.to_string()),
+        name: Some(object.name().to_string()),
+        namespace: object.namespace().map(str::to_string),
+        uid: object.metadata.uid.clone(),
+        resource_version: object.metadata.resource_version.clone(),
+        field_path: None,
+    }
 }
 
 /// Where an Event about `object` lives: its namespace, or `default` for a cluster-scoped object,

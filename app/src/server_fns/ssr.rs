@@ -8,8 +8,8 @@ use leptos::prelude::use_context;
 
 use crate::error::{respond, AppError};
 use crate::fleet::condition::Time;
+pub use crate::fleet::event::reference;
 use crate::fleet::event::{self, Note};
-use crate::fleet::{FleetKind, Object};
 use crate::server_fns::acting_user::ActingUser;
 
 /// The component console Events name (`kubectl describe` prints it as `From`).
@@ -74,19 +74,6 @@ pub fn explain(error: kube::Error, what: &str) -> AppError {
         other => AppError::Transport(format!("the hub could not be reached: {other}")),
     };
     respond(error)
-}
-
-/// The reference an Event about `object` names.
-pub fn reference<K: FleetKind>(object: &Object<K>) -> ObjectReference {
-    ObjectReference {
-        api_version: Some(K::api_version()),
-        kind: Some(K::KIND.to_string()),
-        name: Some(object.name().to_string()),
-        namespace: object.namespace().map(str::to_string),
-        uid: object.metadata.uid.clone(),
-        resource_version: object.metadata.resource_version.clone(),
-        field_path: None,
-    }
 }
 
 /// Leaves the audit Event of an action on `object`. The action already happened, so a failed

@@ -105,7 +105,7 @@ impl Context {
                 if self.failures.record(&key, &error.to_string()) {
                     super::events::publish(
                         &self.client,
-                        &super::events::reference(object),
+                        &app::fleet::event::reference(object),
                         controller,
                         &[super::events::reconcile_failed(error)],
                         &self.clock.now(),

@@ -10,7 +10,6 @@
 use app::fleet::condition::Time;
 use app::fleet::event;
 use app::fleet::run::report::{EventKind, RunEvent};
-use app::fleet::{FleetKind, Object};
 use k8s_openapi::api::core::v1::{Event, ObjectReference};
 use kube::api::{Api, PostParams};
 
@@ -25,19 +24,6 @@ pub fn reconcile_failed(error: &impl std::fmt::Display) -> RunEvent {
         reason: "ReconcileFailed",
         note: format!("{error}; retrying"),
         action: "Reconcile",
-    }
-}
-
-/// The reference an event about `object` names.
-pub fn reference<K: FleetKind>(object: &Object<K>) -> ObjectReference {
-    ObjectReference {
-        api_version: Some(K::api_version()),
-        kind: Some(K::KIND.to_string()),
-        name: Some(object.name().to_string()),
-        namespace: object.namespace().map(str::to_string),
-        uid: object.metadata.uid.clone(),
-        resource_version: object.metadata.resource_version.clone(),
-        field_path: None,
     }
 }
 

@@ -233,7 +233,7 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
         ctx.metrics
             .observe(ns.unwrap_or_default(), &name, &observations);
         if !events.is_empty() {
-            let reference = super::events::reference(&written);
+            let reference = app::fleet::event::reference(&written);
             super::events::publish(
                 &ctx.client,
                 &reference,

@@ -8,48 +8,62 @@ use crate::error::AppError;
 /// first, on the run, so the deletion is recorded while the run still exists to name.
 #[server(prefix = "/api", endpoint = "runs/delete")]
 pub async fn delete_run(key: RunKey) -> Result<(), AppError> {
-    use kube::api::{Api, DeleteParams};
+    use kube::api::Api;
 
     use crate::fleet::{ClusterStagedUpdateRun, StagedUpdateRun};
-    use crate::server_fns::ssr::{acting_user, explain, hub, record, reference};
+    use crate::server_fns::ssr::hub;
 
-    let user = acting_user()?;
     let client = hub()?;
-    let what = key.describe();
-    let message = format!("{} deleted the run from the console", user.name);
     match key.namespace() {
         None => {
-            let api = Api::<ClusterStagedUpdateRun>::all(client.clone());
-            let run = api.get(&key.name).await.map_err(|e| explain(e, &what))?;
-            record(
+            ssr::delete(
                 &client,
-                &reference(&run),
-                &user,
-                "DeleteRequested",
-                "Delete",
-                message,
+                Api::<ClusterStagedUpdateRun>::all(client.clone()),
+                &key,
             )
-            .await;
-            api.delete(&key.name, &DeleteParams::default())
-                .await
-                .map_err(|e| explain(e, &what))?;
+            .await
         }
         Some(ns) => {
-            let api = Api::<StagedUpdateRun>::namespaced(client.clone(), ns);
-            let run = api.get(&key.name).await.map_err(|e| explain(e, &what))?;
-            record(
+            ssr::delete(
                 &client,
-                &reference(&run),
-                &user,
-                "DeleteRequested",
-                "Delete",
-                message,
+                Api::<StagedUpdateRun>::namespaced(client.clone(), ns),
+                &key,
             )
-            .await;
-            api.delete(&key.name, &DeleteParams::default())
-                .await
-                .map_err(|e| explain(e, &what))?;
+            .await
         }
     }
-    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use kube::api::{Api, DeleteParams};
+
+    use super::RunKey;
+    use crate::error::AppError;
+    use crate::fleet::{FleetKind, Object};
+    use crate::server_fns::ssr::{acting_user, explain, record, reference};
+
+    pub async fn delete<K: FleetKind>(
+        client: &kube::Client,
+        api: Api<Object<K>>,
+        key: &RunKey,
+    ) -> Result<(), AppError> {
+        let user = acting_user()?;
+        let what = key.describe();
+        let run = api.get(&key.name).await.map_err(|e| explain(e, &what))?;
+        let message = format!("{} deleted the run from the console", user.name);
+        record(
+            client,
+            &reference(&run),
+            &user,
+            "DeleteRequested",
+            "Delete",
+            message,
+        )
+        .await;
+        api.delete(&key.name, &DeleteParams::default())
+            .await
+            .map_err(|e| explain(e, &what))?;
+        Ok(())
+    }
 }
