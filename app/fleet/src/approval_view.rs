@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde::{Deserialize, Serialize};
 
 use super::approval::{self, ApprovalRequestSpec, ApprovalRequestStatus};
-use super::condition::{find_condition, new_condition, types, Time, TRUE};
+use super::condition::{find_condition, new_condition, to_utc, types, Time, TRUE};
 use super::names;
 use super::{FleetKind, Object};
 
@@ -79,9 +79,11 @@ where
         run: request.spec.parent_stage_rollout.clone(),
         stage: request.spec.target_stage.clone(),
         side: side.to_string(),
-        created: request.metadata.creation_timestamp.as_ref().and_then(|t| {
-            DateTime::from_timestamp(t.0.as_second(), t.0.subsec_nanosecond().max(0) as u32)
-        }),
+        created: request
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .and_then(|t| to_utc(&t.0)),
         state,
         approved_message: find_condition(&conditions, types::APPROVED)
             .filter(|c| c.status == TRUE)

@@ -7,6 +7,12 @@ pub const TRUE: &str = "True";
 pub const FALSE: &str = "False";
 pub const UNKNOWN: &str = "Unknown";
 
+/// A Kubernetes timestamp as chrono's UTC time (what the console's views carry); `None` only
+/// outside chrono's range.
+pub fn to_utc(t: &k8s_openapi::jiff::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32)
+}
+
 /// Builds a condition; `observed_generation` is always set, as the run controller does.
 pub fn new_condition(
     type_: &str,

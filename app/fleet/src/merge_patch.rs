@@ -77,6 +77,30 @@ impl FinalizersPatch {
     }
 }
 
+/// A merge patch applied only while the object is still at `resourceVersion` (the hub answers
+/// 409 otherwise): a change decided on what a person saw is never written over a newer object.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Guarded<'a, T> {
+    pub metadata: ResourceVersion<'a>,
+    #[serde(flatten)]
+    pub patch: T,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceVersion<'a> {
+    pub resource_version: &'a str,
+}
+
+impl<'a, T> Guarded<'a, T> {
+    pub fn new(resource_version: &'a str, patch: T) -> Self {
+        Guarded {
+            metadata: ResourceVersion { resource_version },
+            patch,
+        }
+    }
+}
+
 /// A patch of the status subresource; `status` serializes only the fields it sets.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StatusPatch<T> {
@@ -88,6 +112,20 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_guarded_patch_carries_the_resource_version_beside_its_body() {
+        let patch = Guarded::new(
+            "7",
+            StatusPatch {
+                status: json!({"a": 1}),
+            },
+        );
+        assert_eq!(
+            serde_json::to_value(&patch).expect("serializes"),
+            json!({"metadata": {"resourceVersion": "7"}, "status": {"a": 1}})
+        );
+    }
 
     #[test]
     fn a_finalizers_patch_replaces_the_list_at_a_resource_version() {

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::condition::find_condition;
+use super::condition::{find_condition, to_utc};
 use super::staged_update_run::{StagedUpdateRunSpec, StagedUpdateRunStatus};
 use super::{FleetKind, Object};
 
@@ -109,20 +109,16 @@ where
             .metadata
             .creation_timestamp
             .as_ref()
-            .and_then(|t| utc(&t.0)),
+            .and_then(|t| to_utc(&t.0)),
         started: stages
             .first()
             .and_then(|s| s.start_time.as_ref())
-            .and_then(|t| utc(&t.0)),
-        ended: get("Succeeded").and_then(|c| utc(&c.last_transition_time.0)),
+            .and_then(|t| to_utc(&t.0)),
+        ended: get("Succeeded").and_then(|c| to_utc(&c.last_transition_time.0)),
         waiting_for: (pill == RunPill::Waiting)
             .then(|| super::run_detail::waiting_for(run))
             .flatten(),
     }
-}
-
-fn utc(t: &k8s_openapi::jiff::Timestamp) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32)
 }
 
 #[cfg(test)]

@@ -317,5 +317,5 @@ where
 }
 
 fn utc(t: &k8s_openapi::jiff::Timestamp) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32).unwrap_or_default()
+    crate::condition::to_utc(t).unwrap_or_default()
 }

@@ -46,24 +46,13 @@ mod ssr {
     use crate::fleet::approval::{ApprovalRequestSpec, ApprovalRequestStatus};
     use crate::fleet::approval_view::{approve, ApproveError};
     use crate::fleet::condition::Time;
+    use crate::fleet::merge_patch::{Guarded, StatusPatch};
     use crate::fleet::{FleetKind, Object};
     use crate::server_fns::acting_user::ActingUser;
     use crate::server_fns::ssr::{explain, record, reference};
 
-    /// A merge patch of the status conditions, with the resourceVersion as a precondition: an
-    /// approval decided on a request that changed meanwhile is refused, never written blind.
-    #[derive(Debug, Serialize)]
-    struct StatusPatch<'a> {
-        metadata: Precondition<'a>,
-        status: Conditions,
-    }
-
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Precondition<'a> {
-        resource_version: &'a str,
-    }
-
+    /// The status conditions, as a merge patch (guarded by the resourceVersion: an approval
+    /// decided on a request that changed meanwhile is refused, never written blind).
     #[derive(Debug, Serialize)]
     struct Conditions {
         conditions: Vec<Condition>,
@@ -100,16 +89,16 @@ mod ssr {
             .last()
             .map(|c| c.message.clone())
             .unwrap_or_default();
-        let body = StatusPatch {
-            metadata: Precondition {
-                resource_version: request
-                    .metadata
-                    .resource_version
-                    .as_deref()
-                    .unwrap_or_default(),
+        let body = Guarded::new(
+            request
+                .metadata
+                .resource_version
+                .as_deref()
+                .unwrap_or_default(),
+            StatusPatch {
+                status: Conditions { conditions },
             },
-            status: Conditions { conditions },
-        };
+        );
         let approved = api
             .patch_status(name, &PatchParams::default(), &Patch::Merge(&body))
             .await

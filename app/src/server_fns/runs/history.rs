@@ -31,6 +31,7 @@ mod ssr {
 
     use super::{HistoryLine, RunKey};
     use crate::error::AppError;
+    use crate::fleet::condition::to_utc;
     use crate::fleet::event::ACTOR_ANNOTATION;
     use crate::fleet::{kind, FleetKind};
     use crate::server_fns::ssr::explain;
@@ -60,9 +61,7 @@ mod ssr {
             .map(|t| t.0)
             .or(event.last_timestamp.map(|t| t.0))
             .or(event.first_timestamp.map(|t| t.0))
-            .and_then(|t| {
-                chrono::DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().max(0) as u32)
-            });
+            .and_then(|t| to_utc(&t));
         let actor = event
             .metadata
             .annotations

@@ -45,6 +45,7 @@ mod ssr {
 
     use super::{PlacementChoice, RunChoices, SnapshotChoice, StrategyChoice};
     use crate::error::AppError;
+    use crate::fleet::condition::to_utc;
     use crate::fleet::names::{
         IS_LATEST_SNAPSHOT_LABEL, PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL,
         SUBINDEX_OF_RESOURCE_SNAPSHOT_ANNOTATION,
@@ -149,12 +150,11 @@ mod ssr {
             .filter_map(|s| {
                 Some(SnapshotChoice {
                     index: s.labels().get(RESOURCE_INDEX_LABEL)?.clone(),
-                    created: s.metadata.creation_timestamp.as_ref().and_then(|t| {
-                        chrono::DateTime::from_timestamp(
-                            t.0.as_second(),
-                            t.0.subsec_nanosecond().max(0) as u32,
-                        )
-                    }),
+                    created: s
+                        .metadata
+                        .creation_timestamp
+                        .as_ref()
+                        .and_then(|t| to_utc(&t.0)),
                     latest: s.labels().get(IS_LATEST_SNAPSHOT_LABEL).map(String::as_str)
                         == Some("true"),
                 })

@@ -55,6 +55,7 @@ mod ssr {
     use super::RunKey;
     use crate::error::{respond, AppError};
     use crate::fleet::condition::{find_condition, types};
+    use crate::fleet::merge_patch::Guarded;
     use crate::fleet::run_action::RunAction;
     use crate::fleet::staged_update_run::{
         StagedUpdateRunSpec, StagedUpdateRunStatus, UpdateRunState,
@@ -62,17 +63,10 @@ mod ssr {
     use crate::fleet::{FleetKind, Object};
     use crate::server_fns::ssr::{explain, reference};
 
-    /// A merge patch of `spec.state`, with the resourceVersion as a precondition.
+    /// A merge patch of `spec.state` alone.
     #[derive(Debug, Serialize)]
-    struct StatePatch<'a> {
-        metadata: Precondition<'a>,
+    struct StatePatch {
         spec: StateOnly,
-    }
-
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    pub(crate) struct Precondition<'a> {
-        pub resource_version: &'a str,
     }
 
     #[derive(Debug, Serialize)]
@@ -99,12 +93,12 @@ mod ssr {
         let target = action
             .target(run.spec.state(), finished)
             .map_err(|refused| respond(AppError::Conflict(format!("{what}: {refused}"))))?;
-        let body = StatePatch {
-            metadata: Precondition {
-                resource_version: run.metadata.resource_version.as_deref().unwrap_or_default(),
+        let body = Guarded::new(
+            run.metadata.resource_version.as_deref().unwrap_or_default(),
+            StatePatch {
+                spec: StateOnly { state: target },
             },
-            spec: StateOnly { state: target },
-        };
+        );
         let patched = api
             .patch(&key.name, &PatchParams::default(), &Patch::Merge(&body))
             .await
