@@ -553,6 +553,7 @@ fn leptos_options(args: &ServeArgs) -> Result<LeptosOptions> {
     if let Some(root) = &args.site_root {
         options.site_root = root.to_string_lossy().into();
     }
+    web::assets::use_hash_file(&mut options);
     Ok(options)
 }
 

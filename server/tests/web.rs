@@ -295,3 +295,157 @@ async fn pages_and_server_function_answers_are_compressed_when_the_browser_accep
     let res = get(&st, "/api/events", &[("accept-encoding", "br")]).await;
     assert_eq!(res.headers().get("content-encoding"), None);
 }
+
+/// A cargo-leptos content hash as it appears in a file name (22 base64url characters).
+const HASH: &str = "3q2-7wEjDhYqFJt0pV8r1g";
+
+fn header<'a>(res: &'a axum::response::Response, name: &str) -> Option<&'a str> {
+    res.headers().get(name).map(|v| v.to_str().expect("ascii"))
+}
+
+#[tokio::test]
+async fn hashed_assets_are_cached_for_a_year_and_revalidated_with_their_etag() {
+    let dir = tempdir();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("mkdir");
+    let wasm = format!("/pkg/fleetdeck.{HASH}.wasm");
+    std::fs::write(pkg.join(format!("fleetdeck.{HASH}.wasm")), b"raw wasm").expect("write");
+    std::fs::write(
+        pkg.join(format!("fleetdeck.{HASH}.wasm.br")),
+        b"brotli wasm",
+    )
+    .expect("write");
+    let st = state(dir.path());
+
+    let res = get(&st, &wasm, &[("accept-encoding", "br")]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "content-encoding"), Some("br"));
+    assert_eq!(
+        header(&res, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let etag = header(&res, "etag").expect("an ETag").to_string();
+    assert!(
+        etag.starts_with('"'),
+        "the precompressed bytes get a strong tag: {etag}"
+    );
+
+    // Asked again with the tag: 304 and no body, the same validators.
+    let res = get(
+        &st,
+        &wasm,
+        &[("accept-encoding", "br"), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(header(&res, "etag"), Some(etag.as_str()));
+    assert_eq!(
+        header(&res, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert!(body.is_empty());
+
+    // The uncompressed file is another representation: another tag, so the brotli tag does
+    // not validate it.
+    let res = get(&st, &wasm, &[("if-none-match", &etag)]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let plain = header(&res, "etag").expect("an ETag").to_string();
+    assert_ne!(plain, etag);
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    assert_eq!(&body[..], b"raw wasm");
+
+    // A stale tag (the file changed) gets the new bytes.
+    let res = get(
+        &st,
+        &wasm,
+        &[("accept-encoding", "br"), ("if-none-match", "\"stale\"")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unhashed_assets_and_pages_must_be_revalidated() {
+    let dir = tempdir();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("mkdir");
+    std::fs::write(pkg.join("fleetdeck.wasm"), b"raw wasm").expect("write");
+    let st = state(dir.path());
+
+    let res = get(&st, "/pkg/fleetdeck.wasm", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "cache-control"), Some("no-cache"));
+    let etag = header(&res, "etag").expect("an ETag").to_string();
+    let res = get(&st, "/pkg/fleetdeck.wasm", &[("if-none-match", &etag)]).await;
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+
+    let res = get(&st, "/pkg/no-such-file.js", &[]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    for page in ["/", "/no-such-page"] {
+        let res = get(&st, page, &[]).await;
+        assert!(
+            header(&res, "content-type").is_some_and(|t| t.starts_with("text/html")),
+            "{page}"
+        );
+        assert_eq!(header(&res, "cache-control"), Some("no-cache"), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn pages_name_the_hashed_bundle_from_the_site_roots_hash_file() {
+    let dir = tempdir();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("mkdir");
+    std::fs::write(
+        dir.path().join("hash.txt"),
+        format!("js: {HASH}\nwasm: {HASH}\ncss: {HASH}\n"),
+    )
+    .expect("write");
+    pages_name_the_hashed_bundle(dir).await;
+}
+
+#[tokio::test]
+async fn pages_name_the_hashed_bundle_found_in_the_pkg_directory() {
+    // A copied binary with a site root but no hash.txt: the names come from the files.
+    let dir = tempdir();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).expect("mkdir");
+    std::fs::write(pkg.join(format!("fleetdeck.{HASH}.css")), "").expect("write");
+    pages_name_the_hashed_bundle(dir).await;
+}
+
+async fn pages_name_the_hashed_bundle(dir: tempfile::TempDir) {
+    let pkg = dir.path().join("pkg");
+    for ext in ["js", "wasm"] {
+        let _ = std::fs::remove_file(pkg.join(format!("fleetdeck.{HASH}.{ext}")));
+    }
+    let mut st = state(dir.path());
+    let has_hash_file = dir.path().join("hash.txt").is_file();
+    if has_hash_file {
+        // Not ready until the hashed files that hash.txt names exist.
+        server::web::assets::use_hash_file(&mut st.leptos_options);
+        assert!(st.leptos_options.hash_files);
+        let res = get(&st, "/readyz", &[]).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    for ext in ["js", "wasm"] {
+        std::fs::write(pkg.join(format!("fleetdeck.{HASH}.{ext}")), "").expect("write");
+    }
+    server::web::assets::use_hash_file(&mut st.leptos_options);
+    assert!(st.leptos_options.hash_files);
+    let res = get(&st, "/readyz", &[]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let res = get(&st, "/", &[]).await;
+    let body = res.into_body().collect().await.expect("body").to_bytes();
+    let html = std::str::from_utf8(&body).expect("utf-8");
+    for name in [
+        format!("/pkg/fleetdeck.{HASH}.js"),
+        format!("/pkg/fleetdeck.{HASH}.wasm"),
+        format!("/pkg/fleetdeck.{HASH}.css"),
+    ] {
+        assert!(html.contains(&name), "the page names {name}");
+    }
+}

@@ -32,8 +32,8 @@ pub async fn readyz(State(options): State<LeptosOptions>) -> (StatusCode, Json<V
 /// The browser bundle must exist, or pages render but never come alive.
 fn assets_check(options: &LeptosOptions) -> Result<(), String> {
     let pkg = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
-    for ext in ["js", "wasm"] {
-        let file = pkg.join(format!("{}.{ext}", options.output_name));
+    for name in super::assets::bundle_files(options) {
+        let file = pkg.join(name);
         if !file.is_file() {
             return Err(format!(
                 "{} is missing: build the dashboard with `cargo leptos build` or pass --site-root",

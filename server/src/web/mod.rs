@@ -1,6 +1,7 @@
 //! The HTTP surface: dashboard pages, server functions, the event stream, health probes and
 //! metrics.
 
+pub mod assets;
 mod events;
 pub mod fleet_view;
 mod health;
@@ -60,7 +61,9 @@ pub fn router(state: AppState) -> Router {
         }
     };
     let options = state.leptos_options.clone();
+    let pkg_route = format!("/{}/{{*file}}", options.site_pkg_dir);
     Router::new()
+        .route(&pkg_route, get(assets::serve))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::scrape))
@@ -74,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
+        .layer(axum::middleware::from_fn(assets::html_no_cache))
         .layer(axum::middleware::from_fn(origin::same_origin_writes))
         // Pages and server-function answers go out compressed when the browser accepts it;
         // precompressed assets pass through untouched, and the event stream is left alone
