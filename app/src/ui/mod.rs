@@ -8,14 +8,15 @@ mod layout;
 mod live_link;
 mod overview;
 mod pages;
+mod routes;
 mod run;
 mod runs;
 mod theme;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 pub use live_link::{LinkStatus, LiveLink};
 
@@ -31,6 +32,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Applies the saved or system theme before the first paint, so a dark-mode user
                 // never sees a white flash.
                 <script inner_html=theme::EARLY_SCRIPT></script>
+                // The stylesheet's name carries its content hash (cargo-leptos `hash-files`).
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -51,18 +54,17 @@ pub fn App() -> impl IntoView {
     clock::Clock::provide();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/fleetdeck.css"/>
         <Title formatter=|page: String| format!("{page} · fleetdeck")/>
         <Router>
             <layout::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=overview::OverviewPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/fleet") view=fleet::FleetPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/runs") view=runs::RunsPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/runs/new") view=run::NewRunPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/runs/:name") view=run::RunPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/runs/:namespace/:name") view=run::RunPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/approvals") view=approvals::ApprovalsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/fleet") view={Lazy::<routes::FleetRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/runs") view={Lazy::<routes::RunsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/runs/new") view={Lazy::<routes::NewRunRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/runs/:name") view={Lazy::<routes::RunRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/runs/:namespace/:name") view={Lazy::<routes::RunRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/approvals") view={Lazy::<routes::ApprovalsRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/placements") view=pages::PlacementsPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/strategies") view=pages::StrategiesPage ssr=SsrMode::InOrder/>
                 </Routes>

@@ -1,0 +1,58 @@
+//! The pages that load lazily. The Overview (the first page) stays in the main WASM; each page
+//! below is a [`LazyRoute`] whose view is a `#[lazy]` function, so a release build made with
+//! `cargo leptos build --split` (see `.ci/release.sh`) moves its code into a WASM chunk of its own
+//! that the browser fetches the first time it shows that page. The server renders every page
+//! in full either way, and names the chunks a page needs in its `<head>` (Leptos does that for
+//! `#[lazy]` functions), so hydration does not wait for a second round trip.
+//!
+//! `#[lazy]` turns a function into an import from a chunk that only exists after `--split`;
+//! a build without it could not start. So the attribute applies only under
+//! `--cfg fleetdeck_split`, which `.ci/release.sh` sets together with `--split`; other builds
+//! (debug, tests) run the same routes with the page code in the main WASM.
+
+use leptos::prelude::*;
+use leptos_router::LazyRoute;
+
+/// One lazily loaded page: a route type whose view is a `#[lazy]` function rendering `$page`.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident, $view:ident, $page:path) => {
+        $(#[$doc])*
+        pub struct $route;
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_: Self) -> AnyView {
+                $view().await
+            }
+        }
+
+        #[cfg_attr(fleetdeck_split, leptos::lazy)]
+        async fn $view() -> AnyView {
+            view! { <$page/> }.into_any()
+        }
+    };
+}
+
+lazy_page!(
+    /// `/runs`: the runs list and its filters.
+    RunsRoute, runs_view, super::runs::RunsPage
+);
+lazy_page!(
+    /// `/runs/<name>` and `/runs/<namespace>/<name>`: the run page (timeline, actions, history).
+    RunRoute, run_view, super::run::RunPage
+);
+lazy_page!(
+    /// `/runs/new`: the create-run form.
+    NewRunRoute, new_run_view, super::run::NewRunPage
+);
+lazy_page!(
+    /// `/approvals`: the approvals inbox.
+    ApprovalsRoute, approvals_view, super::approvals::ApprovalsPage
+);
+lazy_page!(
+    /// `/fleet`: the members, their counts and filters.
+    FleetRoute, fleet_view, super::fleet::FleetPage
+);
