@@ -19,6 +19,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, Lazy, SsrMode};
 
 pub use live_link::{LinkStatus, LiveLink};
+pub use routes::preload as preload_route;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

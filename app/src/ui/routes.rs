@@ -56,3 +56,24 @@ lazy_page!(
     /// `/fleet`: the members, their counts and filters.
     FleetRoute, fleet_view, super::fleet::FleetPage
 );
+
+/// Loads the chunk of the lazily loaded page at `path` (the browser's location at start), so that
+/// hydration finds the page's code in place. Hydrating while the chunk is still on its way makes
+/// the router render the page a second time beside the server's HTML (seen in the release build:
+/// every element of the run page twice). Without `--split` there is nothing to load.
+pub async fn preload(path: &str) {
+    #[cfg(fleetdeck_split)]
+    {
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            ["fleet"] => __preload_fleet_view().await,
+            ["runs"] => __preload_runs_view().await,
+            ["runs", "new"] => __preload_new_run_view().await,
+            ["runs", _] | ["runs", _, _] => __preload_run_view().await,
+            ["approvals"] => __preload_approvals_view().await,
+            _ => {}
+        }
+    }
+    #[cfg(not(fleetdeck_split))]
+    let _ = path;
+}
