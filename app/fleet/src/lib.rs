@@ -38,12 +38,14 @@ pub mod scheduling;
 pub mod snapshot;
 pub mod snapshot_diff;
 pub mod snapshot_group;
+pub mod snapshot_history;
 pub mod stage_plan;
 pub mod staged_update;
 pub mod staged_update_run;
 pub mod upgrade_run;
 pub mod validation;
 pub mod wait_time;
+pub mod yaml;
 
 pub use error::{Error, Result};
 pub use object::{FleetKind, Object, Scope};
