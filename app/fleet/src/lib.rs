@@ -26,6 +26,7 @@ pub mod object;
 pub mod placement;
 pub mod placement_ref;
 pub mod placement_status;
+pub mod placement_view;
 pub mod pod_trouble;
 pub mod policy_snapshot;
 pub mod resource_selection;
