@@ -8,6 +8,7 @@ mod layout;
 mod live_link;
 mod overview;
 mod pages;
+mod placements;
 mod run;
 mod runs;
 mod theme;
@@ -63,7 +64,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:name") view=run::RunPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs/:namespace/:name") view=run::RunPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals") view=approvals::ApprovalsPage ssr=SsrMode::InOrder/>
-                    <Route path=path!("/placements") view=pages::PlacementsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/placements") view=placements::PlacementsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/placements/:name") view=placements::PlacementPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/placements/:namespace/:name") view=placements::PlacementPage ssr=SsrMode::InOrder/>
                     <Route path=path!("/strategies") view=pages::StrategiesPage ssr=SsrMode::InOrder/>
                 </Routes>
             </layout::Layout>

@@ -34,7 +34,11 @@ const CRP: &str = "ClusterResourcePlacement";
 const RP: &str = "ResourcePlacement";
 
 /// Lists `K` across the hub, with an optional label selector.
-async fn list<K>(client: &kube::Client, selector: Option<&str>, what: &str) -> Result<Vec<K>, AppError>
+async fn list<K>(
+    client: &kube::Client,
+    selector: Option<&str>,
+    what: &str,
+) -> Result<Vec<K>, AppError>
 where
     K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
@@ -93,12 +97,8 @@ pub async fn rows(
             list(client, None, "the cluster resource placements").await?;
         let masters: Vec<ClusterResourceSnapshot> =
             list(client, Some(&latest), "the cluster resource snapshots").await?;
-        let bindings: Vec<ClusterResourceBinding> = list(
-            client,
-            selector.as_deref(),
-            "the cluster resource bindings",
-        )
-        .await?;
+        let bindings: Vec<ClusterResourceBinding> =
+            list(client, selector.as_deref(), "the cluster resource bindings").await?;
         for p in placements
             .iter()
             .filter(|p| only.is_none_or(|k| k.name == p.name()))
@@ -187,8 +187,7 @@ async fn history(
     key: &PlacementKey,
 ) -> Result<(Vec<SnapshotGroup>, Vec<String>), AppError> {
     let selector = format!("{PARENT_PLACEMENT_LABEL}={}", key.name);
-    let chunks: Vec<Result<SnapshotChunk, snapshot_history::HistoryError>> = match key.namespace()
-    {
+    let chunks: Vec<Result<SnapshotChunk, snapshot_history::HistoryError>> = match key.namespace() {
         None => list::<ClusterResourceSnapshot>(
             client,
             Some(&selector),
@@ -198,16 +197,13 @@ async fn history(
         .iter()
         .map(SnapshotChunk::of)
         .collect(),
-        Some(ns) => list_in::<ResourceSnapshot>(
-            client,
-            Some(ns),
-            Some(&selector),
-            "the resource snapshots",
-        )
-        .await?
-        .iter()
-        .map(SnapshotChunk::of)
-        .collect(),
+        Some(ns) => {
+            list_in::<ResourceSnapshot>(client, Some(ns), Some(&selector), "the resource snapshots")
+                .await?
+                .iter()
+                .map(SnapshotChunk::of)
+                .collect()
+        }
     };
     let mut problems = Vec::new();
     let mut readable = Vec::new();
@@ -282,7 +278,7 @@ async fn runs_of(client: &kube::Client, key: &PlacementKey) -> Result<Vec<RunFac
             )
         }
     };
-    out.sort_by(|a, b| b.4.cmp(&a.4));
+    out.sort_by_key(|r| std::cmp::Reverse(r.4));
     Ok(out)
 }
 
@@ -301,16 +297,13 @@ async fn strategies(
         .into_iter()
         .map(|s| (s.name().to_owned(), s.spec))
         .collect(),
-        Some(ns) => list_in::<StagedUpdateStrategy>(
-            client,
-            Some(ns),
-            None,
-            "the staged update strategies",
-        )
-        .await?
-        .into_iter()
-        .map(|s| (format!("{ns}/{}", s.name()), s.spec))
-        .collect(),
+        Some(ns) => {
+            list_in::<StagedUpdateStrategy>(client, Some(ns), None, "the staged update strategies")
+                .await?
+                .into_iter()
+                .map(|s| (format!("{ns}/{}", s.name()), s.spec))
+                .collect()
+        }
     };
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
@@ -339,9 +332,8 @@ pub async fn detail(
         Some(ns) => format!("{ns}/{name}"),
         None => name.to_owned(),
     };
-    let runs_by_index = snapshot_history::runs_by_index(
-        runs.iter().map(|r| (r.0.as_str(), r.2.as_deref())),
-    );
+    let runs_by_index =
+        snapshot_history::runs_by_index(runs.iter().map(|r| (r.0.as_str(), r.2.as_deref())));
     let names: BTreeMap<&str, &str> = runs.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
     let history = groups
         .iter()
@@ -467,7 +459,11 @@ pub async fn rollback(
                 .unwrap_or_default();
             (
                 *from,
-                summary(&diff_resources(old, &target.resources, DiffOptions::default())),
+                summary(&diff_resources(
+                    old,
+                    &target.resources,
+                    DiffOptions::default(),
+                )),
             )
         })
         .collect();
@@ -538,6 +534,7 @@ pub async fn rollback(
         impact,
         changes,
         strategy,
+        strategies: detail.strategies,
         stages,
         plan_error,
     })

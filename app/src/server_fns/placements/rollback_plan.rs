@@ -23,6 +23,8 @@ pub struct RollbackPlan {
     /// For each index clusters run now: how the target differs from it.
     pub changes: Vec<(Option<u64>, DiffSummary)>,
     pub strategy: String,
+    /// The strategies a rollback may use (the placement's scope).
+    pub strategies: Vec<String>,
     /// Stages in order with their clusters, as the run will compute them at initialization.
     pub stages: Vec<PlannedStage>,
     /// Why the strategy cannot plan this placement (the run would fail to initialize so).
@@ -39,5 +41,7 @@ pub struct PlannedStage {
 pub async fn plan_rollback(request: RollbackRequest) -> Result<RollbackPlan, AppError> {
     use crate::error::respond;
     let client = crate::server_fns::ssr::hub()?;
-    super::load::rollback(&client, &request).await.map_err(respond)
+    super::load::rollback(&client, &request)
+        .await
+        .map_err(respond)
 }
