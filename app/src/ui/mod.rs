@@ -8,6 +8,7 @@ mod layout;
 mod live_link;
 mod overview;
 mod pages;
+mod placements;
 mod routes;
 mod run;
 mod runs;
@@ -66,7 +67,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/:name") view={Lazy::<routes::RunRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs/:namespace/:name") view={Lazy::<routes::RunRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals") view={Lazy::<routes::ApprovalsRoute>::new()} ssr=SsrMode::InOrder/>
-                    <Route path=path!("/placements") view=pages::PlacementsPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/placements") view={Lazy::<routes::PlacementsRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/placements/:name") view={Lazy::<routes::PlacementRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/placements/:namespace/:name") view={Lazy::<routes::PlacementRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/strategies") view=pages::StrategiesPage ssr=SsrMode::InOrder/>
                 </Routes>
             </layout::Layout>

@@ -18,17 +18,6 @@ fn NotYet(what: &'static str, kubectl: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn PlacementsPage() -> impl IntoView {
-    view! {
-        <PageHeader title="Placements" subtitle="Resource placements, their snapshot history, diffs and rollback."/>
-        <NotYet
-            what="Placements and their snapshots will be listed here."
-            kubectl="kubectl get crp; kubectl get clusterresourcesnapshots"
-        />
-    }
-}
-
-#[component]
 pub fn StrategiesPage() -> impl IntoView {
     view! {
         <PageHeader title="Strategies" subtitle="Staged update strategies with a live preview of the stage plan."/>

@@ -53,6 +53,15 @@ lazy_page!(
     ApprovalsRoute, approvals_view, super::approvals::ApprovalsPage
 );
 lazy_page!(
+    /// `/placements`: every placement and where its clusters stand.
+    PlacementsRoute, placements_view, super::placements::PlacementsPage
+);
+lazy_page!(
+    /// `/placements/<name>` and `/placements/<namespace>/<name>`: one placement, its snapshot
+    /// history, diffs and rollback.
+    PlacementRoute, placement_view, super::placements::PlacementPage
+);
+lazy_page!(
     /// `/fleet`: the members, their counts and filters.
     FleetRoute, fleet_view, super::fleet::FleetPage
 );
@@ -71,6 +80,8 @@ pub async fn preload(path: &str) {
             ["runs", "new"] => __preload_new_run_view().await,
             ["runs", _] | ["runs", _, _] => __preload_run_view().await,
             ["approvals"] => __preload_approvals_view().await,
+            ["placements"] => __preload_placements_view().await,
+            ["placements", _] | ["placements", _, _] => __preload_placement_view().await,
             _ => {}
         }
     }
