@@ -153,11 +153,19 @@ impl FleetSummary {
     }
 }
 
+/// A row of the page with its health at the time of the answer (the server's clock decides,
+/// never the browser's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageRow {
+    pub member: MemberRow,
+    pub health: Health,
+}
+
 /// The answer to a [`FleetQuery`].
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetPage {
     /// At most [`PAGE_SIZE`] rows, by name.
-    pub rows: Vec<MemberRow>,
+    pub rows: Vec<PageRow>,
     /// Members matching the query, on every page.
     pub matching: usize,
     /// The page shown (1-based) and how many there are (at least 1).
@@ -337,7 +345,10 @@ pub fn page(rows: &[MemberRow], query: &FleetQuery, now: DateTime<Utc>) -> Fleet
             .iter()
             .skip((page - 1) * PAGE_SIZE)
             .take(PAGE_SIZE)
-            .map(|r| (*r).clone())
+            .map(|r| PageRow {
+                member: (*r).clone(),
+                health: health(r, now),
+            })
             .collect(),
         matching: matching.len(),
         page,
@@ -510,7 +521,7 @@ mod tests {
         let first = page(&rows, &FleetQuery::default(), now);
         assert_eq!((first.matching, first.page, first.pages), (120, 1, 3));
         assert_eq!(first.rows.len(), PAGE_SIZE);
-        assert_eq!(first.rows[0].name, "member-000");
+        assert_eq!(first.rows[0].member.name, "member-000");
         let last = page(
             &rows,
             &FleetQuery {
@@ -524,7 +535,7 @@ mod tests {
             (3, 20),
             "past the end: the last page"
         );
-        assert_eq!(last.rows[0].name, "member-100");
+        assert_eq!(last.rows[0].member.name, "member-100");
         let s = &first.summary;
         assert_eq!(
             (s.members, s.joined, s.stale, s.not_joined),
@@ -564,7 +575,7 @@ mod tests {
         });
         assert_eq!((prod.matching, prod.pages), (60, 2));
         assert_eq!(prod.summary, first.summary);
-        assert!(prod.rows.iter().all(|r| r.labels["env"] == "prod"));
+        assert!(prod.rows.iter().all(|r| r.member.labels["env"] == "prod"));
         let searched = q(FleetQuery {
             q: "MEMBER-01".into(),
             ..FleetQuery::default()
@@ -578,9 +589,9 @@ mod tests {
             stale
                 .rows
                 .iter()
-                .map(|r| r.name.as_str())
+                .map(|r| (r.member.name.as_str(), r.health))
                 .collect::<Vec<_>>(),
-            ["member-007"]
+            [("member-007", Health::Stale)]
         );
         let gone = q(FleetQuery {
             health: "not-joined".into(),
@@ -589,9 +600,9 @@ mod tests {
         assert_eq!(
             gone.rows
                 .iter()
-                .map(|r| r.name.as_str())
+                .map(|r| (r.member.name.as_str(), r.health))
                 .collect::<Vec<_>>(),
-            ["member-005"]
+            [("member-005", Health::NotJoined)]
         );
         let api = q(FleetQuery {
             placement: "apps/api".into(),
