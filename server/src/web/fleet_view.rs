@@ -168,8 +168,13 @@ impl FleetView {
             }
             Event::Apply(member) => {
                 let row = member_view::member_fields(&member);
+                let now = chrono::Utc::now();
                 match self.members.get(&row.name) {
-                    Some(old) if only_heartbeat_moved(old, &row) => {
+                    // A beat that brings a stale member back is news, not a heartbeat.
+                    Some(old)
+                        if only_heartbeat_moved(old, &row)
+                            && query::health(old, now) == query::health(&row, now) =>
+                    {
                         self.heartbeats_moved |= old.last_seen != row.last_seen;
                     }
                     _ => self.members_moved = true,
@@ -333,5 +338,22 @@ mod tests {
         assert_eq!(counter(&topics), 2, "stale now: pages are told");
         view.publish(&topics, true);
         assert_eq!(counter(&topics), 2, "and only once");
+
+        // Its agent beats again: published at once, however recent the last publication.
+        view.apply(Event::Apply(member(
+            "m1",
+            &chrono::Utc::now().to_rfc3339(),
+            "prod",
+        )));
+        view.publish(&topics, false);
+        assert_eq!(counter(&topics), 3, "joined again");
+        let published = topics
+            .members(Duration::from_millis(10))
+            .await
+            .expect("rows");
+        assert_eq!(
+            query::health(&published[0], chrono::Utc::now()),
+            query::Health::Joined
+        );
     }
 }
