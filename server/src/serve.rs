@@ -206,6 +206,15 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     // One watch per kind on the hub, shared by the engine, the member agent and the dashboard.
     let informers = Informers::new(fleet_client.clone());
 
+    // The members' agents renew their heartbeats (members::heartbeat).
+    let names = members.iter().map(|m| m.config.name.clone()).collect();
+    let (beat_client, beat_informers, beat_shutdown) =
+        (fleet_client.clone(), informers.clone(), shutdown.clone());
+    tasks.push(spawn_until(&shutdown, "member heartbeats", async move {
+        crate::members::heartbeat::run(beat_client, beat_informers, names, beat_shutdown).await;
+        Ok(())
+    }));
+
     // The engine (placements, update runs) and the member agent, all against the hub in-process.
     let engine = (args.engine == EngineMode::On).then(|| {
         let targets = members

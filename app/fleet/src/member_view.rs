@@ -1,9 +1,12 @@
 //! What the dashboard's Fleet page shows for each member cluster, derived from the MemberCluster
-//! and the bindings that target it. Pure and serialisable: the server computes it, the browser
-//! renders it (and receives updates of it over the live link).
+//! and the bindings that target it. Pure and serialisable: the server computes the rows, and
+//! [`query`] cuts one page of them (with the fleet's counts) for the browser.
+
+pub mod query;
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::binding::BindingState;
@@ -17,8 +20,10 @@ pub struct MemberRow {
     pub labels: BTreeMap<String, String>,
     /// The `Joined` condition: `Some(true)` joined, `Some(false)` left or failing, `None` unknown.
     pub joined: Option<bool>,
-    /// RFC 3339 time the member agent was last heard from.
-    pub last_seen: Option<String>,
+    /// When the member agent was last heard from (`agentStatus[MemberAgent].lastReceivedHeartbeat`).
+    pub last_seen: Option<DateTime<Utc>>,
+    /// How often the agent promises to beat (`spec.heartbeatPeriodSeconds`, default 60).
+    pub heartbeat_period_seconds: u32,
     pub node_count: Option<String>,
     /// What each placement runs there.
     pub placements: Vec<PlacementOnMember>,
@@ -85,59 +90,97 @@ impl BindingFacts {
     }
 }
 
+/// KubeFleet's default `spec.heartbeatPeriodSeconds` (spec §6).
+pub const DEFAULT_HEARTBEAT_PERIOD_SECONDS: u32 = 60;
+
 /// One row per member, sorted by name, each with its placements sorted by name. Linear in
-/// members plus bindings (the view is recomputed on every burst of hub events).
-pub fn rows(members: &[MemberCluster], bindings: &[BindingFacts]) -> Vec<MemberRow> {
-    let mut by_cluster: HashMap<&str, Vec<&BindingFacts>> = HashMap::new();
-    for b in bindings {
-        by_cluster.entry(b.cluster.as_str()).or_default().push(b);
-    }
+/// members plus bindings.
+pub fn rows<'a>(
+    members: impl IntoIterator<Item = &'a MemberCluster>,
+    bindings: &[BindingFacts],
+) -> Vec<MemberRow> {
+    let by_cluster = by_cluster(bindings);
     let mut rows: Vec<MemberRow> = members
-        .iter()
+        .into_iter()
         .map(|m| {
-            let name = m.metadata.name.clone().unwrap_or_default();
-            let status = m.status.as_ref();
-            let joined = status
-                .and_then(|s| s.conditions.as_ref())
-                .and_then(|c| find_condition(c, "Joined"))
-                .map(|c| c.status == "True");
-            let last_seen = status
-                .and_then(|s| s.agent_status.as_ref())
-                .and_then(|agents| agents.iter().find(|a| a["type"] == "MemberAgent"))
-                .and_then(|a| a["lastReceivedHeartbeat"].as_str())
-                .map(str::to_string);
-            let node_count = status
-                .and_then(|s| s.properties.as_ref())
-                .and_then(|p| p.get("kubernetes-fleet.io/node-count"))
-                .map(|p| p.value.clone());
-            let mut placements: Vec<PlacementOnMember> = by_cluster
-                .get(name.as_str())
-                .into_iter()
-                .flatten()
-                .map(|b| PlacementOnMember {
-                    placement: b.placement.clone(),
-                    state: b.state.as_str().to_string(),
-                    resource_index: b
-                        .resource_snapshot
-                        .as_deref()
-                        .filter(|_| b.state == BindingState::Bound)
-                        .and_then(snapshot_index),
-                    available: b.available,
-                })
-                .collect();
-            placements.sort_by(|a, b| a.placement.cmp(&b.placement));
-            MemberRow {
-                name,
-                labels: m.metadata.labels.clone().unwrap_or_default(),
-                joined,
-                last_seen,
-                node_count,
-                placements,
-            }
+            let name = m.metadata.name.as_deref().unwrap_or_default();
+            row(
+                m,
+                by_cluster.get(name).map(Vec::as_slice).unwrap_or_default(),
+            )
         })
         .collect();
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     rows
+}
+
+/// The bindings of each cluster.
+pub fn by_cluster(bindings: &[BindingFacts]) -> HashMap<&str, Vec<&BindingFacts>> {
+    let mut by_cluster: HashMap<&str, Vec<&BindingFacts>> = HashMap::new();
+    for b in bindings {
+        by_cluster.entry(b.cluster.as_str()).or_default().push(b);
+    }
+    by_cluster
+}
+
+/// One member's row, from the member and the bindings that target it.
+pub fn row(m: &MemberCluster, bindings: &[&BindingFacts]) -> MemberRow {
+    MemberRow {
+        placements: placements(bindings),
+        ..member_fields(m)
+    }
+}
+
+/// Everything of a row that comes from the MemberCluster itself (no placements).
+pub fn member_fields(m: &MemberCluster) -> MemberRow {
+    let status = m.status.as_ref();
+    let joined = status
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|c| find_condition(c, "Joined"))
+        .map(|c| c.status == "True");
+    let last_seen = status
+        .and_then(|s| s.agent_status.as_ref())
+        .and_then(|agents| agents.iter().find(|a| a["type"] == "MemberAgent"))
+        .and_then(|a| a["lastReceivedHeartbeat"].as_str())
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let node_count = status
+        .and_then(|s| s.properties.as_ref())
+        .and_then(|p| p.get("kubernetes-fleet.io/node-count"))
+        .map(|p| p.value.clone());
+    MemberRow {
+        name: m.metadata.name.clone().unwrap_or_default(),
+        labels: m.metadata.labels.clone().unwrap_or_default(),
+        joined,
+        last_seen,
+        heartbeat_period_seconds: m
+            .spec
+            .heartbeat_period_seconds
+            .and_then(|p| u32::try_from(p).ok())
+            .filter(|p| *p > 0)
+            .unwrap_or(DEFAULT_HEARTBEAT_PERIOD_SECONDS),
+        node_count,
+        placements: Vec::new(),
+    }
+}
+
+/// What each binding of one cluster runs there, sorted by placement.
+pub fn placements(bindings: &[&BindingFacts]) -> Vec<PlacementOnMember> {
+    let mut placements: Vec<PlacementOnMember> = bindings
+        .iter()
+        .map(|b| PlacementOnMember {
+            placement: b.placement.clone(),
+            state: b.state.as_str().to_string(),
+            resource_index: b
+                .resource_snapshot
+                .as_deref()
+                .filter(|_| b.state == BindingState::Bound)
+                .and_then(snapshot_index),
+            available: b.available,
+        })
+        .collect();
+    placements.sort_by(|a, b| a.placement.cmp(&b.placement));
+    placements
 }
 
 /// `example-placement-1-snapshot` → `1`.
@@ -194,7 +237,11 @@ mod tests {
         let row = &rows[0];
         assert_eq!(row.joined, Some(true));
         assert_eq!(row.node_count.as_deref(), Some("3"));
-        assert_eq!(row.last_seen.as_deref(), Some("2026-01-01T00:01:00Z"));
+        assert_eq!(
+            row.last_seen.map(|t| t.to_rfc3339()),
+            Some("2026-01-01T00:01:00+00:00".to_string())
+        );
+        assert_eq!(row.heartbeat_period_seconds, 60, "the default period");
         let placements: Vec<(&str, Option<&str>)> = row
             .placements
             .iter()

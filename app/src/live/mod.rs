@@ -21,8 +21,12 @@ pub use topics::Topics;
 pub const SNAPSHOT_EVENT: &str = "snapshot";
 /// The SSE event name of one new entry.
 pub const ADDED_EVENT: &str = "added";
-/// The SSE event name carrying the Fleet page's rows (the whole list each time).
-pub const MEMBERS_EVENT: &str = "members";
+/// The SSE event name of the Fleet page's counter: it moves when a Fleet page could show
+/// something new, and the page reloads its own page of rows (never the whole fleet).
+pub const FLEET_EVENT: &str = "fleet";
+/// The least time between two `fleet` events on one connection: however fast the fleet
+/// changes (a 10,000-member rollout), a Fleet page reloads at most four times a second.
+pub const FLEET_EVENT_SPACING: std::time::Duration = std::time::Duration::from_millis(250);
 /// The SSE event name carrying the Runs page's rows.
 pub const RUNS_EVENT: &str = "runs";
 /// The SSE event name saying the hub changed (a counter): single-object pages reload then.

@@ -12,7 +12,11 @@ use crate::fleet::run_view::RunRow;
 
 #[derive(Clone)]
 pub struct Topics {
+    /// The Fleet page's rows: read by its server function, one page at a time, never streamed.
     members: watch::Sender<Option<Arc<Vec<MemberRow>>>>,
+    /// Counts the changes a Fleet page could show (members, their health, their placements):
+    /// an open Fleet page reloads its own page of rows when this moves.
+    fleet: watch::Sender<Option<Arc<u64>>>,
     runs: watch::Sender<Option<Arc<Vec<RunRow>>>>,
     /// Counts the fleet view's passes over hub changes: pages that show one object (a run, the
     /// approvals) reload it when this moves, instead of receiving the whole fleet.
@@ -23,6 +27,7 @@ impl Default for Topics {
     fn default() -> Self {
         Topics {
             members: watch::channel(None).0,
+            fleet: watch::channel(None).0,
             runs: watch::channel(None).0,
             changes: watch::channel(None).0,
         }
@@ -30,9 +35,19 @@ impl Default for Topics {
 }
 
 impl Topics {
-    /// Publishes the Fleet page's rows; unchanged rows wake nobody.
-    pub fn set_members(&self, rows: Vec<MemberRow>) {
-        publish(&self.members, rows);
+    /// Replaces the Fleet page's rows (sorted by name). Wakes no browser by itself: see
+    /// [`Topics::fleet_changed`].
+    pub fn set_members(&self, rows: Arc<Vec<MemberRow>>) {
+        self.members.send_replace(Some(rows));
+    }
+
+    /// Says that a Fleet page may show something new.
+    pub fn fleet_changed(&self) {
+        bump(&self.fleet);
+    }
+
+    pub fn subscribe_fleet(&self) -> watch::Receiver<Option<Arc<u64>>> {
+        self.fleet.subscribe()
     }
 
     /// Publishes the Runs page's rows.
@@ -42,8 +57,7 @@ impl Topics {
 
     /// Says that the hub changed (runs, bindings, members or approvals).
     pub fn changed(&self) {
-        self.changes
-            .send_modify(|n| *n = Some(Arc::new(n.as_deref().copied().unwrap_or(0) + 1)));
+        bump(&self.changes);
     }
 
     pub fn subscribe_changes(&self) -> watch::Receiver<Option<Arc<u64>>> {
@@ -59,14 +73,14 @@ impl Topics {
         first_value(self.runs.subscribe(), wait).await
     }
 
-    pub fn subscribe_members(&self) -> watch::Receiver<Option<Arc<Vec<MemberRow>>>> {
-        self.members.subscribe()
-    }
-
     /// The rows once known, waiting up to `wait` for the first computation after start.
     pub async fn members(&self, wait: Duration) -> Option<Arc<Vec<MemberRow>>> {
         first_value(self.members.subscribe(), wait).await
     }
+}
+
+fn bump(counter: &watch::Sender<Option<Arc<u64>>>) {
+    counter.send_modify(|n| *n = Some(Arc::new(n.as_deref().copied().unwrap_or(0) + 1)));
 }
 
 fn publish<T: PartialEq>(topic: &watch::Sender<Option<Arc<Vec<T>>>>, rows: Vec<T>) {
@@ -99,14 +113,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn subscribers_see_the_latest_rows_and_unchanged_rows_wake_nobody() {
+    async fn rows_are_kept_for_the_server_and_only_the_fleet_counter_wakes_pages() {
         let topics = Topics::default();
-        let mut rx = topics.subscribe_members();
-        topics.set_members(vec![row("member1")]);
-        assert!(rx.has_changed().unwrap_or(false));
-        rx.borrow_and_update();
-        topics.set_members(vec![row("member1")]);
-        assert!(!rx.has_changed().unwrap_or(true), "same rows: no wake-up");
+        let mut fleet = topics.subscribe_fleet();
+        topics.set_members(Arc::new(vec![row("member1")]));
+        assert!(
+            !fleet.has_changed().unwrap_or(true),
+            "rows alone wake no page"
+        );
+        topics.fleet_changed();
+        assert!(fleet.has_changed().unwrap_or(false));
+        assert_eq!(fleet.borrow_and_update().as_deref(), Some(&1));
         let rows = topics
             .members(Duration::from_millis(10))
             .await

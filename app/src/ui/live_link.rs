@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 
-use crate::fleet::member_view::MemberRow;
 use crate::fleet::run_view::RunRow;
 use crate::live::{merge_entry, Activity};
 use crate::server_fns::activity::VISIBLE_ENTRIES;
@@ -39,8 +38,8 @@ pub struct LiveLink {
     pub snapshot: RwSignal<Option<Vec<Activity>>>,
     /// Entries streamed since that list.
     pub added: RwSignal<Vec<Activity>>,
-    /// The Fleet page's rows as last pushed (the whole list each time).
-    pub members: RwSignal<Option<Vec<MemberRow>>>,
+    /// Moves when a Fleet page could show something new: it reloads its own page of rows.
+    pub fleet: RwSignal<u64>,
     /// The Runs page's rows as last pushed.
     pub runs: RwSignal<Option<Vec<RunRow>>>,
     /// Moves whenever the hub changed: pages showing one object reload it.
@@ -54,7 +53,7 @@ impl LiveLink {
             status: RwSignal::new(LinkStatus::Connecting),
             snapshot: RwSignal::new(None),
             added: RwSignal::new(Vec::new()),
-            members: RwSignal::new(None),
+            fleet: RwSignal::new(0),
             runs: RwSignal::new(None),
             changed: RwSignal::new(0),
         };
@@ -93,7 +92,7 @@ impl LiveLink {
 #[cfg(feature = "hydrate")]
 fn connect(link: LiveLink) {
     use crate::live::{
-        ADDED_EVENT, CHANGED_EVENT, EVENTS_PATH, MEMBERS_EVENT, RUNS_EVENT, SNAPSHOT_EVENT,
+        ADDED_EVENT, CHANGED_EVENT, EVENTS_PATH, FLEET_EVENT, RUNS_EVENT, SNAPSHOT_EVENT,
     };
     use send_wrapper::SendWrapper;
     use wasm_bindgen::prelude::Closure;
@@ -146,21 +145,23 @@ fn connect(link: LiveLink) {
             }
         })
     }
-    let on_members = topic(link.members);
     let on_runs = topic(link.runs);
-    let changed = link.changed;
-    let on_changed = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        if let Some(n) = event.data().as_string().and_then(|d| d.parse::<u64>().ok()) {
-            changed.set(n);
-        }
-    });
+    // A counter event carries a number: the signal moves, and what follows it reloads.
+    fn counter(signal: RwSignal<u64>) -> Closure<dyn FnMut(MessageEvent)> {
+        Closure::new(move |event: MessageEvent| {
+            if let Some(n) = event.data().as_string().and_then(|d| d.parse::<u64>().ok()) {
+                signal.set(n);
+            }
+        })
+    }
+    let on_fleet = counter(link.fleet);
+    let on_changed = counter(link.changed);
     source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     let _ = source
         .add_event_listener_with_callback(SNAPSHOT_EVENT, on_snapshot.as_ref().unchecked_ref());
     let _ = source.add_event_listener_with_callback(ADDED_EVENT, on_added.as_ref().unchecked_ref());
-    let _ =
-        source.add_event_listener_with_callback(MEMBERS_EVENT, on_members.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback(FLEET_EVENT, on_fleet.as_ref().unchecked_ref());
     let _ = source.add_event_listener_with_callback(RUNS_EVENT, on_runs.as_ref().unchecked_ref());
     let _ =
         source.add_event_listener_with_callback(CHANGED_EVENT, on_changed.as_ref().unchecked_ref());
@@ -172,7 +173,7 @@ fn connect(link: LiveLink) {
         on_error,
         on_snapshot,
         on_added,
-        on_members,
+        on_fleet,
         on_runs,
         on_changed,
     ));

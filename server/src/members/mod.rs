@@ -1,11 +1,12 @@
 //! Member clusters: the member agent that applies bindings to them ([`agent`]), how they are
-//! reached and registered ([`kubeconfig_secrets`], [`registration`], [`fleet_config`]), and the
-//! simulated member clusters of the embedded mode ([`sim`]): each its own hub instance (own store,
-//! own HTTPS port, own kubeconfig context) with a simulated kubelet, registered on the fleet hub as
-//! a `MemberCluster`.
+//! reached, registered and kept beating ([`kubeconfig_secrets`], [`registration`],
+//! [`heartbeat`], [`fleet_config`]), and the simulated member clusters of the embedded mode
+//! ([`sim`]): each its own hub instance (own store, own HTTPS port, own kubeconfig context) with a
+//! simulated kubelet, registered on the fleet hub as a `MemberCluster`.
 
 pub mod agent;
 pub mod fleet_config;
+pub mod heartbeat;
 pub mod kubeconfig_secrets;
 pub mod registration;
 pub mod sim;

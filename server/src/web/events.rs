@@ -4,7 +4,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use app::live::{
-    Activity, Feed, Topics, ADDED_EVENT, CHANGED_EVENT, MEMBERS_EVENT, RUNS_EVENT, SNAPSHOT_EVENT,
+    Activity, Feed, Topics, ADDED_EVENT, CHANGED_EVENT, FLEET_EVENT, FLEET_EVENT_SPACING,
+    RUNS_EVENT, SNAPSHOT_EVENT,
 };
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
@@ -31,7 +32,11 @@ pub async fn stream(
     // The feed resumes from Last-Event-ID; topics always start with their current value.
     let events = futures::stream::select_all([
         feed_events(&feed, last_seen).boxed(),
-        topic_events(topics.subscribe_members(), MEMBERS_EVENT).boxed(),
+        spaced(
+            topic_events(topics.subscribe_fleet(), FLEET_EVENT),
+            FLEET_EVENT_SPACING,
+        )
+        .boxed(),
         topic_events(topics.subscribe_runs(), RUNS_EVENT).boxed(),
         topic_events(topics.subscribe_changes(), CHANGED_EVENT).boxed(),
     ])
@@ -82,6 +87,23 @@ fn topic_events<T: serde::Serialize + Send + Sync + 'static>(
     })
 }
 
+/// Lets an event through at most every `spacing`. The stream is a watch, which keeps only its
+/// latest value while this waits, so a burst becomes one event carrying the newest count.
+fn spaced<S>(events: S, spacing: Duration) -> impl Stream<Item = S::Item>
+where
+    S: Stream + Send + 'static,
+    S::Item: Send + 'static,
+{
+    let events = Box::pin(events);
+    stream::unfold((events, false), move |(mut events, wait)| async move {
+        if wait {
+            tokio::time::sleep(spacing).await;
+        }
+        let next = events.next().await?;
+        Some((next, (events, true)))
+    })
+}
+
 fn snapshot_event(entries: &[Activity], last: Option<u64>) -> Event {
     let event = Event::default()
         .event(SNAPSHOT_EVENT)
@@ -97,4 +119,25 @@ fn added_event(entry: &Activity) -> Event {
         .event(ADDED_EVENT)
         .id(entry.seq.to_string())
         .data(serde_json::to_string(entry).unwrap_or_else(|_| "{}".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn fleet_events_are_spaced_and_a_burst_becomes_its_newest_count() {
+        let topics = Topics::default();
+        topics.fleet_changed();
+        let rx = topics.subscribe_fleet();
+        let counts = WatchStream::new(rx).filter_map(|v| future::ready(v.map(|n| *n)));
+        let mut counts = std::pin::pin!(spaced(counts, Duration::from_millis(250)));
+        assert_eq!(counts.next().await, Some(1), "the current count at once");
+        for _ in 0..5 {
+            topics.fleet_changed();
+        }
+        let early = tokio::time::timeout(Duration::from_millis(200), counts.next()).await;
+        assert!(early.is_err(), "nothing within the spacing: {early:?}");
+        assert_eq!(counts.next().await, Some(6), "one event, the newest count");
+    }
 }

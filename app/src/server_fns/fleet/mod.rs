@@ -1,3 +1,3 @@
-mod list_members;
+mod fleet_page;
 
-pub use list_members::*;
+pub use fleet_page::*;

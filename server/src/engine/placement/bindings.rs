@@ -86,7 +86,7 @@ pub(super) async fn list<S: RunScope>(
 }
 
 /// A member as the scheduler sees it: only a joined member that is not leaving is picked.
-fn candidate(member: &MemberCluster) -> Candidate {
+pub(super) fn candidate(member: &MemberCluster) -> Candidate {
     let status = member.status.as_ref();
     let joined = status
         .and_then(|s| s.conditions.as_ref())

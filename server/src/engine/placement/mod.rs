@@ -104,8 +104,8 @@ async fn run_controller<S: RunScope>(
     controller
         // A binding's status feeds the placement's status.
         .owns_shared_stream(bindings.touched())
-        // Members joining, leaving or relabelled reschedule every placement.
-        .watches_shared_stream(members.touched(), move |_| {
+        // Members joining, leaving or relabelled reschedule every placement; heartbeats do not.
+        .watches_shared_stream(scheduling_changes(&members), move |_| {
             placements
                 .state()
                 .iter()
@@ -117,6 +117,34 @@ async fn run_controller<S: RunScope>(
         .run(reconcile::<S>, error_policy::<S>, sctx)
         .for_each(|_| async {})
         .await;
+}
+
+/// The member events that can change a schedule: any change of what the scheduler reads of a
+/// member (`bindings::candidate`), and deletions; not a heartbeat, which only renews times
+/// (KubeFleet's member watcher ignores those too, spec placement-extras §3.3). At 10,000 members
+/// heartbeats arrive 167 times a second.
+fn scheduling_changes(
+    members: &crate::informers::Informer<MemberCluster>,
+) -> impl futures::Stream<Item = Arc<MemberCluster>> + Send + 'static {
+    let mut seen = std::collections::HashMap::new();
+    members.events().filter_map(move |event| {
+        futures::future::ready(match event {
+            watcher::Event::Apply(m) | watcher::Event::InitApply(m) => {
+                let candidate = bindings::candidate(&m);
+                if seen.get(&candidate.name) == Some(&candidate) {
+                    None
+                } else {
+                    seen.insert(candidate.name.clone(), candidate);
+                    Some(m)
+                }
+            }
+            watcher::Event::Delete(m) => {
+                seen.remove(&m.name_any());
+                Some(m)
+            }
+            watcher::Event::Init | watcher::Event::InitDone => None,
+        })
+    })
 }
 
 /// One tick per change of a selectable object on the hub (after each watch's initial list).

@@ -1,12 +1,13 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::fleet::member_view::MemberRow;
+use crate::fleet::member_view::query::{FleetPage, FleetQuery};
 
-/// The Fleet page's rows: every member cluster with its labels, health and what each placement
-/// runs there.
-#[server(prefix = "/api", endpoint = "fleet/members")]
-pub async fn list_members() -> Result<Vec<MemberRow>, AppError> {
+/// One page of the Fleet page (at most `query::PAGE_SIZE` members matching `query`) with the
+/// counts over the whole fleet; never the whole fleet. The rows come from the fleet view's
+/// cache of the hub (`Topics::members`), so a page costs one pass over the cached rows.
+#[server(prefix = "/api", endpoint = "fleet/page")]
+pub async fn get_fleet_page(query: FleetQuery) -> Result<FleetPage, AppError> {
     use crate::error::respond;
     let topics = use_context::<crate::live::Topics>().ok_or_else(|| {
         respond(AppError::Unavailable(
@@ -22,5 +23,9 @@ pub async fn list_members() -> Result<Vec<MemberRow>, AppError> {
                 "the member list is not available yet; reload in a moment".into(),
             ))
         })?;
-    Ok(rows.as_ref().clone())
+    Ok(crate::fleet::member_view::query::page(
+        &rows,
+        &query,
+        chrono::Utc::now(),
+    ))
 }
