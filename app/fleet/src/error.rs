@@ -7,16 +7,16 @@ use thiserror::Error;
 pub enum Error {
     /// A stage plan could not be computed (spec §9.3 step 4).
     #[error(transparent)]
-    Plan(#[from] crate::stage_plan::PlanError),
+    Plan(#[from] crate::staged::stage_plan::PlanError),
     /// A label selector is malformed.
     #[error(transparent)]
-    Selector(#[from] crate::label_selector::SelectorError),
+    Selector(#[from] crate::types::label_selector::SelectorError),
     /// A `waitTime` or other duration does not parse.
     #[error(transparent)]
-    Duration(#[from] crate::wait_time::DurationError),
+    Duration(#[from] crate::staged::wait_time::DurationError),
     /// `maxConcurrency` cannot be turned into a number.
     #[error(transparent)]
-    Concurrency(#[from] crate::concurrency::ConcurrencyError),
+    Concurrency(#[from] crate::staged::concurrency::ConcurrencyError),
     /// A JSON value could not be (de)serialised.
     #[error("serialization error: {0}")]
     Serde(String),

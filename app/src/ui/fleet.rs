@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::layout::{Card, PageHeader};
 use super::LiveLink;
-use crate::fleet::member_view::{MemberRow, PlacementOnMember};
+use crate::fleet::views::member_view::{MemberRow, PlacementOnMember};
 use crate::server_fns::fleet::list_members;
 
 #[component]

@@ -4,8 +4,8 @@
 
 use leptos::prelude::*;
 
-use crate::fleet::member_view::MemberRow;
-use crate::fleet::run_view::RunRow;
+use crate::fleet::views::member_view::MemberRow;
+use crate::fleet::views::run_view::RunRow;
 use crate::live::{merge_entry, Activity};
 use crate::server_fns::activity::VISIBLE_ENTRIES;
 

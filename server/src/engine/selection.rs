@@ -1,11 +1,11 @@
 //! Selecting a placement's resources on the hub (spec §3.1): discovery once, then list what the
 //! selectors name. The decisions (what matches, what is skipped, the snapshot form and order) are
-//! in `app::fleet::resource_selection`.
+//! in `app::fleet::placement::resource_selection`.
 
 use std::collections::BTreeSet;
 
-use app::fleet::placement::PlacementSpec;
-use app::fleet::resource_selection::{
+use app::fleet::placement::resource_placement::PlacementSpec;
+use app::fleet::placement::resource_selection::{
     clean_for_snapshot, is_propagatable, is_reserved_namespace, is_skipped_object,
     selector_matches, sort_selected, takes_namespace_contents, with_type, ListableKind,
 };

@@ -1,5 +1,5 @@
 //! The staged update run controller (spec §9) for both scopes: read the run and its world, call
-//! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests,
+//! [`app::fleet::staged::run::step`], write the effects and the status. Event-driven: approval requests,
 //! bindings and placements map to their runs; the spec's 15 s / 60 s are only fallback requeues
 //! (§9.1). Bindings and member clusters come from the process's shared caches (`cache`,
 //! `crate::informers`), except at initialization and before a run is failed, which read the hub
@@ -9,16 +9,16 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use app::fleet::condition::{self, messages, reasons, types, TRUE};
-use app::fleet::merge_patch::FinalizersPatch;
-use app::fleet::names::{
+use app::fleet::placement::resource_placement::RolloutStrategyType;
+use app::fleet::staged::run::exec::{BindingUpdate, BindingWrite, Effects, NewApproval};
+use app::fleet::staged::run::init::RunMeta;
+use app::fleet::staged::run::{self, report, ApprovalView, BindingView, Outcome, World};
+use app::fleet::types::condition::{self, messages, reasons, types, TRUE};
+use app::fleet::types::merge_patch::FinalizersPatch;
+use app::fleet::types::names::{
     IS_LATEST_SNAPSHOT_LABEL, PARENT_PLACEMENT_LABEL, STAGED_UPDATE_RUN_FINALIZER,
     TARGET_UPDATE_RUN_LABEL,
 };
-use app::fleet::placement::RolloutStrategyType;
-use app::fleet::run::exec::{BindingUpdate, BindingWrite, Effects, NewApproval};
-use app::fleet::run::init::RunMeta;
-use app::fleet::run::{self, report, ApprovalView, BindingView, Outcome, World};
 use app::fleet::{FleetKind, Object};
 use futures::{StreamExt, TryStreamExt};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -233,7 +233,7 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
         ctx.metrics
             .observe(ns.unwrap_or_default(), &name, &observations);
         if !events.is_empty() {
-            let reference = app::fleet::event::reference(&written);
+            let reference = app::fleet::types::event::reference(&written);
             super::events::publish(
                 &ctx.client,
                 &reference,
@@ -305,7 +305,7 @@ enum Source {
 /// Whether `step` moves the run to a state a stale cache could have caused wrongly: a retry, or
 /// a False top-level condition it did not have.
 fn needs_confirmation(
-    before: Option<&app::fleet::staged_update_run::StagedUpdateRunStatus>,
+    before: Option<&app::fleet::staged::staged_update_run::StagedUpdateRunStatus>,
     step: &run::Step,
 ) -> bool {
     matches!(step.outcome, Outcome::Retry(_)) || report::adds_false_condition(before, &step.status)

@@ -1,11 +1,11 @@
 //! Keeps the dashboard's live views current: the process's shared stores of MemberClusters,
 //! bindings and update runs on the hub (`crate::informers`), and on every change the Fleet and
-//! Runs rows recomputed (`app::fleet::member_view`, `run_view`) and published as topics.
+//! Runs rows recomputed (`app::fleet::views::member_view`, `run_view`) and published as topics.
 
 use std::time::Duration;
 
-use app::fleet::member_view::{rows, BindingFacts};
-use app::fleet::run_view::{self, RunRow};
+use app::fleet::views::member_view::{rows, BindingFacts};
+use app::fleet::views::run_view::{self, RunRow};
 use app::fleet::{
     ClusterResourceBinding, ClusterStagedUpdateRun, MemberCluster, ResourceBinding, StagedUpdateRun,
 };
@@ -81,7 +81,7 @@ fn compute(
     members: &Store<MemberCluster>,
     crbs: &Store<ClusterResourceBinding>,
     rbs: &Store<ResourceBinding>,
-) -> Vec<app::fleet::member_view::MemberRow> {
+) -> Vec<app::fleet::views::member_view::MemberRow> {
     let members: Vec<MemberCluster> = members.state().iter().map(|m| m.as_ref().clone()).collect();
     let bindings: Vec<BindingFacts> = crbs
         .state()

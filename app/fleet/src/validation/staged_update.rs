@@ -4,10 +4,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::cel_rule::{Cel, CelRule, TransitionRule};
 use super::{check_name_max_63, finish, FieldError};
-use crate::concurrency::parse_percent;
-use crate::staged_update::{StageTask, StageTaskType, StagedUpdateStrategySpec};
-use crate::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
-use crate::wait_time::{matches_wait_time_pattern, WAIT_TIME_PATTERN};
+use crate::staged::concurrency::parse_percent;
+use crate::staged::staged_update::{StageTask, StageTaskType, StagedUpdateStrategySpec};
+use crate::staged::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
+use crate::staged::wait_time::{matches_wait_time_pattern, WAIT_TIME_PATTERN};
 use crate::{FleetKind, Object};
 
 pub const MAX_STAGES: usize = 31;

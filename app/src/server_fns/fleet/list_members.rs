@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::fleet::member_view::MemberRow;
+use crate::fleet::views::member_view::MemberRow;
 
 /// The Fleet page's rows: every member cluster with its labels, health and what each placement
 /// runs there.

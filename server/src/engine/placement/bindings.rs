@@ -1,13 +1,15 @@
 //! Scheduling a placement into bindings on the hub (spec §5): members from the cache, the
-//! decision from `app::fleet::scheduling`, the writes from `app::fleet::binding_writes`.
+//! decision from `app::fleet::placement::scheduling`, the writes from `app::fleet::placement::binding_writes`.
 
 use std::sync::Arc;
 
-use app::fleet::binding_writes::{binding_writes, existing_binding};
-use app::fleet::condition::{find_condition, types, TRUE};
-use app::fleet::names::PARENT_PLACEMENT_LABEL;
-use app::fleet::placement_ref::PlacementRef;
-use app::fleet::scheduling::{binding_changes, schedule, Candidate, ExistingBinding, Schedule};
+use app::fleet::placement::binding_writes::{binding_writes, existing_binding};
+use app::fleet::placement::placement_ref::PlacementRef;
+use app::fleet::placement::scheduling::{
+    binding_changes, schedule, Candidate, ExistingBinding, Schedule,
+};
+use app::fleet::types::condition::{find_condition, types, TRUE};
+use app::fleet::types::names::PARENT_PLACEMENT_LABEL;
 use app::fleet::{MemberCluster, Object};
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::ResourceExt;
