@@ -19,7 +19,7 @@ pub enum Error {
     #[error("the dashboard configuration is invalid: {0}")]
     Config(String),
     #[error("the fleet configuration is invalid: {0}")]
-    Fleet(String),
+    Fleet(#[from] crate::members::fleet_config::FleetConfigError),
     #[error("cannot set up TLS for the hub: {0}")]
     Tls(String),
     #[error("the embedded hub failed: {0}")]

@@ -105,8 +105,8 @@ impl Selector {
                 _ => {}
             }
             for object in self.list(kind, namespace).await? {
-                let matched =
-                    selector_matches(selector, kind, &object).map_err(SelectionError::User)?;
+                let matched = selector_matches(selector, kind, &object)
+                    .map_err(|e| SelectionError::User(e.to_string()))?;
                 let name = object["metadata"]["name"]
                     .as_str()
                     .unwrap_or_default()

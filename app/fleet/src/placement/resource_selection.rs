@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::placement::resource_placement::{ResourceSelector, SelectionScope};
-use crate::types::label_selector;
+use crate::types::label_selector::{self, SelectorError};
 
 /// A kind the engine may list, as discovery reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub fn selector_matches(
     selector: &ResourceSelector,
     kind: &ListableKind,
     object: &Value,
-) -> Result<bool, String> {
+) -> Result<bool, SelectorError> {
     if selector.group != kind.group
         || selector.version != kind.version
         || selector.kind != kind.kind
@@ -90,7 +90,7 @@ pub fn selector_matches(
     match &selector.label_selector {
         // No name and no label selector: every object of the kind.
         None => Ok(true),
-        Some(ls) => label_selector::matches(Some(ls), &labels).map_err(|e| e.0),
+        Some(ls) => label_selector::matches(Some(ls), &labels),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::placement::resource_placement::{
     TolerationOperator,
 };
 use crate::placement::snapshot::{ClusterDecision, ClusterScore};
-use crate::types::label_selector;
+use crate::types::label_selector::{self, SelectorError};
 
 /// The reason recorded for a picked cluster (KubeFleet's wording, as seed 003 shows it).
 pub const PICKED_REASON: &str = "picked by scheduling policy";
@@ -61,11 +61,11 @@ impl Schedule {
     }
 }
 
-/// Picks clusters for `policy` (nil means PickAll).
+/// Picks clusters for `policy` (nil means PickAll). Fails only on a malformed cluster selector.
 pub fn schedule(
     policy: Option<&PlacementPolicy>,
     candidates: &[Candidate],
-) -> Result<Schedule, String> {
+) -> Result<Schedule, SelectorError> {
     let default = PlacementPolicy::default();
     let policy = policy.unwrap_or(&default);
     let placement_type = policy.placement_type.unwrap_or_default();
@@ -142,7 +142,7 @@ pub fn schedule(
 }
 
 /// Why a cluster cannot be picked by PickAll/PickN, or `None`.
-fn ineligible(policy: &PlacementPolicy, c: &Candidate) -> Result<Option<String>, String> {
+fn ineligible(policy: &PlacementPolicy, c: &Candidate) -> Result<Option<String>, SelectorError> {
     if !c.joined {
         return Ok(Some("cluster has not joined the fleet".into()));
     }
@@ -194,9 +194,9 @@ fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
     key_ok && value_ok
 }
 
-fn term_matches(term: &ClusterSelectorTerm, c: &Candidate) -> Result<bool, String> {
+fn term_matches(term: &ClusterSelectorTerm, c: &Candidate) -> Result<bool, SelectorError> {
     if let Some(selector) = &term.label_selector {
-        if !label_selector::matches(Some(selector), &c.labels).map_err(|e| e.0)? {
+        if !label_selector::matches(Some(selector), &c.labels)? {
             return Ok(false);
         }
     }
@@ -236,7 +236,7 @@ fn compare(have: &str, op: PropertySelectorOperator, want: &str) -> bool {
 }
 
 /// Sum of the weights of the preferred terms the cluster matches.
-fn affinity_score(policy: &PlacementPolicy, c: &Candidate) -> Result<i32, String> {
+fn affinity_score(policy: &PlacementPolicy, c: &Candidate) -> Result<i32, SelectorError> {
     let preferred = policy
         .affinity
         .as_ref()

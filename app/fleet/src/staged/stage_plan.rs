@@ -10,8 +10,8 @@ use crate::staged::staged_update::{StageConfig, StageTask, StageTaskType};
 use crate::staged::staged_update_run::{
     ClusterUpdatingStatus, StageTaskStatus, StageUpdatingStatus,
 };
-use crate::staged::wait_time::parse_go_duration;
-use crate::types::label_selector;
+use crate::staged::wait_time::{parse_go_duration, DurationError};
+use crate::types::label_selector::{self, SelectorError};
 use crate::types::names::{self, DELETION_STAGE_NAME};
 use crate::MemberCluster;
 
@@ -25,19 +25,19 @@ pub enum PlanError {
     BeforeStageTasksInvalid {
         strategy: String,
         stage: String,
-        detail: String,
+        detail: StageTaskError,
     },
     #[error("the after stage tasks are invalid, updateStrategy: `{strategy}`, stage: {stage}, err: {detail}")]
     AfterStageTasksInvalid {
         strategy: String,
         stage: String,
-        detail: String,
+        detail: StageTaskError,
     },
     #[error("the stage label selector is invalid, updateStrategy: `{strategy}`, stage: {stage}, err: {detail}")]
     LabelSelectorInvalid {
         strategy: String,
         stage: String,
-        detail: String,
+        detail: SelectorError,
     },
     #[error("cluster `{cluster}` appears in more than one stages")]
     ClusterInMultipleStages { cluster: String },
@@ -46,11 +46,42 @@ pub enum PlanError {
         key: String,
         value: String,
         cluster: String,
-        detail: String,
+        detail: AtoiError,
     },
     /// `clusters` holds every unplaced name, sorted; the message shows at most 10.
     #[error("some clusters are not placed in any stage, total {}, showing up to 10: {}", .clusters.len(), shown(.clusters))]
     ClustersNotPlaced { clusters: Vec<String> },
+}
+
+/// Why a stage's task list is invalid (spec §7.1): the `detail` of [`PlanError`]'s task variants,
+/// in KubeFleet's words.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum StageTaskError {
+    #[error("beforeStageTasks can have at most one task")]
+    TooManyBeforeTasks,
+    #[error("task {index} of type {task_type} is not allowed in beforeStageTasks, allowed type: Approval")]
+    NotAllowedBefore {
+        index: usize,
+        task_type: StageTaskType,
+    },
+    #[error("task {index} of type Approval cannot have wait duration set")]
+    ApprovalWithWaitTime { index: usize },
+    #[error("afterStageTasks cannot have two tasks of the same type: {task_type}")]
+    DuplicateAfterTask { task_type: StageTaskType },
+    // fleetdeck keeps waitTime as a string; upstream cannot even decode this case.
+    #[error("task {index} of type TimedWait has an invalid wait duration: {error}")]
+    InvalidWaitTime { index: usize, error: DurationError },
+    #[error("task {index} of type TimedWait has wait duration <= 0")]
+    NonPositiveWaitTime { index: usize },
+}
+
+/// Go's `strconv.Atoi` errors, with Go's text.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AtoiError {
+    #[error("strconv.Atoi: parsing {0:?}: invalid syntax")]
+    InvalidSyntax(String),
+    #[error("strconv.Atoi: parsing {0:?}: value out of range")]
+    OutOfRange(String),
 }
 
 fn shown(clusters: &[String]) -> String {
@@ -132,7 +163,7 @@ pub fn plan_stages<'a>(
             label_selector::validate(sel).map_err(|e| PlanError::LabelSelectorInvalid {
                 strategy: strategy_key.into(),
                 stage: stage.name.clone(),
-                detail: e.0,
+                detail: e,
             })?;
         }
 
@@ -143,7 +174,7 @@ pub fn plan_stages<'a>(
                     PlanError::LabelSelectorInvalid {
                         strategy: strategy_key.into(),
                         stage: stage.name.clone(),
-                        detail: e.0,
+                        detail: e,
                     }
                 })?;
             if !hit || !selected.contains(m.name) {
@@ -246,48 +277,40 @@ fn task_statuses(
     )
 }
 
-/// Controller re-check of before-stage tasks (spec §7.1); returns the detail message.
-pub fn validate_before_stage_tasks(tasks: &[StageTask]) -> Result<(), String> {
+/// Controller re-check of before-stage tasks (spec §7.1); the error is the detail message.
+pub fn validate_before_stage_tasks(tasks: &[StageTask]) -> Result<(), StageTaskError> {
     if tasks.len() > 1 {
-        return Err("beforeStageTasks can have at most one task".into());
+        return Err(StageTaskError::TooManyBeforeTasks);
     }
-    for (i, task) in tasks.iter().enumerate() {
+    for (index, task) in tasks.iter().enumerate() {
         if task.type_ != StageTaskType::Approval {
-            return Err(format!(
-                "task {i} of type {} is not allowed in beforeStageTasks, allowed type: Approval",
-                task.type_
-            ));
+            return Err(StageTaskError::NotAllowedBefore {
+                index,
+                task_type: task.type_,
+            });
         }
         if task.wait_time.is_some() {
-            return Err(format!(
-                "task {i} of type Approval cannot have wait duration set"
-            ));
+            return Err(StageTaskError::ApprovalWithWaitTime { index });
         }
     }
     Ok(())
 }
 
-/// Controller check of after-stage tasks (spec §7.1); returns the detail message.
-pub fn validate_after_stage_tasks(tasks: &[StageTask]) -> Result<(), String> {
+/// Controller check of after-stage tasks (spec §7.1); the error is the detail message.
+pub fn validate_after_stage_tasks(tasks: &[StageTask]) -> Result<(), StageTaskError> {
     let mut seen = BTreeSet::new();
-    for (i, task) in tasks.iter().enumerate() {
+    for (index, task) in tasks.iter().enumerate() {
         if !seen.insert(task.type_.as_str()) {
-            return Err(format!(
-                "afterStageTasks cannot have two tasks of the same type: {}",
-                task.type_
-            ));
+            return Err(StageTaskError::DuplicateAfterTask {
+                task_type: task.type_,
+            });
         }
         if task.type_ == StageTaskType::TimedWait {
             let wait = task.wait_time.as_deref().map(parse_go_duration);
             match wait {
                 Some(Ok(d)) if !d.is_zero() => {}
-                // fleetdeck keeps waitTime as a string; upstream cannot even decode this case.
-                Some(Err(e)) => {
-                    return Err(format!(
-                        "task {i} of type TimedWait has an invalid wait duration: {e}"
-                    ))
-                }
-                _ => return Err(format!("task {i} of type TimedWait has wait duration <= 0")),
+                Some(Err(error)) => return Err(StageTaskError::InvalidWaitTime { index, error }),
+                _ => return Err(StageTaskError::NonPositiveWaitTime { index }),
             }
         }
     }
@@ -295,13 +318,13 @@ pub fn validate_after_stage_tasks(tasks: &[StageTask]) -> Result<(), String> {
 }
 
 /// Go's `strconv.Atoi` on a 64-bit platform, with its error text.
-pub fn parse_go_int(s: &str) -> Result<i64, String> {
+pub fn parse_go_int(s: &str) -> Result<i64, AtoiError> {
     let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("strconv.Atoi: parsing {s:?}: invalid syntax"));
+        return Err(AtoiError::InvalidSyntax(s.to_string()));
     }
     s.parse::<i64>()
-        .map_err(|_| format!("strconv.Atoi: parsing {s:?}: value out of range"))
+        .map_err(|_| AtoiError::OutOfRange(s.to_string()))
 }
 
 #[cfg(test)]

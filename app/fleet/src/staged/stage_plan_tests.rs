@@ -256,7 +256,7 @@ fn unplaced_message_lists_at_most_ten_sorted_names_but_keeps_all() {
 fn go_atoi_errors() {
     assert_eq!(parse_go_int("-12"), Ok(-12));
     assert_eq!(
-        parse_go_int("99999999999999999999"),
+        parse_go_int("99999999999999999999").map_err(|e| e.to_string()),
         Err("strconv.Atoi: parsing \"99999999999999999999\": value out of range".into())
     );
     assert!(parse_go_int("1.5").is_err());

@@ -39,12 +39,11 @@ pub(super) async fn schedule_and_bind<S: RunScope>(
     let client = &sctx.pctx.ctx.client;
     let members = cache::all(&sctx.members).await?;
     let candidates: Vec<Candidate> = members.iter().map(|m| candidate(m)).collect();
-    let scheduled = schedule(placement.spec.policy.as_ref(), &candidates).map_err(|message| {
-        Error::Placement {
+    let scheduled =
+        schedule(placement.spec.policy.as_ref(), &candidates).map_err(|e| Error::Placement {
             placement: owner.name.clone(),
-            message,
-        }
-    })?;
+            message: e.to_string(),
+        })?;
     let ns = owner.namespace.as_deref();
     let cached = cache::bindings_of(&sctx.bindings, ns, &owner.name).await?;
     let existing: Vec<ExistingBinding> = cached.iter().map(|b| existing_binding(&**b)).collect();
