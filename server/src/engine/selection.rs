@@ -20,6 +20,9 @@ pub enum SelectionError {
     User(String),
     #[error("cannot list resources on the hub: {0}")]
     Hub(#[from] kube::Error),
+    /// The hub listed an object without a name (a Namespace's would list every namespace).
+    #[error("a listed {kind} has no metadata.name")]
+    NoName { kind: String },
 }
 
 /// The listable kinds of a hub, discovered once.
@@ -109,7 +112,9 @@ impl Selector {
                     .map_err(|e| SelectionError::User(e.to_string()))?;
                 let name = object["metadata"]["name"]
                     .as_str()
-                    .unwrap_or_default()
+                    .ok_or_else(|| SelectionError::NoName {
+                        kind: kind.kind.clone(),
+                    })?
                     .to_string();
                 if !matched
                     || is_skipped_object(&object)
@@ -158,6 +163,8 @@ impl Selector {
 }
 
 fn push_unique(selected: &mut Vec<Value>, seen: &mut BTreeSet<String>, object: Value) {
+    // A key only to drop duplicates: a cluster-scoped object has no namespace, and a missing
+    // field merely makes the key less specific.
     let key = format!(
         "{}/{}/{}/{}",
         object["apiVersion"].as_str().unwrap_or_default(),

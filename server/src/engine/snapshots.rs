@@ -79,6 +79,7 @@ where
 
 fn existing<S: FleetKind>(object: &Object<S>) -> Option<ExistingSnapshot> {
     let meta: &ObjectMeta = &object.metadata;
+    // No labels means no index label: `None` below (not a snapshot of this placement's group).
     let labels = meta.labels.clone().unwrap_or_default();
     let annotations = meta.annotations.clone().unwrap_or_default();
     Some(ExistingSnapshot {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use app::fleet::placement::placement_ref::PlacementRefError;
 use app::fleet::placement::resource_placement::RolloutStrategyType;
 use app::fleet::staged::run::exec::{BindingUpdate, BindingWrite, Effects, NewApproval};
 use app::fleet::staged::run::init::RunMeta;
@@ -142,11 +143,13 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
     let runs: Api<Run<S>> = api::<S::Run>(&ctx.client, ns);
     // Re-read: the trigger may be stale, and status writes need the latest resourceVersion.
     let Some(run) = runs.get_opt(trigger.name()).await? else {
+        // A cluster-scoped run has no namespace: its metric series use "".
         ctx.metrics
             .forget_run(ns.unwrap_or_default(), trigger.name());
         return Ok(Action::await_change());
     };
     let name = run.name().to_string();
+    // No finalizers yet is a valid state (a run the engine has not seen).
     let finalizers = run.metadata.finalizers.clone().unwrap_or_default();
     let has_finalizer = finalizers.iter().any(|f| f == STAGED_UPDATE_RUN_FINALIZER);
     if run.metadata.deletion_timestamp.is_some() {
@@ -278,6 +281,11 @@ async fn snapshot_for_run<S: RunScope>(ctx: &Context, run: &Run<S>) -> Result<Op
         Ok(resources) => resources,
         Err(SelectionError::User(message)) => return Ok(Some(message)),
         Err(SelectionError::Hub(e)) => return Err(e.into()),
+        Err(SelectionError::NoName { kind }) => {
+            return Err(Error::InvalidObject(format!(
+                "a listed {kind} has no metadata.name"
+            )))
+        }
     };
     let limit = placement
         .spec
@@ -289,7 +297,10 @@ async fn snapshot_for_run<S: RunScope>(ctx: &Context, run: &Run<S>) -> Result<Op
         kind: placement.kind.clone(),
         name: placement.name().to_string(),
         namespace: ns.map(str::to_string),
-        uid: placement.metadata.uid.clone().unwrap_or_default(),
+        // Snapshots carry it in their owner reference: a placement read from the hub has one.
+        uid: placement.metadata.uid.clone().ok_or_else(|| {
+            Error::InvalidObject(PlacementRefError::NoUid(placement.name().to_string()).to_string())
+        })?,
     };
     get_or_create::<S::ResourceSnapshot>(&ctx.client, &owner, &resources, limit).await?;
     Ok(None)

@@ -98,6 +98,7 @@ fn candidate(member: &MemberCluster) -> Candidate {
         name: member.name_any(),
         labels: member.labels().clone(),
         joined,
+        // Absent taints and properties: a member with none.
         taints: member.spec.taints.clone().unwrap_or_default(),
         properties: status
             .and_then(|s| s.properties.as_ref())

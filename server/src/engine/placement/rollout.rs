@@ -39,6 +39,11 @@ pub(super) async fn snapshot_and_roll_out<S: RunScope>(
             return Ok(RolloutPass::InvalidSelectors);
         }
         Err(SelectionError::Hub(e)) => return Err(e.into()),
+        Err(SelectionError::NoName { kind }) => {
+            return Err(Error::InvalidObject(format!(
+                "a listed {kind} has no metadata.name"
+            )))
+        }
     };
     let limit = placement
         .spec

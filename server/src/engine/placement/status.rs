@@ -102,6 +102,8 @@ fn cluster_views<S: RunScope>(
             let binding_status = binding.and_then(|b| b.status.as_ref());
             ClusterView {
                 cluster: cluster.clone(),
+                // The snapshot's status keeps at most MAX_STATUS_DECISIONS decisions, so a picked
+                // cluster of a very large fleet may have none: then no reason to repeat.
                 reason: decision.and_then(|d| d.reason.clone()).unwrap_or_default(),
                 affinity_score: decision
                     .and_then(|d| d.cluster_score.as_ref())
@@ -111,6 +113,7 @@ fn cluster_views<S: RunScope>(
                     .filter(|b| b.spec.state == BindingState::Bound)
                     .and_then(|b| b.spec.resource_snapshot_name.as_deref())
                     .and_then(app::fleet::views::member_view::snapshot_index),
+                // A binding without conditions (or without a binding yet) reports none.
                 conditions: binding_status
                     .and_then(|s| s.conditions.clone())
                     .unwrap_or_default()

@@ -166,6 +166,7 @@ impl Agent {
 
     /// The names of the members the agent can reach.
     pub fn member_names(&self) -> Vec<String> {
+        // A poisoned lock (a panic while editing the list) reads as no members, not a crash.
         self.members
             .read()
             .map(|m| m.keys().cloned().collect())
