@@ -41,6 +41,19 @@ impl FromServerFnError for AppError {
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 impl AppError {
+    /// A short, stable snake_case name of the kind of error, for metric labels.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            AppError::Invalid(_) => "invalid",
+            AppError::Transport(_) => "transport",
+            AppError::Unavailable(_) => "unavailable",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound(_) => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::CrossSite(_) => "cross_site",
+        }
+    }
+
     /// The HTTP status a server function answers with when it fails this way.
     pub fn http_status(&self) -> u16 {
         match self {
@@ -64,4 +77,49 @@ pub fn respond(error: AppError) -> AppError {
         }
     }
     error
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Position of the variant. Exhaustive, so a new variant fails to compile here until it also
+    /// gets a sample below.
+    fn ordinal(e: &AppError) -> usize {
+        match e {
+            AppError::Invalid(_) => 0,
+            AppError::Transport(_) => 1,
+            AppError::Unavailable(_) => 2,
+            AppError::Forbidden(_) => 3,
+            AppError::NotFound(_) => 4,
+            AppError::Conflict(_) => 5,
+            AppError::CrossSite(_) => 6,
+        }
+    }
+
+    #[test]
+    fn every_variant_has_its_own_snake_case_metric_label() {
+        let m = || String::from("m");
+        let errors = [
+            AppError::Invalid(m()),
+            AppError::Transport(m()),
+            AppError::Unavailable(m()),
+            AppError::Forbidden(m()),
+            AppError::NotFound(m()),
+            AppError::Conflict(m()),
+            AppError::CrossSite(m()),
+        ];
+        let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
+        assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());
+        let labels: BTreeSet<&str> = errors.iter().map(|e| e.metric_label()).collect();
+        assert_eq!(labels.len(), errors.len(), "labels repeat: {labels:?}");
+        for label in labels {
+            assert!(
+                !label.is_empty() && label.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{label} is not snake_case"
+            );
+        }
+    }
 }

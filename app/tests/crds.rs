@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use app::fleet::crd::{all_crds, file_name, printer_columns};
-use app::fleet::{kind, ClusterStagedUpdateRun, FleetKind, StagedUpdateRun};
+use app::fleet::{types::kind, ClusterStagedUpdateRun, FleetKind, StagedUpdateRun};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::core::{ApiResource, ClusterResourceScope, NamespaceResourceScope, Request, Resource};
 use serde_json::Value;
@@ -403,7 +403,7 @@ fn staged_update_rules_carry_the_spec_section_7_messages() {
     );
     assert_eq!(
         stage["afterStageTasks"]["items"]["properties"]["waitTime"]["pattern"],
-        app::fleet::wait_time::WAIT_TIME_PATTERN
+        app::fleet::staged::wait_time::WAIT_TIME_PATTERN
     );
     let approval = schema_of(&crds, "ApprovalRequest");
     assert_eq!(
@@ -491,7 +491,7 @@ fn kube_resource_impls_name_the_storage_version() {
     );
     // Every CRD names the kind's plural and storage version, and every kind has a CRD.
     let crds = all_crds();
-    for (kind, plural, _) in app::fleet::kind::ALL_KINDS {
+    for (kind, plural, _) in app::fleet::types::kind::ALL_KINDS {
         let crd = find(&crds, kind);
         assert_eq!(crd.spec.names.plural, *plural);
         assert_eq!(
@@ -499,7 +499,7 @@ fn kube_resource_impls_name_the_storage_version() {
             Some(format!("{plural}.{}", crd.spec.group).as_str())
         );
     }
-    assert_eq!(crds.len(), app::fleet::kind::ALL_KINDS.len());
+    assert_eq!(crds.len(), app::fleet::types::kind::ALL_KINDS.len());
     let storage: Vec<_> = find(&crds, "ClusterStagedUpdateRun")
         .spec
         .versions

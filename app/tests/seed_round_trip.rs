@@ -26,7 +26,7 @@ fn round_trip_plain<T: serde::de::DeserializeOwned + serde::Serialize>(
 }
 
 fn dispatch(doc: &Value) -> Result<Value, String> {
-    use fleet::kind::*;
+    use fleet::types::kind::*;
     match doc.get("kind").and_then(Value::as_str).unwrap_or_default() {
         "ClusterResourcePlacement" => round_trip::<ClusterResourcePlacement>(doc),
         "ResourcePlacement" => round_trip::<ResourcePlacement>(doc),
@@ -98,7 +98,7 @@ fn every_seed_manifest_round_trips() {
 
 #[test]
 fn v1_and_v1beta1_are_accepted_other_groups_are_not() {
-    use fleet::kind::ClusterStagedUpdateRun as K;
+    use fleet::types::kind::ClusterStagedUpdateRun as K;
     assert!(K::accepts_api_version(
         "placement.kubernetes-fleet.io/v1beta1"
     ));

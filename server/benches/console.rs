@@ -19,11 +19,11 @@
 
 use std::time::{Duration, Instant};
 
-use app::fleet::approval::ApprovalRequestSpec;
-use app::fleet::condition::Time;
-use app::fleet::names::TARGET_UPDATE_RUN_LABEL;
-use app::fleet::run_detail::{self, ApprovalFacts};
-use app::fleet::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
+use app::fleet::staged::approval::ApprovalRequestSpec;
+use app::fleet::staged::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
+use app::fleet::types::condition::Time;
+use app::fleet::types::names::TARGET_UPDATE_RUN_LABEL;
+use app::fleet::views::run_detail::{self, ApprovalFacts};
 use app::fleet::{ClusterApprovalRequest, ClusterStagedUpdateRun};
 use app::live::Feed;
 use app::server_fns::server_info::ServerInfo;

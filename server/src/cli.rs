@@ -159,7 +159,7 @@ impl ServeArgs {
     /// The engine's timings (spec §9.6) as given on the command line.
     pub fn engine_config(&self) -> crate::engine::Config {
         crate::engine::Config {
-            timing: app::fleet::run::exec::Timing {
+            timing: app::fleet::staged::run::exec::Timing {
                 cluster_poll: self.cluster_resync,
                 stage_wait: self.stage_resync,
                 stuck_threshold: self.stuck_threshold,
@@ -229,7 +229,7 @@ mod tests {
     fn engine_timings_default_to_kubefleet_constants_and_take_durations() {
         let cli = Cli::try_parse_from(["fleetdeck"]).expect("parses");
         let timing = cli.serve_args().engine_config().timing;
-        assert_eq!(timing, app::fleet::run::exec::Timing::default());
+        assert_eq!(timing, app::fleet::staged::run::exec::Timing::default());
         let cli = Cli::try_parse_from([
             "fleetdeck",
             "--stuck-threshold",
@@ -248,7 +248,7 @@ mod tests {
             ServeArgs::ephemeral(std::path::Path::new("/tmp"))
                 .engine_config()
                 .timing,
-            app::fleet::run::exec::Timing::default()
+            app::fleet::staged::run::exec::Timing::default()
         );
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use app::fleet::kind;
+use app::fleet::types::kind;
 use app::fleet::validation::{self, FieldError, FieldErrorKind};
 use app::fleet::{FleetKind, Object};
 use hub::{Cause, KindSpec, Registry, ValidateFn};

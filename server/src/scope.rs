@@ -1,17 +1,17 @@
 //! One generic reconciler for both scopes (spec §1 "Scope pairing"): a [`RunScope`] names the
 //! kinds a run reads and writes in its scope.
 
-use app::fleet::approval::{ApprovalRequestSpec, ApprovalRequestStatus};
-use app::fleet::binding::{ResourceBindingSpec, ResourceBindingStatus};
-use app::fleet::kind;
-use app::fleet::object::NoStatus;
-use app::fleet::placement::{PlacementSpec, PlacementStatus};
-use app::fleet::snapshot::{
+use app::fleet::placement::binding::{ResourceBindingSpec, ResourceBindingStatus};
+use app::fleet::placement::resource_placement::{PlacementSpec, PlacementStatus};
+use app::fleet::placement::snapshot::{
     ResourceSnapshotSpec, ResourceSnapshotStatus, SchedulingPolicySnapshotSpec,
     SchedulingPolicySnapshotStatus,
 };
-use app::fleet::staged_update::StagedUpdateStrategySpec;
-use app::fleet::staged_update_run::{StagedUpdateRunSpec, StagedUpdateRunStatus};
+use app::fleet::staged::approval::{ApprovalRequestSpec, ApprovalRequestStatus};
+use app::fleet::staged::staged_update::StagedUpdateStrategySpec;
+use app::fleet::staged::staged_update_run::{StagedUpdateRunSpec, StagedUpdateRunStatus};
+use app::fleet::types::kind;
+use app::fleet::types::object::NoStatus;
 use app::fleet::{FleetKind, Object};
 use kube::core::{ClusterResourceScope, NamespaceResourceScope};
 use kube::runtime::reflector::ObjectRef;

@@ -495,19 +495,19 @@ pub(crate) fn https(
 /// The members to simulate: the fleet config file's and `--member` flags, else the demo fleet
 /// unless `--no-demo-fleet`.
 fn member_configs(args: &ServeArgs) -> Result<Vec<MemberConfig>> {
-    use crate::members::fleet_config;
+    use crate::members::fleet_config::{self, FleetConfigError};
     if args.fleet_config.is_some() || !args.member.is_empty() {
         let mut members = match &args.fleet_config {
-            Some(path) => fleet_config::load(path).map_err(Error::Fleet)?,
+            Some(path) => fleet_config::load(path)?,
             None => Vec::new(),
         };
         for flag in &args.member {
-            let member = fleet_config::parse(flag).map_err(Error::Fleet)?;
+            let member = fleet_config::parse(flag)?;
             if members.iter().any(|m| m.name == member.name) {
-                return Err(Error::Fleet(format!(
-                    "--member {flag}: a member named {} is already configured",
-                    member.name
-                )));
+                return Err(Error::Fleet(FleetConfigError::DuplicateFlag {
+                    flag: flag.clone(),
+                    name: member.name,
+                }));
             }
             members.push(member);
         }

@@ -2,9 +2,9 @@
 //! in-memory hub: what each writes to the hub (exactly what kubectl would), the audit Event that
 //! names who acted, and the message a person gets when an action no longer applies.
 
-use app::fleet::approval::ApprovalRequestSpec;
-use app::fleet::event::ACTOR_ANNOTATION;
-use app::fleet::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
+use app::fleet::staged::approval::ApprovalRequestSpec;
+use app::fleet::staged::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
+use app::fleet::types::event::ACTOR_ANNOTATION;
 use app::fleet::{ClusterApprovalRequest, ClusterStagedUpdateRun};
 use app::live::Feed;
 use app::server_fns::server_info::ServerInfo;

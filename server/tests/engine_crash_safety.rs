@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::fleet::binding::BindingState;
-use app::fleet::condition::{find_condition, is_true_at};
+use app::fleet::placement::binding::BindingState;
+use app::fleet::types::condition::{find_condition, is_true_at};
 use app::fleet::{
     ClusterApprovalRequest, ClusterResourceBinding, ClusterResourceSnapshot, ClusterStagedUpdateRun,
 };

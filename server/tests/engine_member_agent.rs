@@ -6,7 +6,7 @@ mod fleet_support;
 
 use std::time::Duration;
 
-use app::fleet::condition::is_true_at;
+use app::fleet::types::condition::is_true_at;
 use fleet_support::*;
 use k8s_openapi::api::apps::v1::Deployment;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};

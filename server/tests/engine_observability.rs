@@ -4,7 +4,7 @@
 
 mod fleet_support;
 
-use app::fleet::condition::find_condition;
+use app::fleet::types::condition::find_condition;
 use app::fleet::ClusterStagedUpdateRun;
 use fleet_support::*;
 use k8s_openapi::api::core::v1::Event;

@@ -14,7 +14,7 @@ use std::time::Duration;
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 
-use app::fleet::condition::find_condition;
+use app::fleet::types::condition::find_condition;
 use app::fleet::{ClusterResourceBinding, ClusterResourcePlacement};
 use axum::http::{Method, Request, Response, StatusCode};
 use fleet_support::*;

@@ -7,7 +7,7 @@ mod fleet_support;
 
 use std::time::Duration;
 
-use app::fleet::condition::find_condition;
+use app::fleet::types::condition::find_condition;
 use app::fleet::{ClusterApprovalRequest, ClusterResourcePlacement, ClusterResourceSnapshot};
 use fleet_support::*;
 use kube::api::{Api, ListParams, Patch, PatchParams};

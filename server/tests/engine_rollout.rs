@@ -100,9 +100,9 @@ fn placement(strategy: &str) -> ClusterResourcePlacement {
 fn placement_condition<'a>(
     crp: &'a ClusterResourcePlacement,
     type_: &str,
-) -> Option<&'a app::fleet::condition::Condition> {
+) -> Option<&'a app::fleet::types::condition::Condition> {
     let conditions = crp.status.as_ref()?.conditions.as_deref()?;
-    app::fleet::condition::find_condition(conditions, type_)
+    app::fleet::types::condition::find_condition(conditions, type_)
 }
 
 fn condition(crp: &ClusterResourcePlacement, type_: &str) -> Option<String> {

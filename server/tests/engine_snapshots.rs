@@ -1,6 +1,6 @@
 //! Resource selection and snapshot groups against the in-process hub (spec §4.1, §10.1).
 
-use app::fleet::kind;
+use app::fleet::types::kind;
 use app::fleet::{ClusterResourcePlacement, ClusterResourceSnapshot};
 use hub::Hub;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};

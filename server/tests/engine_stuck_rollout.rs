@@ -8,7 +8,7 @@ mod fleet_support;
 
 use std::time::Duration;
 
-use app::fleet::condition::find_condition;
+use app::fleet::types::condition::find_condition;
 use app::fleet::{ClusterResourceBinding, ClusterStagedUpdateRun};
 use fleet_support::*;
 use k8s_openapi::api::apps::v1::Deployment;

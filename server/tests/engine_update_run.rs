@@ -4,7 +4,7 @@
 
 mod fleet_support;
 
-use app::fleet::binding::BindingState;
+use app::fleet::placement::binding::BindingState;
 use fleet_support::*;
 use serde_json::json;
 

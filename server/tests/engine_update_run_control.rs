@@ -6,7 +6,7 @@ mod fleet_support;
 
 use std::time::Duration;
 
-use app::fleet::binding::BindingState;
+use app::fleet::placement::binding::BindingState;
 use fleet_support::*;
 use kube::ResourceExt;
 use serde_json::json;

@@ -188,7 +188,7 @@ async fn approvals_gate_stages_and_a_stale_observed_generation_is_ignored() {
     );
     assert_eq!(
         fleet.binding("member2").await.spec.state,
-        app::fleet::binding::BindingState::Scheduled
+        app::fleet::placement::binding::BindingState::Scheduled
     );
     assert_eq!(fleet.contents("member2").await, Contents::NONE);
     assert_eq!(fleet.contents("member1").await, Contents::of("value1"));
@@ -251,7 +251,7 @@ async fn a_timed_wait_holds_the_next_stage_until_it_elapses() {
     assert!(started(&run, 1).is_empty(), "prod has not started");
     assert_eq!(
         fleet.binding("member2").await.spec.state,
-        app::fleet::binding::BindingState::Scheduled
+        app::fleet::placement::binding::BindingState::Scheduled
     );
     assert_eq!(
         fleet.contents("member2").await,
@@ -330,7 +330,7 @@ async fn deleting_a_run_removes_its_approval_requests_and_finalizer() {
     for member in ["member1", "member2"] {
         assert_eq!(
             fleet.binding(member).await.spec.state,
-            app::fleet::binding::BindingState::Scheduled
+            app::fleet::placement::binding::BindingState::Scheduled
         );
         assert_eq!(
             fleet.contents(member).await,

@@ -4,7 +4,7 @@
 
 mod fleet_support;
 
-use app::fleet::binding::BindingState;
+use app::fleet::placement::binding::BindingState;
 use app::fleet::{ApprovalRequest, ResourceBinding, StagedUpdateRun};
 use fleet_support::*;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};

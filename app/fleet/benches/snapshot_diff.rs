@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use fleet::snapshot_diff::{diff_resources, summary, Change, DiffOptions};
+use fleet::placement::snapshot_diff::{diff_resources, summary, Change, DiffOptions};
 use serde_json::{json, Value};
 
 fn config_map(i: usize, version: &str) -> Value {

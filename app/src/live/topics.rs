@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::fleet::member_view::MemberRow;
-use crate::fleet::run_view::RunRow;
+use crate::fleet::views::member_view::MemberRow;
+use crate::fleet::views::run_view::RunRow;
 
 #[derive(Clone)]
 pub struct Topics {

@@ -7,9 +7,9 @@ use kube::api::{Api, PostParams};
 use leptos::prelude::use_context;
 
 use crate::error::{respond, AppError};
-use crate::fleet::condition::Time;
-pub use crate::fleet::event::reference;
-use crate::fleet::event::{self, Note};
+use crate::fleet::types::condition::Time;
+pub use crate::fleet::types::event::reference;
+use crate::fleet::types::event::{self, Note};
 use crate::server_fns::acting_user::ActingUser;
 
 /// The component console Events name (`kubectl describe` prints it as `From`).

@@ -7,7 +7,7 @@ use super::clock::{ago, span, Clock};
 use super::layout::{Card, PageHeader};
 use super::run::Outcome;
 use super::LiveLink;
-use crate::fleet::approval_view::{ApprovalRow, ApprovalStatus, MAX_COMMENT_CHARS};
+use crate::fleet::views::approval_view::{ApprovalRow, ApprovalStatus, MAX_COMMENT_CHARS};
 use crate::server_fns::approvals::{list_approvals, Approve};
 
 /// Approve behind a confirmation: an optional comment, what approving does, and who it will be

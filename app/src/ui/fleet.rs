@@ -13,10 +13,10 @@ use super::clock::{ago, stamp, Clock};
 use super::layout::{Card, PageHeader};
 use super::LiveLink;
 use crate::error::AppError;
-use crate::fleet::member_view::query::{
+use crate::fleet::views::member_view::query::{
     FleetPage as Page, FleetQuery, FleetSummary, Health, PageRow, PlacementSummary, PAGE_SIZE,
 };
-use crate::fleet::member_view::PlacementOnMember;
+use crate::fleet::views::member_view::PlacementOnMember;
 use crate::server_fns::fleet::get_fleet_page;
 
 const FIELD: &str = "mt-1 block w-full rounded-md border border-slate-400 bg-white px-2 py-1 text-sm text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:border-slate-500 dark:bg-slate-950 dark:text-slate-100";

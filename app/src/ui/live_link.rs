@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::fleet::run_view::RunRow;
+use crate::fleet::views::run_view::RunRow;
 use crate::live::{merge_entry, Activity};
 use crate::server_fns::activity::VISIBLE_ENTRIES;
 

@@ -11,7 +11,7 @@ use super::clock::{ago, span, stamp, Clock};
 use super::layout::{Card, PageHeader};
 use super::run::pill_class;
 use super::LiveLink;
-use crate::fleet::run_view::{RunPill, RunRow};
+use crate::fleet::views::run_view::{RunPill, RunRow};
 use crate::server_fns::runs::list_runs;
 
 /// The state filter's choices: (value, label, which pills it keeps).

@@ -117,6 +117,27 @@ fn render_causes(causes: &[Cause]) -> String {
 }
 
 impl Error {
+    /// A short, stable snake_case name of the kind of error, for metric labels.
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::BadRequest(_) => "bad_request",
+            Error::NotFound(_) => "not_found",
+            Error::NoRoute => "no_route",
+            Error::AlreadyExists(_) => "already_exists",
+            Error::Conflict(..) => "conflict",
+            Error::Invalid(..) => "invalid",
+            Error::UnprocessablePatch(_) => "unprocessable_patch",
+            Error::Forbidden(_) => "forbidden",
+            Error::Unauthorized => "unauthorized",
+            Error::Expired { .. } => "expired",
+            Error::UnsupportedMediaType(_) => "unsupported_media_type",
+            Error::MethodNotAllowed => "method_not_allowed",
+            Error::TooLarge => "too_large",
+            Error::Storage(_) => "storage",
+            Error::Internal(_) => "internal",
+        }
+    }
+
     /// 409 for a write whose resourceVersion or precondition no longer matches (spec §3.5).
     pub(crate) fn stale(subject: Subject) -> Error {
         Error::Conflict(
@@ -203,4 +224,68 @@ impl IntoResponse for Error {
 /// The success Status most built-ins answer a DELETE with (spec §3.7).
 pub fn success(details: Value) -> Value {
     json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// Position of the variant. Exhaustive, so a new variant fails to compile here until it also
+    /// gets a sample below.
+    fn ordinal(e: &Error) -> usize {
+        match e {
+            Error::BadRequest(_) => 0,
+            Error::NotFound(_) => 1,
+            Error::NoRoute => 2,
+            Error::AlreadyExists(_) => 3,
+            Error::Conflict(..) => 4,
+            Error::Invalid(..) => 5,
+            Error::UnprocessablePatch(_) => 6,
+            Error::Forbidden(_) => 7,
+            Error::Unauthorized => 8,
+            Error::Expired { .. } => 9,
+            Error::UnsupportedMediaType(_) => 10,
+            Error::MethodNotAllowed => 11,
+            Error::TooLarge => 12,
+            Error::Storage(_) => 13,
+            Error::Internal(_) => 14,
+        }
+    }
+
+    #[test]
+    fn every_variant_has_its_own_snake_case_metric_label() {
+        let m = || String::from("m");
+        let errors = [
+            Error::BadRequest(m()),
+            Error::NotFound(Subject::default()),
+            Error::NoRoute,
+            Error::AlreadyExists(Subject::default()),
+            Error::Conflict(Subject::default(), m()),
+            Error::Invalid(Subject::default(), Vec::new()),
+            Error::UnprocessablePatch(m()),
+            Error::Forbidden(m()),
+            Error::Unauthorized,
+            Error::Expired {
+                requested: 1,
+                oldest: 2,
+            },
+            Error::UnsupportedMediaType(m()),
+            Error::MethodNotAllowed,
+            Error::TooLarge,
+            Error::Storage(rusqlite::Error::InvalidQuery),
+            Error::Internal(m()),
+        ];
+        let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
+        assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());
+        let labels: BTreeSet<&str> = errors.iter().map(|e| e.metric_label()).collect();
+        assert_eq!(labels.len(), errors.len(), "labels repeat: {labels:?}");
+        for label in labels {
+            assert!(
+                !label.is_empty() && label.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{label} is not snake_case"
+            );
+        }
+    }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use kube::runtime::reflector::Store;
 use kube::Resource;
 
-use app::fleet::names::PARENT_PLACEMENT_LABEL;
+use app::fleet::types::names::PARENT_PLACEMENT_LABEL;
 
 use super::{Error, Result};
 

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::fleet::condition::Time;
-use app::fleet::run::exec::Timing;
+use app::fleet::staged::run::exec::Timing;
+use app::fleet::types::condition::Time;
 use app::fleet::{FleetKind, Object};
 use k8s_openapi::jiff::Timestamp;
 
@@ -105,7 +105,7 @@ impl Context {
                 if self.failures.record(&key, &error.to_string()) {
                     super::events::publish(
                         &self.client,
-                        &app::fleet::event::reference(object),
+                        &app::fleet::types::event::reference(object),
                         controller,
                         &[super::events::reconcile_failed(error)],
                         &self.clock.now(),

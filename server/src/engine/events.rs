@@ -1,4 +1,4 @@
-//! Kubernetes Events for update-run transitions ([`app::fleet::run::report`] decides which) and
+//! Kubernetes Events for update-run transitions ([`app::fleet::staged::run::report`] decides which) and
 //! for reconciles that fail ([`reconcile_failed`]).
 //!
 //! They are written as core/v1 Events, the API `kubectl describe` reads (kube-api-subset §6.2):
@@ -7,9 +7,9 @@
 //! nothing to aggregate into series. Cluster-scoped runs get their events in `default`, as
 //! client-go's recorder does.
 
-use app::fleet::condition::Time;
-use app::fleet::event;
-use app::fleet::run::report::{EventKind, RunEvent};
+use app::fleet::staged::run::report::{EventKind, RunEvent};
+use app::fleet::types::condition::Time;
+use app::fleet::types::event;
 use k8s_openapi::api::core::v1::{Event, ObjectReference};
 use kube::api::{Api, PostParams};
 

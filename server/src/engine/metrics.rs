@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use app::fleet::run::report::{Observation, StatusSample};
+use app::fleet::staged::run::report::{Observation, StatusSample};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

@@ -70,6 +70,7 @@ impl Failures {
 
 /// Which object a failure counts against: kind, namespace and name.
 pub fn key<K: FleetKind>(object: &Object<K>) -> String {
+    // Cluster-scoped objects have no namespace: the key's segment stays empty.
     let namespace = object.namespace().unwrap_or_default();
     format!("{}/{namespace}/{}", K::KIND, object.name())
 }

@@ -1,11 +1,11 @@
 //! Selecting a placement's resources on the hub (spec §3.1): discovery once, then list what the
 //! selectors name. The decisions (what matches, what is skipped, the snapshot form and order) are
-//! in `app::fleet::resource_selection`.
+//! in `app::fleet::placement::resource_selection`.
 
 use std::collections::BTreeSet;
 
-use app::fleet::placement::PlacementSpec;
-use app::fleet::resource_selection::{
+use app::fleet::placement::resource_placement::PlacementSpec;
+use app::fleet::placement::resource_selection::{
     clean_for_snapshot, is_propagatable, is_reserved_namespace, is_skipped_object,
     selector_matches, sort_selected, takes_namespace_contents, with_type, ListableKind,
 };
@@ -20,6 +20,9 @@ pub enum SelectionError {
     User(String),
     #[error("cannot list resources on the hub: {0}")]
     Hub(#[from] kube::Error),
+    /// The hub listed an object without a name (a Namespace's would list every namespace).
+    #[error("a listed {kind} has no metadata.name")]
+    NoName { kind: String },
 }
 
 /// The listable kinds of a hub, discovered once.
@@ -105,11 +108,13 @@ impl Selector {
                 _ => {}
             }
             for object in self.list(kind, namespace).await? {
-                let matched =
-                    selector_matches(selector, kind, &object).map_err(SelectionError::User)?;
+                let matched = selector_matches(selector, kind, &object)
+                    .map_err(|e| SelectionError::User(e.to_string()))?;
                 let name = object["metadata"]["name"]
                     .as_str()
-                    .unwrap_or_default()
+                    .ok_or_else(|| SelectionError::NoName {
+                        kind: kind.kind.clone(),
+                    })?
                     .to_string();
                 if !matched
                     || is_skipped_object(&object)
@@ -158,6 +163,8 @@ impl Selector {
 }
 
 fn push_unique(selected: &mut Vec<Value>, seen: &mut BTreeSet<String>, object: Value) {
+    // A key only to drop duplicates: a cluster-scoped object has no namespace, and a missing
+    // field merely makes the key less specific.
     let key = format!(
         "{}/{}/{}/{}",
         object["apiVersion"].as_str().unwrap_or_default(),

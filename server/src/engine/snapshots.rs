@@ -1,17 +1,17 @@
 //! Resource snapshots on the hub (spec §10.1): list the placement's snapshot groups, ask
-//! `app::fleet::snapshot_group::plan` what to do, and do it. Used by the placement controller
+//! `app::fleet::placement::snapshot_group::plan` what to do, and do it. Used by the placement controller
 //! (RollingUpdate placements) and by update runs without a `resourceSnapshotIndex`.
 
 use std::collections::BTreeMap;
 
-use app::fleet::merge_patch::{MetadataOnly, MetadataPatch};
-use app::fleet::names::{
+use app::fleet::placement::snapshot::ResourceSnapshotSpec;
+use app::fleet::placement::snapshot_group::{plan, ExistingSnapshot, NewSnapshot, SnapshotPlan};
+use app::fleet::types::merge_patch::{MetadataOnly, MetadataPatch};
+use app::fleet::types::names::{
     IS_LATEST_SNAPSHOT_LABEL, NUMBER_OF_ENVELOPED_OBJECTS_ANNOTATION,
     NUMBER_OF_RESOURCE_SNAPSHOTS_ANNOTATION, PARENT_PLACEMENT_LABEL, RESOURCE_HASH_ANNOTATION,
     RESOURCE_INDEX_LABEL, SUBINDEX_OF_RESOURCE_SNAPSHOT_ANNOTATION,
 };
-use app::fleet::snapshot::ResourceSnapshotSpec;
-use app::fleet::snapshot_group::{plan, ExistingSnapshot, NewSnapshot, SnapshotPlan};
 use app::fleet::{FleetKind, Object};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -20,7 +20,7 @@ use serde_json::Value;
 use crate::scope::{self, ApiScope};
 
 /// The placement that owns the snapshots.
-pub use app::fleet::placement_ref::PlacementRef;
+pub use app::fleet::placement::placement_ref::PlacementRef;
 
 /// Makes the latest snapshot group of `placement` hold `resources` and returns the plan that was
 /// carried out (its `index` and `master_name` are what to roll out). `S` is the snapshot kind:
@@ -79,6 +79,7 @@ where
 
 fn existing<S: FleetKind>(object: &Object<S>) -> Option<ExistingSnapshot> {
     let meta: &ObjectMeta = &object.metadata;
+    // No labels means no index label: `None` below (not a snapshot of this placement's group).
     let labels = meta.labels.clone().unwrap_or_default();
     let annotations = meta.annotations.clone().unwrap_or_default();
     Some(ExistingSnapshot {

@@ -1,5 +1,5 @@
 //! The staged update run controller (spec §9) for both scopes: read the run and its world, call
-//! [`app::fleet::run::step`], write the effects and the status. Event-driven: approval requests,
+//! [`app::fleet::staged::run::step`], write the effects and the status. Event-driven: approval requests,
 //! bindings and placements map to their runs; the spec's 15 s / 60 s are only fallback requeues
 //! (§9.1). Bindings and member clusters come from the process's shared caches (`cache`,
 //! `crate::informers`), except at initialization and before a run is failed, which read the hub
@@ -9,16 +9,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use app::fleet::condition::{self, messages, reasons, types, TRUE};
-use app::fleet::merge_patch::FinalizersPatch;
-use app::fleet::names::{
+use app::fleet::placement::placement_ref::PlacementRefError;
+use app::fleet::placement::resource_placement::RolloutStrategyType;
+use app::fleet::staged::run::exec::{BindingUpdate, BindingWrite, Effects, NewApproval};
+use app::fleet::staged::run::init::RunMeta;
+use app::fleet::staged::run::{self, report, ApprovalView, BindingView, Outcome, World};
+use app::fleet::types::condition::{self, messages, reasons, types, TRUE};
+use app::fleet::types::merge_patch::FinalizersPatch;
+use app::fleet::types::names::{
     IS_LATEST_SNAPSHOT_LABEL, PARENT_PLACEMENT_LABEL, STAGED_UPDATE_RUN_FINALIZER,
     TARGET_UPDATE_RUN_LABEL,
 };
-use app::fleet::placement::RolloutStrategyType;
-use app::fleet::run::exec::{BindingUpdate, BindingWrite, Effects, NewApproval};
-use app::fleet::run::init::RunMeta;
-use app::fleet::run::{self, report, ApprovalView, BindingView, Outcome, World};
 use app::fleet::{FleetKind, Object};
 use futures::{StreamExt, TryStreamExt};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -142,11 +143,13 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
     let runs: Api<Run<S>> = api::<S::Run>(&ctx.client, ns);
     // Re-read: the trigger may be stale, and status writes need the latest resourceVersion.
     let Some(run) = runs.get_opt(trigger.name()).await? else {
+        // A cluster-scoped run has no namespace: its metric series use "".
         ctx.metrics
             .forget_run(ns.unwrap_or_default(), trigger.name());
         return Ok(Action::await_change());
     };
     let name = run.name().to_string();
+    // No finalizers yet is a valid state (a run the engine has not seen).
     let finalizers = run.metadata.finalizers.clone().unwrap_or_default();
     let has_finalizer = finalizers.iter().any(|f| f == STAGED_UPDATE_RUN_FINALIZER);
     if run.metadata.deletion_timestamp.is_some() {
@@ -233,7 +236,7 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
         ctx.metrics
             .observe(ns.unwrap_or_default(), &name, &observations);
         if !events.is_empty() {
-            let reference = app::fleet::event::reference(&written);
+            let reference = app::fleet::types::event::reference(&written);
             super::events::publish(
                 &ctx.client,
                 &reference,
@@ -278,6 +281,11 @@ async fn snapshot_for_run<S: RunScope>(ctx: &Context, run: &Run<S>) -> Result<Op
         Ok(resources) => resources,
         Err(SelectionError::User(message)) => return Ok(Some(message)),
         Err(SelectionError::Hub(e)) => return Err(e.into()),
+        Err(SelectionError::NoName { kind }) => {
+            return Err(Error::InvalidObject(format!(
+                "a listed {kind} has no metadata.name"
+            )))
+        }
     };
     let limit = placement
         .spec
@@ -289,7 +297,10 @@ async fn snapshot_for_run<S: RunScope>(ctx: &Context, run: &Run<S>) -> Result<Op
         kind: placement.kind.clone(),
         name: placement.name().to_string(),
         namespace: ns.map(str::to_string),
-        uid: placement.metadata.uid.clone().unwrap_or_default(),
+        // Snapshots carry it in their owner reference: a placement read from the hub has one.
+        uid: placement.metadata.uid.clone().ok_or_else(|| {
+            Error::InvalidObject(PlacementRefError::NoUid(placement.name().to_string()).to_string())
+        })?,
     };
     get_or_create::<S::ResourceSnapshot>(&ctx.client, &owner, &resources, limit).await?;
     Ok(None)
@@ -305,7 +316,7 @@ enum Source {
 /// Whether `step` moves the run to a state a stale cache could have caused wrongly: a retry, or
 /// a False top-level condition it did not have.
 fn needs_confirmation(
-    before: Option<&app::fleet::staged_update_run::StagedUpdateRunStatus>,
+    before: Option<&app::fleet::staged::staged_update_run::StagedUpdateRunStatus>,
     step: &run::Step,
 ) -> bool {
     matches!(step.outcome, Outcome::Retry(_)) || report::adds_false_condition(before, &step.status)

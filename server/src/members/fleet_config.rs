@@ -3,13 +3,78 @@
 //! and generated groups (`count: 10000`, for scale tests). Format: `examples/fleet.yaml`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 /// The MemberCluster property a simulated member reports its region in (DESIGN.md: simulated
 /// members report region, Kubernetes version and node image as properties).
 pub const REGION_PROPERTY: &str = "fleetdeck.dev/region";
+
+/// Why a `--member` flag or a fleet config file is refused. The texts name the entry at fault
+/// and say what to write instead.
+#[derive(Debug, thiserror::Error)]
+pub enum FleetConfigError {
+    #[error("cannot read the fleet config {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("fleet config {}: {source}", .path.display())]
+    InFile {
+        path: PathBuf,
+        source: Box<FleetConfigError>,
+    },
+    #[error("{0}")]
+    Yaml(#[from] serde_saphyr::Error),
+    /// `at` names the entry, e.g. `members[0].name` or `groups[1].labels (i = 3)`.
+    #[error("{at}: {source}")]
+    At {
+        at: String,
+        source: Box<FleetConfigError>,
+    },
+    #[error("--member {flag}: a member named {name} is already configured")]
+    DuplicateFlag { flag: String, name: String },
+    #[error("{at}: member name {name:?} is already used by {first}")]
+    DuplicateName {
+        at: String,
+        name: String,
+        first: String,
+    },
+    #[error("member name {0:?} must be a DNS label: lowercase letters, digits and '-', at most 63 characters")]
+    BadName(String),
+    #[error("label {pair:?} of member {member} must be key=value")]
+    LabelNotKeyValue { member: String, pair: String },
+    #[error("label key {0:?} must be [prefix/]name with a name of at most 63 letters, digits, '-', '_' or '.'")]
+    BadLabelKey(String),
+    #[error("label {key}: value {value:?} must be at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit")]
+    BadLabelValue { key: String, value: String },
+    #[error("{text:?}: '{{' without a closing '}}'")]
+    UnclosedBrace { text: String },
+    #[error("{text:?}: '}}' without an opening '{{'")]
+    UnopenedBrace { text: String },
+    #[error("{text:?}: {source}; use {{i}}, {{i%N}} or {{i/N}}, optionally with :0W")]
+    BadPlaceholder {
+        text: String,
+        source: Box<FleetConfigError>,
+    },
+    #[error("bad padding {pad:?} in {{{inner}}}")]
+    BadPadding { pad: String, inner: String },
+    #[error("{n:?} in {{{inner}}} is not a positive integer")]
+    NotPositive { n: String, inner: String },
+    #[error("unknown placeholder {{{inner}}}")]
+    UnknownPlaceholder { inner: String },
+}
+
+impl FleetConfigError {
+    fn at(at: impl Into<String>) -> impl FnOnce(FleetConfigError) -> FleetConfigError {
+        let at = at.into();
+        move |source| FleetConfigError::At {
+            at,
+            source: Box::new(source),
+        }
+    }
+}
 
 /// One member cluster to simulate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,19 +114,18 @@ pub fn demo_fleet() -> Vec<MemberConfig> {
 }
 
 /// Parses `NAME[:key=value,key=value…]`, the `--member` flag's syntax.
-pub fn parse(text: &str) -> Result<MemberConfig, String> {
+pub fn parse(text: &str) -> Result<MemberConfig, FleetConfigError> {
     let (name, labels) = text.split_once(':').unwrap_or((text, ""));
     let name = name.trim();
-    if !is_dns_label(name) {
-        return Err(format!(
-            "member name {name:?} must be a DNS label: lowercase letters, digits and '-', at most 63 characters"
-        ));
-    }
+    check_name(name)?;
     let mut member = MemberConfig::named(name);
     for pair in labels.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("label {pair:?} of member {name} must be key=value"))?;
+        let (key, value) =
+            pair.split_once('=')
+                .ok_or_else(|| FleetConfigError::LabelNotKeyValue {
+                    member: name.to_string(),
+                    pair: pair.to_string(),
+                })?;
         member
             .labels
             .insert(key.trim().to_string(), value.trim().to_string());
@@ -127,27 +191,32 @@ impl Scalar {
 }
 
 /// Reads a fleet config file; errors name the file and the entry at fault.
-pub fn load(path: &Path) -> Result<Vec<MemberConfig>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the fleet config {}: {e}", path.display()))?;
-    parse_file(&text).map_err(|e| format!("fleet config {}: {e}", path.display()))
+pub fn load(path: &Path) -> Result<Vec<MemberConfig>, FleetConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FleetConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_file(&text).map_err(|e| FleetConfigError::InFile {
+        path: path.to_path_buf(),
+        source: Box::new(e),
+    })
 }
 
 /// Parses a fleet config document (see [`load`]).
-pub fn parse_file(text: &str) -> Result<Vec<MemberConfig>, String> {
+pub fn parse_file(text: &str) -> Result<Vec<MemberConfig>, FleetConfigError> {
     let file: FileConfig = if text.trim().is_empty() {
         FileConfig::default()
     } else {
-        serde_saphyr::from_str(text).map_err(|e| e.to_string())?
+        serde_saphyr::from_str(text)?
     };
     let mut out = Vec::new();
     for (n, m) in file.members.iter().enumerate() {
         let at = format!("members[{n}]");
         let mut member = MemberConfig::named(&m.name);
-        check_name(&member.name).map_err(|e| format!("{at}.name: {e}"))?;
+        check_name(&member.name).map_err(FleetConfigError::at(format!("{at}.name")))?;
         for (key, value) in &m.labels {
             let value = value.text();
-            check_label(key, &value).map_err(|e| format!("{at}.labels: {e}"))?;
+            check_label(key, &value).map_err(FleetConfigError::at(format!("{at}.labels")))?;
             member.labels.insert(key.clone(), value);
         }
         member.region = m.region.clone();
@@ -156,22 +225,24 @@ pub fn parse_file(text: &str) -> Result<Vec<MemberConfig>, String> {
     }
     for (n, g) in file.groups.iter().enumerate() {
         let at = format!("groups[{n}]");
-        let name = Template::parse(&g.name).map_err(|e| format!("{at}.name: {e}"))?;
+        let name = Template::parse(&g.name).map_err(FleetConfigError::at(format!("{at}.name")))?;
         let labels = g
             .labels
             .iter()
             .map(|(k, v)| {
                 Template::parse(&v.text())
                     .map(|t| (k.clone(), t))
-                    .map_err(|e| format!("{at}.labels.{k}: {e}"))
+                    .map_err(FleetConfigError::at(format!("{at}.labels.{k}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         for i in g.start..g.start.saturating_add(g.count) {
             let mut member = MemberConfig::named(&name.render(i));
-            check_name(&member.name).map_err(|e| format!("{at}.name (i = {i}): {e}"))?;
+            check_name(&member.name)
+                .map_err(FleetConfigError::at(format!("{at}.name (i = {i})")))?;
             for (key, value) in &labels {
                 let value = value.render(i);
-                check_label(key, &value).map_err(|e| format!("{at}.labels (i = {i}): {e}"))?;
+                check_label(key, &value)
+                    .map_err(FleetConfigError::at(format!("{at}.labels (i = {i})")))?;
                 member.labels.insert(key.clone(), value);
             }
             member.region = g.region.clone();
@@ -182,10 +253,11 @@ pub fn parse_file(text: &str) -> Result<Vec<MemberConfig>, String> {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for (at, member) in &out {
         if let Some(first) = seen.insert(&member.name, at) {
-            return Err(format!(
-                "{at}: member name {:?} is already used by {first}",
-                member.name
-            ));
+            return Err(FleetConfigError::DuplicateName {
+                at: at.clone(),
+                name: member.name.clone(),
+                first: first.to_string(),
+            });
         }
     }
     Ok(out.into_iter().map(|(_, m)| m).collect())
@@ -209,24 +281,30 @@ enum Op {
 }
 
 impl Template {
-    fn parse(text: &str) -> Result<Template, String> {
+    fn parse(text: &str) -> Result<Template, FleetConfigError> {
         let mut pieces = Vec::new();
         let mut rest = text;
         while let Some(open) = rest.find('{') {
             if open > 0 {
                 pieces.push(Piece::Text(rest[..open].to_string()));
             }
-            let close = rest[open..]
-                .find('}')
-                .map(|c| open + c)
-                .ok_or_else(|| format!("{text:?}: '{{' without a closing '}}'"))?;
+            let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| {
+                FleetConfigError::UnclosedBrace {
+                    text: text.to_string(),
+                }
+            })?;
             pieces.push(Self::placeholder(&rest[open + 1..close]).map_err(|e| {
-                format!("{text:?}: {e}; use {{i}}, {{i%N}} or {{i/N}}, optionally with :0W")
+                FleetConfigError::BadPlaceholder {
+                    text: text.to_string(),
+                    source: Box::new(e),
+                }
             })?);
             rest = &rest[close + 1..];
         }
         if rest.contains('}') {
-            return Err(format!("{text:?}: '}}' without an opening '{{'"));
+            return Err(FleetConfigError::UnopenedBrace {
+                text: text.to_string(),
+            });
         }
         if !rest.is_empty() {
             pieces.push(Piece::Text(rest.to_string()));
@@ -234,7 +312,7 @@ impl Template {
         Ok(Template(pieces))
     }
 
-    fn placeholder(inner: &str) -> Result<Piece, String> {
+    fn placeholder(inner: &str) -> Result<Piece, FleetConfigError> {
         let (expr, width) = match inner.split_once(':') {
             Some((expr, pad)) => {
                 let digits = pad.strip_prefix('0').unwrap_or(pad);
@@ -242,7 +320,10 @@ impl Template {
                     .parse::<usize>()
                     .ok()
                     .filter(|w| *w <= 20)
-                    .ok_or_else(|| format!("bad padding {pad:?} in {{{inner}}}"))?;
+                    .ok_or_else(|| FleetConfigError::BadPadding {
+                        pad: pad.to_string(),
+                        inner: inner.to_string(),
+                    })?;
                 (expr.trim(), width)
             }
             None => (inner.trim(), 0),
@@ -252,7 +333,10 @@ impl Template {
                 .parse::<u32>()
                 .ok()
                 .filter(|n| *n > 0)
-                .ok_or_else(|| format!("{n:?} in {{{inner}}} is not a positive integer"))
+                .ok_or_else(|| FleetConfigError::NotPositive {
+                    n: n.to_string(),
+                    inner: inner.to_string(),
+                })
         };
         let op = if expr == "i" {
             Op::Same
@@ -267,7 +351,9 @@ impl Template {
         {
             Op::Divide(divisor(n)?)
         } else {
-            return Err(format!("unknown placeholder {{{inner}}}"));
+            return Err(FleetConfigError::UnknownPlaceholder {
+                inner: inner.to_string(),
+            });
         };
         Ok(Piece::Index { op, width })
     }
@@ -291,18 +377,16 @@ impl Template {
     }
 }
 
-fn check_name(name: &str) -> Result<(), String> {
+fn check_name(name: &str) -> Result<(), FleetConfigError> {
     if is_dns_label(name) {
         Ok(())
     } else {
-        Err(format!(
-            "member name {name:?} must be a DNS label: lowercase letters, digits and '-', at most 63 characters"
-        ))
+        Err(FleetConfigError::BadName(name.to_string()))
     }
 }
 
 /// Kubernetes label syntax: `[prefix/]name` keys, values of at most 63 characters.
-fn check_label(key: &str, value: &str) -> Result<(), String> {
+fn check_label(key: &str, value: &str) -> Result<(), FleetConfigError> {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
@@ -310,14 +394,13 @@ fn check_label(key: &str, value: &str) -> Result<(), String> {
     let prefix_ok =
         prefix.is_none_or(|p| !p.is_empty() && p.len() <= 253 && p.split('.').all(is_dns_label));
     if !prefix_ok || !is_label_segment(name, false) {
-        return Err(format!(
-            "label key {key:?} must be [prefix/]name with a name of at most 63 letters, digits, '-', '_' or '.'"
-        ));
+        return Err(FleetConfigError::BadLabelKey(key.to_string()));
     }
     if !is_label_segment(value, true) {
-        return Err(format!(
-            "label {key}: value {value:?} must be at most 63 letters, digits, '-', '_' or '.', beginning and ending with a letter or digit"
-        ));
+        return Err(FleetConfigError::BadLabelValue {
+            key: key.to_string(),
+            value: value.to_string(),
+        });
     }
     Ok(())
 }
@@ -364,8 +447,14 @@ mod tests {
         assert_eq!(m.name, "eu-1");
         assert_eq!(m.labels["tier"], "gold");
         assert_eq!(parse("solo").expect("parses").labels.len(), 0);
-        assert!(parse("Member1").unwrap_err().contains("DNS label"));
-        assert!(parse("m:env").unwrap_err().contains("key=value"));
+        assert!(parse("Member1")
+            .unwrap_err()
+            .to_string()
+            .contains("DNS label"));
+        assert!(parse("m:env")
+            .unwrap_err()
+            .to_string()
+            .contains("key=value"));
     }
 
     #[test]
@@ -466,7 +555,7 @@ groups:
             ),
         ];
         for (text, want) in cases {
-            let err = parse_file(text).expect_err(text);
+            let err = parse_file(text).expect_err(text).to_string();
             assert!(err.contains(want), "{text}: {err}");
         }
     }

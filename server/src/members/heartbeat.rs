@@ -18,7 +18,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::fleet::member_view::DEFAULT_HEARTBEAT_PERIOD_SECONDS;
+use app::fleet::views::member_view::DEFAULT_HEARTBEAT_PERIOD_SECONDS;
 use app::fleet::MemberCluster;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;

@@ -1,6 +1,6 @@
 //! Keeps the dashboard's live views current from the process's shared stores of MemberClusters,
 //! bindings and update runs on the hub (`crate::informers`): the Fleet page's rows
-//! (`app::fleet::member_view`, cached for its server function, never streamed), the Runs rows
+//! (`app::fleet::views::member_view`, cached for its server function, never streamed), the Runs rows
 //! (`run_view`), and the counters that tell open pages to reload (`fleet`, `changed`).
 //!
 //! Work is proportional to change. Members arrive as watch events and only the member that
@@ -15,8 +15,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::fleet::member_view::{self, query, BindingFacts, MemberRow, PlacementOnMember};
-use app::fleet::run_view::{self, RunRow};
+use app::fleet::views::member_view::{self, query, BindingFacts, MemberRow, PlacementOnMember};
+use app::fleet::views::run_view::{self, RunRow};
 use app::fleet::{
     ClusterResourceBinding, ClusterStagedUpdateRun, MemberCluster, ResourceBinding, StagedUpdateRun,
 };

@@ -10,7 +10,7 @@ mod workload;
 
 use std::time::Duration;
 
-use app::fleet::binding::BindingState;
+use app::fleet::placement::binding::BindingState;
 use app::fleet::{ClusterApprovalRequest, ClusterResourceBinding, ClusterStagedUpdateRun};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{
@@ -331,7 +331,7 @@ impl Fleet {
                     .as_ref()
                     .and_then(|s| s.conditions.as_deref())
                     .unwrap_or_default();
-                let started = app::fleet::condition::is_true_at(
+                let started = app::fleet::types::condition::is_true_at(
                     conds,
                     "RolloutStarted",
                     b.metadata.generation.unwrap_or_default(),
@@ -406,7 +406,7 @@ impl Fleet {
                             .as_ref()
                             .and_then(|s| s.conditions.as_deref())
                             .is_some_and(|c| {
-                                app::fleet::condition::is_true_at(c, "Approved", generation)
+                                app::fleet::types::condition::is_true_at(c, "Approved", generation)
                             });
                         if !approved {
                             let _ = approvals

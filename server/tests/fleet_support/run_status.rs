@@ -1,8 +1,8 @@
 //! Reading an update run's status: conditions as `(status, reason, message)`, stages and their
 //! clusters in order.
 
-use app::fleet::condition::{find_condition, Condition};
-use app::fleet::staged_update_run::StageUpdatingStatus;
+use app::fleet::staged::staged_update_run::StageUpdatingStatus;
+use app::fleet::types::condition::{find_condition, Condition};
 use app::fleet::ClusterStagedUpdateRun;
 
 /// `(status, reason, message)` of condition `type_`, or `None`.

@@ -33,8 +33,8 @@ use serde_json::{json, Map, Value};
 pub use columns::printer_columns;
 use rules::add_rules;
 
-use crate::kind;
-use crate::object::{FleetKind, Scope};
+use crate::types::kind;
+use crate::types::object::{FleetKind, Scope};
 
 /// Every CRD fleetdeck installs on a real hub, in spec §1 order, then the upgrade-run kinds.
 pub fn all_crds() -> Vec<CustomResourceDefinition> {

@@ -3,9 +3,9 @@
 use serde_json::{json, Value};
 
 use super::schema_node::{cel, required, set, validation};
-use crate::staged_update_run::UpdateRunState;
+use crate::staged::staged_update_run::UpdateRunState;
+use crate::staged::wait_time::WAIT_TIME_PATTERN;
 use crate::validation::{self, staged_update as vs};
-use crate::wait_time::WAIT_TIME_PATTERN;
 
 /// Stage rules of a strategy spec found at `path` (spec §7.1).
 pub(super) fn strategy_rules(root: &mut Value, path: &str) {

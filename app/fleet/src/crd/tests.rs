@@ -10,21 +10,23 @@ use schemars::JsonSchema;
 use serde_json::Value;
 
 use super::open_api_schema;
-use crate::approval::ApprovalRequestSpec;
-use crate::label_selector::LabelSelector;
-use crate::member_cluster::{MemberClusterSpec, Subject};
-use crate::placement::{
+use crate::placement::member_cluster::{MemberClusterSpec, Subject};
+use crate::placement::resource_placement::{
     PlacementPolicy, PlacementSpec, PlacementType, ReportBackStrategy, ReportBackStrategyType,
     ResourceSelector, RolloutStrategy, RolloutStrategyType, SelectionScope, StatusReportingScope,
     Toleration, TolerationOperator,
 };
-use crate::staged_update::{StageConfig, StageTask, StageTaskType, StagedUpdateStrategySpec};
-use crate::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
+use crate::staged::approval::ApprovalRequestSpec;
+use crate::staged::staged_update::{
+    StageConfig, StageTask, StageTaskType, StagedUpdateStrategySpec,
+};
+use crate::staged::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
+use crate::types::label_selector::LabelSelector;
 use crate::validation::cel_rule::Cel;
 use crate::validation::{
     self, approval as va, placement as vp, staged_update as vs, FieldError, FieldErrorKind,
 };
-use crate::{kind, FleetKind, Object};
+use crate::{types::kind, FleetKind, Object};
 
 fn schema<K>() -> Value
 where

@@ -2,7 +2,7 @@
 
 use super::cel_rule::TransitionRule;
 use super::{finish, FieldError};
-use crate::approval::ApprovalRequestSpec;
+use crate::staged::approval::ApprovalRequestSpec;
 use crate::{FleetKind, Object};
 
 pub const MSG_SPEC_IMMUTABLE: &str = "The spec field is immutable";

@@ -38,7 +38,7 @@ pub fn validate_member_cluster(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::member_cluster::{MemberClusterSpec, Subject};
+    use crate::placement::member_cluster::{MemberClusterSpec, Subject};
 
     fn member(name: &str) -> MemberCluster {
         MemberCluster::new(

@@ -7,7 +7,7 @@
 use super::cel_rule::{Cel, CelRule, TransitionRule};
 use super::int_range::IntRange;
 use super::{finish, FieldError};
-use crate::placement::{
+use crate::placement::resource_placement::{
     PlacementPolicy, PlacementSpec, PlacementType, ReportBackStrategy, ReportBackStrategyType,
     ResourceSelector, RolloutStrategyType, SelectionScope, StatusReportingScope, Toleration,
     TolerationOperator,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::placement::{
+use crate::placement::resource_placement::{
     PlacementPolicy, ReportBackDestination, ReportBackStrategy, ReportBackStrategyType,
     ResourceSelector, RolloutStrategy, SelectionScope, StatusReportingScope, Toleration,
     TolerationOperator,

@@ -4,10 +4,10 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::cel_rule::{Cel, CelRule, TransitionRule};
 use super::{check_name_max_63, finish, FieldError};
-use crate::concurrency::parse_percent;
-use crate::staged_update::{StageTask, StageTaskType, StagedUpdateStrategySpec};
-use crate::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
-use crate::wait_time::{matches_wait_time_pattern, WAIT_TIME_PATTERN};
+use crate::staged::concurrency::parse_percent;
+use crate::staged::staged_update::{StageTask, StageTaskType, StagedUpdateStrategySpec};
+use crate::staged::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
+use crate::staged::wait_time::{matches_wait_time_pattern, WAIT_TIME_PATTERN};
 use crate::{FleetKind, Object};
 
 pub const MAX_STAGES: usize = 31;
@@ -247,22 +247,31 @@ where
                     .check(&format!("spec.{}", f.field), a, b, &mut errors);
             }
         }
-        if let Err(msg) = check_state_transition(o.state(), spec.state()) {
-            errors.push(FieldError::cel("spec.state", "string", &msg));
+        if let Err(e) = check_state_transition(o.state(), spec.state()) {
+            errors.push(FieldError::cel("spec.state", "string", &e.to_string()));
         }
     }
     finish(errors)
 }
 
+/// A `spec.state` change the run's state machine does not allow (spec §7.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid state transition: cannot transition from {from} to {to}")]
+pub struct StateTransitionError {
+    pub from: UpdateRunState,
+    pub to: UpdateRunState,
+}
+
 /// Allowed: Initialize→Run, Run→Stop, Stop→Run and X→X (spec §7.2).
-pub fn check_state_transition(from: UpdateRunState, to: UpdateRunState) -> Result<(), String> {
+pub fn check_state_transition(
+    from: UpdateRunState,
+    to: UpdateRunState,
+) -> Result<(), StateTransitionError> {
     use UpdateRunState::*;
     match (from, to) {
         (a, b) if a == b => Ok(()),
         (Initialize, Run) | (Run, Stop) | (Stop, Run) => Ok(()),
-        (a, b) => Err(format!(
-            "invalid state transition: cannot transition from {a} to {b}"
-        )),
+        (from, to) => Err(StateTransitionError { from, to }),
     }
 }
 
@@ -272,10 +281,10 @@ pub fn state_transition_cel() -> Vec<serde_json::Value> {
     let mut rules = Vec::new();
     for from in UpdateRunState::ALL {
         for to in UpdateRunState::ALL {
-            if let Err(message) = check_state_transition(from, to) {
+            if let Err(e) = check_state_transition(from, to) {
                 rules.push(serde_json::json!({
                     "rule": format!("!(oldSelf == '{from}' && self == '{to}')"),
-                    "message": message,
+                    "message": e.to_string(),
                 }));
             }
         }

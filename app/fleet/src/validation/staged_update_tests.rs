@@ -1,7 +1,7 @@
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::*;
-use crate::staged_update::StageConfig;
+use crate::staged::staged_update::StageConfig;
 use crate::{
     ClusterStagedUpdateRun, ClusterStagedUpdateStrategy, StagedUpdateRun, StagedUpdateStrategy,
 };

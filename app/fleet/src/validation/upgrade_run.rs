@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{finish, FieldError};
-use crate::upgrade_run::{
+use crate::upgrade::upgrade_run::{
     GateConfiguration, GateType, ManagedClusterUpgradeType, NodeImageSelectionType,
     UpdateRunStrategy,
 };
@@ -95,7 +95,7 @@ pub fn validate_update_run(
             .as_ref()
             .and_then(|s| s.status.as_ref())
             .and_then(|s| s.state)
-            .is_some_and(|s| s != crate::upgrade_run::UpdateState::NotStarted)
+            .is_some_and(|s| s != crate::upgrade::upgrade_run::UpdateState::NotStarted)
     };
     if let Some(old) = old {
         if started(old) {
@@ -211,7 +211,7 @@ fn check_concurrency_and_failures(
     errors: &mut Vec<FieldError>,
 ) {
     if let Some(c) = conc {
-        if !is_positive_int(c) && crate::concurrency::parse_percent(c).is_none() {
+        if !is_positive_int(c) && crate::staged::concurrency::parse_percent(c).is_none() {
             errors.push(FieldError::pattern(
                 format!("{path}.maxConcurrency"),
                 c,
@@ -220,7 +220,7 @@ fn check_concurrency_and_failures(
         }
     }
     if let Some(f) = failures {
-        let pct_ok = f == "0%" || crate::concurrency::parse_percent(f).is_some();
+        let pct_ok = f == "0%" || crate::staged::concurrency::parse_percent(f).is_some();
         if !(f == "0" || is_positive_int(f) || pct_ok) {
             errors.push(FieldError::pattern(
                 format!("{path}.maxAllowedFailures"),
@@ -262,7 +262,7 @@ fn check_gates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upgrade_run::{
+    use crate::upgrade::upgrade_run::{
         ManagedClusterUpdate, ManagedClusterUpgradeSpec, UpdateGroup, UpdateRunSpec, UpdateStage,
     };
 

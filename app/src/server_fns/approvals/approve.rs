@@ -10,7 +10,7 @@ use crate::error::AppError;
 pub async fn approve(namespace: String, name: String, comment: String) -> Result<(), AppError> {
     use kube::api::Api;
 
-    use crate::fleet::{kind, ApprovalRequest, ClusterApprovalRequest};
+    use crate::fleet::{types::kind, ApprovalRequest, ClusterApprovalRequest};
     use crate::server_fns::ssr::{acting_user, hub};
 
     let user = acting_user()?;
@@ -43,10 +43,10 @@ mod ssr {
     use serde::Serialize;
 
     use crate::error::{respond, AppError};
-    use crate::fleet::approval::{ApprovalRequestSpec, ApprovalRequestStatus};
-    use crate::fleet::approval_view::{approve, ApproveError};
-    use crate::fleet::condition::Time;
-    use crate::fleet::merge_patch::{Guarded, StatusPatch};
+    use crate::fleet::staged::approval::{ApprovalRequestSpec, ApprovalRequestStatus};
+    use crate::fleet::types::condition::Time;
+    use crate::fleet::types::merge_patch::{Guarded, StatusPatch};
+    use crate::fleet::views::approval_view::{approve, ApproveError};
     use crate::fleet::{FleetKind, Object};
     use crate::server_fns::acting_user::ActingUser;
     use crate::server_fns::ssr::{explain, record, reference};

@@ -1,14 +1,14 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::fleet::approval_view::ApprovalRow;
+use crate::fleet::views::approval_view::ApprovalRow;
 
 /// Every ClusterApprovalRequest and ApprovalRequest: waiting ones first, oldest first.
 #[server(prefix = "/api", endpoint = "approvals/list")]
 pub async fn list_approvals() -> Result<Vec<ApprovalRow>, AppError> {
     use kube::api::{Api, ListParams};
 
-    use crate::fleet::approval_view::{inbox_order, row};
+    use crate::fleet::views::approval_view::{inbox_order, row};
     use crate::fleet::{ApprovalRequest, ClusterApprovalRequest};
     use crate::server_fns::ssr::{explain, hub};
 

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::fleet::member_view::query::{FleetPage, FleetQuery};
+use crate::fleet::views::member_view::query::{FleetPage, FleetQuery};
 
 /// One page of the Fleet page (at most `query::PAGE_SIZE` members matching `query`) with the
 /// counts over the whole fleet; never the whole fleet. The rows come from the fleet view's
@@ -23,7 +23,7 @@ pub async fn get_fleet_page(query: FleetQuery) -> Result<FleetPage, AppError> {
                 "the member list is not available yet; reload in a moment".into(),
             ))
         })?;
-    Ok(crate::fleet::member_view::query::page(
+    Ok(crate::fleet::views::member_view::query::page(
         &rows,
         &query,
         chrono::Utc::now(),

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PlacementKey;
 use crate::error::AppError;
-use crate::fleet::snapshot_diff::{DiffSummary, ResourceDiff};
+use crate::fleet::placement::snapshot_diff::{DiffSummary, ResourceDiff};
 
 /// What the diff page asks for: two indexes of one placement's history.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

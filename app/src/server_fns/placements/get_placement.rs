@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::PlacementKey;
 use crate::error::AppError;
-use crate::fleet::placement_view::PlacementRow;
+use crate::fleet::views::placement_view::PlacementRow;
 
 /// One placement's page: its row, its snapshot history and the runs that used each index.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::fleet::placement_view::PlacementRow;
+use crate::fleet::views::placement_view::PlacementRow;
 
 /// Every ClusterResourcePlacement and ResourcePlacement with its state in words and where each
 /// scheduled cluster stands, cluster-scoped ones first, then by namespace and name.

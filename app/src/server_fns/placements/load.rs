@@ -11,18 +11,20 @@ use super::{
     RollbackRequest, SnapshotDiff,
 };
 use crate::error::AppError;
-use crate::fleet::binding::{ResourceBindingSpec, ResourceBindingStatus};
-use crate::fleet::names::{IS_LATEST_SNAPSHOT_LABEL, PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL};
-use crate::fleet::placement::{PlacementSpec, PlacementStatus};
-use crate::fleet::placement_view::{self, ClusterCell, PlacementRow};
-use crate::fleet::snapshot::ResourceSnapshotSpec;
-use crate::fleet::snapshot_diff::{diff_resources, summary, DiffOptions};
-use crate::fleet::snapshot_history::{
+use crate::fleet::placement::binding::{ResourceBindingSpec, ResourceBindingStatus};
+use crate::fleet::placement::resource_placement::{PlacementSpec, PlacementStatus};
+use crate::fleet::placement::snapshot::ResourceSnapshotSpec;
+use crate::fleet::placement::snapshot_diff::{diff_resources, summary, DiffOptions};
+use crate::fleet::placement::snapshot_history::{
     self, clusters_by_index, rollback_impact, Deployment, SnapshotChunk, SnapshotGroup,
 };
-use crate::fleet::stage_plan::{plan_stages, ClusterLabels};
-use crate::fleet::staged_update::StagedUpdateStrategySpec;
-use crate::fleet::staged_update_run::StagedUpdateRunSpec;
+use crate::fleet::staged::stage_plan::{plan_stages, ClusterLabels};
+use crate::fleet::staged::staged_update::StagedUpdateStrategySpec;
+use crate::fleet::staged::staged_update_run::StagedUpdateRunSpec;
+use crate::fleet::types::names::{
+    IS_LATEST_SNAPSHOT_LABEL, PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL,
+};
+use crate::fleet::views::placement_view::{self, ClusterCell, PlacementRow};
 use crate::fleet::{
     ClusterResourceBinding, ClusterResourcePlacement, ClusterResourceSnapshot,
     ClusterStagedUpdateRun, ClusterStagedUpdateStrategy, FleetKind, MemberCluster, Object,
@@ -243,7 +245,7 @@ async fn runs_of(client: &kube::Client, key: &PlacementKey) -> Result<Vec<RunFac
                     r.metadata
                         .creation_timestamp
                         .as_ref()
-                        .and_then(|t| crate::fleet::condition::to_utc(&t.0)),
+                        .and_then(|t| crate::fleet::types::condition::to_utc(&t.0)),
                 )
             })
             .collect()

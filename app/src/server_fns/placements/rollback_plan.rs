@@ -3,8 +3,8 @@ use serde::{Deserialize, Serialize};
 
 use super::PlacementKey;
 use crate::error::AppError;
-use crate::fleet::snapshot_diff::DiffSummary;
-use crate::fleet::snapshot_history::RollbackImpact;
+use crate::fleet::placement::snapshot_diff::DiffSummary;
+use crate::fleet::placement::snapshot_history::RollbackImpact;
 
 /// Rolling a placement back (or forward) to one index with one strategy.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -3,7 +3,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RunKey;
 use crate::error::AppError;
-use crate::fleet::staged_update_run::UpdateRunState;
+use crate::fleet::staged::staged_update_run::UpdateRunState;
 
 /// The create-run form: what a person picks. A placement named `name` makes a
 /// ClusterStagedUpdateRun; `namespace/name` (a ResourcePlacement) a StagedUpdateRun in that
@@ -71,7 +71,7 @@ pub async fn create_run(run: NewRun, dry_run: bool) -> Result<RunKey, AppError> 
     use kube::api::{Api, PostParams};
 
     use crate::error::respond;
-    use crate::fleet::staged_update_run::StagedUpdateRunSpec;
+    use crate::fleet::staged::staged_update_run::StagedUpdateRunSpec;
     use crate::fleet::{ClusterStagedUpdateRun, StagedUpdateRun};
     use crate::server_fns::ssr::{acting_user, explain, hub, record, reference};
 

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::RunKey;
 use crate::error::AppError;
-use crate::fleet::run_detail::RunDetail;
+use crate::fleet::views::run_detail::RunDetail;
 
 /// One run as the run page shows it: timeline, conditions in words, troubleshooting.
 #[server(prefix = "/api", endpoint = "runs/get")]
@@ -17,15 +17,17 @@ mod ssr {
 
     use super::RunKey;
     use crate::error::AppError;
-    use crate::fleet::approval::{ApprovalRequestSpec, ApprovalRequestStatus};
-    use crate::fleet::binding::{ResourceBindingSpec, ResourceBindingStatus};
-    use crate::fleet::condition::Time;
-    use crate::fleet::names::{PARENT_PLACEMENT_LABEL, TARGET_UPDATE_RUN_LABEL};
-    use crate::fleet::pod_trouble;
-    use crate::fleet::run_detail::{self, ApprovalFacts, BindingTrouble, ClusterState, RunDetail};
-    use crate::fleet::run_view::RunPill;
-    use crate::fleet::staged_update_run::{StagedUpdateRunSpec, StagedUpdateRunStatus};
-    use crate::fleet::{kind, FleetKind, Object};
+    use crate::fleet::placement::binding::{ResourceBindingSpec, ResourceBindingStatus};
+    use crate::fleet::staged::approval::{ApprovalRequestSpec, ApprovalRequestStatus};
+    use crate::fleet::staged::staged_update_run::{StagedUpdateRunSpec, StagedUpdateRunStatus};
+    use crate::fleet::types::condition::Time;
+    use crate::fleet::types::names::{PARENT_PLACEMENT_LABEL, TARGET_UPDATE_RUN_LABEL};
+    use crate::fleet::views::pod_trouble;
+    use crate::fleet::views::run_detail::{
+        self, ApprovalFacts, BindingTrouble, ClusterState, RunDetail,
+    };
+    use crate::fleet::views::run_view::RunPill;
+    use crate::fleet::{types::kind, FleetKind, Object};
     use crate::server_fns::ssr::explain;
     use k8s_openapi::api::apps::v1::Deployment;
     use k8s_openapi::api::core::v1::Pod;

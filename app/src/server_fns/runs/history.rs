@@ -31,9 +31,9 @@ mod ssr {
 
     use super::{HistoryLine, RunKey};
     use crate::error::AppError;
-    use crate::fleet::condition::to_utc;
-    use crate::fleet::event::ACTOR_ANNOTATION;
-    use crate::fleet::{kind, FleetKind};
+    use crate::fleet::types::condition::to_utc;
+    use crate::fleet::types::event::ACTOR_ANNOTATION;
+    use crate::fleet::{types::kind, FleetKind};
     use crate::server_fns::ssr::explain;
 
     pub async fn load(client: &kube::Client, key: &RunKey) -> Result<Vec<HistoryLine>, AppError> {

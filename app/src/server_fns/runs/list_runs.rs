@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::fleet::run_view::RunRow;
+use crate::fleet::views::run_view::RunRow;
 
 /// Every staged update run, cluster-scoped and namespaced, with its state at a glance.
 #[server(prefix = "/api", endpoint = "runs/list")]

@@ -45,13 +45,13 @@ mod ssr {
 
     use super::{PlacementChoice, RunChoices, SnapshotChoice, StrategyChoice};
     use crate::error::AppError;
-    use crate::fleet::condition::to_utc;
-    use crate::fleet::names::{
+    use crate::fleet::placement::snapshot::{ResourceSnapshotSpec, ResourceSnapshotStatus};
+    use crate::fleet::staged::staged_update::StagedUpdateStrategySpec;
+    use crate::fleet::types::condition::to_utc;
+    use crate::fleet::types::names::{
         IS_LATEST_SNAPSHOT_LABEL, PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL,
         SUBINDEX_OF_RESOURCE_SNAPSHOT_ANNOTATION,
     };
-    use crate::fleet::snapshot::{ResourceSnapshotSpec, ResourceSnapshotStatus};
-    use crate::fleet::staged_update::StagedUpdateStrategySpec;
     use crate::fleet::{
         ClusterResourcePlacement, ClusterResourceSnapshot, ClusterStagedUpdateStrategy, FleetKind,
         Object, ResourcePlacement, ResourceSnapshot, StagedUpdateStrategy,

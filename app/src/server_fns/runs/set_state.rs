@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::RunKey;
 use crate::error::AppError;
-use crate::fleet::run_action::RunAction;
+use crate::fleet::staged::run_action::RunAction;
 
 /// Starts, stops or resumes a run by writing its `spec.state`, as
 /// `kubectl patch csur <name> --type=merge -p '{"spec":{"state":"Stop"}}'` does, and records who
@@ -10,7 +10,7 @@ use crate::fleet::run_action::RunAction;
 /// between is refused rather than overwritten.
 #[server(prefix = "/api", endpoint = "runs/set_state")]
 pub async fn set_run_state(key: RunKey, action: RunAction) -> Result<(), AppError> {
-    use crate::fleet::{kind, ClusterStagedUpdateRun, StagedUpdateRun};
+    use crate::fleet::{types::kind, ClusterStagedUpdateRun, StagedUpdateRun};
     use crate::server_fns::ssr::{acting_user, hub, record};
     use kube::api::Api;
 
@@ -54,12 +54,12 @@ mod ssr {
 
     use super::RunKey;
     use crate::error::{respond, AppError};
-    use crate::fleet::condition::{find_condition, types};
-    use crate::fleet::merge_patch::Guarded;
-    use crate::fleet::run_action::RunAction;
-    use crate::fleet::staged_update_run::{
+    use crate::fleet::staged::run_action::RunAction;
+    use crate::fleet::staged::staged_update_run::{
         StagedUpdateRunSpec, StagedUpdateRunStatus, UpdateRunState,
     };
+    use crate::fleet::types::condition::{find_condition, types};
+    use crate::fleet::types::merge_patch::Guarded;
     use crate::fleet::{FleetKind, Object};
     use crate::server_fns::ssr::{explain, reference};
 

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::RunKey;
 use crate::error::AppError;
-use crate::fleet::run_detail::{ClusterPage, ClusterState};
+use crate::fleet::views::run_detail::{ClusterPage, ClusterState};
 
 /// One page of a stage's clusters, filtered by name and state: how a stage of thousands of
 /// clusters is browsed without sending them all.
@@ -16,7 +16,7 @@ pub async fn stage_clusters(
 ) -> Result<ClusterPage, AppError> {
     use kube::api::Api;
 
-    use crate::fleet::run_detail;
+    use crate::fleet::views::run_detail;
     use crate::fleet::{ClusterStagedUpdateRun, StagedUpdateRun};
     use crate::server_fns::ssr::{explain, hub};
 

@@ -10,7 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::diff::DiffPanel;
 use super::rollback::RollbackPanel;
 use super::{spread, ToneChip};
-use crate::fleet::placement_view::{ClusterCell, PlacementRow};
+use crate::fleet::views::placement_view::{ClusterCell, PlacementRow};
 use crate::server_fns::placements::{get_placement, HistoryEntry, PlacementDetail, PlacementKey};
 use crate::ui::clock::{ago, stamp, Clock};
 use crate::ui::LiveLink;

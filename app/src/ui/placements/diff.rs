@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::fleet::snapshot_diff::{Change, ResourceDiff, RowTag};
+use crate::fleet::placement::snapshot_diff::{Change, ResourceDiff, RowTag};
 use crate::server_fns::placements::{diff_snapshots, DiffRequest, PlacementKey, SnapshotDiff};
 
 #[component]

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 
 use super::layout::{Card, PageHeader};
 use super::LiveLink;
-use crate::fleet::placement_view::{PlacementRow, Tone};
+use crate::fleet::views::placement_view::{PlacementRow, Tone};
 use crate::server_fns::placements::list_placements;
 
 /// Tone chips: icon and word, colour only as a second signal.

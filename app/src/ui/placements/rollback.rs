@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_navigate;
 
-use crate::fleet::staged_update_run::UpdateRunState;
+use crate::fleet::staged::staged_update_run::UpdateRunState;
 use crate::server_fns::placements::{plan_rollback, PlacementKey, RollbackPlan, RollbackRequest};
 use crate::server_fns::runs::CreateRun;
 use crate::ui::run::Outcome;

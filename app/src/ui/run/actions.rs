@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::Live;
 use crate::error::AppError;
-use crate::fleet::run_action::RunAction;
-use crate::fleet::run_detail::RunDetail;
+use crate::fleet::staged::run_action::RunAction;
+use crate::fleet::views::run_detail::RunDetail;
 use crate::server_fns::runs::{DeleteRun, RunKey, SetRunState};
 
 const BUTTON: &str = "inline-flex items-center rounded-md border px-3 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 dark:focus-visible:ring-offset-slate-950";

@@ -15,7 +15,7 @@ pub use panels::pill_class;
 
 use super::LiveLink;
 use crate::error::AppError;
-use crate::fleet::run_detail::RunDetail;
+use crate::fleet::views::run_detail::RunDetail;
 use crate::server_fns::runs::{get_run, run_history, HistoryLine, RunKey};
 
 /// What the browser fetched since the server rendered the page.

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
 use super::Outcome;
-use crate::fleet::staged_update_run::UpdateRunState;
+use crate::fleet::staged::staged_update_run::UpdateRunState;
 use crate::server_fns::runs::{list_run_choices, CreateRun, NewRun, PlacementChoice, RunChoices};
 use crate::ui::clock::{ago, Clock};
 use crate::ui::layout::PageHeader;

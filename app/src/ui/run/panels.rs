@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::fleet::run_detail::RunDetail;
-use crate::fleet::run_view::RunPill;
+use crate::fleet::views::run_detail::RunDetail;
+use crate::fleet::views::run_view::RunPill;
 use crate::server_fns::runs::{HistoryLine, RunKey};
 use crate::ui::clock::{ago, stamp, Clock};
 

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::Live;
-use crate::fleet::run_detail::{
+use crate::fleet::views::run_detail::{
     ApprovalState, ClusterChip, ClusterState, GateView, RunDetail, StageState, StageView,
     CHIPS_PER_STAGE,
 };
@@ -247,7 +247,7 @@ fn ClusterBrowser(
     }
 }
 
-fn summary(c: &crate::fleet::run_detail::ClusterCounts) -> String {
+fn summary(c: &crate::fleet::views::run_detail::ClusterCounts) -> String {
     let mut parts = Vec::new();
     for (n, what) in [
         (c.failed, "failed"),

@@ -1,13 +1,15 @@
 //! Scheduling a placement into bindings on the hub (spec §5): members from the cache, the
-//! decision from `app::fleet::scheduling`, the writes from `app::fleet::binding_writes`.
+//! decision from `app::fleet::placement::scheduling`, the writes from `app::fleet::placement::binding_writes`.
 
 use std::sync::Arc;
 
-use app::fleet::binding_writes::{binding_writes, existing_binding};
-use app::fleet::condition::{find_condition, types, TRUE};
-use app::fleet::names::PARENT_PLACEMENT_LABEL;
-use app::fleet::placement_ref::PlacementRef;
-use app::fleet::scheduling::{binding_changes, schedule, Candidate, ExistingBinding, Schedule};
+use app::fleet::placement::binding_writes::{binding_writes, existing_binding};
+use app::fleet::placement::placement_ref::PlacementRef;
+use app::fleet::placement::scheduling::{
+    binding_changes, schedule, Candidate, ExistingBinding, Schedule,
+};
+use app::fleet::types::condition::{find_condition, types, TRUE};
+use app::fleet::types::names::PARENT_PLACEMENT_LABEL;
 use app::fleet::{MemberCluster, Object};
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::ResourceExt;
@@ -37,12 +39,11 @@ pub(super) async fn schedule_and_bind<S: RunScope>(
     let client = &sctx.pctx.ctx.client;
     let members = cache::all(&sctx.members).await?;
     let candidates: Vec<Candidate> = members.iter().map(|m| candidate(m)).collect();
-    let scheduled = schedule(placement.spec.policy.as_ref(), &candidates).map_err(|message| {
-        Error::Placement {
+    let scheduled =
+        schedule(placement.spec.policy.as_ref(), &candidates).map_err(|e| Error::Placement {
             placement: owner.name.clone(),
-            message,
-        }
-    })?;
+            message: e.to_string(),
+        })?;
     let ns = owner.namespace.as_deref();
     let cached = cache::bindings_of(&sctx.bindings, ns, &owner.name).await?;
     let existing: Vec<ExistingBinding> = cached.iter().map(|b| existing_binding(&**b)).collect();
@@ -97,6 +98,7 @@ pub(super) fn candidate(member: &MemberCluster) -> Candidate {
         name: member.name_any(),
         labels: member.labels().clone(),
         joined,
+        // Absent taints and properties: a member with none.
         taints: member.spec.taints.clone().unwrap_or_default(),
         properties: status
             .and_then(|s| s.properties.as_ref())

@@ -15,8 +15,8 @@ mod status;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::fleet::placement::RolloutStrategyType;
-use app::fleet::placement_ref::PlacementRef;
+use app::fleet::placement::placement_ref::PlacementRef;
+use app::fleet::placement::resource_placement::RolloutStrategyType;
 use app::fleet::{FleetKind, MemberCluster, Object};
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};

@@ -1,13 +1,13 @@
 //! The placement's scheduling-policy snapshot on the hub (spec §4.2): list, ask
-//! `app::fleet::policy_snapshot` what to write, write it.
+//! `app::fleet::placement::policy_snapshot` what to write, write it.
 
-use app::fleet::merge_patch::{MetadataOnly, MetadataPatch, StatusPatch};
-use app::fleet::names::PARENT_PLACEMENT_LABEL;
-use app::fleet::placement_ref::PlacementRef;
-use app::fleet::policy_snapshot::{
+use app::fleet::placement::placement_ref::PlacementRef;
+use app::fleet::placement::policy_snapshot::{
     plan, scheduled_status, ExistingPolicySnapshot, PolicySnapshotPlan,
 };
-use app::fleet::scheduling::Schedule;
+use app::fleet::placement::scheduling::Schedule;
+use app::fleet::types::merge_patch::{MetadataOnly, MetadataPatch, StatusPatch};
+use app::fleet::types::names::PARENT_PLACEMENT_LABEL;
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 
 use super::{generation, Placement, PlacementContext};

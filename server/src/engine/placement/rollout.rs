@@ -1,14 +1,14 @@
 //! A `RollingUpdate` placement's rollout on the hub (spec §10.1, §10.2): select its resources,
 //! get or create their snapshot group, and move bindings to it as
-//! `app::fleet::rolling_update` decides.
+//! `app::fleet::placement::rolling_update` decides.
 
-use app::fleet::binding::ResourceBindingStatus;
-use app::fleet::merge_patch::StatusPatch;
-use app::fleet::placement_ref::PlacementRef;
-use app::fleet::rolling_update::{
+use app::fleet::placement::binding::ResourceBindingStatus;
+use app::fleet::placement::placement_ref::PlacementRef;
+use app::fleet::placement::rolling_update::{
     plan_rollout, with_rollout_started, RolloutBinding, RolloutEffects,
 };
-use app::fleet::snapshot_group::DEFAULT_REVISION_HISTORY_LIMIT;
+use app::fleet::placement::snapshot_group::DEFAULT_REVISION_HISTORY_LIMIT;
+use app::fleet::types::merge_patch::StatusPatch;
 use kube::api::{DeleteParams, Patch, PatchParams};
 
 use super::{bindings, status, Placement, PlacementContext};
@@ -39,6 +39,11 @@ pub(super) async fn snapshot_and_roll_out<S: RunScope>(
             return Ok(RolloutPass::InvalidSelectors);
         }
         Err(SelectionError::Hub(e)) => return Err(e.into()),
+        Err(SelectionError::NoName { kind }) => {
+            return Err(Error::InvalidObject(format!(
+                "a listed {kind} has no metadata.name"
+            )))
+        }
     };
     let limit = placement
         .spec

@@ -1,17 +1,17 @@
 //! The placement's status (spec §3.3): per-cluster views from its bindings, the derivation in
-//! `app::fleet::placement_status`, and one write when it changed.
+//! `app::fleet::placement::placement_status`, and one write when it changed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use app::fleet::binding::BindingState;
-use app::fleet::binding_writes::decisions_by_cluster;
-use app::fleet::merge_patch::StatusPatch;
-use app::fleet::placement::{PlacementStatus, ResourceIdentifier};
-use app::fleet::placement_status::{
+use app::fleet::placement::binding::BindingState;
+use app::fleet::placement::binding_writes::decisions_by_cluster;
+use app::fleet::placement::placement_status::{
     common_index, derive, keep_transition_times, set_invalid_selectors, ClusterView, PlacementFacts,
 };
-use app::fleet::scheduling::Schedule;
+use app::fleet::placement::resource_placement::{PlacementStatus, ResourceIdentifier};
+use app::fleet::placement::scheduling::Schedule;
+use app::fleet::types::merge_patch::StatusPatch;
 use app::fleet::{FleetKind, Object};
 use kube::api::{Patch, PatchParams};
 use kube::ResourceExt;
@@ -102,6 +102,8 @@ fn cluster_views<S: RunScope>(
             let binding_status = binding.and_then(|b| b.status.as_ref());
             ClusterView {
                 cluster: cluster.clone(),
+                // The snapshot's status keeps at most MAX_STATUS_DECISIONS decisions, so a picked
+                // cluster of a very large fleet may have none: then no reason to repeat.
                 reason: decision.and_then(|d| d.reason.clone()).unwrap_or_default(),
                 affinity_score: decision
                     .and_then(|d| d.cluster_score.as_ref())
@@ -110,7 +112,8 @@ fn cluster_views<S: RunScope>(
                 resource_index: binding
                     .filter(|b| b.spec.state == BindingState::Bound)
                     .and_then(|b| b.spec.resource_snapshot_name.as_deref())
-                    .and_then(app::fleet::member_view::snapshot_index),
+                    .and_then(app::fleet::views::member_view::snapshot_index),
+                // A binding without conditions (or without a binding yet) reports none.
                 conditions: binding_status
                     .and_then(|s| s.conditions.clone())
                     .unwrap_or_default()

@@ -1,8 +1,8 @@
 //! Putting a snapshot's objects on a member: the snapshot group read from the hub, each object's
 //! kind found on the member (discovery, cached per member), the object created or replaced.
 
-use app::fleet::binding_status::ResourceRef;
-use app::fleet::names::{PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL};
+use app::fleet::placement::binding_status::ResourceRef;
+use app::fleet::types::names::{PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL};
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::discovery::{ApiCapabilities, Discovery, Scope};
 use kube::ResourceExt;

@@ -17,7 +17,7 @@
 //! The recheck of an unavailable binding is only a fallback.
 //!
 //! The reconciler ([`reconcile`]) reads the binding and its snapshot, applies ([`apply`]), and
-//! writes what `app::fleet::binding_status` decides from what was applied.
+//! writes what `app::fleet::placement::binding_status` decides from what was applied.
 
 mod apply;
 mod deployment_watch;
@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::fleet::binding_status::MissingField;
+use app::fleet::placement::binding_status::MissingField;
 use app::fleet::Object;
 use kube::api::{ApiResource, PatchParams, PostParams};
 use kube::discovery::ApiCapabilities;
@@ -166,6 +166,7 @@ impl Agent {
 
     /// The names of the members the agent can reach.
     pub fn member_names(&self) -> Vec<String> {
+        // A poisoned lock (a panic while editing the list) reads as no members, not a crash.
         self.members
             .read()
             .map(|m| m.keys().cloned().collect())

@@ -1,5 +1,5 @@
 //! The binding controller of the agent, one per scope: read the binding and its snapshot, apply
-//! to the member, write the conditions and failed placements `app::fleet::binding_status`
+//! to the member, write the conditions and failed placements `app::fleet::placement::binding_status`
 //! decides.
 //!
 //! The cleanup finalizer is handled here rather than with `kube::runtime::finalizer`: that helper
@@ -12,13 +12,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::fleet::binding::ResourceBindingStatus;
-use app::fleet::binding_status::{
+use app::fleet::placement::binding::ResourceBindingStatus;
+use app::fleet::placement::binding_status::{
     is_available, report, snapshot_to_apply, ApplyPass, Outcome, ResourceRef,
 };
-use app::fleet::condition::Time;
-use app::fleet::merge_patch::StatusPatch;
-use app::fleet::names::PARENT_PLACEMENT_LABEL;
+use app::fleet::types::condition::Time;
+use app::fleet::types::merge_patch::StatusPatch;
+use app::fleet::types::names::PARENT_PLACEMENT_LABEL;
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, Patch};

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use app::fleet::binding_status::ResourceRef;
+use app::fleet::placement::binding_status::ResourceRef;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch};

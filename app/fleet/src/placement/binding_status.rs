@@ -1,0 +1,357 @@
+//! What the member agent decides about a binding (spec §5, §15 items 6–7), as plain data: whether
+//! a binding is due for an apply pass, which objects a snapshot places (their identifiers and the
+//! key the agent's record on the member tracks them by), whether a placed object is available, and
+//! the binding's `Overridden` / `WorkSynchronized` / `Applied` / `Available` conditions and failed
+//! placements after a pass. The agent (`server::members::agent`) reads and writes around these.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::placement::binding::{BindingState, ResourceBindingSpec, ResourceBindingStatus};
+use crate::placement::resource_placement::ResourceIdentifier;
+use crate::types::condition::{
+    is_true_at, messages, new_condition, reasons, set_condition, types, Condition, Time, FALSE,
+    TRUE,
+};
+
+/// The master snapshot a binding wants on its member, if the agent should apply it now: the
+/// binding is `Bound` and its `RolloutStarted` is True at `generation` (spec §5: the work
+/// generator only acts on such a binding; an `Unscheduled` one keeps what it placed).
+pub fn snapshot_to_apply<'a>(
+    spec: &'a ResourceBindingSpec,
+    status: Option<&ResourceBindingStatus>,
+    generation: i64,
+) -> Option<&'a str> {
+    let conditions = status.and_then(|s| s.conditions.as_deref()).unwrap_or(&[]);
+    let started = is_true_at(conditions, types::ROLLOUT_STARTED, generation);
+    spec.resource_snapshot_name
+        .as_deref()
+        .filter(|_| started && spec.state == BindingState::Bound)
+}
+
+/// One object a snapshot places on a member, as the agent's record there lists it. Serialized as
+/// `{apiVersion, kind, name, namespace}` with `namespace: null` for a cluster-scoped object: the
+/// records already on members read back unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceRef {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub namespace: Option<String>,
+}
+
+/// A snapshot object without a field every Kubernetes object has.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a snapshot object has no {0}")]
+pub struct MissingField(pub &'static str);
+
+impl ResourceRef {
+    /// The identifier of a snapshot's object (a manifest as the hub served it).
+    pub fn of_manifest(manifest: &Value) -> Result<Self, MissingField> {
+        let text = |value: &Value, field: &'static str| {
+            value
+                .as_str()
+                .map(str::to_string)
+                .ok_or(MissingField(field))
+        };
+        Ok(ResourceRef {
+            api_version: text(&manifest["apiVersion"], "apiVersion")?,
+            kind: text(&manifest["kind"], "kind")?,
+            name: text(&manifest["metadata"]["name"], "metadata.name")?,
+            namespace: manifest["metadata"]["namespace"]
+                .as_str()
+                .map(str::to_string),
+        })
+    }
+
+    /// What the agent's record is keyed by: `apiVersion/kind/namespace/name`, the namespace
+    /// empty for a cluster-scoped object.
+    pub fn key(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.api_version,
+            self.kind,
+            self.namespace.as_deref().unwrap_or_default(),
+            self.name
+        )
+    }
+
+    /// The API group, empty for the core group (`v1`).
+    pub fn group(&self) -> &str {
+        self.api_version
+            .split_once('/')
+            .map_or("", |(group, _)| group)
+    }
+
+    /// The API version without its group.
+    pub fn version(&self) -> &str {
+        self.api_version
+            .split_once('/')
+            .map_or(self.api_version.as_str(), |(_, version)| version)
+    }
+
+    /// A Namespace: removed after everything else, so nothing is deleted twice over.
+    pub fn is_namespace(&self) -> bool {
+        self.kind == "Namespace"
+    }
+
+    /// The identifier a failed placement names it by. The group is always written, empty for the
+    /// core group, as the agent always has.
+    pub fn identifier(&self) -> ResourceIdentifier {
+        ResourceIdentifier {
+            group: Some(self.group().to_string()),
+            version: Some(self.version().to_string()),
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+            envelope: None,
+        }
+    }
+}
+
+/// An object of the binding's snapshot that failed to apply or is not available yet, with the
+/// condition that says which (KubeFleet's `FailedResourcePlacement`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailedResourcePlacement {
+    #[serde(flatten)]
+    pub resource: ResourceIdentifier,
+    pub condition: Condition,
+}
+
+/// What an apply pass did with one object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The member holds the object; `available` as [`is_available`] judged what it holds.
+    Applied { available: bool },
+    /// The member refused it, or could not be asked; the message says why.
+    Failed(String),
+}
+
+/// What an apply pass did with each object of the binding's snapshot, in snapshot order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ApplyPass {
+    pub objects: Vec<(ResourceRef, Outcome)>,
+}
+
+impl ApplyPass {
+    pub fn push(&mut self, object: ResourceRef, outcome: Outcome) {
+        self.objects.push((object, outcome));
+    }
+
+    /// The objects the member holds now, by key: what the record lists after the pass.
+    pub fn placed(&self) -> BTreeMap<String, ResourceRef> {
+        self.objects
+            .iter()
+            .filter(|(_, outcome)| matches!(outcome, Outcome::Applied { .. }))
+            .map(|(object, _)| (object.key(), object.clone()))
+            .collect()
+    }
+
+    /// Every object applied and available: nothing left to check again.
+    pub fn settled(&self) -> bool {
+        self.objects
+            .iter()
+            .all(|(_, outcome)| *outcome == Outcome::Applied { available: true })
+    }
+
+    fn failed(&self) -> impl Iterator<Item = (&ResourceRef, &str)> {
+        self.objects
+            .iter()
+            .filter_map(|(object, outcome)| match outcome {
+                Outcome::Failed(message) => Some((object, message.as_str())),
+                Outcome::Applied { .. } => None,
+            })
+    }
+
+    fn unavailable(&self) -> impl Iterator<Item = &ResourceRef> {
+        self.objects
+            .iter()
+            .filter_map(|(object, outcome)| match outcome {
+                Outcome::Applied { available: false } => Some(object),
+                _ => None,
+            })
+    }
+}
+
+/// Whether the member reports an object ready: a Deployment when its pods are
+/// ([`DeploymentProgress::is_available`]), every other kind as soon as it is applied.
+pub fn is_available(live: &Value) -> bool {
+    live["kind"] != "Deployment" || DeploymentProgress::of(live).is_available()
+}
+
+/// The parts of a live Deployment its availability is judged on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeploymentProgress {
+    pub generation: i64,
+    pub observed_generation: i64,
+    pub replicas: i64,
+    pub available_replicas: i64,
+    pub updated_replicas: i64,
+}
+
+impl DeploymentProgress {
+    /// Read as the member wrote it, leniently: no generation counts as 0, no observedGeneration
+    /// as never observed (-1), no `spec.replicas` as Kubernetes' default of 1, no replica counts
+    /// as 0.
+    pub fn of(live: &Value) -> Self {
+        let number = |value: &Value, absent: i64| value.as_i64().unwrap_or(absent);
+        let status = &live["status"];
+        DeploymentProgress {
+            generation: number(&live["metadata"]["generation"], 0),
+            observed_generation: number(&status["observedGeneration"], -1),
+            replicas: number(&live["spec"]["replicas"], 1),
+            available_replicas: number(&status["availableReplicas"], 0),
+            updated_replicas: number(&status["updatedReplicas"], 0),
+        }
+    }
+
+    /// The deployment controller has seen the current generation and every wanted replica is
+    /// both updated and available.
+    pub fn is_available(&self) -> bool {
+        self.observed_generation >= self.generation
+            && self.available_replicas >= self.replicas
+            && self.updated_replicas >= self.replicas
+    }
+}
+
+/// The agent's report on a binding after an apply pass: its conditions (the others it had,
+/// `RolloutStarted` among them, kept as they were) and its failed placements.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BindingReport {
+    pub conditions: Vec<Condition>,
+    pub failed_placements: Vec<FailedResourcePlacement>,
+}
+
+/// The report after `pass` on a binding at `generation` of the placement `placement`.
+///
+/// `Overridden` and `WorkSynchronized` are True (fleetdeck has no overrides and no Work objects).
+/// `Applied` is True only when every object applied; when one failed it is False, `Available` is
+/// dropped (it says nothing about objects not applied) and each failed object is a failed
+/// placement. Otherwise `Available` is True only when every object is available, and each
+/// unavailable one is a failed placement. Every condition is written at `generation`; one whose
+/// status does not change keeps its transition time, so an unchanged state reads back equal.
+pub fn report(
+    old: Option<&ResourceBindingStatus>,
+    generation: i64,
+    pass: &ApplyPass,
+    placement: &str,
+    now: &Time,
+) -> BindingReport {
+    let mut conditions = old.and_then(|s| s.conditions.clone()).unwrap_or_default();
+    let set = |conditions: &mut Vec<Condition>,
+               type_: &str,
+               status: &str,
+               reason: &str,
+               message: &str| {
+        set_condition(
+            conditions,
+            new_condition(type_, status, reason, message, generation, now),
+        );
+    };
+    set(
+        &mut conditions,
+        types::OVERRIDDEN,
+        TRUE,
+        reasons::NO_OVERRIDE_SPECIFIED,
+        messages::NO_OVERRIDE_SPECIFIED,
+    );
+    set(
+        &mut conditions,
+        types::WORK_SYNCHRONIZED,
+        TRUE,
+        reasons::ALL_WORK_SYNCED,
+        messages::ALL_WORK_SYNCED,
+    );
+    let work = format!("{placement}-work");
+    let failed_placement =
+        |object: &ResourceRef, type_: &str, reason: &str, message: &str| FailedResourcePlacement {
+            resource: object.identifier(),
+            condition: new_condition(type_, FALSE, reason, message, generation, now),
+        };
+    let failed_placements: Vec<FailedResourcePlacement> = if pass.failed().next().is_some() {
+        set(
+            &mut conditions,
+            types::APPLIED,
+            FALSE,
+            reasons::NOT_ALL_WORK_HAVE_BEEN_APPLIED,
+            &messages::work_not_applied(&work),
+        );
+        conditions.retain(|c| c.type_ != types::AVAILABLE);
+        pass.failed()
+            .map(|(object, message)| {
+                failed_placement(
+                    object,
+                    types::APPLIED,
+                    reasons::MANIFEST_APPLY_FAILED,
+                    message,
+                )
+            })
+            .collect()
+    } else {
+        set(
+            &mut conditions,
+            types::APPLIED,
+            TRUE,
+            reasons::ALL_WORK_HAVE_BEEN_APPLIED,
+            messages::ALL_WORK_APPLIED,
+        );
+        if pass.unavailable().next().is_none() {
+            set(
+                &mut conditions,
+                types::AVAILABLE,
+                TRUE,
+                reasons::ALL_WORK_ARE_AVAILABLE,
+                messages::ALL_WORK_AVAILABLE,
+            );
+        } else {
+            set(
+                &mut conditions,
+                types::AVAILABLE,
+                FALSE,
+                reasons::NOT_ALL_WORK_ARE_AVAILABLE,
+                &messages::work_not_available(&work),
+            );
+        }
+        pass.unavailable()
+            .map(|object| {
+                failed_placement(
+                    object,
+                    types::AVAILABLE,
+                    reasons::MANIFEST_NOT_AVAILABLE_YET,
+                    messages::MANIFEST_NOT_AVAILABLE_YET,
+                )
+            })
+            .collect()
+    };
+    BindingReport {
+        conditions,
+        failed_placements,
+    }
+}
+
+impl BindingReport {
+    /// The binding's status with this report: its drifted and diffed placements stay as they
+    /// were; no failed placement leaves the field out.
+    pub fn into_status(
+        self,
+        old: Option<&ResourceBindingStatus>,
+    ) -> Result<ResourceBindingStatus, serde_json::Error> {
+        let failed_placements = self
+            .failed_placements
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ResourceBindingStatus {
+            failed_placements: (!failed_placements.is_empty()).then_some(failed_placements),
+            conditions: Some(self.conditions),
+            ..old.cloned().unwrap_or_default()
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "binding_status_tests.rs"]
+mod tests;

@@ -1,0 +1,8 @@
+//! What the dashboard shows of fleet objects: member rows, run rows, run detail, approvals inbox.
+
+pub mod approval_view;
+pub mod member_view;
+pub mod placement_view;
+pub mod pod_trouble;
+pub mod run_detail;
+pub mod run_view;
