@@ -53,6 +53,8 @@ async function markNoReload(page: Page) {
   await page.evaluate(() => ((window as any).__notReloaded = true));
 }
 
+test.setTimeout(180_000);
+
 test("roll back by picker: history, the diff against what runs, the plan, then create, start and approve in the browser", async ({ page }) => {
   kubectl(["create", "namespace", "rb-ns"]);
   kubectl(["create", "configmap", "rb-cm", "--from-literal=key=value1", "-n", "rb-ns"]);
@@ -80,8 +82,7 @@ spec:
     kubectl(["get", "clusterschedulingpolicysnapshots", "-l", "kubernetes-fleet.io/parent-CRP=rb-placement", "-o", "jsonpath={.items[*].status.conditions[?(@.type==\"Scheduled\")].status}"]).includes("True"));
   await rollOut(page, "rb-run-1", "value1");
   kubectl(["patch", "configmap", "rb-cm", "-n", "rb-ns", "--type", "merge", "-p", '{"data":{"key":"value2"}}']);
-  await until("snapshot 1 exists", () =>
-    kubectl(["get", "clusterresourcesnapshots", "-l", "kubernetes-fleet.io/parent-CRP=rb-placement,kubernetes-fleet.io/resource-index=1", "-o", "name"]).trim() !== "");
+  // External placement: no snapshot 1 until a run asks for the latest (spec §10.2).
   await rollOut(page, "rb-run-2", "value2");
 
   // The placement: every cluster on #1, two snapshots in its history with the runs that used them.
@@ -107,11 +108,14 @@ spec:
   await expect(page.locator('#rollback-stages li[data-stage="staging"]')).toContainText("member2");
   await expect(page.locator('#rollback-stages li[data-stage="canary"]')).toContainText("member3, member1");
   await page.locator("#rollback").getByRole("link", { name: "See the diff" }).click();
-  const configmap = page.locator('#diff details.resource-diff[data-change="changed"]');
+  const configmap = page.locator('#diff details.resource-diff[data-change="Changed"]');
   await expect(configmap).toHaveCount(1);
   await expect(configmap).toContainText("rb-cm");
-  await expect(configmap.locator("pre.unified")).toContainText("-   key: value2");
-  await expect(configmap.locator("pre.unified")).toContainText("+   key: value1");
+  // The compare form shows the pair the link opened.
+  await expect(page.locator("#diff-from")).toHaveValue("1");
+  await expect(page.locator("#diff-to")).toHaveValue("0");
+  await expect(configmap.locator("pre.unified")).toContainText(/-\s+key: value2/);
+  await expect(configmap.locator("pre.unified")).toContainText(/\+\s+key: value1/);
   // Server-managed fields are hidden unless asked for.
   await expect(configmap).not.toContainText("resourceVersion");
   await page.screenshot({ path: join(ARTIFACTS, "rollback-plan.png"), fullPage: true });
@@ -143,5 +147,6 @@ spec:
   for (const member of MEMBERS) {
     await expect(page.locator(`#matrix tr[data-cluster="${member}"]`)).toHaveAttribute("data-index", "0");
   }
+  await expect(page.locator("#placement-headline")).toHaveText(/^All 3 clusters run snapshot 0 and it is available; the latest, snapshot 1, is not rolled out/);
   await page.screenshot({ path: join(ARTIFACTS, "placement-after-rollback.png"), fullPage: true });
 });

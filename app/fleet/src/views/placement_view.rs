@@ -209,6 +209,21 @@ fn headline(
             format!("All {total} clusters run {latest_text} and it is available."),
         );
     }
+    // With External, a run decides the index: all on an older one is a finished rollback.
+    if let Some(index) = clusters[0].index.filter(|_| external) {
+        if clusters
+            .iter()
+            .all(|c| c.index == Some(index) && c.available == Some(true))
+        {
+            return (
+                Tone::Settled,
+                format!(
+                    "All {total} clusters run snapshot {index} and it is available; the latest, \
+                     {latest_text}, is not rolled out (a run chose the older one)."
+                ),
+            );
+        }
+    }
     let mut elsewhere: BTreeMap<Option<u64>, usize> = BTreeMap::new();
     for c in clusters.iter().filter(|c| c.index != latest) {
         *elsewhere.entry(c.index).or_default() += 1;
@@ -286,6 +301,59 @@ mod tests {
         assert_eq!(r.by_index(), [(Some(1), 1), (Some(0), 1), (None, 1)]);
         assert_eq!(r.strategy, "External");
         assert_eq!(r.policy, "PickAll");
+    }
+
+    #[test]
+    fn a_finished_rollback_is_settled_with_external_and_moving_with_rolling_update() {
+        let clusters = || {
+            vec![
+                cell("member1", Some(0), Some(true)),
+                cell("member2", Some(0), Some(true)),
+            ]
+        };
+        let r = row(
+            None,
+            "p",
+            "ClusterResourcePlacement",
+            &external(),
+            None,
+            Some(1),
+            clusters(),
+        );
+        assert_eq!(r.tone, Tone::Settled);
+        assert_eq!(
+            r.headline,
+            "All 2 clusters run snapshot 0 and it is available; the latest, snapshot 1, is not \
+             rolled out (a run chose the older one)."
+        );
+        let rolling = PlacementSpec::default();
+        let r = row(
+            None,
+            "p",
+            "ClusterResourcePlacement",
+            &rolling,
+            None,
+            Some(1),
+            clusters(),
+        );
+        assert_eq!(
+            r.tone,
+            Tone::Moving,
+            "RollingUpdate moves them to the latest"
+        );
+        // Not all available yet: still moving, with External too.
+        let mut waiting = clusters();
+        waiting[1].available = None;
+        let r = row(
+            None,
+            "p",
+            "ClusterResourcePlacement",
+            &external(),
+            None,
+            Some(1),
+            waiting,
+        );
+        assert_eq!(r.tone, Tone::Moving);
     }
 
     #[test]

@@ -241,7 +241,7 @@ fn History(key: PlacementKey, history: Vec<HistoryEntry>, row: PlacementRow) -> 
                                         {if h.clusters.is_empty() { "—".to_string() } else if h.clusters.len() <= 3 { h.clusters.join(", ") } else { format!("{} clusters", h.clusters.len()) }}
                                     </td>
                                     <td class="hidden py-2 pr-3 md:table-cell">
-                                        {h.runs.into_iter().map(|(href, name)| view! { <a href=href class=format!("{LINK} mr-2 font-mono")>{name}</a> }).collect_view()}
+                                        {h.runs.into_iter().map(|(href, name)| view! { <a href=href class=format!("{LINK} mr-2 inline-block whitespace-nowrap font-mono")>{name}</a> }).collect_view()}
                                     </td>
                                     <td class="py-2 whitespace-nowrap">
                                         {compare.map(|href| view! { <a href=href class=format!("{LINK} mr-3") aria-label=format!("Compare snapshot {} with the latest", h.index)>"Compare"</a> })}
@@ -263,9 +263,19 @@ fn short_hash(hash: &str) -> String {
     bare.chars().take(12).collect()
 }
 
-/// Pick any two snapshots to compare (a GET form: works without JavaScript).
+/// Pick any two snapshots to compare (a GET form: works without JavaScript). Rebuilt when the
+/// query changes, so a link that opens another diff also shows it picked in the form.
 #[component]
 fn CompareForm(history: Vec<HistoryEntry>) -> impl IntoView {
+    let query = use_query_map();
+    move || {
+        query.track();
+        view! { <CompareFields history=history.clone()/> }
+    }
+}
+
+#[component]
+fn CompareFields(history: Vec<HistoryEntry>) -> impl IntoView {
     let query = use_query_map();
     let pick = move |name: &str, default: Option<u64>| {
         query

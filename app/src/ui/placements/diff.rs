@@ -60,7 +60,7 @@ fn DiffBody(diff: SnapshotDiff, from: u64, to: u64, noise: bool, split: bool) ->
         </div>
         {(!unchanged.is_empty()).then(|| view! {
             <details class="mt-4 text-sm">
-                <summary class="cursor-pointer">{format!("{} unchanged resources", unchanged.len())}</summary>
+                <summary class="cursor-pointer">{format!("{} unchanged resource{}", unchanged.len(), if unchanged.len() == 1 { "" } else { "s" })}</summary>
                 <ul class="ml-5 mt-1 list-disc font-mono text-xs">
                     {unchanged.iter().map(|d| view! { <li>{name(d)}</li> }).collect_view()}
                 </ul>
