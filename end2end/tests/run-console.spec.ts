@@ -106,6 +106,11 @@ test("seed 002 driven from the browser: create in Initialize, review the plan, s
   await expect(page.locator("#run-now")).toContainText("start the run");
   await page.screenshot({ path: join(ARTIFACTS, "run-initialized.png"), fullPage: true });
 
+  // The Overview, open in another tab, will carry the run's Events as they happen.
+  const overview = await page.context().newPage();
+  await overview.goto("/");
+  await markNoReload(overview);
+
   // Start, behind a confirmation that says what will happen.
   await page.locator('details[data-action="start"] > summary').click();
   await expect(page.locator('details[data-action="start"]')).toContainText("clusters begin to update");
@@ -149,6 +154,12 @@ test("seed 002 driven from the browser: create in Initialize, review the plan, s
   expect(approvedBy).toBe("Approved by local-operator");
   await notReloaded(page);
   await page.screenshot({ path: join(ARTIFACTS, "run-succeeded.png"), fullPage: true });
+
+  // The Overview's feed followed: the engine's transitions and the approvers, each linking to the run.
+  const feed = overview.locator("#activity");
+  await expect(feed.locator('li[data-source="local-operator"] a[href="/runs/console-run"]').filter({ hasText: "console-run: Approved" })).toHaveCount(2);
+  await expect(feed.locator('li[data-source="fleetdeck-engine"] a[href="/runs/console-run"]').filter({ hasText: /console-run: \w+/ }).first()).toBeVisible();
+  await notReloaded(overview);
 
   for (const member of ["member1", "member2", "member3"]) {
     expect(kubectl(["--context", member, "get", "configmap", "console-cm", "-n", "console-ns", "-o", "jsonpath={.data.data}"])).toBe("test");

@@ -428,6 +428,13 @@ async fn serve_dashboard(
         "fleetdeck",
         format!("fleetdeck {} started", state.info.version),
     );
+    tasks.push(spawn_until(shutdown, "run activity", {
+        let (client, feed, shutdown) = (client.clone(), state.feed.clone(), shutdown.clone());
+        async move {
+            web::run_activity::run(client, feed, shutdown).await;
+            Ok(())
+        }
+    }));
     let listener = TcpListener::bind(options.site_addr)
         .await
         .map_err(|source| Error::Bind {

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::Utc;
 use tokio::sync::broadcast;
 
-use super::Activity;
+use super::{Activity, NewActivity};
 
 /// A cheap-to-clone handle on the feed. Publishing never waits for subscribers: a subscriber that
 /// falls more than `capacity` entries behind is cut off and resumes by reconnecting.
@@ -53,14 +53,27 @@ impl Feed {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Appends an entry and hands it to every subscriber.
+    /// Appends a plain entry, stamped now, and hands it to every subscriber.
     pub fn publish(&self, source: impl Into<String>, message: impl Into<String>) -> Activity {
-        let mut log = self.log();
-        let entry = Activity {
-            seq: log.next_seq,
+        self.publish_entry(NewActivity {
             at: Utc::now(),
             source: source.into(),
             message: message.into(),
+            link: None,
+            warning: false,
+        })
+    }
+
+    /// Appends `new` and hands it to every subscriber.
+    pub fn publish_entry(&self, new: NewActivity) -> Activity {
+        let mut log = self.log();
+        let entry = Activity {
+            seq: log.next_seq,
+            at: new.at,
+            source: new.source,
+            message: new.message,
+            link: new.link,
+            warning: new.warning,
         };
         log.next_seq += 1;
         if log.entries.len() == log.capacity {

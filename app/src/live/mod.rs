@@ -40,9 +40,26 @@ pub struct Activity {
     /// Position in the feed; strictly increasing, never reused within one server's life.
     pub seq: u64,
     pub at: DateTime<Utc>,
-    /// Who or what caused it: `fleetdeck` for the server itself, `dashboard` for a browser user.
+    /// Who or what caused it: `fleetdeck` for the server itself, `dashboard` for a browser user,
+    /// the acting person or `fleetdeck-engine` for a run's Event.
     pub source: String,
     pub message: String,
+    /// The page it is about (a run's Events link to the run).
+    #[serde(default)]
+    pub link: Option<String>,
+    /// A Warning Event: shown as such, not only by colour.
+    #[serde(default)]
+    pub warning: bool,
+}
+
+/// What is published to the feed; the feed adds the sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewActivity {
+    pub at: DateTime<Utc>,
+    pub source: String,
+    pub message: String,
+    pub link: Option<String>,
+    pub warning: bool,
 }
 
 /// Merges a newly streamed entry into a list ordered by `seq`, ignoring duplicates (a replay after
@@ -69,6 +86,8 @@ mod tests {
             at: DateTime::<Utc>::UNIX_EPOCH,
             source: "test".into(),
             message: format!("entry {seq}"),
+            link: None,
+            warning: false,
         }
     }
 

@@ -37,15 +37,24 @@ pub fn ActivityFeed() -> impl IntoView {
 
 #[component]
 fn ActivityRow(entry: Activity) -> impl IntoView {
+    let source = entry.source.clone();
     view! {
-        <li class="flex items-baseline gap-3 py-2 text-sm" data-seq=entry.seq>
+        <li class="flex items-baseline gap-3 py-2 text-sm" data-seq=entry.seq data-source=source>
             <time class="shrink-0 font-mono text-xs text-slate-500 dark:text-slate-400" datetime=entry.at.to_rfc3339()>
                 {entry.at.format("%H:%M:%S").to_string()}
             </time>
             <span class="shrink-0 rounded bg-slate-100 px-1.5 text-xs text-slate-600 dark:bg-slate-800 dark:text-slate-300">
                 {entry.source}
             </span>
-            <span class="activity-message break-words">{entry.message}</span>
+            {entry.warning.then(|| view! {
+                <span class="shrink-0 rounded bg-amber-100 px-1.5 text-xs font-medium text-amber-900 dark:bg-amber-900/60 dark:text-amber-100">"⚠ Warning"</span>
+            })}
+            {match entry.link {
+                Some(href) => view! {
+                    <a href=href class="activity-message break-words text-indigo-700 underline underline-offset-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:text-indigo-300">{entry.message}</a>
+                }.into_any(),
+                None => view! { <span class="activity-message break-words">{entry.message}</span> }.into_any(),
+            }}
         </li>
     }
 }

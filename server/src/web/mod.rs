@@ -7,6 +7,7 @@ pub mod fleet_view;
 mod health;
 mod metrics;
 mod origin;
+pub mod run_activity;
 
 use std::sync::Arc;
 

@@ -5,4 +5,5 @@ pub mod member_view;
 pub mod placement_view;
 pub mod pod_trouble;
 pub mod run_detail;
+pub mod run_event;
 pub mod run_view;

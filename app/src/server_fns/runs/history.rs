@@ -31,8 +31,7 @@ mod ssr {
 
     use super::{HistoryLine, RunKey};
     use crate::error::AppError;
-    use crate::fleet::types::condition::to_utc;
-    use crate::fleet::types::event::ACTOR_ANNOTATION;
+    use crate::fleet::views::run_event::RunEvent;
     use crate::fleet::{types::kind, FleetKind};
     use crate::server_fns::ssr::explain;
 
@@ -50,32 +49,19 @@ mod ssr {
             .list(&ListParams::default().fields(&fields))
             .await
             .map_err(|e| explain(e, "the run's events"))?;
-        let mut lines: Vec<HistoryLine> = events.items.into_iter().map(line).collect();
+        let mut lines: Vec<HistoryLine> = events.items.into_iter().filter_map(line).collect();
         lines.sort_by_key(|a| a.at);
         Ok(lines)
     }
 
-    fn line(event: Event) -> HistoryLine {
-        let at = event
-            .event_time
-            .map(|t| t.0)
-            .or(event.last_timestamp.map(|t| t.0))
-            .or(event.first_timestamp.map(|t| t.0))
-            .and_then(|t| to_utc(&t));
-        let actor = event
-            .metadata
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(ACTOR_ANNOTATION).cloned());
-        HistoryLine {
-            at,
-            type_: event.type_.unwrap_or_else(|| "Normal".into()),
-            reason: event.reason.unwrap_or_default(),
-            message: event.message.unwrap_or_default(),
-            by: actor
-                .or(event.source.and_then(|s| s.component))
-                .or(event.reporting_component)
-                .unwrap_or_else(|| "unknown".into()),
-        }
+    fn line(event: Event) -> Option<HistoryLine> {
+        let seen = RunEvent::of(&event)?;
+        Some(HistoryLine {
+            at: seen.at,
+            type_: seen.type_,
+            reason: seen.reason,
+            message: seen.message,
+            by: seen.by,
+        })
     }
 }
