@@ -26,6 +26,9 @@ const PAGES: [string, string][] = [
   ["run", "/runs/pages-run"],
   ["new-run", "/runs/new"],
   ["approvals", "/approvals"],
+  ["placements", "/placements"],
+  // A diff, and a rollback panel (to the snapshot the run is rolling out: "would change nothing").
+  ["placement", "/placements/pages-placement?from=0&to=0&rollback=0"],
 ];
 
 async function axe(page: Page): Promise<string[]> {
@@ -38,7 +41,8 @@ async function axe(page: Page): Promise<string[]> {
 }
 
 test.beforeAll(() => {
-  kubectl(["create", "namespace", "pages-ns"]);
+  // Idempotent: a retried worker runs this again.
+  kubectl(["apply", "-f", "-"], "apiVersion: v1\nkind: Namespace\nmetadata: {name: pages-ns}\n");
   kubectl(
     ["apply", "-f", "-"],
     `apiVersion: placement.kubernetes-fleet.io/v1beta1
@@ -88,6 +92,7 @@ for (const theme of ["light", "dark"] as const) {
           // The wait's countdown is running: the page is in its richest state.
           await expect(page.locator('[data-gate="wait"]')).toHaveAttribute("data-state", "running");
         }
+        if (name === "placement") await expect(page.locator("#rollback-impact")).toBeVisible();
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         if (overflow > 0) problems.push(`${name}: ${overflow}px wider than the screen`);
         for (const v of await axe(page)) problems.push(`${name}: ${v}`);

@@ -119,6 +119,13 @@ spec:
   // Server-managed fields are hidden unless asked for.
   await expect(configmap).not.toContainText("resourceVersion");
   await page.screenshot({ path: join(ARTIFACTS, "rollback-plan.png"), fullPage: true });
+  // The same diff side by side (a plain GET: the form's fields are the URL), in another tab.
+  const split = await page.context().newPage();
+  await split.goto("/placements/rb-placement?from=1&to=0&layout=split#diff");
+  const row = split.locator('#diff table.split tr').filter({ hasText: "value2" });
+  await expect(row).toContainText("value1"); // old on the left, new on the right, one row
+  await split.locator("#diff").screenshot({ path: join(ARTIFACTS, "diff-split.png") });
+  await split.close();
 
   // Create the run in Initialize: the run page shows the stages it computed, and nothing moved.
   await page.getByRole("button", { name: "Create the rollback run" }).click();

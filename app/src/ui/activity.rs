@@ -6,6 +6,8 @@ use super::LiveLink;
 use crate::live::Activity;
 use crate::server_fns::activity::{list_activity, PostNote, MAX_NOTE_CHARS};
 
+const LINKED: &str = "activity-message break-words text-indigo-700 underline underline-offset-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:text-indigo-300";
+
 /// The feed, newest first.
 #[component]
 pub fn ActivityFeed() -> impl IntoView {
@@ -46,15 +48,11 @@ fn ActivityRow(entry: Activity) -> impl IntoView {
             <span class="shrink-0 rounded bg-slate-100 px-1.5 text-xs text-slate-600 dark:bg-slate-800 dark:text-slate-300">
                 {entry.source}
             </span>
-            {entry.warning.then(|| view! {
-                <span class="shrink-0 rounded bg-amber-100 px-1.5 text-xs font-medium text-amber-900 dark:bg-amber-900/60 dark:text-amber-100">"⚠ Warning"</span>
-            })}
-            {match entry.link {
-                Some(href) => view! {
-                    <a href=href class="activity-message break-words text-indigo-700 underline underline-offset-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:text-indigo-300">{entry.message}</a>
-                }.into_any(),
-                None => view! { <span class="activity-message break-words">{entry.message}</span> }.into_any(),
-            }}
+            // Every row has the same elements, whatever it carries: the feed's rows are
+            // hydrated against the server's, and a row whose shape differed would not hydrate.
+            <span hidden=!entry.warning class="shrink-0 rounded bg-amber-100 px-1.5 text-xs font-medium text-amber-900 dark:bg-amber-900/60 dark:text-amber-100">"⚠ Warning"</span>
+            // An `a` without `href` is a placeholder, not a link.
+            <a href=entry.link.clone() class=if entry.link.is_some() { LINKED } else { "activity-message break-words" }>{entry.message}</a>
         </li>
     }
 }

@@ -298,7 +298,7 @@ fn Members(page: Page) -> impl IntoView {
         } else {
             let header = placements.clone();
             view! {
-                <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                <div role="region" aria-label="Members table (scrolls sideways)" tabindex="0" class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
                     <table id="members" class="min-w-full text-sm">
                         <caption class="sr-only">"Member clusters by placement: each cell is the snapshot index the placement runs on that member, and whether it is available there."</caption>
                         <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-700 dark:bg-slate-800/60 dark:text-slate-300">

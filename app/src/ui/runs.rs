@@ -126,7 +126,7 @@ pub fn RunsPage() -> impl IntoView {
                             </Card>
                         }
                     >
-                        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                        <div role="region" aria-label="Runs table (scrolls sideways)" tabindex="0" class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
                             <table id="runs" class="min-w-full text-sm">
                                 <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-600 dark:bg-slate-800/60 dark:text-slate-400">
                                     <tr>

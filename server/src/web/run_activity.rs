@@ -45,7 +45,8 @@ pub async fn run(client: kube::Client, feed: Feed, shutdown: CancellationToken) 
             Some(Ok(WatchEvent::Init)) => listing = Some(Vec::new()),
             Some(Ok(WatchEvent::InitApply(event))) => {
                 if seen.first_sight(&event) {
-                    if let (Some(list), Some(run_event)) = (listing.as_mut(), RunEvent::of(&event)) {
+                    if let (Some(list), Some(run_event)) = (listing.as_mut(), RunEvent::of(&event))
+                    {
                         list.push(run_event);
                     }
                 }
@@ -142,7 +143,9 @@ mod tests {
     #[test]
     fn at_start_only_the_recent_tail_is_published_oldest_first() {
         let now = Utc::now();
-        let mut listed: Vec<RunEvent> = (0..40).map(|i| run_event(&format!("r{i}"), i, now)).collect();
+        let mut listed: Vec<RunEvent> = (0..40)
+            .map(|i| run_event(&format!("r{i}"), i, now))
+            .collect();
         listed.push(run_event("old", 60 * 24, now));
         let published = backfill(listed.clone(), true, now);
         assert_eq!(published.len(), BACKFILL);
@@ -164,11 +167,17 @@ mod tests {
             ..Default::default()
         };
         assert!(seen.first_sight(&event("a.1")));
-        assert!(!seen.first_sight(&event("a.1")), "an update of the same Event");
+        assert!(
+            !seen.first_sight(&event("a.1")),
+            "an update of the same Event"
+        );
         for i in 0..REMEMBERED {
             seen.first_sight(&event(&format!("b.{i}")));
         }
-        assert!(seen.first_sight(&event("a.1")), "forgotten beyond the bound");
+        assert!(
+            seen.first_sight(&event("a.1")),
+            "forgotten beyond the bound"
+        );
         assert!(seen.names.len() <= REMEMBERED);
     }
 }

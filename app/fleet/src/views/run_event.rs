@@ -125,7 +125,10 @@ mod tests {
     fn run_events_name_their_run_and_page() {
         let cluster = RunEvent::of(&event("ClusterStagedUpdateRun", Some("default"), None))
             .expect("a cluster-scoped run's event");
-        assert_eq!(cluster.namespace, None, "cluster-scoped runs have events in default");
+        assert_eq!(
+            cluster.namespace, None,
+            "cluster-scoped runs have events in default"
+        );
         assert_eq!(cluster.run_path(), "/runs/example-run");
         assert_eq!(cluster.by, "fleetdeck-engine");
         assert_eq!(cluster.at, DateTime::from_timestamp(0, 0));
@@ -137,13 +140,19 @@ mod tests {
         let namespaced = RunEvent::of(&event("StagedUpdateRun", Some("team-a"), Some("alice")))
             .expect("a namespaced run's event");
         assert_eq!(namespaced.run_path(), "/runs/team-a/example-run");
-        assert_eq!(namespaced.by, "alice", "the console user, not the component");
+        assert_eq!(
+            namespaced.by, "alice",
+            "the console user, not the component"
+        );
         assert!(namespaced.feed_line().starts_with("team-a/example-run: "));
     }
 
     #[test]
     fn other_objects_events_are_not_run_events() {
-        assert_eq!(RunEvent::of(&event("ClusterApprovalRequest", None, None)), None);
+        assert_eq!(
+            RunEvent::of(&event("ClusterApprovalRequest", None, None)),
+            None
+        );
         assert_eq!(RunEvent::of(&event("Pod", Some("default"), None)), None);
         assert_eq!(
             RunEvent::of(&event("StagedUpdateRun", None, None)),

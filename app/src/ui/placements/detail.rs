@@ -130,7 +130,7 @@ fn Matrix(row: PlacementRow, history: Vec<HistoryEntry>) -> impl IntoView {
             <h2 id="matrix-title" class="text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">"Which cluster runs which snapshot"</h2>
             <p class="mt-1 mb-3 text-sm text-slate-700 dark:text-slate-300">{if spread.is_empty() { "No cluster is scheduled.".to_string() } else { spread }}</p>
             {(!row.clusters.is_empty()).then(|| view! {
-                <div class="overflow-x-auto">
+                <div role="region" aria-label="Clusters and snapshots (scrolls sideways)" tabindex="0" class="overflow-x-auto">
                     <table id="matrix" class="text-sm">
                         <caption class="sr-only">"Scheduled clusters and the snapshot index each runs"</caption>
                         <thead>
@@ -203,7 +203,7 @@ fn History(key: PlacementKey, history: Vec<HistoryEntry>, row: PlacementRow) -> 
         <section aria-labelledby="history-title" class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <h2 id="history-title" class="text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">"Snapshot history"</h2>
             <p class="mt-1 mb-3 text-sm text-slate-700 dark:text-slate-300">"Newest first. Each snapshot is what the placement selected at one moment; a run rolls one of them out. Pick one to compare or to roll back to."</p>
-            <div class="overflow-x-auto">
+            <div role="region" aria-label="Snapshot history (scrolls sideways)" tabindex="0" class="overflow-x-auto">
                 <table id="history" class="w-full text-left text-sm">
                     <caption class="sr-only">"Resource snapshots of this placement"</caption>
                     <thead class="text-xs uppercase tracking-wide text-slate-600 dark:text-slate-400">
@@ -263,29 +263,29 @@ fn short_hash(hash: &str) -> String {
     bare.chars().take(12).collect()
 }
 
-/// Pick any two snapshots to compare (a GET form: works without JavaScript). Rebuilt when the
-/// query changes, so a link that opens another diff also shows it picked in the form.
+/// Pick any two snapshots to compare (a GET form: works without JavaScript). The fields follow
+/// the query, so a link that opens another diff also shows that pair picked in the form.
 #[component]
 fn CompareForm(history: Vec<HistoryEntry>) -> impl IntoView {
     let query = use_query_map();
-    move || {
-        query.track();
-        view! { <CompareFields history=history.clone()/> }
-    }
-}
-
-#[component]
-fn CompareFields(history: Vec<HistoryEntry>) -> impl IntoView {
-    let query = use_query_map();
+    let (newest, second) = (
+        history.first().map(|h| h.index),
+        history.get(1).map(|h| h.index),
+    );
     let pick = move |name: &str, default: Option<u64>| {
         query
-            .read_untracked()
+            .read()
             .get(name)
             .and_then(|v| v.parse::<u64>().ok())
             .or(default)
     };
-    let from = pick("from", history.get(1).map(|h| h.index));
-    let to = pick("to", history.first().map(|h| h.index));
+    let from = Memo::new(move |_| pick("from", second));
+    let to = Memo::new(move |_| pick("to", newest));
+    let noise = Memo::new(move |_| query.read().get("noise").is_some());
+    let split = Memo::new(move |_| query.read().get("layout").is_some_and(|v| v == "split"));
+    let value =
+        |picked: Memo<Option<u64>>| move || picked.get().map(|i| i.to_string()).unwrap_or_default();
+    // `selected` for the server's HTML; `prop:value` keeps the field right after navigating.
     let options = move |selected: Option<u64>| {
         history
             .iter()
@@ -295,30 +295,25 @@ fn CompareFields(history: Vec<HistoryEntry>) -> impl IntoView {
             })
             .collect_view()
     };
-    let noise = query.read_untracked().get("noise").is_some();
-    let split = query
-        .read_untracked()
-        .get("layout")
-        .is_some_and(|v| v == "split");
     view! {
         <section aria-labelledby="compare-title" class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <h2 id="compare-title" class="text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">"Compare two snapshots"</h2>
             <Form method="GET" action="" attr:class="mt-2 flex flex-wrap items-end gap-3" attr:id="compare-form">
                 <div>
                     <label for="diff-from" class="block text-sm font-medium">"From"</label>
-                    <select id="diff-from" name="from" class=FIELD>{options(from)}</select>
+                    <select id="diff-from" name="from" class=FIELD prop:value=value(from)>{options(from.get_untracked())}</select>
                 </div>
                 <div>
                     <label for="diff-to" class="block text-sm font-medium">"To"</label>
-                    <select id="diff-to" name="to" class=FIELD>{options(to)}</select>
+                    <select id="diff-to" name="to" class=FIELD prop:value=value(to)>{options(to.get_untracked())}</select>
                 </div>
                 <fieldset class="text-sm">
                     <legend class="font-medium">"Layout"</legend>
-                    <label class="mr-3"><input type="radio" name="layout" value="unified" checked=!split/>" Unified"</label>
-                    <label><input type="radio" name="layout" value="split" checked=split/>" Side by side"</label>
+                    <label class="mr-3"><input type="radio" name="layout" value="unified" checked=!split.get_untracked() prop:checked=move || !split.get()/>" Unified"</label>
+                    <label><input type="radio" name="layout" value="split" checked=split.get_untracked() prop:checked=move || split.get()/>" Side by side"</label>
                 </fieldset>
                 <label class="flex items-center gap-1 text-sm">
-                    <input type="checkbox" name="noise" value="on" checked=noise/>
+                    <input type="checkbox" name="noise" value="on" checked=noise.get_untracked() prop:checked=move || noise.get()/>
                     "Show server-managed fields"
                 </label>
                 <button type="submit" class=BUTTON>"Compare"</button>

@@ -111,7 +111,7 @@ fn ResourceChange(d: ResourceDiff, split: bool) -> impl IntoView {
 fn Unified(d: ResourceDiff) -> impl IntoView {
     let text = d.unified();
     view! {
-        <pre class="unified overflow-x-auto border-t border-slate-200 text-xs leading-5 dark:border-slate-700"><code>
+        <pre tabindex="0" class="unified overflow-x-auto border-t border-slate-200 text-xs leading-5 dark:border-slate-700"><code>
             {text.lines().map(|line| {
                 let class = match line.chars().next() {
                     Some('+') if !line.starts_with("+++") => "block bg-emerald-50 px-3 text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100",
@@ -129,7 +129,7 @@ fn Unified(d: ResourceDiff) -> impl IntoView {
 fn SideBySide(d: ResourceDiff) -> impl IntoView {
     let rows = d.side_by_side();
     view! {
-        <div class="overflow-x-auto border-t border-slate-200 dark:border-slate-700">
+        <div role="region" aria-label="Side-by-side diff (scrolls sideways)" tabindex="0" class="overflow-x-auto border-t border-slate-200 dark:border-slate-700">
             <table class="split w-full font-mono text-xs leading-5">
                 <caption class="sr-only">"Old lines on the left, new lines on the right"</caption>
                 <thead class="sr-only"><tr><th scope="col">"Old line"</th><th scope="col">"Old"</th><th scope="col">"New line"</th><th scope="col">"New"</th></tr></thead>

@@ -97,7 +97,7 @@ pub fn PlacementsPage() -> impl IntoView {
 #[component]
 fn PlacementTable(rows: Vec<PlacementRow>) -> impl IntoView {
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+        <div role="region" aria-label="Placements table (scrolls sideways)" tabindex="0" class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
             <table id="placements" class="w-full text-left text-sm">
                 <caption class="sr-only">"Placements with their state and where their clusters stand"</caption>
                 <thead class="border-b border-slate-200 text-xs uppercase tracking-wide text-slate-600 dark:border-slate-800 dark:text-slate-400">
