@@ -2,15 +2,18 @@
 //! joins: the object with its labels (plus `kubernetes-fleet.io/member-name`, spec §2), then a
 //! joined and healthy status with the agent's heartbeat.
 
+use app::fleet::placement::member_status::joined_status;
+use app::fleet::types::condition::Time;
+use app::fleet::types::merge_patch::StatusPatch;
 use app::fleet::MemberCluster;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::MemberConfig;
 
 /// The label KubeFleet sets on every MemberCluster to its own name (spec §2).
-pub const MEMBER_NAME_LABEL: &str = "kubernetes-fleet.io/member-name";
+pub use app::fleet::types::names::MEMBER_NAME_LABEL;
 
 /// Creates the MemberCluster or brings its configured labels up to date (labels added by users
 /// stay), then reports it joined.
@@ -55,46 +58,17 @@ pub async fn register(
         .metadata
         .generation
         .unwrap_or(1);
-    let now = Timestamp::now();
-    let mut status = joined_status(generation, now, node_count);
-    if let Some(region) = &member.region {
-        status["properties"][super::fleet_config::REGION_PROPERTY] =
-            json!({ "value": region, "observationTime": now.to_string() });
-    }
+    let status = joined_status(
+        generation,
+        &Time(Timestamp::now()),
+        node_count,
+        member.region.as_deref(),
+    );
     api.patch_status(
         &member.name,
         &PatchParams::default(),
-        &Patch::Merge(json!({ "status": status })),
+        &Patch::Merge(&StatusPatch { status: &status }),
     )
     .await?;
     Ok(())
-}
-
-/// The status of a joined, healthy member whose agent was heard from at `now`.
-pub fn joined_status(generation: i64, now: Timestamp, node_count: u32) -> Value {
-    let now = now.to_string();
-    let condition = |type_: &str, reason: &str, message: &str| {
-        json!({
-            "type": type_, "status": "True", "reason": reason, "message": message,
-            "observedGeneration": generation, "lastTransitionTime": now,
-        })
-    };
-    json!({
-        "conditions": [
-            condition("ReadyToJoin", "MemberClusterReadyToJoin", "the member cluster is ready to join"),
-            condition("Joined", "MemberClusterJoined", "the member cluster has joined the fleet"),
-            condition("Healthy", "MemberClusterHealthy", "the member cluster is healthy"),
-        ],
-        "agentStatus": [{
-            "type": "MemberAgent",
-            "conditions": [
-                condition("Joined", "MemberAgentJoined", "the member agent has joined"),
-                condition("Healthy", "MemberAgentHealthy", "the member agent is healthy"),
-            ],
-            "lastReceivedHeartbeat": now,
-        }],
-        "properties": {
-            "kubernetes-fleet.io/node-count": { "value": node_count.to_string(), "observationTime": now },
-        },
-    })
 }
