@@ -2,13 +2,13 @@
 //! joins: the object with its labels (plus `kubernetes-fleet.io/member-name`, spec §2), then a
 //! joined and healthy status with the agent's heartbeat.
 
+use app::fleet::placement::member_cluster::{MemberClusterSpec, Subject};
 use app::fleet::placement::member_status::joined_status;
 use app::fleet::types::condition::Time;
-use app::fleet::types::merge_patch::StatusPatch;
+use app::fleet::types::merge_patch::{MetadataOnly, MetadataPatch, StatusPatch};
 use app::fleet::MemberCluster;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use serde_json::json;
 
 use super::MemberConfig;
 
@@ -27,28 +27,17 @@ pub async fn register(
     labels.insert(MEMBER_NAME_LABEL.into(), member.name.clone());
     match api.get_opt(&member.name).await? {
         Some(_) => {
-            api.patch(
-                &member.name,
-                &PatchParams::default(),
-                &Patch::Merge(json!({ "metadata": { "labels": labels } })),
-            )
-            .await?;
+            // A merge patch of the configured labels only: the ones users added stay.
+            let patch = MetadataOnly::from(MetadataPatch {
+                labels: Some(labels.into_iter().map(|(k, v)| (k, Some(v))).collect()),
+                annotations: None,
+            });
+            api.patch(&member.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await?;
         }
         None => {
-            let object: MemberCluster = serde_json::from_value(json!({
-                "apiVersion": "cluster.kubernetes-fleet.io/v1beta1",
-                "kind": "MemberCluster",
-                "metadata": { "name": member.name, "labels": labels },
-                "spec": {
-                    "identity": {
-                        "kind": "ServiceAccount",
-                        "name": "fleet-member-agent-sa",
-                        "namespace": format!("fleet-member-{}", member.name),
-                    },
-                    "heartbeatPeriodSeconds": 60,
-                },
-            }))
-            .map_err(kube::Error::SerdeError)?;
+            let mut object = MemberCluster::new(&member.name, registered_spec(&member.name));
+            object.metadata.labels = Some(labels);
             api.create(&PostParams::default(), &object).await?;
         }
     }
@@ -71,4 +60,19 @@ pub async fn register(
     )
     .await?;
     Ok(())
+}
+
+/// The spec a KubeFleet member is registered with: the member agent's service account in the
+/// member's own reserved namespace, beating every 60 s (the default).
+fn registered_spec(member: &str) -> MemberClusterSpec {
+    MemberClusterSpec {
+        identity: Subject {
+            kind: "ServiceAccount".into(),
+            name: "fleet-member-agent-sa".into(),
+            namespace: Some(format!("fleet-member-{member}")),
+            api_group: None,
+        },
+        heartbeat_period_seconds: Some(60),
+        ..MemberClusterSpec::default()
+    }
 }
