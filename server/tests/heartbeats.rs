@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use app::fleet::placement::member_cluster::MEMBER_AGENT;
 use app::fleet::MemberCluster;
 use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
@@ -13,12 +14,10 @@ use server::members::heartbeat::STOPPED_ANNOTATION;
 fn heartbeat(m: &MemberCluster) -> Option<String> {
     m.status
         .as_ref()?
-        .agent_status
-        .as_ref()?
-        .iter()
-        .find(|a| a["type"] == "MemberAgent")?["lastReceivedHeartbeat"]
-        .as_str()
-        .map(str::to_string)
+        .agent(MEMBER_AGENT)?
+        .last_received_heartbeat
+        .as_ref()
+        .map(|t| t.0.to_string())
 }
 
 /// The member's heartbeat once it differs from `before`; bounded so a broken agent fails the

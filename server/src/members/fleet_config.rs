@@ -7,9 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-/// The MemberCluster property a simulated member reports its region in (DESIGN.md: simulated
-/// members report region, Kubernetes version and node image as properties).
-pub const REGION_PROPERTY: &str = "fleetdeck.dev/region";
+/// The MemberCluster property a simulated member reports its region in.
+pub use app::fleet::types::names::REGION_PROPERTY;
 
 /// Why a `--member` flag or a fleet config file is refused. The texts name the entry at fault
 /// and say what to write instead.

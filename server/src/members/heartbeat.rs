@@ -18,6 +18,9 @@ use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::fleet::placement::member_status::renewed_status;
+use app::fleet::types::condition::Time;
+use app::fleet::types::merge_patch::StatusPatch;
 use app::fleet::views::member_view::DEFAULT_HEARTBEAT_PERIOD_SECONDS;
 use app::fleet::MemberCluster;
 use futures::stream::FuturesUnordered;
@@ -26,7 +29,6 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::Event;
-use serde_json::{json, Value};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -101,13 +103,13 @@ async fn beat(
     if stopped(&member) {
         return Ok(());
     }
-    let Some(status) = renewed_status(&member, Timestamp::now()) else {
+    let Some(status) = renewed_status(&member, &Time(Timestamp::now())) else {
         return Ok(());
     };
     api.patch_status(
         &name,
         &PatchParams::default(),
-        &Patch::Merge(json!({ "status": status })),
+        &Patch::Merge(&StatusPatch { status }),
     )
     .await
     .map(|_| ())
@@ -121,46 +123,6 @@ fn stopped(member: &MemberCluster) -> bool {
         .as_ref()
         .and_then(|a| a.get(STOPPED_ANNOTATION))
         .is_some_and(|v| v == "true")
-}
-
-/// The status fields a heartbeat writes, or `None` before the member has an agent status (it
-/// has not registered yet). Lists are replaced whole by a merge patch, so each is written back
-/// complete.
-pub fn renewed_status(member: &MemberCluster, now: Timestamp) -> Option<Value> {
-    let status = member.status.as_ref()?;
-    let generation = member.metadata.generation.unwrap_or(1);
-    let now = now.to_string();
-    let restamp = |conditions: &mut Value| {
-        for c in conditions.as_array_mut().into_iter().flatten() {
-            c["observedGeneration"] = json!(generation);
-        }
-    };
-    let mut agents = status.agent_status.clone()?;
-    for agent in &mut agents {
-        if agent["type"] == "MemberAgent" {
-            agent["lastReceivedHeartbeat"] = json!(now);
-            restamp(&mut agent["conditions"]);
-        }
-    }
-    let mut conditions =
-        serde_json::to_value(status.conditions.clone().unwrap_or_default()).ok()?;
-    restamp(&mut conditions);
-    let properties: serde_json::Map<String, Value> = status
-        .properties
-        .iter()
-        .flatten()
-        .map(|(k, p)| {
-            (
-                k.clone(),
-                json!({ "value": p.value, "observationTime": now }),
-            )
-        })
-        .collect();
-    Some(json!({
-        "conditions": conditions,
-        "agentStatus": agents,
-        "properties": properties,
-    }))
 }
 
 /// When each member beats next: a min-heap of due times, invalidated lazily by a per-member
@@ -258,48 +220,23 @@ fn seed() -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use app::fleet::placement::member_cluster::MemberClusterSpec;
+
     use super::*;
 
     fn member(period: Option<i32>, stopped: bool) -> Arc<MemberCluster> {
-        let mut m: MemberCluster = serde_json::from_value(json!({
-            "apiVersion": "cluster.kubernetes-fleet.io/v1beta1", "kind": "MemberCluster",
-            "metadata": {"name": "m1", "generation": 2},
-            "spec": {"identity": {"kind": "ServiceAccount", "name": "a"}},
-            "status": super::super::registration::joined_status(1, "2026-01-01T00:00:00Z".parse().expect("time"), 3),
-        }))
-        .expect("member");
-        m.spec.heartbeat_period_seconds = period;
+        let mut m = MemberCluster::new(
+            "m1",
+            MemberClusterSpec {
+                heartbeat_period_seconds: period,
+                ..MemberClusterSpec::default()
+            },
+        );
         if stopped {
             m.metadata.annotations =
                 Some([(STOPPED_ANNOTATION.to_string(), "true".to_string())].into());
         }
         Arc::new(m)
-    }
-
-    #[test]
-    fn a_beat_renews_the_heartbeat_and_observation_times_but_no_transition_time() {
-        let now: Timestamp = "2026-01-01T00:05:00Z".parse().expect("time");
-        let status = renewed_status(&member(None, false), now).expect("status");
-        let agent = &status["agentStatus"][0];
-        assert_eq!(agent["lastReceivedHeartbeat"], "2026-01-01T00:05:00Z");
-        assert_eq!(
-            agent["conditions"][0]["lastTransitionTime"],
-            "2026-01-01T00:00:00Z"
-        );
-        assert_eq!(
-            agent["conditions"][0]["observedGeneration"], 2,
-            "re-stamped to the generation"
-        );
-        assert_eq!(status["conditions"][1]["type"], "Joined");
-        assert_eq!(
-            status["conditions"][1]["lastTransitionTime"],
-            "2026-01-01T00:00:00Z"
-        );
-        let nodes = &status["properties"]["kubernetes-fleet.io/node-count"];
-        assert_eq!(
-            (nodes["value"].as_str(), nodes["observationTime"].as_str()),
-            (Some("3"), Some("2026-01-01T00:05:00Z"))
-        );
     }
 
     #[tokio::test(start_paused = true)]

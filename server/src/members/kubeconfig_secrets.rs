@@ -13,11 +13,12 @@ use std::sync::Arc;
 use app::fleet::MemberCluster;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::ByteString;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::runtime::{reflector, watcher, WatchStreamExt};
 use kube::ResourceExt;
-use serde_json::json;
+use serde::Serialize;
 
 use super::agent::{Agent, MemberTarget};
 use crate::informers::Informers;
@@ -26,6 +27,8 @@ use crate::informers::Informers;
 pub const SECRET_ANNOTATION: &str = "fleetdeck.dev/kubeconfig-secret";
 /// The key of the kubeconfig inside the Secret.
 pub const KUBECONFIG_KEY: &str = "kubeconfig";
+/// The label on the Secrets fleetdeck writes, naming their member.
+const MEMBER_LABEL: &str = "fleetdeck.dev/member-kubeconfig";
 /// Where the Secrets live unless configured otherwise.
 pub const DEFAULT_NAMESPACE: &str = "fleet-system";
 
@@ -147,6 +150,12 @@ async fn client_for(kubeconfig: &str) -> Result<kube::Client, String> {
     kube::Client::try_from(config).map_err(|e| e.to_string())
 }
 
+/// A merge patch of a Secret's `data`: the keys it names are replaced, others stay.
+#[derive(Debug, Serialize)]
+struct DataPatch<'a> {
+    data: &'a BTreeMap<String, ByteString>,
+}
+
 /// Stores `kubeconfig` as `member`'s Secret in `namespace` (created if missing), the way an
 /// operator registers a real member, so the agent of any fleetdeck on this hub can reach it.
 pub async fn publish(
@@ -157,8 +166,13 @@ pub async fn publish(
 ) -> Result<(), kube::Error> {
     let namespaces: Api<Namespace> = Api::all(hub.clone());
     if namespaces.get_opt(namespace).await?.is_none() {
-        let ns: Namespace = serde_json::from_value(json!({ "metadata": { "name": namespace } }))
-            .map_err(kube::Error::SerdeError)?;
+        let ns = Namespace {
+            metadata: ObjectMeta {
+                name: Some(namespace.to_string()),
+                ..ObjectMeta::default()
+            },
+            ..Namespace::default()
+        };
         match namespaces.create(&PostParams::default(), &ns).await {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.code == 409 => {}
@@ -177,22 +191,23 @@ pub async fn publish(
             .patch(
                 &name,
                 &PatchParams::default(),
-                &Patch::Merge(json!({ "data": { KUBECONFIG_KEY: ByteString(kubeconfig.as_bytes().to_vec()) } })),
+                &Patch::Merge(&DataPatch { data: &data }),
             )
             .await
             .map(|_| ()),
         None => {
-            let secret: Secret = serde_json::from_value(json!({
-                "metadata": {
-                    "name": name,
-                    "labels": { "fleetdeck.dev/member-kubeconfig": member },
-                },
-                "type": "Opaque",
-            }))
-            .map_err(kube::Error::SerdeError)?;
             let secret = Secret {
+                metadata: ObjectMeta {
+                    name: Some(name),
+                    labels: Some(BTreeMap::from([(
+                        MEMBER_LABEL.to_string(),
+                        member.to_string(),
+                    )])),
+                    ..ObjectMeta::default()
+                },
+                type_: Some("Opaque".into()),
                 data: Some(data),
-                ..secret
+                ..Secret::default()
             };
             secrets
                 .create(&PostParams::default(), &secret)
@@ -204,6 +219,8 @@ pub async fn publish(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     fn member(annotations: &[(&str, &str)]) -> MemberCluster {
@@ -225,6 +242,18 @@ mod tests {
         assert_eq!(
             secret_name(&member(&[(SECRET_ANNOTATION, "prod-eu-1")])),
             "prod-eu-1"
+        );
+    }
+
+    #[test]
+    fn a_changed_kubeconfig_patches_only_its_key_base64_encoded() {
+        let data = BTreeMap::from([(
+            KUBECONFIG_KEY.to_string(),
+            ByteString(b"apiVersion: v1".to_vec()),
+        )]);
+        assert_eq!(
+            serde_json::to_value(DataPatch { data: &data }).expect("serializes"),
+            json!({ "data": { "kubeconfig": "YXBpVmVyc2lvbjogdjE=" } })
         );
     }
 

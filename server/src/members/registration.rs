@@ -2,15 +2,18 @@
 //! joins: the object with its labels (plus `kubernetes-fleet.io/member-name`, spec §2), then a
 //! joined and healthy status with the agent's heartbeat.
 
+use app::fleet::placement::member_cluster::{MemberClusterSpec, Subject};
+use app::fleet::placement::member_status::joined_status;
+use app::fleet::types::condition::Time;
+use app::fleet::types::merge_patch::{MetadataOnly, MetadataPatch, StatusPatch};
 use app::fleet::MemberCluster;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use serde_json::{json, Value};
 
 use super::MemberConfig;
 
 /// The label KubeFleet sets on every MemberCluster to its own name (spec §2).
-pub const MEMBER_NAME_LABEL: &str = "kubernetes-fleet.io/member-name";
+pub use app::fleet::types::names::MEMBER_NAME_LABEL;
 
 /// Creates the MemberCluster or brings its configured labels up to date (labels added by users
 /// stay), then reports it joined.
@@ -24,28 +27,17 @@ pub async fn register(
     labels.insert(MEMBER_NAME_LABEL.into(), member.name.clone());
     match api.get_opt(&member.name).await? {
         Some(_) => {
-            api.patch(
-                &member.name,
-                &PatchParams::default(),
-                &Patch::Merge(json!({ "metadata": { "labels": labels } })),
-            )
-            .await?;
+            // A merge patch of the configured labels only: the ones users added stay.
+            let patch = MetadataOnly::from(MetadataPatch {
+                labels: Some(labels.into_iter().map(|(k, v)| (k, Some(v))).collect()),
+                annotations: None,
+            });
+            api.patch(&member.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await?;
         }
         None => {
-            let object: MemberCluster = serde_json::from_value(json!({
-                "apiVersion": "cluster.kubernetes-fleet.io/v1beta1",
-                "kind": "MemberCluster",
-                "metadata": { "name": member.name, "labels": labels },
-                "spec": {
-                    "identity": {
-                        "kind": "ServiceAccount",
-                        "name": "fleet-member-agent-sa",
-                        "namespace": format!("fleet-member-{}", member.name),
-                    },
-                    "heartbeatPeriodSeconds": 60,
-                },
-            }))
-            .map_err(kube::Error::SerdeError)?;
+            let mut object = MemberCluster::new(&member.name, registered_spec(&member.name));
+            object.metadata.labels = Some(labels);
             api.create(&PostParams::default(), &object).await?;
         }
     }
@@ -55,46 +47,32 @@ pub async fn register(
         .metadata
         .generation
         .unwrap_or(1);
-    let now = Timestamp::now();
-    let mut status = joined_status(generation, now, node_count);
-    if let Some(region) = &member.region {
-        status["properties"][super::fleet_config::REGION_PROPERTY] =
-            json!({ "value": region, "observationTime": now.to_string() });
-    }
+    let status = joined_status(
+        generation,
+        &Time(Timestamp::now()),
+        node_count,
+        member.region.as_deref(),
+    );
     api.patch_status(
         &member.name,
         &PatchParams::default(),
-        &Patch::Merge(json!({ "status": status })),
+        &Patch::Merge(&StatusPatch { status: &status }),
     )
     .await?;
     Ok(())
 }
 
-/// The status of a joined, healthy member whose agent was heard from at `now`.
-pub fn joined_status(generation: i64, now: Timestamp, node_count: u32) -> Value {
-    let now = now.to_string();
-    let condition = |type_: &str, reason: &str, message: &str| {
-        json!({
-            "type": type_, "status": "True", "reason": reason, "message": message,
-            "observedGeneration": generation, "lastTransitionTime": now,
-        })
-    };
-    json!({
-        "conditions": [
-            condition("ReadyToJoin", "MemberClusterReadyToJoin", "the member cluster is ready to join"),
-            condition("Joined", "MemberClusterJoined", "the member cluster has joined the fleet"),
-            condition("Healthy", "MemberClusterHealthy", "the member cluster is healthy"),
-        ],
-        "agentStatus": [{
-            "type": "MemberAgent",
-            "conditions": [
-                condition("Joined", "MemberAgentJoined", "the member agent has joined"),
-                condition("Healthy", "MemberAgentHealthy", "the member agent is healthy"),
-            ],
-            "lastReceivedHeartbeat": now,
-        }],
-        "properties": {
-            "kubernetes-fleet.io/node-count": { "value": node_count.to_string(), "observationTime": now },
+/// The spec a KubeFleet member is registered with: the member agent's service account in the
+/// member's own reserved namespace, beating every 60 s (the default).
+fn registered_spec(member: &str) -> MemberClusterSpec {
+    MemberClusterSpec {
+        identity: Subject {
+            kind: "ServiceAccount".into(),
+            name: "fleet-member-agent-sa".into(),
+            namespace: Some(format!("fleet-member-{member}")),
+            api_group: None,
         },
-    })
+        heartbeat_period_seconds: Some(60),
+        ..MemberClusterSpec::default()
+    }
 }

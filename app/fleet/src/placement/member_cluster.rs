@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::placement::resource_placement::TaintEffect;
 
@@ -63,8 +63,13 @@ pub enum DeleteValidationMode {
     Skip,
 }
 
-/// Member status. Property and usage maps are open-ended, kept as JSON. fleetdeck's simulated
-/// members report their Kubernetes version / node image / region as properties (DESIGN.md).
+/// `status.agentStatus[].type` of the member agent, the one agent fleetdeck runs (KubeFleet's
+/// `AgentType`; the networking agents are `MultiClusterServiceAgent` and
+/// `ServiceExportImportAgent`).
+pub const MEMBER_AGENT: &str = "MemberAgent";
+
+/// Member status. The property map is open-ended. fleetdeck's simulated members report their
+/// Kubernetes version / node image / region as properties (DESIGN.md).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberClusterStatus {
@@ -73,11 +78,49 @@ pub struct MemberClusterStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<BTreeMap<String, PropertyValue>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource_usage: Option<Value>,
+    pub resource_usage: Option<ResourceUsage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub agent_status: Option<Vec<Value>>,
+    pub agent_status: Option<Vec<AgentStatus>>,
+}
+
+impl MemberClusterStatus {
+    /// The status the agent of `type_` reports (KubeFleet's `GetAgentStatus`).
+    pub fn agent(&self, type_: &str) -> Option<&AgentStatus> {
+        self.agent_status
+            .iter()
+            .flatten()
+            .find(|a| a.type_ == type_)
+    }
+}
+
+/// What one member agent reports (KubeFleet's `AgentStatus`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentStatus {
+    /// The agent's type, e.g. `MemberAgent`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<Vec<Condition>>,
+    /// When the hub last heard from the agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_received_heartbeat: Option<Time>,
+}
+
+/// The member's observed resources, summed over its nodes (KubeFleet's `ResourceUsage`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceUsage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<BTreeMap<String, Quantity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allocatable: Option<BTreeMap<String, Quantity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<BTreeMap<String, Quantity>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observation_time: Option<Time>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -85,5 +128,5 @@ pub struct MemberClusterStatus {
 pub struct PropertyValue {
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observation_time: Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>,
+    pub observation_time: Option<Time>,
 }

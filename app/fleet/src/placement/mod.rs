@@ -4,6 +4,7 @@ pub mod binding;
 pub mod binding_status;
 pub mod binding_writes;
 pub mod member_cluster;
+pub mod member_status;
 pub mod placement_ref;
 pub mod placement_status;
 pub mod policy_snapshot;

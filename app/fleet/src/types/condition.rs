@@ -129,8 +129,11 @@ pub mod types {
     pub const DIFF_REPORTED: &str = "DiffReported";
     // Policy snapshot (spec §4.2).
     pub const SCHEDULED: &str = "Scheduled";
-    // MemberCluster (spec §6): only joined members are scheduled.
+    // MemberCluster (spec §6): only joined members are scheduled. `Joined` and `Healthy` are
+    // also the member agent's own condition types (KubeFleet's `AgentJoined`, `AgentHealthy`).
     pub const JOINED: &str = "Joined";
+    pub const READY_TO_JOIN: &str = "ReadyToJoin";
+    pub const HEALTHY: &str = "Healthy";
 }
 
 /// Condition reasons (spec §9.11).
@@ -173,6 +176,14 @@ pub mod reasons {
     // Policy snapshot `Scheduled` (spec §4.2).
     pub const SCHEDULING_POLICY_FULFILLED: &str = "SchedulingPolicyFulfilled";
     pub const SCHEDULING_POLICY_UNFULFILLED: &str = "SchedulingPolicyUnfulfilled";
+    // A joined member (spec §6). The first two are KubeFleet's hub reasons; KubeFleet leaves the
+    // cluster's `Healthy` unused and its agent reports `InternalMemberCluster…` reasons, so the
+    // other three are fleetdeck's own.
+    pub const MEMBER_CLUSTER_READY_TO_JOIN: &str = "MemberClusterReadyToJoin";
+    pub const MEMBER_CLUSTER_JOINED: &str = "MemberClusterJoined";
+    pub const MEMBER_CLUSTER_HEALTHY: &str = "MemberClusterHealthy";
+    pub const MEMBER_AGENT_JOINED: &str = "MemberAgentJoined";
+    pub const MEMBER_AGENT_HEALTHY: &str = "MemberAgentHealthy";
     /// False reasons of binding conditions that mean "still in progress", not failure (spec §9.5).
     pub const IN_PROGRESS_BINDING_REASONS: [&str; 4] = [
         "OverriddenPending",
@@ -231,6 +242,12 @@ pub mod messages {
     pub const ALL_WORK_AVAILABLE: &str = "All corresponding work objects are available";
     pub const MANIFEST_NOT_AVAILABLE_YET: &str =
         "Manifest is not yet available; Fleet will check again later";
+    // A joined member's conditions (fleetdeck's wording).
+    pub const MEMBER_CLUSTER_READY_TO_JOIN: &str = "the member cluster is ready to join";
+    pub const MEMBER_CLUSTER_JOINED: &str = "the member cluster has joined the fleet";
+    pub const MEMBER_CLUSTER_HEALTHY: &str = "the member cluster is healthy";
+    pub const MEMBER_AGENT_JOINED: &str = "the member agent has joined";
+    pub const MEMBER_AGENT_HEALTHY: &str = "the member agent is healthy";
 
     /// Binding Applied=False message; `work` is the placement's work object (`<placement>-work`).
     pub fn work_not_applied(work: &str) -> String {

@@ -28,6 +28,12 @@ pub const DELETION_STAGE_NAME: &str = "kubernetes-fleet.io/deleteStage";
 /// MemberCluster label holding a member's update group for upgrade runs (DESIGN.md).
 pub const UPDATE_GROUP_LABEL: &str = "updates.fleetdeck.dev/group";
 
+/// MemberCluster property: the member's node count, as KubeFleet's property provider reports it.
+pub const NODE_COUNT_PROPERTY: &str = "kubernetes-fleet.io/node-count";
+/// MemberCluster property a simulated member reports its region in (DESIGN.md: simulated
+/// members report region, Kubernetes version and node image as properties).
+pub const REGION_PROPERTY: &str = "fleetdeck.dev/region";
+
 /// Value of the `taskType` label (spec §2).
 pub const TASK_TYPE_BEFORE_STAGE: &str = "beforeStage";
 pub const TASK_TYPE_AFTER_STAGE: &str = "afterStage";

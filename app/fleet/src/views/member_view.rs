@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::placement::binding::BindingState;
-use crate::types::condition::find_condition;
+use crate::placement::member_cluster::MEMBER_AGENT;
+use crate::types::condition::{find_condition, to_utc, types, TRUE};
+use crate::types::names::NODE_COUNT_PROPERTY;
 use crate::{FleetKind, MemberCluster, Object};
 
 /// One row of the Fleet page.
@@ -136,17 +138,15 @@ pub fn member_fields(m: &MemberCluster) -> MemberRow {
     let status = m.status.as_ref();
     let joined = status
         .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| find_condition(c, "Joined"))
-        .map(|c| c.status == "True");
+        .and_then(|c| find_condition(c, types::JOINED))
+        .map(|c| c.status == TRUE);
     let last_seen = status
-        .and_then(|s| s.agent_status.as_ref())
-        .and_then(|agents| agents.iter().find(|a| a["type"] == "MemberAgent"))
-        .and_then(|a| a["lastReceivedHeartbeat"].as_str())
-        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&Utc));
+        .and_then(|s| s.agent(MEMBER_AGENT))
+        .and_then(|a| a.last_received_heartbeat.as_ref())
+        .and_then(|t| to_utc(&t.0));
     let node_count = status
         .and_then(|s| s.properties.as_ref())
-        .and_then(|p| p.get("kubernetes-fleet.io/node-count"))
+        .and_then(|p| p.get(NODE_COUNT_PROPERTY))
         .map(|p| p.value.clone());
     MemberRow {
         name: m.metadata.name.clone().unwrap_or_default(),

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::fleet::types::merge_patch::StatusPatch;
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus};
 use k8s_openapi::api::core::v1::{
@@ -21,7 +22,6 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
@@ -130,7 +130,9 @@ async fn reconcile(deployment: Arc<Deployment>, ctx: Arc<Kubelet>) -> Result<Act
             pods.patch_status(
                 &pod.name_any(),
                 &PatchParams::default(),
-                &Patch::Merge(json!({ "status": observed.status })),
+                &Patch::Merge(&StatusPatch {
+                    status: &observed.status,
+                }),
             )
             .await?;
         }
@@ -143,7 +145,7 @@ async fn reconcile(deployment: Arc<Deployment>, ctx: Arc<Kubelet>) -> Result<Act
             .patch_status(
                 &name,
                 &PatchParams::default(),
-                &Patch::Merge(status_patch(&status)),
+                &Patch::Merge(&status_patch(&status)),
             )
             .await?;
     }
@@ -380,8 +382,9 @@ pub fn deployment_status(
 
 /// The merge patch that makes the stored status `status`. The real controller writes the whole
 /// status, so a count that drops to zero (and is omitted, like `availableReplicas` once the ready
-/// pods are replaced) disappears; a merge patch keeps what it omits, so it must say `null`.
-fn status_patch(status: &DeploymentStatus) -> serde_json::Value {
+/// pods are replaced) disappears; a merge patch keeps what it omits, so it must say `null`, which
+/// `DeploymentStatus` cannot: its body is the typed status's JSON with those nulls added.
+fn status_patch(status: &DeploymentStatus) -> StatusPatch<serde_json::Value> {
     let mut value = serde_json::to_value(status).unwrap_or_default();
     if let Some(fields) = value.as_object_mut() {
         for key in [
@@ -395,7 +398,7 @@ fn status_patch(status: &DeploymentStatus) -> serde_json::Value {
             fields.entry(key).or_insert(serde_json::Value::Null);
         }
     }
-    json!({ "status": value })
+    StatusPatch { status: value }
 }
 
 /// Equal but for condition timestamps, so an unchanged state is not written again.
@@ -415,6 +418,7 @@ fn same_status(old: Option<&DeploymentStatus>, new: &DeploymentStatus) -> bool {
 mod tests {
     use super::*;
     use k8s_openapi::api::core::v1::{Container, PodSpec};
+    use serde_json::json;
 
     fn pod(image: &str) -> Pod {
         Pod {
@@ -551,7 +555,8 @@ mod tests {
     fn a_status_patch_clears_the_counts_of_pods_no_longer_ready() {
         // A rollout replaced the one ready pod with one not ready yet: the stored
         // `availableReplicas: 1` must go, or the member agent reports the Deployment available.
-        let patch = status_patch(&deployment_status(1, 0, 2, at(0)));
+        let patch = serde_json::to_value(status_patch(&deployment_status(1, 0, 2, at(0))))
+            .expect("serializes");
         assert_eq!(
             patch["status"]["availableReplicas"],
             serde_json::Value::Null
