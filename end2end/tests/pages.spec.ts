@@ -79,6 +79,9 @@ spec: {placementName: pages-placement, stagedRolloutStrategyName: pages-strategy
 `);
 });
 
+// Eight pages, each loaded, hydrated, checked by axe and photographed: more than the default 30 s.
+test.setTimeout(120_000);
+
 for (const theme of ["light", "dark"] as const) {
   for (const [width, height, label] of [[1280, 900, "desktop"], [390, 844, "phone"]] as const) {
     test(`every page passes axe (WCAG AA) and fits the screen: ${theme}, ${label}`, async ({ page }) => {

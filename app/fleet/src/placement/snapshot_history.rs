@@ -195,7 +195,34 @@ pub struct RollbackImpact {
     /// Clusters already on the target.
     pub unchanged: Vec<String>,
     /// Clusters that change, grouped by the index they run now (`None`: no known snapshot).
+    /// A list of pairs on the wire: JSON object keys must be strings, and `None` is not one.
+    #[serde(with = "pairs")]
     pub changing: BTreeMap<Option<u64>, Vec<String>>,
+}
+
+/// A map (de)serialised as a list of `[key, value]` pairs.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        map: &BTreeMap<K, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(map.iter())
+    }
+
+    pub fn deserialize<'de, D, K, V>(deserializer: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(deserializer)?
+            .into_iter()
+            .collect())
+    }
 }
 
 impl RollbackImpact {
@@ -237,6 +264,27 @@ pub fn runs_by_index<'a>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_impact_with_clusters_not_rolled_out_yet_crosses_the_wire() {
+        let impact = super::RollbackImpact {
+            target: 0,
+            unchanged: vec!["member2".into()],
+            changing: [
+                (None, vec!["member1".to_string()]),
+                (Some(1), vec!["member3".to_string()]),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let json = serde_json::to_string(&impact).expect("serialises with a None key");
+        assert_eq!(
+            json,
+            r#"{"target":0,"unchanged":["member2"],"changing":[[null,["member1"]],[1,["member3"]]]}"#
+        );
+        let back: super::RollbackImpact = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, impact);
+    }
+
     use super::*;
     use crate::ClusterResourceSnapshot;
     use serde_json::json;
