@@ -173,9 +173,29 @@ fn max_concurrency(text: String) -> IntOrString {
     }
 }
 
+/// A strategy's stages in words: `2 stages: staging, then canary`.
+pub fn stages_in_words(names: &[String]) -> String {
+    match names {
+        [] => "no stages: runs using it place no cluster".to_string(),
+        [one] => format!("1 stage: {one}"),
+        many => format!("{} stages: {}", many.len(), many.join(", then ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stages_read_in_order() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            stages_in_words(&names(&["staging", "canary"])),
+            "2 stages: staging, then canary"
+        );
+        assert_eq!(stages_in_words(&names(&["all"])), "1 stage: all");
+        assert!(stages_in_words(&[]).starts_with("no stages"));
+    }
 
     fn seed_002() -> StagedUpdateStrategySpec {
         serde_json::from_value(serde_json::json!({"stages": [
