@@ -248,7 +248,7 @@ pub(crate) fn StrategyEditor(
                     <p class=HINT>"What the form stands for, as kubectl apply would take it. Read-only: edit the form."</p>
                     {move || match yaml.get() {
                         Ok(text) => view! {
-                            <pre id="strategy-yaml" class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-3 font-mono text-xs text-slate-900 dark:bg-slate-950 dark:text-slate-100"><code>{text}</code></pre>
+                            <pre id="strategy-yaml" tabindex="0" aria-labelledby="yaml-title" class="mt-2 overflow-x-auto rounded-md bg-slate-100 p-3 font-mono text-xs text-slate-900 dark:bg-slate-950 dark:text-slate-100"><code>{text}</code></pre>
                         }.into_any(),
                         Err(e) => view! { <p class=ERROR>{format!("Not YAML yet: {e}")}</p> }.into_any(),
                     }}
