@@ -174,19 +174,21 @@ test("the preview follows the form in the browser; the hub's messages show by th
 
 test("new, clone and delete, each confirmed; a namespaced strategy opens by its namespace", async ({ page }) => {
   const errors = watchErrors(page);
+  const stages = kubectl(["get", "clusterstagedupdatestrategy", "st-strategy", "-o", "jsonpath={.spec.stages[*].name}"]);
+  const count = stages.split(" ").length;
   await page.goto("/strategies/st-strategy");
   await expect(page.locator("#live-status")).toHaveAttribute("data-status", "live");
   await page.locator('details[data-action="clone"] > summary').click();
   await page.getByRole("link", { name: "Clone into a new strategy" }).click();
   await expect(page).toHaveURL(/\/strategies\/new\?from=st-strategy$/);
   await expect(page.getByLabel("Name", { exact: true }).first()).toHaveValue("st-strategy-copy");
-  await expect(page.locator("fieldset.stage")).toHaveCount(3);
+  await expect(page.locator("fieldset.stage")).toHaveCount(count);
   await page.getByLabel("Name", { exact: true }).first().fill("st-clone");
   await page.locator('details[data-action="save"] > summary').click();
-  await expect(page.locator("#save-consequence")).toContainText("Creates ClusterStagedUpdateStrategy st-clone with 3 stages");
+  await expect(page.locator("#save-consequence")).toContainText(`Creates ClusterStagedUpdateStrategy st-clone with ${count} stages`);
   await page.getByRole("button", { name: "Create the strategy" }).click();
   await expect(page).toHaveURL(/\/strategies\/st-clone$/);
-  expect(kubectl(["get", "clusterstagedupdatestrategy", "st-clone", "-o", "jsonpath={.spec.stages[*].name}"])).toBe("staging canary prod");
+  expect(kubectl(["get", "clusterstagedupdatestrategy", "st-clone", "-o", "jsonpath={.spec.stages[*].name}"])).toBe(stages);
 
   await page.locator('details[data-action="delete"] > summary').click();
   await expect(page.locator('details[data-action="delete"]')).toContainText("Runs already initialized keep the copy they took");

@@ -38,9 +38,9 @@ pub struct StagePreview {
 }
 
 impl StrategyPreview {
-    /// True when a run would initialize with this plan.
+    /// True when a run would initialize with this plan and could start every stage.
     pub fn plans(&self) -> bool {
-        self.error.is_none()
+        self.error.is_none() && self.stages.iter().all(|s| s.concurrency_error.is_none())
     }
 }
 

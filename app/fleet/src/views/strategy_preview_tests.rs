@@ -352,4 +352,5 @@ fn an_invalid_max_concurrency_is_reported_on_its_stage() {
     assert_eq!(p.stages[1].max_concurrency, None);
     assert!(p.stages[1].concurrency_error.is_some());
     assert!(p.stages[1].batches.is_empty());
+    assert!(!p.plans(), "the run would fail when the stage starts");
 }

@@ -105,7 +105,20 @@ fn PlanView(plan: StrategyPreview) -> impl IntoView {
         error,
         error_stage,
     } = plan;
+    // The engine computes maxConcurrency when a stage starts: a bad one fails the run there.
+    let bad_concurrency = stages
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| s.concurrency_error.clone().map(|e| (i, e)));
     let verdict = match (&error, unmatched.is_empty()) {
+        (None, _) if bad_concurrency.is_some() => {
+            let (i, e) = bad_concurrency.unwrap_or_default();
+            view! {
+                <p id="preview-verdict" role="alert" class=ERROR>
+                    {format!("✕ A run would initialize, then fail when stage {} starts: {e}", i + 1)}
+                </p>
+            }.into_any()
+        }
         (None, _) => view! {
             <p id="preview-verdict" class="text-sm text-emerald-800 dark:text-emerald-300">"✓ A run would initialize with this plan."</p>
         }.into_any(),

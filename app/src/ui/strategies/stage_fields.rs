@@ -136,7 +136,7 @@ pub(crate) fn StageFields(
                         aria-invalid=invalid("sortingLabelKey") aria-describedby=dom("sort-msg")
                         prop:value=value(|d| d.sorting_label_key.clone())
                         on:input=move |ev| row.draft.update(|d| d.sorting_label_key = event_target_value(&ev))/>
-                    <p class=HINT>"Integer label clusters go in order of; empty: by name."</p>
+                    <p class=HINT>"A label holding an integer: clusters update in its order. Empty: by name."</p>
                     {field_messages(dom("sort-msg"), hub("sortingLabelKey"))}
                 </div>
                 <div>
