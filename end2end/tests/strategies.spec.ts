@@ -211,6 +211,24 @@ test("new, clone and delete, each confirmed; a namespaced strategy opens by its 
   expect(errors).toEqual([]);
 });
 
+test("without JavaScript: the list, the editor and its server-rendered preview read, and Save posts as a plain form", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/strategies");
+  await expect(page.locator('#strategies tr[data-strategy="st-team/team-strategy"] .stages')).toHaveText("2 stages: dev, then prod");
+  await page.goto("/strategies/st-team/team-strategy");
+  await expect(page.locator("fieldset.stage")).toHaveCount(2);
+  await expect(page.locator("#strategy-yaml")).toContainText("kind: StagedUpdateStrategy");
+  // The namespace has no placement: the preview plans over every member.
+  await expect(previewOf(page, "prod")).toHaveText(["member3", "member1"]);
+  await page.locator("fieldset.stage").nth(0).getByLabel("Max concurrency").fill("2");
+  await page.locator('details[data-action="save"] > summary').click();
+  await page.getByRole("button", { name: "Save the strategy" }).click();
+  await expect(page).toHaveURL(/\/strategies\/st-team\/team-strategy$/);
+  expect(kubectl(["get", "stagedupdatestrategy", "team-strategy", "-n", "st-team", "-o", "jsonpath={.spec.stages[0].maxConcurrency}"])).toBe("2");
+  await context.close();
+});
+
 test("the Strategies pages pass axe (WCAG AA) and fit the screen in both themes, desktop and phone", async ({ page }) => {
   const problems: string[] = [];
   for (const theme of ["light", "dark"] as const) {

@@ -176,7 +176,7 @@ pub(crate) fn StrategyEditor(
         <div class="grid gap-6 lg:grid-cols-2">
             <ActionForm action=save attr:id="strategy-form" attr:class="min-w-0 space-y-4">
                 <input type="hidden" name="dry_run" value="false"/>
-                <input type="hidden" name="draft[resource_version]" prop:value=move || editor.resource_version.get()/>
+                <input type="hidden" name="draft[resource_version]" value=move || editor.resource_version.get() prop:value=move || editor.resource_version.get()/>
                 <section class=format!("{PANEL} space-y-3") aria-labelledby="identity-title">
                     <h2 id="identity-title" class="text-sm font-semibold uppercase tracking-wide text-slate-600 dark:text-slate-400">"Strategy"</h2>
                     {if is_new {
@@ -184,19 +184,19 @@ pub(crate) fn StrategyEditor(
                             <div>
                                 <label for="strategy-name" class=LABEL>"Name"</label>
                                 <input id="strategy-name" name="draft[name]" class=format!("{FIELD} font-mono") required maxlength="253"
-                                    prop:value=move || editor.name.get() on:input=move |ev| editor.name.set(event_target_value(&ev))/>
+                                    value=move || editor.name.get() prop:value=move || editor.name.get() on:input=move |ev| editor.name.set(event_target_value(&ev))/>
                             </div>
                             <div>
                                 <label for="strategy-namespace" class=LABEL>"Namespace"</label>
                                 <input id="strategy-namespace" name="draft[namespace]" class=format!("{FIELD} font-mono") aria-describedby="strategy-namespace-hint"
-                                    prop:value=move || editor.namespace.get() on:input=move |ev| editor.namespace.set(event_target_value(&ev))/>
+                                    value=move || editor.namespace.get() prop:value=move || editor.namespace.get() on:input=move |ev| editor.namespace.set(event_target_value(&ev))/>
                                 <p id="strategy-namespace-hint" class=HINT>"Empty: a ClusterStagedUpdateStrategy, for ClusterResourcePlacements. A namespace: a StagedUpdateStrategy there, for that namespace's ResourcePlacements."</p>
                             </div>
                         }.into_any()
                     } else {
                         view! {
-                            <input type="hidden" name="draft[name]" prop:value=move || editor.name.get()/>
-                            <input type="hidden" name="draft[namespace]" prop:value=move || editor.namespace.get()/>
+                            <input type="hidden" name="draft[name]" value=move || editor.name.get() prop:value=move || editor.name.get()/>
+                            <input type="hidden" name="draft[namespace]" value=move || editor.namespace.get() prop:value=move || editor.namespace.get()/>
                             <p class="text-sm">{move || editor.draft.with(|d| format!("{} {}", d.kind(), StrategyKey::new(d.namespace(), &d.name).reference()))}</p>
                         }.into_any()
                     }}

@@ -1,6 +1,7 @@
 //! One stage of the editor: its fields, with the hub's message for each field beside it, and the
 //! buttons that move or remove it. Field names follow the server function's arguments
-//! (`draft[stages][0][name]`), so the form also posts without JavaScript.
+//! (`draft[stages][0][name]`), so the form also posts without JavaScript; each input carries its
+//! value as an attribute too, since the server renders attributes but not `prop:value`.
 
 use leptos::prelude::*;
 
@@ -104,7 +105,7 @@ pub(crate) fn StageFields(
                     <label for=dom("name") class=LABEL>"Name"</label>
                     <input id=dom("name") name=move || name("name") class=format!("{FIELD} stage-name font-mono") required
                         aria-invalid=invalid("name") aria-describedby=dom("name-msg")
-                        prop:value=value(|d| d.name.clone())
+                        value=value(|d| d.name.clone()) prop:value=value(|d| d.name.clone())
                         on:input=move |ev| row.draft.update(|d| d.name = event_target_value(&ev))/>
                     <p class=HINT>"Lower-case letters and digits only."</p>
                     {field_messages(dom("name-msg"), hub("name"))}
@@ -113,7 +114,7 @@ pub(crate) fn StageFields(
                     <label for=dom("max") class=LABEL>"Max concurrency"</label>
                     <input id=dom("max") name=move || name("max_concurrency") class=format!("{FIELD} stage-max font-mono") placeholder="1"
                         aria-invalid=invalid("maxConcurrency") aria-describedby=dom("max-msg")
-                        prop:value=value(|d| d.max_concurrency.clone())
+                        value=value(|d| d.max_concurrency.clone()) prop:value=value(|d| d.max_concurrency.clone())
                         on:input=move |ev| row.draft.update(|d| d.max_concurrency = event_target_value(&ev))/>
                     <p class=HINT>"Clusters updating at once: a number, or a percentage of the stage like 25%. Empty: 1."</p>
                     {field_messages(dom("max-msg"), hub("maxConcurrency"))}
@@ -122,7 +123,7 @@ pub(crate) fn StageFields(
                     <label for=dom("selector") class=LABEL>"Clusters (label selector)"</label>
                     <input id=dom("selector") name=move || name("selector") class=format!("{FIELD} stage-selector font-mono") placeholder="environment=canary,order"
                         aria-invalid=move || (!selector_messages().is_empty()).to_string() aria-describedby=format!("{} {}", dom("selector-hint"), dom("selector-msg"))
-                        prop:value=value(|d| d.selector.clone())
+                        value=value(|d| d.selector.clone()) prop:value=value(|d| d.selector.clone())
                         on:input=move |ev| row.draft.update(|d| d.selector = event_target_value(&ev))/>
                     <p id=dom("selector-hint") class=HINT>
                         "As kubectl -l takes it: "<code>"env=canary,order"</code>", "<code>"env in (a,b)"</code>", "<code>"!legacy"</code>". "
@@ -134,7 +135,7 @@ pub(crate) fn StageFields(
                     <label for=dom("sort") class=LABEL>"Sorting label key"</label>
                     <input id=dom("sort") name=move || name("sorting_label_key") class=format!("{FIELD} stage-sort font-mono") placeholder="order"
                         aria-invalid=invalid("sortingLabelKey") aria-describedby=dom("sort-msg")
-                        prop:value=value(|d| d.sorting_label_key.clone())
+                        value=value(|d| d.sorting_label_key.clone()) prop:value=value(|d| d.sorting_label_key.clone())
                         on:input=move |ev| row.draft.update(|d| d.sorting_label_key = event_target_value(&ev))/>
                     <p class=HINT>"A label holding an integer: clusters update in its order. Empty: by name."</p>
                     {field_messages(dom("sort-msg"), hub("sortingLabelKey"))}
@@ -143,7 +144,7 @@ pub(crate) fn StageFields(
                     <label for=dom("wait") class=LABEL>"Wait after the stage"</label>
                     <input id=dom("wait") name=move || name("wait_after") class=format!("{FIELD} stage-wait font-mono") placeholder="1m"
                         aria-invalid=invalid("afterStageTasks") aria-describedby=dom("after-msg")
-                        prop:value=value(|d| d.wait_after.clone())
+                        value=value(|d| d.wait_after.clone()) prop:value=value(|d| d.wait_after.clone())
                         on:input=move |ev| row.draft.update(|d| d.wait_after = event_target_value(&ev))/>
                     <p class=HINT>"A TimedWait such as 30s, 1m or 1h30m; empty: none."</p>
                 </div>
@@ -152,7 +153,7 @@ pub(crate) fn StageFields(
                     <label class="mt-1 flex items-center gap-2 text-sm">
                         <input type="checkbox" class="stage-approve-before" name=move || name("approve_before") value="true"
                             aria-describedby=dom("before-msg")
-                            prop:checked=move || row.draft.with(|d| d.approve_before)
+                            checked=move || row.draft.with(|d| d.approve_before) prop:checked=move || row.draft.with(|d| d.approve_before)
                             on:change=move |ev| row.draft.update(|d| d.approve_before = event_target_checked(&ev))/>
                         "Before the stage starts"
                     </label>
@@ -160,7 +161,7 @@ pub(crate) fn StageFields(
                     <label class="mt-1 flex items-center gap-2 text-sm">
                         <input type="checkbox" class="stage-approve-after" name=move || name("approve_after") value="true"
                             aria-describedby=dom("after-msg")
-                            prop:checked=move || row.draft.with(|d| d.approve_after)
+                            checked=move || row.draft.with(|d| d.approve_after) prop:checked=move || row.draft.with(|d| d.approve_after)
                             on:change=move |ev| row.draft.update(|d| d.approve_after = event_target_checked(&ev))/>
                         "After the stage finishes"
                     </label>
