@@ -28,6 +28,20 @@ pub enum AppError {
     /// Refused: the request did not come from a fleetdeck page.
     #[error("{0}")]
     CrossSite(String),
+    /// The hub refused the input, field by field, so a form can show each message by its field.
+    #[error("{message}")]
+    Rejected {
+        message: String,
+        causes: Vec<FieldCause>,
+    },
+}
+
+/// One of the hub's `details.causes[]`: the field (`spec.stages[0].maxConcurrency`) and the
+/// hub's message about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldCause {
+    pub field: String,
+    pub message: String,
 }
 
 impl FromServerFnError for AppError {
@@ -51,13 +65,14 @@ impl AppError {
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::CrossSite(_) => "cross_site",
+            AppError::Rejected { .. } => "rejected",
         }
     }
 
     /// The HTTP status a server function answers with when it fails this way.
     pub fn http_status(&self) -> u16 {
         match self {
-            AppError::Invalid(_) => 422,
+            AppError::Invalid(_) | AppError::Rejected { .. } => 422,
             AppError::Transport(_) => 502,
             AppError::Unavailable(_) => 503,
             AppError::Forbidden(_) | AppError::CrossSite(_) => 403,
@@ -96,6 +111,7 @@ mod tests {
             AppError::NotFound(_) => 4,
             AppError::Conflict(_) => 5,
             AppError::CrossSite(_) => 6,
+            AppError::Rejected { .. } => 7,
         }
     }
 
@@ -110,6 +126,13 @@ mod tests {
             AppError::NotFound(m()),
             AppError::Conflict(m()),
             AppError::CrossSite(m()),
+            AppError::Rejected {
+                message: m(),
+                causes: vec![FieldCause {
+                    field: "spec.stages[0].maxConcurrency".into(),
+                    message: m(),
+                }],
+            },
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

@@ -13,6 +13,7 @@ use crate::staged::run_action::Refused;
 use crate::staged::stage_plan::{AtoiError, PlanError, StageTaskError};
 use crate::staged::wait_time::DurationError;
 use crate::types::label_selector::SelectorError;
+use crate::types::selector_text::SelectorSyntaxError;
 use crate::validation::staged_update::StateTransitionError;
 use crate::views::approval_view::ApproveError;
 
@@ -31,6 +32,9 @@ pub enum Error {
     /// A label selector is malformed.
     #[error(transparent)]
     Selector(#[from] SelectorError),
+    /// A label selector written as text does not read.
+    #[error(transparent)]
+    SelectorSyntax(#[from] SelectorSyntaxError),
     /// A `waitTime` or other duration does not parse.
     #[error(transparent)]
     Duration(#[from] DurationError),
@@ -83,6 +87,7 @@ impl Error {
             Error::StageTasks(_) => "stage_tasks",
             Error::Integer(_) => "integer",
             Error::Selector(_) => "label_selector",
+            Error::SelectorSyntax(_) => "selector_syntax",
             Error::Duration(_) => "duration",
             Error::Concurrency(_) => "max_concurrency",
             Error::RollingUpdate(_) => "max_unavailable",
@@ -116,18 +121,19 @@ mod tests {
             Error::StageTasks(_) => 1,
             Error::Integer(_) => 2,
             Error::Selector(_) => 3,
-            Error::Duration(_) => 4,
-            Error::Concurrency(_) => 5,
-            Error::RollingUpdate(_) => 6,
-            Error::StateTransition(_) => 7,
-            Error::PolicySnapshot(_) => 8,
-            Error::PlacementRef(_) => 9,
-            Error::MissingField(_) => 10,
-            Error::Run(_) => 11,
-            Error::RunAction(_) => 12,
-            Error::Approve(_) => 13,
-            Error::History(_) => 14,
-            Error::Serde(_) => 15,
+            Error::SelectorSyntax(_) => 4,
+            Error::Duration(_) => 5,
+            Error::Concurrency(_) => 6,
+            Error::RollingUpdate(_) => 7,
+            Error::StateTransition(_) => 8,
+            Error::PolicySnapshot(_) => 9,
+            Error::PlacementRef(_) => 10,
+            Error::MissingField(_) => 11,
+            Error::Run(_) => 12,
+            Error::RunAction(_) => 13,
+            Error::Approve(_) => 14,
+            Error::History(_) => 15,
+            Error::Serde(_) => 16,
         }
     }
 
@@ -140,6 +146,11 @@ mod tests {
             StageTaskError::TooManyBeforeTasks.into(),
             AtoiError::InvalidSyntax("x".into()).into(),
             SelectorError("bad".into()).into(),
+            SelectorSyntaxError {
+                part: "a in b".into(),
+                why: "no parentheses".into(),
+            }
+            .into(),
             DurationError::Invalid("x".into()).into(),
             ConcurrencyError::TooSmall(0).into(),
             RollingUpdateError::TooSmall(0).into(),

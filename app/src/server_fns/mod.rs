@@ -11,3 +11,4 @@ pub mod runs;
 pub mod server_info;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod strategies;

@@ -298,7 +298,8 @@ fn Members(page: Page) -> impl IntoView {
         } else {
             let header = placements.clone();
             view! {
-                <div role="region" aria-label="Members table (scrolls sideways)" tabindex="0" class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                // Focusable: on a phone the placement columns scroll, and a keyboard must reach them.
+                <div tabindex="0" role="region" aria-label="Members table" class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 dark:border-slate-800 dark:bg-slate-900">
                     <table id="members" class="min-w-full text-sm">
                         <caption class="sr-only">"Member clusters by placement: each cell is the snapshot index the placement runs on that member, and whether it is available there."</caption>
                         <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-700 dark:bg-slate-800/60 dark:text-slate-300">

@@ -12,6 +12,7 @@ mod placements;
 mod routes;
 mod run;
 mod runs;
+mod strategies;
 mod theme;
 
 use leptos::prelude::*;
@@ -70,7 +71,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/placements") view={Lazy::<routes::PlacementsRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/placements/:name") view={Lazy::<routes::PlacementRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/placements/:namespace/:name") view={Lazy::<routes::PlacementRoute>::new()} ssr=SsrMode::InOrder/>
-                    <Route path=path!("/strategies") view=pages::StrategiesPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/strategies") view={Lazy::<routes::StrategiesRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/strategies/new") view={Lazy::<routes::NewStrategyRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/strategies/:name") view={Lazy::<routes::StrategyRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/strategies/:namespace/:name") view={Lazy::<routes::StrategyRoute>::new()} ssr=SsrMode::InOrder/>
                 </Routes>
             </layout::Layout>
         </Router>

@@ -62,6 +62,19 @@ lazy_page!(
     PlacementRoute, placement_view, super::placements::PlacementPage
 );
 lazy_page!(
+    /// `/strategies`: every staged update strategy and its stages.
+    StrategiesRoute, strategies_view, super::strategies::StrategiesPage
+);
+lazy_page!(
+    /// `/strategies/<name>` and `/strategies/<namespace>/<name>`: one strategy in the editor,
+    /// with its plan preview.
+    StrategyRoute, strategy_view, super::strategies::StrategyPage
+);
+lazy_page!(
+    /// `/strategies/new`: the editor for a new strategy (or a clone, `?from=`).
+    NewStrategyRoute, new_strategy_view, super::strategies::NewStrategyPage
+);
+lazy_page!(
     /// `/fleet`: the members, their counts and filters.
     FleetRoute, fleet_view, super::fleet::FleetPage
 );
@@ -82,6 +95,9 @@ pub async fn preload(path: &str) {
             ["approvals"] => __preload_approvals_view().await,
             ["placements"] => __preload_placements_view().await,
             ["placements", _] | ["placements", _, _] => __preload_placement_view().await,
+            ["strategies"] => __preload_strategies_view().await,
+            ["strategies", "new"] => __preload_new_strategy_view().await,
+            ["strategies", _] | ["strategies", _, _] => __preload_strategy_view().await,
             _ => {}
         }
     }

@@ -1,5 +1,5 @@
 //! Keeps the dashboard's live views current from the process's shared stores of MemberClusters,
-//! bindings and update runs on the hub (`crate::informers`): the Fleet page's rows
+//! bindings, update runs and strategies on the hub (`crate::informers`): the Fleet page's rows
 //! (`app::fleet::views::member_view`, cached for its server function, never streamed), the Runs rows
 //! (`run_view`), and the counters that tell open pages to reload (`fleet`, `changed`).
 //!
@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 use app::fleet::views::member_view::{self, query, BindingFacts, MemberRow, PlacementOnMember};
 use app::fleet::views::run_view::{self, RunRow};
 use app::fleet::{
-    ClusterResourceBinding, ClusterStagedUpdateRun, MemberCluster, ResourceBinding, StagedUpdateRun,
+    ClusterResourceBinding, ClusterStagedUpdateRun, ClusterStagedUpdateStrategy, MemberCluster,
+    ResourceBinding, StagedUpdateRun, StagedUpdateStrategy,
 };
 use app::live::Topics;
 use futures::{FutureExt, StreamExt};
@@ -45,6 +46,8 @@ enum Input {
     Member(Event<Arc<MemberCluster>>),
     Bindings,
     Runs,
+    /// A strategy changed: open strategy pages reload (kubectl edits show there at once).
+    Strategies,
     Clock,
 }
 
@@ -62,6 +65,16 @@ pub async fn run(informers: Informers, topics: Topics, shutdown: CancellationTok
         rbs.changes().map(|()| Input::Bindings).boxed(),
         csurs.changes().map(|()| Input::Runs).boxed(),
         surs.changes().map(|()| Input::Runs).boxed(),
+        informers
+            .of::<ClusterStagedUpdateStrategy>()
+            .changes()
+            .map(|()| Input::Strategies)
+            .boxed(),
+        informers
+            .of::<StagedUpdateStrategy>()
+            .changes()
+            .map(|()| Input::Strategies)
+            .boxed(),
         IntervalStream::new(clock).map(|_| Input::Clock).boxed(),
     ]);
     let (crbs, rbs, csurs, surs) = (crbs.store(), rbs.store(), csurs.store(), surs.store());
@@ -72,16 +85,17 @@ pub async fn run(informers: Informers, topics: Topics, shutdown: CancellationTok
     let mut view = FleetView::default();
     let mut last_pass = Duration::ZERO;
     while let Some(batch) = inputs.next().await {
-        let (mut bindings, mut runs, mut clock) = (false, false, false);
+        let (mut bindings, mut runs, mut strategies, mut clock) = (false, false, false, false);
         for input in batch {
             match input {
                 Input::Member(event) => view.apply(event),
                 Input::Bindings => bindings = true,
                 Input::Runs => runs = true,
+                Input::Strategies => strategies = true,
                 Input::Clock => clock = true,
             }
         }
-        let moved = bindings || runs || view.members_moved;
+        let moved = bindings || runs || strategies || view.members_moved;
         if moved {
             tokio::time::sleep(COALESCE.max(last_pass * PAUSE_PER_WORK)).await;
         }

@@ -7,4 +7,5 @@ pub mod label_selector;
 pub mod merge_patch;
 pub mod names;
 pub mod object;
+pub mod selector_text;
 pub mod yaml;

@@ -1,4 +1,5 @@
-//! What the dashboard shows of fleet objects: member rows, run rows, run detail, approvals inbox.
+//! What the dashboard shows of fleet objects: member rows, run rows, run detail, approvals inbox, the
+//! strategy editor's form and plan preview.
 
 pub mod approval_view;
 pub mod member_view;
@@ -7,3 +8,5 @@ pub mod pod_trouble;
 pub mod run_detail;
 pub mod run_event;
 pub mod run_view;
+pub mod strategy_form;
+pub mod strategy_preview;

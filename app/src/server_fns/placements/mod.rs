@@ -6,7 +6,7 @@ mod diff_snapshots;
 mod get_placement;
 mod list_placements;
 #[cfg(feature = "ssr")]
-mod load;
+pub(crate) mod load;
 mod rollback_plan;
 
 pub use diff_snapshots::*;
