@@ -5,10 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::live::{Feed, Topics};
-use app::server_fns::server_info::ServerInfo;
-use leptos::config::{get_configuration, LeptosOptions};
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
@@ -22,11 +18,9 @@ use crate::members::kubeconfig_secrets;
 use crate::members::sim::simulated::MemberEnv;
 use crate::members::{demo_fleet, MemberConfig, SimulatedMember};
 use crate::tls::HubTls;
-use crate::web::{self, AppState};
+use crate::web;
 use crate::{fleet_kinds, Error, Result};
 
-/// How many activity entries the feed retains for late or reconnecting browsers.
-const FEED_CAPACITY: usize = 512;
 /// How long open watches may take to finish once shutdown starts.
 const HUB_DRAIN: Duration = Duration::from_secs(5);
 
@@ -244,7 +238,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         .iter()
         .map(|m| (m.config.name.clone(), m.client.clone()))
         .collect();
-    let dashboard_addr = serve_dashboard(
+    let dashboard_addr = web::dashboard::serve(
         &args,
         &informers,
         app::server_fns::ssr::Members(Arc::new(member_clients)),
@@ -311,7 +305,7 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
                 .map_err(|e| Error::Config(e.to_string()))
         }));
     }
-    let dashboard_addr = serve_dashboard(
+    let dashboard_addr = web::dashboard::serve(
         &args,
         &informers,
         app::server_fns::ssr::Members::default(),
@@ -389,75 +383,8 @@ fn replica_identity() -> String {
     format!("{host}-{suffix}")
 }
 
-/// Serves the dashboard on `--addr` and keeps its live views following the hub of `informers`.
-async fn serve_dashboard(
-    args: &ServeArgs,
-    informers: &Informers,
-    members: app::server_fns::ssr::Members,
-    metrics: Arc<engine::metrics::Metrics>,
-    mode: &str,
-    shutdown: &CancellationToken,
-    tasks: &mut Vec<JoinHandle<Result<()>>>,
-) -> Result<SocketAddr> {
-    // The dashboard, and the views of hub state it follows live.
-    let client = informers.client();
-    let topics = Topics::default();
-    tasks.push(spawn_until(shutdown, "fleet view", {
-        let (informers, topics, shutdown) = (informers.clone(), topics.clone(), shutdown.clone());
-        async move {
-            web::fleet_view::run(informers, topics, shutdown).await;
-            Ok(())
-        }
-    }));
-    let options = leptos_options(args)?;
-    let state = AppState {
-        leptos_options: options.clone(),
-        feed: Feed::new(FEED_CAPACITY),
-        topics: topics.clone(),
-        info: ServerInfo {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            started_at: chrono::Utc::now(),
-            mode: mode.to_string(),
-        },
-        shutdown: shutdown.clone(),
-        metrics,
-        hub: app::server_fns::ssr::Hub(client.clone()),
-        members,
-    };
-    state.feed.publish(
-        "fleetdeck",
-        format!("fleetdeck {} started", state.info.version),
-    );
-    tasks.push(spawn_until(shutdown, "run activity", {
-        let (client, feed, shutdown) = (client.clone(), state.feed.clone(), shutdown.clone());
-        async move {
-            web::run_activity::run(client, feed, shutdown).await;
-            Ok(())
-        }
-    }));
-    let listener = TcpListener::bind(options.site_addr)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: options.site_addr,
-            source,
-        })?;
-    let dashboard_addr = listener.local_addr().map_err(Error::Serve)?;
-    tasks.push({
-        let shutdown = shutdown.clone();
-        let app = web::router(state);
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await
-                .map_err(Error::Serve)
-        })
-    });
-
-    Ok(dashboard_addr)
-}
-
 /// Runs a background loop until shutdown; a loop that fails is logged (the others go on).
-fn spawn_until(
+pub(crate) fn spawn_until(
     shutdown: &CancellationToken,
     what: &'static str,
     work: impl std::future::Future<Output = Result<()>> + Send + 'static,
@@ -546,31 +473,6 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     } else {
         addr
     }
-}
-
-/// The Leptos options from cargo-leptos' environment, with the CLI's choices on top. A plain
-/// `cargo build` (tests, clippy) has no asset name baked in, and Leptos' loader complains about
-/// that, so then the defaults are built here.
-fn leptos_options(args: &ServeArgs) -> Result<LeptosOptions> {
-    let baked = option_env!("LEPTOS_OUTPUT_NAME").is_some()
-        || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
-    let mut options = if baked {
-        get_configuration(None)
-            .map_err(|e| Error::Config(e.to_string()))?
-            .leptos_options
-    } else {
-        let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
-        LeptosOptions::builder()
-            .output_name("fleetdeck")
-            .site_root(site_root)
-            .build()
-    };
-    options.site_addr = args.addr;
-    if let Some(root) = &args.site_root {
-        options.site_root = root.to_string_lossy().into();
-    }
-    web::assets::use_hash_file(&mut options);
-    Ok(options)
 }
 
 fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {

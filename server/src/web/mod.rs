@@ -2,6 +2,7 @@
 //! metrics.
 
 pub mod assets;
+pub mod dashboard;
 mod events;
 pub mod fleet_view;
 mod health;
