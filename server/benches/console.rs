@@ -17,7 +17,7 @@
 //!
 //! Run: `cargo bench -p server --bench console` (no timing is asserted anywhere).
 
-use std::time::{Duration, Instant};
+mod support;
 
 use app::fleet::staged::approval::ApprovalRequestSpec;
 use app::fleet::staged::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
@@ -25,39 +25,15 @@ use app::fleet::types::condition::Time;
 use app::fleet::types::names::TARGET_UPDATE_RUN_LABEL;
 use app::fleet::views::run_detail::{self, ApprovalFacts};
 use app::fleet::{ClusterApprovalRequest, ClusterStagedUpdateRun};
-use app::live::Feed;
-use app::server_fns::server_info::ServerInfo;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use axum::Router;
-use http_body_util::BodyExt;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::ResourceExt;
-use leptos::config::LeptosOptions;
 use serde_json::{json, Value};
-use server::web::{router, AppState};
-use tokio_util::sync::CancellationToken;
-use tower::ServiceExt;
+use server::web::router;
+use support::{report, send, state, time};
 
-const WARM_UP: usize = 5;
 const TIME: &str = "2026-12-05T10:00:00Z";
-
-fn state(client: &kube::Client) -> AppState {
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("fleetdeck").build(),
-        feed: Feed::new(16),
-        topics: app::live::Topics::default(),
-        info: ServerInfo {
-            version: "0.0.0-bench".into(),
-            started_at: chrono::Utc::now(),
-            mode: "embedded".into(),
-        },
-        shutdown: CancellationToken::new(),
-        metrics: Default::default(),
-        hub: app::server_fns::ssr::Hub(client.clone()),
-        members: Default::default(),
-    }
-}
 
 fn cond(type_: &str, status: &str, reason: &str, message: &str) -> Value {
     json!({"type": type_, "status": status, "reason": reason, "message": message,
@@ -216,18 +192,6 @@ async fn create(client: &kube::Client, shape: &Shape) -> usize {
     serde_json::to_vec(&written).expect("json").len()
 }
 
-async fn send(app: &Router, req: Request<Body>) -> (StatusCode, usize, String) {
-    let res = app.clone().oneshot(req).await.expect("infallible");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    let text = if status.is_success() {
-        String::new()
-    } else {
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    (status, bytes.len(), text)
-}
-
 fn page(name: &str) -> Request<Body> {
     Request::get(format!("/runs/{name}"))
         .header("host", "127.0.0.1:3000")
@@ -246,43 +210,6 @@ fn server_fn(path: &str, name: &str) -> Request<Body> {
         .expect("request")
 }
 
-/// Times `f` `rounds` times after the warm-up; returns the sorted durations and the last size.
-async fn time<F, Fut>(rounds: usize, mut f: F) -> (Vec<Duration>, usize)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = usize>,
-{
-    for _ in 0..WARM_UP {
-        f().await;
-    }
-    let mut samples = Vec::with_capacity(rounds);
-    let mut size = 0;
-    for _ in 0..rounds {
-        let start = Instant::now();
-        size = f().await;
-        samples.push(start.elapsed());
-    }
-    samples.sort();
-    (samples, size)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    // Nearest rank.
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn report(what: &str, (samples, size): &(Vec<Duration>, usize)) {
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "  {what:<44} p50 {:>8.2} ms   p95 {:>8.2} ms   max {:>8.2} ms   {:>9} B",
-        ms(percentile(samples, 50.0)),
-        ms(percentile(samples, 95.0)),
-        ms(*samples.last().expect("samples")),
-        size
-    );
-}
-
 #[tokio::main]
 async fn main() {
     let rounds: usize = std::env::var("FLEETDECK_CONSOLE_ROUNDS")
@@ -293,7 +220,7 @@ async fn main() {
         hub::Hub::memory(server::fleet_kinds::registry()).router(),
         "default",
     );
-    let app = router(state(&client));
+    let app = router(state(&client, app::live::Topics::default()));
     let shapes = [
         Shape {
             name: "run-3",
@@ -308,7 +235,10 @@ async fn main() {
             done: 2,
         },
     ];
-    println!("{rounds} rounds each after {WARM_UP} unmeasured; sizes are the last response's");
+    println!(
+        "{rounds} rounds each after {} unmeasured; sizes are the last response's",
+        support::WARM_UP
+    );
     for shape in &shapes {
         let status_bytes = create(&client, shape).await;
         println!(
