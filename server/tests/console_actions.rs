@@ -6,34 +6,14 @@ use app::fleet::staged::approval::ApprovalRequestSpec;
 use app::fleet::staged::staged_update_run::{StagedUpdateRunSpec, UpdateRunState};
 use app::fleet::types::event::ACTOR_ANNOTATION;
 use app::fleet::{ClusterApprovalRequest, ClusterStagedUpdateRun};
-use app::live::Feed;
-use app::server_fns::server_info::ServerInfo;
+use app::live::Topics;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, ListParams, PostParams};
-use leptos::config::LeptosOptions;
 use server::web::{router, AppState};
-use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
-
-fn state(client: &kube::Client) -> AppState {
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("fleetdeck").build(),
-        feed: Feed::new(16),
-        topics: app::live::Topics::default(),
-        info: ServerInfo {
-            version: "0.0.0-test".into(),
-            started_at: chrono::Utc::now(),
-            mode: "embedded".into(),
-        },
-        shutdown: CancellationToken::new(),
-        metrics: Default::default(),
-        hub: app::server_fns::ssr::Hub(client.clone()),
-        members: Default::default(),
-    }
-}
 
 fn hub() -> kube::Client {
     kube::Client::new(
@@ -92,7 +72,7 @@ async fn approve_writes_approved_at_the_current_generation_and_names_the_approve
         .await
         .expect("create");
     let generation = created.generation();
-    let st = state(&client);
+    let st = AppState::in_process(&client, Topics::default());
 
     let (status, body) = post(
         &st,
@@ -174,7 +154,7 @@ async fn start_stop_and_resume_write_spec_state_and_refuse_what_no_longer_applie
     runs.create(&PostParams::default(), &run)
         .await
         .expect("create");
-    let st = state(&client);
+    let st = AppState::in_process(&client, Topics::default());
     let set = |action: &str| format!("key[namespace]=&key[name]=example-run&action={action}");
 
     for (action, state) in [

@@ -5,36 +5,16 @@
 
 use app::fleet::types::event::ACTOR_ANNOTATION;
 use app::fleet::ClusterStagedUpdateStrategy;
-use app::live::Feed;
-use app::server_fns::server_info::ServerInfo;
+use app::live::Topics;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, ListParams, Patch, PatchParams};
-use leptos::config::LeptosOptions;
 use serde_json::Value;
 use server::web::{router, AppState};
-use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
-
-fn state(client: &kube::Client) -> AppState {
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("fleetdeck").build(),
-        feed: Feed::new(16),
-        topics: app::live::Topics::default(),
-        info: ServerInfo {
-            version: "0.0.0-test".into(),
-            started_at: chrono::Utc::now(),
-            mode: "embedded".into(),
-        },
-        shutdown: CancellationToken::new(),
-        metrics: Default::default(),
-        hub: app::server_fns::ssr::Hub(client.clone()),
-        members: Default::default(),
-    }
-}
 
 fn hub() -> kube::Client {
     kube::Client::new(
@@ -102,7 +82,7 @@ async fn reasons(client: &kube::Client) -> Vec<String> {
 #[tokio::test]
 async fn the_hubs_refusals_come_back_by_field_and_nothing_is_written() {
     let client = hub();
-    let state = state(&client);
+    let state = AppState::in_process(&client, Topics::default());
     let (status, body) = post(
         &state,
         "/api/strategies/save",
@@ -139,7 +119,7 @@ async fn the_hubs_refusals_come_back_by_field_and_nothing_is_written() {
 #[tokio::test]
 async fn what_every_run_would_fail_on_is_refused_in_the_engines_words() {
     let client = hub();
-    let state = state(&client);
+    let state = AppState::in_process(&client, Topics::default());
     let (status, body) = post(
         &state,
         "/api/strategies/save",
@@ -169,7 +149,7 @@ async fn what_every_run_would_fail_on_is_refused_in_the_engines_words() {
 #[tokio::test]
 async fn create_then_update_against_the_version_edited_and_delete_each_name_the_person() {
     let client = hub();
-    let state = state(&client);
+    let state = AppState::in_process(&client, Topics::default());
     let api = Api::<ClusterStagedUpdateStrategy>::all(client.clone());
     let (status, body) = post(&state, "/api/strategies/save", &form(false, "", "")).await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -3,38 +3,26 @@
 
 use std::time::Duration;
 
-use app::live::Feed;
-use app::server_fns::server_info::ServerInfo;
+use app::live::Topics;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use futures::StreamExt;
 use http_body_util::BodyExt;
 use leptos::config::LeptosOptions;
 use server::web::{router, AppState};
-use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 fn state(site_root: &std::path::Path) -> AppState {
-    AppState {
-        leptos_options: LeptosOptions::builder()
-            .output_name("fleetdeck")
-            .site_root(site_root.to_string_lossy().to_string())
-            .build(),
-        feed: Feed::new(16),
-        topics: app::live::Topics::default(),
-        info: ServerInfo {
-            version: "0.0.0-test".into(),
-            started_at: chrono::Utc::now(),
-            mode: "embedded".into(),
-        },
-        shutdown: CancellationToken::new(),
-        metrics: Default::default(),
-        hub: app::server_fns::ssr::Hub(kube::Client::new(
-            hub::Hub::memory(server::fleet_kinds::registry()).router(),
-            "default",
-        )),
-        members: Default::default(),
-    }
+    let hub = kube::Client::new(
+        hub::Hub::memory(server::fleet_kinds::registry()).router(),
+        "default",
+    );
+    let mut state = AppState::in_process(&hub, Topics::default());
+    state.leptos_options = LeptosOptions::builder()
+        .output_name("fleetdeck")
+        .site_root(site_root.to_string_lossy().to_string())
+        .build();
+    state
 }
 
 async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> axum::response::Response {

@@ -3,15 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use app::live::{Feed, Topics};
-use app::server_fns::server_info::ServerInfo;
+use app::live::Topics;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
 use http_body_util::BodyExt;
-use leptos::config::LeptosOptions;
 use server::web::AppState;
-use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 /// Rounds run before measuring (caches, the allocator, the first hub reads).
@@ -19,20 +16,7 @@ pub const WARM_UP: usize = 5;
 
 /// The dashboard's state over the hub of `client`, following `topics`.
 pub fn state(client: &kube::Client, topics: Topics) -> AppState {
-    AppState {
-        leptos_options: LeptosOptions::builder().output_name("fleetdeck").build(),
-        feed: Feed::new(16),
-        topics,
-        info: ServerInfo {
-            version: "0.0.0-bench".into(),
-            started_at: chrono::Utc::now(),
-            mode: "embedded".into(),
-        },
-        shutdown: CancellationToken::new(),
-        metrics: Default::default(),
-        hub: app::server_fns::ssr::Hub(client.clone()),
-        members: Default::default(),
-    }
+    AppState::in_process(client, topics)
 }
 
 /// Sends `req` through `app`; the status, the body's size, and the body when it is an error.

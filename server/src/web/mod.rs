@@ -45,6 +45,27 @@ pub struct AppState {
     pub members: Members,
 }
 
+impl AppState {
+    /// The dashboard over the hub of `client`, in this process, following `topics`: what tests
+    /// and benches drive through [`router`] (no engine, no members, a small feed).
+    pub fn in_process(client: &kube::Client, topics: Topics) -> AppState {
+        AppState {
+            leptos_options: LeptosOptions::builder().output_name("fleetdeck").build(),
+            feed: Feed::new(16),
+            topics,
+            info: ServerInfo {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                started_at: chrono::Utc::now(),
+                mode: "embedded".into(),
+            },
+            shutdown: CancellationToken::new(),
+            metrics: Default::default(),
+            hub: Hub(client.clone()),
+            members: Default::default(),
+        }
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let context = {
         let feed = state.feed.clone();
