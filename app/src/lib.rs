@@ -2,6 +2,10 @@
 //! functions it calls (`server_fns`). Compiled twice: with `ssr` into the server and with
 //! `hydrate` into the browser's WASM.
 
+// The placement page's view type nests deeper than rustc's default query depth when views are
+// not type-erased (release builds of the server without `--cfg erase_components`, e.g. benches).
+#![recursion_limit = "256"]
+
 pub mod error;
 /// The domain crate (`app/fleet`), under the path the UI and the server have always used.
 pub use fleet;
