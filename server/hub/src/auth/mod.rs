@@ -75,25 +75,51 @@ fn is_public(path: &str) -> bool {
 pub(crate) async fn guard(
     hub: &Arc<HubState>,
     authn: &Authenticator,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
     if is_public(req.uri().path()) {
         return next.run(req).await;
     }
+    // The scheme is case-insensitive (RFC 7235), as kube-apiserver reads it.
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let Some(user) = token.and_then(|t| authn.authenticate(t.trim())) else {
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let Some(user) = token.and_then(|t| authn.authenticate(t)) else {
         return Error::Unauthorized.into_response();
     };
+    run_as(hub, user, req, next).await
+}
+
+/// The in-process router's middleware: its callers (the engine, the dashboard) are the hub's
+/// own, trusted as `system:masters`, but a request carrying `Impersonate-User` runs as that
+/// user under RBAC — how the console acts on the hub as the signed-in person.
+pub(crate) async fn in_process(hub: &Arc<HubState>, req: Request, next: Next) -> Response {
+    if !req.headers().contains_key(IMPERSONATE_USER)
+        && !req.headers().contains_key(IMPERSONATE_GROUP)
+    {
+        return next.run(req).await;
+    }
+    run_as(hub, UserInfo::in_process(), req, next).await
+}
+
+const IMPERSONATE_USER: &str = "Impersonate-User";
+const IMPERSONATE_GROUP: &str = "Impersonate-Group";
+
+/// Impersonates if asked, authorizes, then runs the request as the resulting user.
+async fn run_as(hub: &Arc<HubState>, user: UserInfo, mut req: Request, next: Next) -> Response {
     let mut policy = None;
     let user = match impersonate(&hub.store, &mut policy, user, req.headers()) {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
+    // Used up, as kube-apiserver removes them: nothing further in must act on them again.
+    req.headers_mut().remove(IMPERSONATE_USER);
+    req.headers_mut().remove(IMPERSONATE_GROUP);
     if !user.is_master() {
         let attrs = request_info::attributes(
             req.method(),
@@ -137,8 +163,8 @@ fn impersonate(
             .map(str::to_string)
             .collect()
     };
-    let user = values("Impersonate-User").into_iter().next();
-    let groups = values("Impersonate-Group");
+    let user = values(IMPERSONATE_USER).into_iter().next();
+    let groups = values(IMPERSONATE_GROUP);
     let Some(name) = user else {
         if groups.is_empty() {
             return Ok(actor);
