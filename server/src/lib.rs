@@ -5,6 +5,7 @@ pub mod cli;
 pub mod engine;
 mod error;
 pub mod fleet_kinds;
+pub mod hub_rbac;
 pub mod informers;
 pub mod kubeconfig;
 pub mod members;

@@ -19,7 +19,7 @@ use crate::members::sim::simulated::MemberEnv;
 use crate::members::{demo_fleet, MemberConfig, SimulatedMember};
 use crate::tls::HubTls;
 use crate::web;
-use crate::{fleet_kinds, Error, Result};
+use crate::{fleet_kinds, hub_rbac, Error, Result};
 
 /// How long open watches may take to finish once shutdown starts.
 const HUB_DRAIN: Duration = Duration::from_secs(5);
@@ -134,10 +134,13 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         &kubeconfig::render(&[hub_endpoint], "hub")?,
     )?;
     let fleet_client = kube::Client::new(hub.router(), "default");
+    // The kubeconfig's token stays the admin; users.yaml adds people governed by RBAC.
+    hub_rbac::install_roles(&fleet_client).await?;
+    let authn = hub_rbac::authenticator(&data_dir, &token)?;
     let mut tasks = vec![https(
         hub_listener,
         &tls,
-        hub.router_with_token(token.clone()),
+        hub.router_with_auth(authn),
         shutdown.clone(),
     )?];
 

@@ -8,17 +8,6 @@ use crate::registry::{KindSpec, Registry};
 pub const AGGREGATED_CONTENT_TYPE: &str =
     "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
-const VERBS: [&str; 8] = [
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
-
 /// The kubectl dispatcher picks its kubectl build from major/minor: it must say 1.32 (spec §0.1).
 pub fn version() -> Value {
     json!({"major": "1", "minor": "32", "gitVersion": "v1.32.0", "gitCommit": "fleetdeck-hub",
@@ -44,7 +33,7 @@ fn resource_v2(k: &KindSpec, version: &str) -> Value {
             "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}, "verbs": ["get", "patch", "update"]}));
     }
     let mut r = json!({"resource": k.plural, "responseKind": response_kind, "scope": if k.namespaced() { "Namespaced" } else { "Cluster" },
-        "singularResource": k.singular, "verbs": VERBS, "shortNames": k.short_names, "categories": k.categories});
+        "singularResource": k.singular, "verbs": k.verbs, "shortNames": k.short_names, "categories": k.categories});
     if !subs.is_empty() {
         r["subresources"] = Value::Array(subs);
     }
@@ -113,7 +102,7 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
     let mut resources = Vec::new();
     for k in kinds {
         resources.push(json!({"name": k.plural, "singularName": k.singular, "namespaced": k.namespaced(), "kind": k.kind,
-            "verbs": VERBS, "shortNames": k.short_names, "categories": k.categories}));
+            "verbs": k.verbs, "shortNames": k.short_names, "categories": k.categories}));
         if k.status_subresource {
             resources.push(json!({"name": format!("{}/status", k.plural), "singularName": "", "namespaced": k.namespaced(),
                 "kind": k.kind, "verbs": ["get", "patch", "update"]}));

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+use crate::auth::{self, Requester, UserInfo};
 use crate::deletion::{self, DeleteOptions};
 use crate::ops::{self, Sub};
 use crate::patch::PatchType;
@@ -130,6 +131,27 @@ async fn handle(hub: Hub, req: Request) -> Result<Response> {
                 .map(|d| ok(&d))
                 .ok_or(Error::NoRoute)
         }
+        ["apis", "authorization.k8s.io", "v1", review @ ("selfsubjectaccessreviews" | "selfsubjectrulesreviews")]
+            if parts.method == Method::POST =>
+        {
+            let user = parts
+                .extensions
+                .get::<Requester>()
+                .map(|r| r.0.clone())
+                .unwrap_or_else(UserInfo::in_process);
+            let body = read_body(hub.max_body, &parts.headers, body).await?;
+            let answer = if review == "selfsubjectaccessreviews" {
+                serde_json::to_value(auth::review::access(&hub.store, &user, body)?)
+            } else {
+                serde_json::to_value(auth::review::rules(&hub.store, &user, body)?)
+            }
+            .map_err(|e| Error::Internal(format!("encoding the review: {e}")))?;
+            Ok(json_response(
+                StatusCode::CREATED,
+                &answer,
+                "application/json",
+            ))
+        }
         ["api", v, ref rest @ ..] => {
             let t = target(&hub, "", v, rest)?;
             resource(hub, t, parts.method, &parts.headers, &q, &accept, body).await
@@ -242,6 +264,19 @@ async fn resource(
         _ => Sub::Main,
     };
     let is_scale = t.sub.as_deref() == Some("scale");
+    let verb = match (&method, t.name.is_some()) {
+        (&Method::GET, true) => "get",
+        (&Method::GET, false) => "list",
+        (&Method::POST, _) => "create",
+        (&Method::PUT, _) => "update",
+        (&Method::PATCH, _) => "patch",
+        (&Method::DELETE, true) => "delete",
+        (&Method::DELETE, false) => "deletecollection",
+        _ => return Err(Error::MethodNotAllowed),
+    };
+    if !kind.verbs.iter().any(|v| v == verb) {
+        return Err(Error::MethodNotAllowed);
+    }
     match (method.clone(), t.name.clone()) {
         (Method::GET, None) => {
             let selectors = selectors(&kind, q)?;

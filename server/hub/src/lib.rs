@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 mod builtin;
 mod crd;
 mod deletion;
@@ -42,14 +43,13 @@ mod watch;
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::header;
 use axum::middleware::{self, Next};
-use axum::response::IntoResponse;
 use axum::Router;
 use serde_json::json;
 
 use state::HubState;
 
+pub use auth::users::{token_sha256, Authenticator, UserEntry, UsersFile};
 pub use options::{Options, MAX_BODY};
 pub use registry::{
     CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec, Scope,
@@ -131,35 +131,39 @@ impl Hub {
     }
 
     /// The API as an axum Router (a tower Service): `kube::Client::new(hub.router(), "default")`
-    /// works in-process, and `axum::serve` serves it over TCP (spec §6.6). No authentication.
+    /// works in-process, and `axum::serve` serves it over TCP (spec §6.6). No authentication:
+    /// callers are `system:masters`, unless a request carries `Impersonate-User` (and
+    /// `Impersonate-Group`) headers, which make it run as that user under RBAC.
     pub fn router(&self) -> Router {
+        let hub = self.inner.clone();
+        self.unguarded()
+            .layer(middleware::from_fn(move |req: Request, next: Next| {
+                let hub = hub.clone();
+                async move { auth::in_process(&hub, req, next).await }
+            }))
+    }
+
+    fn unguarded(&self) -> Router {
         Router::new()
             .fallback(handlers::dispatch)
             .with_state(self.inner.clone())
     }
 
-    /// The router behind bearer-token authentication; `/version` and health checks stay open,
-    /// as on kube-apiserver (the kubectl dispatcher probes `/version` first, spec §0.1).
+    /// The router behind bearer-token authentication with `token` as the only (admin) user.
     pub fn router_with_token(&self, token: impl Into<String>) -> Router {
-        let expected = format!("Bearer {}", token.into());
-        self.router()
+        self.router_with_auth(Authenticator::admin(&token.into()))
+    }
+
+    /// The router behind authentication, impersonation and RBAC (issue 17): 401 without a
+    /// known token, 403 in the apiserver's words when RBAC says no. `/version` and health
+    /// checks stay open, as on kube-apiserver (the kubectl dispatcher probes `/version` first).
+    pub fn router_with_auth(&self, authn: Authenticator) -> Router {
+        let hub = self.inner.clone();
+        let authn = Arc::new(authn);
+        self.unguarded()
             .layer(middleware::from_fn(move |req: Request, next: Next| {
-                let expected = expected.clone();
-                async move {
-                    let open = matches!(
-                        req.uri().path(),
-                        "/version" | "/healthz" | "/readyz" | "/livez"
-                    );
-                    let given = req
-                        .headers()
-                        .get(header::AUTHORIZATION)
-                        .and_then(|v| v.to_str().ok());
-                    if open || given == Some(expected.as_str()) {
-                        next.run(req).await
-                    } else {
-                        Error::Unauthorized.into_response()
-                    }
-                }
+                let (hub, authn) = (hub.clone(), authn.clone());
+                async move { auth::guard(&hub, &authn, req, next).await }
             }))
     }
 }

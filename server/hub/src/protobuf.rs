@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use k8s_pb::api::apps::v1 as apps;
+use k8s_pb::api::authorization::v1 as authz;
 use k8s_pb::api::core::v1 as core;
 use k8s_pb::apimachinery::pkg::api::resource::Quantity;
 use k8s_pb::apimachinery::pkg::apis::meta::v1 as meta;
@@ -47,6 +48,13 @@ pub fn decode(bytes: &[u8]) -> Result<Value> {
         ("apps/v1", "Deployment") => {
             deployment(apps::Deployment::decode(&raw[..]).map_err(|e| bad(&e))?)
         }
+        // `kubectl auth can-i` posts its review as protobuf too (typed clientset).
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => {
+            access_review(authz::SelfSubjectAccessReview::decode(&raw[..]).map_err(|e| bad(&e))?)
+        }
+        ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => {
+            rules_review(authz::SelfSubjectRulesReview::decode(&raw[..]).map_err(|e| bad(&e))?)
+        }
         _ => return Err(unsupported(&api_version, &kind)),
     };
     obj.insert("apiVersion".into(), json!(api_version));
@@ -60,8 +68,8 @@ fn bad(e: &prost::DecodeError) -> Error {
 
 fn unsupported(api_version: &str, kind: &str) -> Error {
     Error::UnsupportedMediaType(format!(
-        "the hub decodes protobuf only for v1 Namespace, ConfigMap, Secret, Service and apps/v1 \
-         Deployment, not {api_version:?} {kind:?}; send application/json"
+        "the hub decodes protobuf only for v1 Namespace, ConfigMap, Secret, Service, apps/v1 \
+         Deployment and the self access reviews, not {api_version:?} {kind:?}; send application/json"
     ))
 }
 
@@ -327,4 +335,48 @@ fn deployment(d: apps::Deployment) -> Map<String, Value> {
 fn base64(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn access_review(r: authz::SelfSubjectAccessReview) -> Map<String, Value> {
+    let spec = r.spec.unwrap_or_default();
+    let resource = spec.resource_attributes.map(|a| {
+        Obj::default()
+            .str("namespace", a.namespace)
+            .str("verb", a.verb)
+            .str("group", a.group)
+            .str("version", a.version)
+            .str("resource", a.resource)
+            .str("subresource", a.subresource)
+            .str("name", a.name)
+            .done()
+    });
+    let non_resource = spec.non_resource_attributes.map(|a| {
+        Obj::default()
+            .str("path", a.path)
+            .str("verb", a.verb)
+            .done()
+    });
+    let mut m = Map::new();
+    m.insert("metadata".into(), object_meta(r.metadata));
+    // An empty attributes message still says which kind of review it is: keep it as `{}`.
+    let mut spec = Map::new();
+    if let Some(v) = resource {
+        spec.insert("resourceAttributes".into(), v);
+    }
+    if let Some(v) = non_resource {
+        spec.insert("nonResourceAttributes".into(), v);
+    }
+    m.insert("spec".into(), Value::Object(spec));
+    m
+}
+
+fn rules_review(r: authz::SelfSubjectRulesReview) -> Map<String, Value> {
+    let spec = r.spec.unwrap_or_default();
+    let mut m = Map::new();
+    m.insert("metadata".into(), object_meta(r.metadata));
+    m.insert(
+        "spec".into(),
+        Obj::default().str("namespace", spec.namespace).done(),
+    );
+    m
 }

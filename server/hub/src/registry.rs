@@ -134,7 +134,22 @@ pub struct KindSpec {
     /// The CRD version's `openAPIV3Schema`: defaults and validation (types, enum, pattern, sizes,
     /// required, CEL rules) applied to every write, as kube-apiserver does for custom resources.
     pub schema: Option<Arc<OpenApiSchema>>,
+    /// The verbs served (discovery lists them; other requests get 405). Every verb by default;
+    /// access reviews are create-only.
+    pub verbs: Vec<String>,
 }
+
+/// Every verb a stored kind serves.
+pub const ALL_VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 impl KindSpec {
     /// A custom kind with CRD semantics: generation, no strategic merge, PUT needs resourceVersion.
@@ -158,6 +173,7 @@ impl KindSpec {
             validate: None,
             defaults: None,
             schema: None,
+            verbs: ALL_VERBS.iter().map(|v| v.to_string()).collect(),
         }
     }
     /// A built-in kind (core, apps, coordination…): no generation unless `with_generation`.
@@ -170,6 +186,10 @@ impl KindSpec {
     }
     pub fn also_served_as(mut self, version: &str) -> Self {
         self.versions.push(version.into());
+        self
+    }
+    pub fn verbs(mut self, verbs: &[&str]) -> Self {
+        self.verbs = verbs.iter().map(|v| v.to_string()).collect();
         self
     }
     pub fn short_names(mut self, names: &[&str]) -> Self {

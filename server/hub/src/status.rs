@@ -83,6 +83,14 @@ pub enum Error {
     UnprocessablePatch(String),
     #[error("{0}")]
     Forbidden(String),
+    /// An authorizer's refusal; `message` is the apiserver's full sentence, the rest `details`.
+    #[error("{message}")]
+    Denied {
+        group: String,
+        resource: String,
+        name: String,
+        message: String,
+    },
     #[error("Unauthorized")]
     Unauthorized,
     #[error("too old resource version: {requested} ({oldest})")]
@@ -97,6 +105,9 @@ pub enum Error {
     Storage(#[from] rusqlite::Error),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The users file cannot be read (at start, never from a request).
+    #[error("users file: {0}")]
+    Users(String),
 }
 
 fn render_causes(causes: &[Cause]) -> String {
@@ -128,6 +139,7 @@ impl Error {
             Error::Invalid(..) => "invalid",
             Error::UnprocessablePatch(_) => "unprocessable_patch",
             Error::Forbidden(_) => "forbidden",
+            Error::Denied { .. } => "denied",
             Error::Unauthorized => "unauthorized",
             Error::Expired { .. } => "expired",
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -135,6 +147,7 @@ impl Error {
             Error::TooLarge => "too_large",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
+            Error::Users(_) => "users_file",
         }
     }
 
@@ -152,13 +165,15 @@ impl Error {
             Error::NotFound(_) | Error::NoRoute => StatusCode::NOT_FOUND,
             Error::AlreadyExists(_) | Error::Conflict(..) => StatusCode::CONFLICT,
             Error::Invalid(..) | Error::UnprocessablePatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Forbidden(_) => StatusCode::FORBIDDEN,
+            Error::Forbidden(_) | Error::Denied { .. } => StatusCode::FORBIDDEN,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
             Error::Expired { .. } => StatusCode::GONE,
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Storage(_) | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Storage(_) | Error::Internal(_) | Error::Users(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
         }
     }
 
@@ -169,13 +184,13 @@ impl Error {
             Error::AlreadyExists(_) => "AlreadyExists",
             Error::Conflict(..) => "Conflict",
             Error::Invalid(..) | Error::UnprocessablePatch(_) => "Invalid",
-            Error::Forbidden(_) => "Forbidden",
+            Error::Forbidden(_) | Error::Denied { .. } => "Forbidden",
             Error::Unauthorized => "Unauthorized",
             Error::Expired { .. } => "Expired",
             Error::UnsupportedMediaType(_) => "UnsupportedMediaType",
             Error::MethodNotAllowed => "MethodNotAllowed",
             Error::TooLarge => "RequestEntityTooLarge",
-            Error::Storage(_) | Error::Internal(_) => "InternalError",
+            Error::Storage(_) | Error::Internal(_) | Error::Users(_) => "InternalError",
         }
     }
 
@@ -188,6 +203,21 @@ impl Error {
             // ...and the Kind for Invalid; kubectl renders `The <Kind> "<name>" is invalid`.
             Error::Invalid(s, causes) => {
                 Some(json!({"name": s.name, "group": s.group, "kind": s.kind, "causes": causes}))
+            }
+            // As `NewForbidden`: empty fields are left out (a path denial has `details: {}`).
+            Error::Denied {
+                group,
+                resource,
+                name,
+                ..
+            } => {
+                let mut d = serde_json::Map::new();
+                for (k, v) in [("name", name), ("group", group), ("kind", resource)] {
+                    if !v.is_empty() {
+                        d.insert(k.into(), json!(v));
+                    }
+                }
+                Some(Value::Object(d))
             }
             _ => None,
         }
@@ -251,6 +281,8 @@ mod tests {
             Error::TooLarge => 12,
             Error::Storage(_) => 13,
             Error::Internal(_) => 14,
+            Error::Denied { .. } => 15,
+            Error::Users(_) => 16,
         }
     }
 
@@ -276,6 +308,13 @@ mod tests {
             Error::TooLarge,
             Error::Storage(rusqlite::Error::InvalidQuery),
             Error::Internal(m()),
+            Error::Denied {
+                group: m(),
+                resource: m(),
+                name: m(),
+                message: m(),
+            },
+            Error::Users(m()),
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

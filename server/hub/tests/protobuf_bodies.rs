@@ -146,3 +146,47 @@ async fn undecodable_or_unknown_protobuf_gets_a_status() {
     .await;
     assert_eq!(code, 400, "{status}");
 }
+
+/// `kubectl auth can-i` posts its SelfSubjectAccessReview as protobuf (typed clientset).
+#[tokio::test]
+async fn a_protobuf_self_subject_access_review_is_answered() {
+    use k8s_pb::api::authorization::v1 as authz;
+    use k8s_pb::apimachinery::pkg::runtime::{TypeMeta, Unknown};
+    use prost::Message;
+    let review = authz::SelfSubjectAccessReview {
+        spec: Some(authz::SelfSubjectAccessReviewSpec {
+            resource_attributes: Some(authz::ResourceAttributes {
+                verb: Some("update".into()),
+                group: Some("placement.kubernetes-fleet.io".into()),
+                resource: Some("clusterapprovalrequests".into()),
+                subresource: Some("status".into()),
+                namespace: Some(String::new()),
+                ..Default::default()
+            }),
+            non_resource_attributes: None,
+        }),
+        ..Default::default()
+    };
+    let unknown = Unknown {
+        type_meta: Some(TypeMeta {
+            api_version: Some("authorization.k8s.io/v1".into()),
+            kind: Some("SelfSubjectAccessReview".into()),
+        }),
+        raw: Some(review.encode_to_vec()),
+        content_encoding: Some(String::new()),
+        content_type: Some(String::new()),
+    };
+    let mut body = b"k8s\0".to_vec();
+    body.extend(unknown.encode_to_vec());
+    let hub = common::memory_hub();
+    let path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    let (code, reply) = send(&hub, "POST", path, PROTOBUF, body).await;
+    assert_eq!(code, 201, "{reply}");
+    assert_eq!(
+        reply["spec"]["resourceAttributes"],
+        json!({"verb": "update", "group": "placement.kubernetes-fleet.io",
+               "resource": "clusterapprovalrequests", "subresource": "status"})
+    );
+    // The in-process router's caller is the hub's own: system:masters.
+    assert_eq!(reply["status"], json!({"allowed": true}));
+}

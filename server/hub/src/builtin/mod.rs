@@ -1,6 +1,7 @@
 //! The built-in kinds the hub always serves, with hand-written columns standing in for the Go
 //! printers (spec §3.3) and the create-time defaults of their upstream strategies (spec §3.4).
 
+mod rbac;
 mod workloads;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -209,6 +210,7 @@ pub fn register_builtins(reg: &mut Registry) {
             ]),
     );
     workloads::register(reg);
+    rbac::register(reg);
     reg.register(
         KindSpec::builtin(
             "coordination.k8s.io",

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod kubectl;
+pub mod rbac;
 
 use hub::{Cause, Hub, KindSpec, PrinterColumn as Col, Registry, Scope};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
