@@ -331,8 +331,12 @@ test("without JavaScript the run page shows the timeline and conditions, and Sto
   // Reload until the engine has reached the approval gate (no live updates without JavaScript).
   for (let i = 0; i < 50; i++) {
     await page.goto("/runs/nojs-run");
+    // The engine creates the gate's request before it writes the run's status: wait for both.
     const gate = page.locator('[data-gate="approval"][data-request="nojs-run-before-canary"]');
-    if ((await gate.getAttribute("data-state", { timeout: 500 }).catch(() => null)) === "waiting") break;
+    const staging = page.locator('li.stage[data-stage="staging"]');
+    const gateState = await gate.getAttribute("data-state", { timeout: 500 }).catch(() => null);
+    const stagingState = await staging.getAttribute("data-state", { timeout: 500 }).catch(() => null);
+    if (gateState === "waiting" && stagingState === "succeeded") break;
     await page.waitForTimeout(200);
   }
   await expect(page.locator("#run-pill")).toHaveAttribute("data-pill", "Waiting");
