@@ -344,6 +344,11 @@ test("without JavaScript the run page shows the timeline and conditions, and Sto
   await expect(page.locator('[data-gate="approval"][data-request="nojs-run-before-canary"]')).toHaveAttribute("data-state", "waiting");
   await expect(page.locator('#conditions .condition[data-type="Initialized"]')).toHaveAttribute("data-status", "True");
   await page.screenshot({ path: join(ARTIFACTS, "run-no-js.png"), fullPage: true });
+  // The new-run form's suggested name is in the server's HTML too, so the plain form posts one.
+  const form = await context.newPage();
+  await form.goto("/runs/new");
+  await expect(form.locator("#run-name")).not.toHaveValue("");
+  await form.close();
 
   await page.locator('details[data-action="stop"] > summary').click();
   await page.getByRole("button", { name: "Stop the run" }).click();

@@ -143,7 +143,7 @@ fn Plan(key: PlacementKey, target: u64, plan: RollbackPlan) -> impl IntoView {
             <input type="hidden" name="run[state]" value=UpdateRunState::Initialize.to_string()/>
             <div>
                 <label for="rollback-name" class="block text-sm font-medium">"Run name"</label>
-                <input id="rollback-name" name="run[name]" class=format!("{FIELD} w-full max-w-md") prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) required maxlength="63"/>
+                <input id="rollback-name" name="run[name]" class=format!("{FIELD} w-full max-w-md") value=name.get_untracked() prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) required maxlength="63"/>
             </div>
             <p class="text-sm text-slate-700 dark:text-slate-300">
                 {move || format!(

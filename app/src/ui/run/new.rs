@@ -153,7 +153,7 @@ fn NewRunForm(choices: RunChoices) -> impl IntoView {
             </div>
             <div>
                 <label for="run-name" class=LABEL>"Run name"</label>
-                <input id="run-name" name="run[name]" class=FIELD prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) required maxlength="63"/>
+                <input id="run-name" name="run[name]" class=FIELD value=name.get_untracked() prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) required maxlength="63"/>
             </div>
             <fieldset>
                 <legend class=LABEL>"Start"</legend>
