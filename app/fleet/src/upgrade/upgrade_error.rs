@@ -38,6 +38,8 @@ pub enum UpgradeError {
     OperationInProgress(String),
     #[error("member {0} has left the fleet while its upgrade was in progress")]
     MemberLeft(String),
+    #[error("the maintenance window of member {member} is invalid: {why}")]
+    InvalidMaintenanceWindow { member: String, why: String },
 
     // --- validation of a run or strategy (aks §10) ---
     #[error("updateStrategyId and strategy cannot both be set")]
@@ -91,8 +93,6 @@ pub enum UpgradeError {
     ScheduledStartAfterGate(String),
     #[error("invalid scheduledStartConfiguration on {scope}: {why}")]
     InvalidScheduledStart { scope: String, why: String },
-    #[error("gates are not allowed on a one-by-one update run")]
-    GatesOnOneByOne,
     #[error("memberSelector.byLabel on {scope} is {len} characters; at most 512 are allowed")]
     SelectorTooLong { scope: String, len: usize },
     #[error("memberSelector.byLabel on {scope} is invalid: {why}")]
