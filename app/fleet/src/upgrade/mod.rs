@@ -7,12 +7,14 @@
 //! - [`thresholds`]: `maxConcurrency` and `maxAllowedFailures` resolved to numbers.
 //! - [`plan`]: validation (aks §10) and the status tree of a new run.
 //! - [`member_target`]: what one member's operation is, or why it waits, skips or fails.
+//! - [`run`]: start / stop / skip and the reconcile step (aks §6–§8).
 
 pub mod maintenance_window;
 pub mod member_target;
 pub mod member_view;
 pub mod plan;
 pub mod release_catalogue;
+pub mod run;
 pub mod thresholds;
 pub mod upgrade_error;
 pub mod upgrade_run;
