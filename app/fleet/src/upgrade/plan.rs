@@ -261,6 +261,9 @@ fn selects(
     })
 }
 
+/// One stage's groups and their members, in order.
+pub type StagePlan<'m> = Vec<(String, Vec<&'m MemberView>)>;
+
 /// Members of each stage's groups, in the plan's order.
 ///
 /// - One-by-one: every member (aks §6.2).
@@ -275,7 +278,7 @@ pub fn assign_members<'m>(
     strategy: &UpdateRunStrategy,
     one_by_one: bool,
     members: &'m [MemberView],
-) -> Result<Vec<Vec<(String, Vec<&'m MemberView>)>>, UpgradeError> {
+) -> Result<Vec<StagePlan<'m>>, UpgradeError> {
     let mut sorted: Vec<&MemberView> = members.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let known_groups: BTreeSet<&str> = members.iter().filter_map(|m| m.group.as_deref()).collect();

@@ -8,7 +8,9 @@ use super::upgrade_run::{
     UpdateRunStatus, UpdateRunStrategy, UpdateStage, UpdateState,
 };
 
-fn tree(status: &UpdateRunStatus) -> Vec<(String, Vec<(String, Vec<String>)>)> {
+type Tree = Vec<(String, Vec<(String, Vec<String>)>)>;
+
+fn tree(status: &UpdateRunStatus) -> Tree {
     status
         .stages
         .iter()
