@@ -184,13 +184,17 @@ pub(crate) fn roll_up(
     let halting = failed || stop_requested;
     let mut current: Option<UpdateState> = None;
     for stage in st.stages.iter_mut().flatten() {
-        // Groups of a finished stage can still hold a member in flight (a skipped group).
+        // A finished stage can still hold open groups: a Failed stage's other groups (Stopping,
+        // then Stopped) and a skipped group's member in flight.
         if is_done(state_of(&stage.status)) {
             if halting {
                 for g in stage.groups.iter_mut().flatten() {
-                    if any_member(g, in_flight) && state_of(&g.status) != UpdateState::Failed {
+                    if !is_done(state_of(&g.status)) {
                         let s = group_state(g, true, now);
                         set_state(&mut g.status, s, now);
+                    } else if any_member(g, in_flight) && state_of(&g.status) != UpdateState::Failed
+                    {
+                        group_state(g, true, now);
                     }
                 }
             }

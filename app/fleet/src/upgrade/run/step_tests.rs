@@ -224,6 +224,11 @@ fn one_failure_fails_the_group_stage_and_run_after_members_in_flight_finish() {
     sim.finish("m3", true);
     sim.step();
     assert_eq!((sim.run_state(), sim.member("m3")), (Failed, Completed));
+    assert_eq!(
+        sim.group("group-1b"),
+        Stopped,
+        "the other group stopped, it did not fail"
+    );
     assert_eq!(sim.status.failure_count, Some(1));
     let error = sim
         .status

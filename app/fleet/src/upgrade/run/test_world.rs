@@ -226,7 +226,7 @@ impl Sim {
             .collect()
     }
 
-    /// Finishes every operation in flight, steps, and repeats until nothing new starts.
+    /// Finishes every operation in flight and steps, until nothing runs and nothing starts.
     pub fn drive(&mut self) {
         for _ in 0..100 {
             let running: Vec<String> = self
@@ -242,8 +242,11 @@ impl Sim {
             for n in &running {
                 self.finish(n, true);
             }
-            self.step();
-            if running.is_empty() {
+            let started = self
+                .step()
+                .iter()
+                .any(|e| matches!(e, Effect::StartUpgrade { .. }));
+            if running.is_empty() && !started {
                 return;
             }
         }
