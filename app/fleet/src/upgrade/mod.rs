@@ -8,6 +8,7 @@
 //! - [`plan`]: validation (aks §10) and the status tree of a new run.
 //! - [`member_target`]: what one member's operation is, or why it waits, skips or fails.
 //! - [`run`]: start / stop / skip and the reconcile step (aks §6–§8).
+//! - [`spec_change`]: what may change on an existing run, and when it may be deleted.
 
 pub mod maintenance_window;
 pub mod member_target;
@@ -15,6 +16,7 @@ pub mod member_view;
 pub mod plan;
 pub mod release_catalogue;
 pub mod run;
+pub mod spec_change;
 pub mod thresholds;
 pub mod upgrade_error;
 pub mod upgrade_run;

@@ -98,6 +98,14 @@ pub enum UpgradeError {
     #[error("memberSelector.byLabel on {scope} is invalid: {why}")]
     InvalidSelector { scope: String, why: String },
 
+    // --- changes to an existing run (aks §3, §8.1, §8.5) ---
+    #[error("{0} can only be set when the update run is created")]
+    CreateOnly(&'static str),
+    #[error("strategy and managedClusterUpdate cannot change once the update run has started (it is {0})")]
+    SpecFrozen(&'static str),
+    #[error("cannot delete an update run that is {0}: stop it first")]
+    DeleteWhileActive(&'static str),
+
     // --- actions (aks §7.1, §8) ---
     #[error("cannot {action} an update run that is {state}")]
     ActionNotAllowed {
@@ -137,7 +145,9 @@ impl UpgradeError {
             | UpgradeError::SkipTargetNotFound { .. }
             | UpgradeError::SkipTargetFinished { .. }
             | UpgradeError::SkipInFlight(_)
-            | UpgradeError::NoAfterStageWait(_) => "Conflict",
+            | UpgradeError::NoAfterStageWait(_)
+            | UpgradeError::SpecFrozen(_)
+            | UpgradeError::DeleteWhileActive(_) => "Conflict",
             _ => "InvalidParameter",
         }
     }

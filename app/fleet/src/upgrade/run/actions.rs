@@ -1,6 +1,8 @@
 //! The user's actions on a run (aks §7.1, §8.1, §8.3, §8.4), each refused outside the states the
 //! spec allows. They change the status only; the next [`super::step`] does the work.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -41,7 +43,7 @@ pub enum SkipTargetType {
     AfterStageWait,
 }
 
-fn name_of(state: UpdateState) -> &'static str {
+pub(crate) fn name_of(state: UpdateState) -> &'static str {
     match state {
         UpdateState::NotStarted => "NotStarted",
         UpdateState::Running => "Running",
@@ -86,8 +88,8 @@ pub fn start(
         .as_ref()
         .is_some_and(|s| s.type_ == NodeImageSelectionType::Consistent);
     if state == UpdateState::NotStarted && consistent {
-        let listed: Vec<&str> = members_of(&st).map(|m| m.name.as_str()).collect();
-        let in_run = members.iter().filter(|m| listed.contains(&m.name.as_str()));
+        let listed: BTreeSet<&str> = members_of(&st).map(|m| m.name.as_str()).collect();
+        let in_run = members.iter().filter(|m| listed.contains(m.name.as_str()));
         st.node_image_selection = selection_status(&select_images(spec, in_run, catalogue)?);
     }
     for stage in st.stages.iter_mut().flatten() {

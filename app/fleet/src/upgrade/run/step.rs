@@ -382,8 +382,10 @@ fn schedule_members(
                 m.operation_id = Some(id.clone());
                 m.message = upgrade.message.clone();
                 set_state(&mut m.status, UpdateState::Running, p.now);
+                // A member's times are its operation's, not when it was first reached.
                 if let Some(s) = m.status.as_mut() {
                     s.error = None;
+                    s.start_time = Some(super::timestamp(p.now));
                 }
                 p.effects.push(Effect::StartUpgrade {
                     member: m.name.clone(),
