@@ -42,7 +42,13 @@ pub(crate) fn enforce_thresholds(st: &mut UpdateRunStatus, now: DateTime<Utc>) -
         for group in stage.groups.iter_mut().flatten() {
             let failures = group.failure_count.unwrap_or(0);
             let max = group.max_allowed_failures.unwrap_or(0);
-            if failures > max && state_of(&group.status) != UpdateState::Skipped {
+            // Finished groups take no new work, so a late result cannot fail them (aks §8.2:
+            // the threshold is checked when scheduling).
+            let open = !matches!(
+                state_of(&group.status),
+                UpdateState::Skipped | UpdateState::Completed
+            );
+            if failures > max && open {
                 if state_of(&group.status) != UpdateState::Failed {
                     set_state(&mut group.status, UpdateState::Failed, now);
                     let msg = format!(
@@ -56,8 +62,12 @@ pub(crate) fn enforce_thresholds(st: &mut UpdateRunStatus, now: DateTime<Utc>) -
         }
         let failures = stage.failure_count.unwrap_or(0);
         let max = stage.max_allowed_failures.unwrap_or(0);
-        let over = failures > max && state_of(&stage.status) != UpdateState::Skipped;
-        if group_failed || over {
+        let open = !matches!(
+            state_of(&stage.status),
+            UpdateState::Skipped | UpdateState::Completed
+        );
+        let over = failures > max && open;
+        if (group_failed && open) || over {
             if state_of(&stage.status) != UpdateState::Failed {
                 set_state(&mut stage.status, UpdateState::Failed, now);
                 let msg = format!(

@@ -144,3 +144,27 @@ fn run_transitions_are_announced_as_events() {
         .collect();
     assert_eq!(reasons, ["StageCompleted", "UpdateRunCompleted"]);
 }
+
+#[test]
+fn a_start_whose_status_write_was_lost_is_adopted_not_failed_as_busy() {
+    let mut sim = Sim::new(full("1.30.5"), vec![member("a", None)]);
+    sim.start();
+    let before = sim.status.clone();
+    sim.step();
+    let op = sim.member_status("a").operation_id.clone();
+    // The engine started the operation but crashed before writing the run's status.
+    sim.status = before;
+    let effects = sim.step();
+    assert_eq!(sim.member("a"), Running);
+    assert_eq!(
+        sim.member_status("a").operation_id,
+        op,
+        "the same operation"
+    );
+    assert!(!effects
+        .iter()
+        .any(|e| matches!(e, Effect::StartUpgrade { .. })));
+    sim.finish("a", true);
+    sim.step();
+    assert_eq!(sim.run_state(), Completed);
+}

@@ -361,6 +361,17 @@ fn schedule_members(
             m.message = Some(format!("member {} is no longer in the fleet", m.name));
             continue;
         };
+        let previous = m.operation_id.clone().unwrap_or_default();
+        let id = derived_id(&[run_key(&p.run), &m.name, &previous]);
+        // The operation this turn would start already exists: an earlier pass started it and its
+        // status write was lost. Adopt it; the next pass records its result.
+        if view.operation.as_ref().is_some_and(|op| op.id == id) {
+            m.operation_id = Some(id);
+            set_state(&mut m.status, UpdateState::Running, p.now);
+            running += 1;
+            *stage_slots -= 1;
+            continue;
+        }
         let busy = view.operation.as_ref().is_some_and(|op| {
             op.state == OperationState::InProgress && Some(&op.id) != m.operation_id.as_ref()
         });
@@ -377,8 +388,6 @@ fn schedule_members(
         };
         match decision {
             MemberDecision::Start(upgrade) => {
-                let previous = m.operation_id.clone().unwrap_or_default();
-                let id = derived_id(&[run_key(&p.run), &m.name, &previous]);
                 m.operation_id = Some(id.clone());
                 m.message = upgrade.message.clone();
                 set_state(&mut m.status, UpdateState::Running, p.now);

@@ -185,8 +185,16 @@ fn a_closed_window_holds_a_member_pending_without_blocking_the_group() {
     sim.now = at("2026-12-08T02:00:00Z");
     sim.step();
     assert_eq!((sim.member("a"), sim.run_state()), (Running, Running));
-    let started = sim.member_status("a").status.as_ref().and_then(|s| s.start_time.clone());
-    assert_eq!(started.as_deref(), Some("2026-12-08T02:00:00Z"), "when its operation began");
+    let started = sim
+        .member_status("a")
+        .status
+        .as_ref()
+        .and_then(|s| s.start_time.clone());
+    assert_eq!(
+        started.as_deref(),
+        Some("2026-12-08T02:00:00Z"),
+        "when its operation began"
+    );
 }
 
 #[test]
