@@ -15,6 +15,8 @@ pub mod step;
 #[cfg(test)]
 mod action_tests;
 #[cfg(test)]
+mod property_tests;
+#[cfg(test)]
 mod scenario_tests;
 #[cfg(test)]
 mod step_tests;
