@@ -168,3 +168,31 @@ fn a_start_whose_status_write_was_lost_is_adopted_not_failed_as_busy() {
     sim.step();
     assert_eq!(sim.run_state(), Completed);
 }
+
+#[test]
+fn a_thousand_members_in_ten_stages_plan_and_complete() {
+    // 10 stages × 10 groups × 10 members, each group 5 at a time: the scale the README measures.
+    let mut members = Vec::new();
+    let mut stages = Vec::new();
+    for s in 0..10 {
+        let names: Vec<String> = (0..10).map(|g| format!("g{s}-{g}")).collect();
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut st = stage(&format!("s{s}"), &refs);
+        if let Some(groups) = st.groups.as_mut() {
+            for g in groups {
+                g.max_concurrency = Some("5".into());
+            }
+        }
+        stages.push(st);
+        for (g, name) in names.iter().enumerate() {
+            for m in 0..10 {
+                members.push(member(&format!("m{s}-{g}-{m}"), Some(name)));
+            }
+        }
+    }
+    let mut sim = Sim::new(with_stages(full("1.30.5"), stages), members);
+    sim.start();
+    sim.drive();
+    assert_eq!(sim.run_state(), Completed);
+    assert_eq!(sim.started().len(), 1000);
+}
