@@ -7,7 +7,7 @@
 //! holds it Pending with the documented code and the release-tracker pointer, and it starts once
 //! the catalogue lists it there.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 use super::maintenance_window::WindowState;
 use super::member_view::MemberView;
@@ -15,6 +15,10 @@ use super::release_catalogue::ReleaseCatalogue;
 use super::upgrade_error::{UpgradeError, PENDING_VALIDATION};
 use super::upgrade_run::{ManagedClusterUpdate, ManagedClusterUpgradeType, NodeImageSelectionType};
 use super::versions::{check_upgrade_path, KubernetesVersion, NodeImage};
+
+/// How often a member held Pending by a missing release is looked at again (aks §6.3: the
+/// service re-checks every 60 minutes).
+pub const RECHECK: Duration = Duration::minutes(60);
 
 /// What to do with a member whose turn has come.
 #[derive(Clone, Debug, PartialEq)]
@@ -150,10 +154,12 @@ pub fn decide_member(
     }
 
     if let Some(e) = pending {
+        // Decision: look again after the service's 60-minute re-check (aks §6.3) unless an
+        // edit of the catalogue wakes the run sooner.
         return MemberDecision::Pending {
             message: format!("{PENDING_VALIDATION}: {e}"),
             error: Some(e),
-            until: None,
+            until: Some(now + RECHECK),
         };
     }
     let message = (!left_alone.is_empty()).then(|| {

@@ -62,7 +62,11 @@ fn a_version_published_nowhere_fails_and_one_published_elsewhere_holds_the_membe
     else {
         panic!("expected Pending, got {d:?}")
     };
-    assert_eq!(until, None);
+    assert_eq!(
+        until,
+        Some(at("2026-12-07T11:00:00Z")),
+        "looked at again within the hour"
+    );
     assert_eq!(
         error.map(|e| e.code()),
         Some("KubernetesVersionNotAvailable")

@@ -196,3 +196,30 @@ fn a_thousand_members_in_ten_stages_plan_and_complete() {
     assert_eq!(sim.run_state(), Completed);
     assert_eq!(sim.started().len(), 1000);
 }
+
+#[test]
+fn a_group_its_selector_matches_no_member_is_skipped_and_an_unplanned_run_is_left_alone() {
+    let mut s = stage("s", &["nobody"]);
+    if let Some(g) = s.groups.as_mut() {
+        g[0].member_selector = Some(crate::upgrade::upgrade_run::MemberSelector {
+            by_label: Some("env=none".into()),
+        });
+    }
+    let mut sim = Sim::new(
+        with_stages(full("1.30.5"), vec![s]),
+        vec![member("a", None)],
+    );
+    sim.start();
+    sim.step();
+    assert_eq!(
+        (sim.group("nobody"), sim.stage("s"), sim.run_state()),
+        (Skipped, Skipped, Skipped)
+    );
+
+    let mut sim = Sim::new(full("1.30.5"), vec![member("a", None)]);
+    sim.start();
+    sim.status.stages = None;
+    let before = sim.status.clone();
+    assert!(sim.step().is_empty());
+    assert_eq!(sim.status, before);
+}

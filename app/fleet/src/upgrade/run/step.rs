@@ -53,10 +53,14 @@ pub fn step(
 ) -> Step {
     let mut st = status.clone();
     let before = state_of(&st.status);
-    if !matches!(
-        before,
-        UpdateState::Running | UpdateState::Pending | UpdateState::Stopping
-    ) {
+    // A run without a planned tree is not the step's to finish: plan() always gives ≥ 1 stage.
+    let planned = st.stages.as_ref().is_some_and(|s| !s.is_empty());
+    if !planned
+        || !matches!(
+            before,
+            UpdateState::Running | UpdateState::Pending | UpdateState::Stopping
+        )
+    {
         return Step {
             status: st,
             effects: Vec::new(),
@@ -282,6 +286,8 @@ fn advance_group(
         return;
     }
     // Every member Skipped (by the user or the system) ⇒ the group is Skipped (aks §8.4).
+    // Decision: a group no member matched (a selector's, possible only with selectors) has
+    // nothing to do and is Skipped the same way.
     if members
         .iter()
         .all(|m| state_of(&m.status) == UpdateState::Skipped)
