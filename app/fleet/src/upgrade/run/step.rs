@@ -12,6 +12,7 @@ use crate::upgrade::maintenance_window::WindowBucket;
 use crate::upgrade::member_target::{decide_member, MemberDecision};
 use crate::upgrade::member_view::OperationState;
 use crate::upgrade::plan::effective_strategy;
+use crate::upgrade::thresholds::{GROUP_DEFAULT_CONCURRENCY, STAGE_MAX_CONCURRENCY};
 use crate::upgrade::upgrade_error::UpgradeError;
 use crate::upgrade::upgrade_run::{
     MemberUpdateStatus, UpdateGroupStatus, UpdateRunSpec, UpdateRunStatus, UpdateStage,
@@ -177,7 +178,11 @@ fn advance(p: &mut Pass, st: &mut UpdateRunStatus) {
         ) {
             return;
         }
-        let stage_cap = usize::try_from(stage.max_concurrency.unwrap_or(1).max(1)).unwrap_or(1);
+        // plan() resolves both ceilings; a status without them gets the spec's defaults.
+        let stage_cap = stage
+            .max_concurrency
+            .and_then(|c| usize::try_from(c).ok())
+            .map_or(STAGE_MAX_CONCURRENCY, |c| c.max(1));
         let mut stage_slots = stage_cap.saturating_sub(running_in(stage.groups.iter().flatten()));
         let stage_max = stage.max_allowed_failures.unwrap_or(0).max(0);
         let mut stage_failures = stage.failure_count.unwrap_or(0);
@@ -320,7 +325,10 @@ fn schedule_members(
     stage_slots: &mut usize,
     stage_failures: &mut i32,
 ) {
-    let cap = usize::try_from(group.max_concurrency.unwrap_or(1).max(1)).unwrap_or(1);
+    let cap = group
+        .max_concurrency
+        .and_then(|c| usize::try_from(c).ok())
+        .map_or(GROUP_DEFAULT_CONCURRENCY, |c| c.max(1));
     let max_failures = group.max_allowed_failures.unwrap_or(0).max(0);
     let kind = p.spec.managed_cluster_update.upgrade.type_;
     let Some(members) = group.members.as_mut() else {
