@@ -186,6 +186,8 @@ fn advance(p: &mut Pass, st: &mut UpdateRunStatus) {
         let mut stage_slots = stage_cap.saturating_sub(running_in(stage.groups.iter().flatten()));
         let stage_max = stage.max_allowed_failures.unwrap_or(0).max(0);
         let mut stage_failures = stage.failure_count.unwrap_or(0);
+        // Tie rule: when the stage's ceiling is tighter than its groups' ceilings together, the
+        // free slots go to groups in array order.
         for group in stage.groups.iter_mut().flatten() {
             if p.halted {
                 return;
