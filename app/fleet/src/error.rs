@@ -14,6 +14,7 @@ use crate::staged::stage_plan::{AtoiError, PlanError, StageTaskError};
 use crate::staged::wait_time::DurationError;
 use crate::types::label_selector::SelectorError;
 use crate::types::selector_text::SelectorSyntaxError;
+use crate::upgrade::upgrade_error::UpgradeError;
 use crate::validation::staged_update::StateTransitionError;
 use crate::views::approval_view::ApproveError;
 
@@ -68,6 +69,10 @@ pub enum Error {
     /// A resource snapshot cannot be placed in its placement's history.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// An upgrade run (seed 004) is invalid, an action on it is refused, or a member cannot be
+    /// upgraded (aks §10, §13).
+    #[error(transparent)]
+    Upgrade(#[from] UpgradeError),
     /// A JSON value could not be (de)serialised.
     #[error("serialization error: {0}")]
     Serde(String),
@@ -99,6 +104,7 @@ impl Error {
             Error::RunAction(_) => "run_action",
             Error::Approve(_) => "approve",
             Error::History(_) => "snapshot_history",
+            Error::Upgrade(_) => "upgrade_run",
             Error::Serde(_) => "serialization",
         }
     }
@@ -133,7 +139,8 @@ mod tests {
             Error::RunAction(_) => 13,
             Error::Approve(_) => 14,
             Error::History(_) => 15,
-            Error::Serde(_) => 16,
+            Error::Upgrade(_) => 16,
+            Error::Serde(_) => 17,
         }
     }
 
@@ -169,6 +176,7 @@ mod tests {
                 name: "p-0-snapshot".into(),
             }
             .into(),
+            UpgradeError::NoStages.into(),
             Error::Serde("eof".into()),
         ]
     }
