@@ -421,6 +421,7 @@ async fn resource(
         }
         (Method::DELETE, Some(name)) => {
             let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
+            let dry = dry || opts.dry_run;
             let (k, n, nsc) = (kind.clone(), name.clone(), ns.clone());
             let (obj, still_there) = write(&hub, dry, move |h, tx| {
                 let obj = deletion::delete(tx, &h.registry, &k, &nsc, &n, &opts)?;
@@ -436,6 +437,7 @@ async fn resource(
         }
         (Method::DELETE, None) => {
             let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
+            let dry = dry || opts.dry_run;
             let selectors = selectors(&kind, q)?;
             let (k, url_ns) = (kind.clone(), t.namespace.clone());
             let deleted = write(&hub, dry, move |h, tx| {
