@@ -3,8 +3,8 @@
 //! edit look there for the `fieldValidation` parameter, spec §3.9) and whose `components.schemas`
 //! hold the kinds' schemas with descriptions, which `kubectl explain` finds by that GVK and renders.
 
-mod builtin;
-mod crd;
+mod custom;
+mod upstream;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::registry::{KindSpec, Registry};
-use builtin::Definitions;
+use upstream::Definitions;
 
 fn gv_path(group: &str, version: &str) -> String {
     if group.is_empty() {
@@ -94,9 +94,9 @@ fn document(reg: &Registry, group: &str, version: &str) -> Value {
         let name = match upstream {
             Some(name) => name,
             None => {
-                let name = crd::definition_name(group, version, &k.kind);
+                let name = custom::definition_name(group, version, &k.kind);
                 let object_meta = defs.object_meta();
-                let schema = crd::kind_schema(k.declared_schema(version), &object_meta);
+                let schema = custom::kind_schema(k.declared_schema(version), &object_meta);
                 custom.insert(name.clone(), schema);
                 name
             }
@@ -127,7 +127,10 @@ fn document(reg: &Registry, group: &str, version: &str) -> Value {
     })
 }
 
-/// An operation tagged with the kind's GVK whose response is the kind's schema.
+/// An operation tagged with the kind's GVK whose response is the kind's schema. PATCH declares
+/// no requestBody on purpose: with `application/strategic-merge-patch+json` there, kubectl apply
+/// would compute strategic merge patches from these schemas, which lack upstream's patch merge
+/// keys; without it kubectl keeps using its compiled-in types, as before.
 fn operation(gvk: &Value, schema: &str, code: &str) -> Value {
     json!({
         "x-kubernetes-group-version-kind": gvk,

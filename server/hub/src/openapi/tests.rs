@@ -1,12 +1,11 @@
 use serde_json::{json, Value};
 
 use super::{build, document};
-use crate::builtin::register_builtins;
 use crate::registry::{KindSpec, Registry, Scope};
 
+/// The built-in kinds (as every hub has them) and a custom one.
 fn registry() -> Registry {
-    let mut reg = Registry::new();
-    register_builtins(&mut reg);
+    let mut reg = crate::Hub::memory(Registry::new()).registry().clone();
     let mut widget = KindSpec::new("example.dev", "v1", "Widget", "widgets", Scope::Namespaced)
         .openapi_schema(json!({"type": "object", "description": "A widget.",
             "properties": {"spec": {"type": "object", "properties": {
