@@ -223,3 +223,44 @@ async fn diff_shows_only_the_real_change() {
     assert!(yaml.contains("key: value1"), "{yaml}");
     server.abort();
 }
+
+/// The changed lines of a `diff -u` body (headers excluded).
+fn changes(out: &str) -> Vec<&str> {
+    out.lines()
+        .skip(3)
+        .filter(|l| (l.starts_with('-') || l.starts_with('+')) && !l.starts_with("@@"))
+        .collect()
+}
+
+const RUN: &str = "apiVersion: placement.kubernetes-fleet.io/v1\nkind: ClusterStagedUpdateRun\n\
+metadata:\n  name: example-run\nspec:\n  placementName: example-placement\n  \
+stagedRolloutStrategyName: example-strategy\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_of_a_custom_kind_shows_the_spec_change_and_generation_like_kube_apiserver() {
+    let hub = hub::Hub::memory(common::fleet_registry());
+    let dir = tempfile::tempdir().unwrap();
+    let Some((k, server)) = common::kubectl::serve(&hub, dir.path()).await else {
+        return;
+    };
+    k.ok(&["apply", TIMEOUT, "-f", "-"], Some(RUN)).await;
+    let (success, out, err) = k.run(&["diff", TIMEOUT, "-f", "-"], Some(RUN)).await;
+    assert!(success && out.is_empty() && err.is_empty(), "{out}\n{err}");
+
+    // A spec change bumps metadata.generation in the dry run too (the custom resource strategy's
+    // PrepareForUpdate runs before DryRunnableStorage); the resourceVersion stays.
+    let changed = format!("{RUN}  state: Run\n");
+    let (success, out, err) = k.run(&["diff", TIMEOUT, "-f", "-"], Some(&changed)).await;
+    assert!(!success && err.is_empty(), "{out}\n{err}");
+    assert_eq!(
+        changes(&out),
+        [
+            "-  generation: 1",
+            "+  generation: 2",
+            "-  state: Initialize",
+            "+  state: Run",
+        ],
+        "{out}"
+    );
+    server.abort();
+}
