@@ -143,7 +143,8 @@ impl KindSpec {
             .flatten()
             .filter_map(printer_column)
             .collect();
-        for v in &served {
+        // The preferred version's schema is `spec.schema` below; kept once, as schemas are large.
+        for v in &served[1..] {
             if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
                 spec.version_schemas
                     .insert(version_name(v), Arc::new(schema.clone()));

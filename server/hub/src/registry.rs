@@ -135,8 +135,8 @@ pub struct KindSpec {
     /// The CRD version's `openAPIV3Schema`: defaults and validation (types, enum, pattern, sizes,
     /// required, CEL rules) applied to every write, as kube-apiserver does for custom resources.
     pub schema: Option<Arc<OpenApiSchema>>,
-    /// Each served version's `openAPIV3Schema` as the CRD declares it, published in the OpenAPI
-    /// documents (`kubectl explain`); versions missing here publish `schema`.
+    /// The other served versions' `openAPIV3Schema` as the CRD declares them, published in the
+    /// OpenAPI documents (`kubectl explain`); versions missing here publish `schema`.
     pub version_schemas: BTreeMap<String, Arc<Value>>,
     /// The verbs served (discovery lists them; other requests get 405). Every verb by default;
     /// access reviews are create-only.
