@@ -165,6 +165,30 @@ async fn explain_prints_fleet_and_core_kinds_as_against_kube_apiserver() {
         ],
         "{out}"
     );
+    // A reference with its own description (kube-openapi's allOf wrapper): both descriptions.
+    let out = explain(&k, &["configmap.metadata"]).await;
+    assert_eq!(
+        lines(&out)[..16],
+        [
+            "KIND:       ConfigMap",
+            "VERSION:    v1",
+            "",
+            "FIELD: metadata <ObjectMeta>",
+            "",
+            "",
+            "DESCRIPTION:",
+            "    Standard object's metadata. More info:",
+            "    https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+            "    ObjectMeta is metadata that all persisted resources must have, which",
+            "    includes all objects users must create.",
+            "    ",
+            "FIELDS:",
+            "  annotations\t<map[string]string>",
+            "    Annotations is an unstructured key value map stored with a resource that may",
+            "    be set by external tools to store and retrieve arbitrary metadata. They are",
+        ],
+        "{out}"
+    );
     let out = explain(&k, &["configmap.metadata.name"]).await;
     assert!(
         lines(&out).contains(
