@@ -199,6 +199,17 @@ async fn explain_prints_fleet_and_core_kinds_as_against_kube_apiserver() {
     server.abort();
 }
 
+/// `kubectl diff -f -`: (exit code 0, stdout, stderr), always with kubectl's default
+/// `diff -u -N` (an empty KUBECTL_EXTERNAL_DIFF selects it), whatever the caller's environment.
+async fn diff(k: &Kubectl, input: &str) -> (bool, String, String) {
+    k.run_env(
+        &["diff", TIMEOUT, "-f", "-"],
+        Some(input),
+        &[("KUBECTL_EXTERNAL_DIFF", "")],
+    )
+    .await
+}
+
 const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm1\n  namespace: default\ndata:\n  key: value1\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -210,13 +221,13 @@ async fn diff_shows_only_the_real_change() {
     };
     k.ok(&["apply", TIMEOUT, "-f", "-"], Some(CM)).await;
     // Unchanged: nothing printed, exit code 0.
-    let (success, out, err) = k.run(&["diff", TIMEOUT, "-f", "-"], Some(CM)).await;
+    let (success, out, err) = diff(&k, CM).await;
     assert!(success && out.is_empty() && err.is_empty(), "{out}\n{err}");
 
     // Changed: only the data line, no resourceVersion bump from the dry run. kubectl exits 1
     // for "differences found", which `run` reports as failure; an error would write to stderr.
     let changed = CM.replace("value1", "value2");
-    let (success, out, err) = k.run(&["diff", TIMEOUT, "-f", "-"], Some(&changed)).await;
+    let (success, out, err) = diff(&k, &changed).await;
     assert!(!success && err.is_empty(), "{out}\n{err}");
     let l = lines(&out);
     assert!(
@@ -268,13 +279,13 @@ async fn diff_of_a_custom_kind_shows_the_spec_change_and_generation_like_kube_ap
         return;
     };
     k.ok(&["apply", TIMEOUT, "-f", "-"], Some(RUN)).await;
-    let (success, out, err) = k.run(&["diff", TIMEOUT, "-f", "-"], Some(RUN)).await;
+    let (success, out, err) = diff(&k, RUN).await;
     assert!(success && out.is_empty() && err.is_empty(), "{out}\n{err}");
 
     // A spec change bumps metadata.generation in the dry run too (the custom resource strategy's
     // PrepareForUpdate runs before DryRunnableStorage); the resourceVersion stays.
     let changed = format!("{RUN}  state: Run\n");
-    let (success, out, err) = k.run(&["diff", TIMEOUT, "-f", "-"], Some(&changed)).await;
+    let (success, out, err) = diff(&k, &changed).await;
     assert!(!success && err.is_empty(), "{out}\n{err}");
     assert_eq!(
         changes(&out),
