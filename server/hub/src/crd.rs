@@ -2,6 +2,8 @@
 //! the hub needs no k8s-openapi), with everything kube-apiserver derives from it: names, scope,
 //! served versions, subresources, printer columns and the schema it enforces.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::registry::{KindSpec, PrinterColumn, ScaleSpec, Scope};
@@ -141,6 +143,13 @@ impl KindSpec {
             .flatten()
             .filter_map(printer_column)
             .collect();
+        // The preferred version's schema is `spec.schema` below; kept once, as schemas are large.
+        for v in &served[1..] {
+            if let Some(schema) = v.pointer("/schema/openAPIV3Schema") {
+                spec.version_schemas
+                    .insert(version_name(v), Arc::new(schema.clone()));
+            }
+        }
         if let Some(schema) = preferred.pointer("/schema/openAPIV3Schema") {
             spec = spec.openapi_schema(schema.clone());
         }

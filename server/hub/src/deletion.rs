@@ -25,6 +25,9 @@ pub struct DeleteOptions {
     pub propagation: Propagation,
     pub uid: Option<String>,
     pub resource_version: Option<String>,
+    /// `dryRun: ["All"]` in the body: kube-rs and `kubectl delete --dry-run=server` send it there
+    /// rather than in the query.
+    pub dry_run: bool,
 }
 
 impl DeleteOptions {
@@ -50,6 +53,10 @@ impl DeleteOptions {
             propagation,
             uid: get("uid"),
             resource_version: get("resourceVersion"),
+            dry_run: body
+                .get("dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|d| d.iter().any(|v| v == "All")),
         })
     }
 }

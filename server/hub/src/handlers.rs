@@ -23,7 +23,7 @@ use crate::state::HubState;
 use crate::status::{self, Error, Result};
 use crate::store::Tx;
 use crate::table::Include;
-use crate::{discovery, openapi, watch};
+use crate::{discovery, watch};
 
 /// The hub a request is served from (the axum state).
 type Hub = Arc<HubState>;
@@ -45,6 +45,11 @@ fn json_response(code: StatusCode, v: &impl serde::Serialize, content_type: &str
             .into_response(),
         Err(e) => Error::Internal(format!("encoding the response: {e}")).into_response(),
     }
+}
+
+/// An already serialised JSON body (the cached OpenAPI documents).
+fn json_bytes(body: axum::body::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 fn ok(v: &impl serde::Serialize) -> Response {
@@ -111,12 +116,14 @@ async fn handle(hub: Hub, req: Request) -> Result<Response> {
         }
         ["openapi", "v3"] => {
             get_only(&parts.method)?;
-            Ok(ok(&openapi::index(reg)))
+            Ok(json_bytes(hub.openapi.get(reg).index.clone()))
         }
         ["openapi", "v3", ..] => {
             get_only(&parts.method)?;
-            openapi::group_version(reg, &segs[2..].join("/"))
-                .map(|d| ok(&d))
+            let docs = hub.openapi.get(reg);
+            docs.by_path
+                .get(&segs[2..].join("/"))
+                .map(|d| json_bytes(d.clone()))
                 .ok_or(Error::NoRoute)
         }
         ["api", v] => {
@@ -421,6 +428,7 @@ async fn resource(
         }
         (Method::DELETE, Some(name)) => {
             let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
+            let dry = dry || opts.dry_run;
             let (k, n, nsc) = (kind.clone(), name.clone(), ns.clone());
             let (obj, still_there) = write(&hub, dry, move |h, tx| {
                 let obj = deletion::delete(tx, &h.registry, &k, &nsc, &n, &opts)?;
@@ -436,6 +444,7 @@ async fn resource(
         }
         (Method::DELETE, None) => {
             let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
+            let dry = dry || opts.dry_run;
             let selectors = selectors(&kind, q)?;
             let (k, url_ns) = (kind.clone(), t.namespace.clone());
             let deleted = write(&hub, dry, move |h, tx| {

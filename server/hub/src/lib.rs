@@ -84,6 +84,7 @@ impl Hub {
                 store: Arc::new(store::Store::open(&storage, &opts)?),
                 max_body: opts.max_body,
                 open_watches: Arc::default(),
+                openapi: Default::default(),
             }),
         };
         hub.ensure_namespaces(&["default", "kube-system"])?;

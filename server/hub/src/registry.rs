@@ -1,6 +1,7 @@
 //! Kind registrations: everything the hub knows about a kind lives in one `KindSpec`, so adding a
 //! kind is one `Registry::register` call and never a new handler (issue 4).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -134,6 +135,9 @@ pub struct KindSpec {
     /// The CRD version's `openAPIV3Schema`: defaults and validation (types, enum, pattern, sizes,
     /// required, CEL rules) applied to every write, as kube-apiserver does for custom resources.
     pub schema: Option<Arc<OpenApiSchema>>,
+    /// The other served versions' `openAPIV3Schema` as the CRD declares them, published in the
+    /// OpenAPI documents (`kubectl explain`); versions missing here publish `schema`.
+    pub version_schemas: BTreeMap<String, Arc<Value>>,
     /// The verbs served (discovery lists them; other requests get 405). Every verb by default;
     /// access reviews are create-only.
     pub verbs: Vec<String>,
@@ -173,6 +177,7 @@ impl KindSpec {
             validate: None,
             defaults: None,
             schema: None,
+            version_schemas: BTreeMap::new(),
             verbs: ALL_VERBS.iter().map(|v| v.to_string()).collect(),
         }
     }
@@ -241,6 +246,14 @@ impl KindSpec {
     pub fn openapi_schema(mut self, schema: Value) -> Self {
         self.schema = Some(Arc::new(OpenApiSchema::new(schema)));
         self
+    }
+
+    /// The schema a served version declares, for the OpenAPI documents.
+    pub fn declared_schema(&self, version: &str) -> Option<&Value> {
+        match self.version_schemas.get(version) {
+            Some(s) => Some(s),
+            None => self.schema.as_ref().map(|s| s.raw()),
+        }
     }
 
     pub fn namespaced(&self) -> bool {

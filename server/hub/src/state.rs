@@ -13,4 +13,5 @@ pub(crate) struct HubState {
     pub store: Arc<Store>,
     pub max_body: usize,
     pub open_watches: Arc<OpenWatches>,
+    pub openapi: crate::openapi::Cache,
 }

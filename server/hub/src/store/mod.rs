@@ -164,6 +164,7 @@ impl Store {
             st: &mut st,
             undo: Vec::new(),
             events: Vec::new(),
+            dry,
         };
         let out = f(&mut tx);
         let Tx { undo, events, .. } = tx;
@@ -307,6 +308,9 @@ pub(crate) struct Tx<'a> {
     st: &'a mut State,
     undo: Vec<(Key, Option<Arc<Value>>)>,
     events: Vec<Event>,
+    /// `?dryRun=All`: objects come back with the resourceVersion they have in storage (none for a
+    /// create), as kube-apiserver's DryRunnableStorage answers, so `kubectl diff` shows no bump.
+    dry: bool,
 }
 
 impl Tx<'_> {
@@ -335,15 +339,29 @@ impl Tx<'_> {
         self.st.rv
     }
 
+    /// The resourceVersion a written object carries: a new one, or in a dry run the stored one.
+    fn stamp(&self, obj: &mut Value, rv: u64, stored: Option<&Value>) {
+        let m = object::meta_mut(obj);
+        if !self.dry {
+            m.insert("resourceVersion".into(), Value::String(rv.to_string()));
+            return;
+        }
+        match stored.and_then(|o| object::meta_str(o, "resourceVersion")) {
+            Some(stored) => m.insert("resourceVersion".into(), Value::String(stored.into())),
+            None => m.remove("resourceVersion"),
+        };
+    }
+
     /// Stores `obj` (stamping a new resourceVersion) and records ADDED or MODIFIED.
     pub fn put(&mut self, resource: &str, mut obj: Value) -> Arc<Value> {
         let rv = self.next_rv();
-        object::meta_mut(&mut obj).insert("resourceVersion".into(), Value::String(rv.to_string()));
         let key: Key = (
             resource.into(),
             object::namespace(&obj).into(),
             object::name(&obj).into(),
         );
+        let stored = self.st.objects.get(&key).cloned();
+        self.stamp(&mut obj, rv, stored.as_deref());
         let obj = Arc::new(obj);
         let old = self.st.objects.insert(key.clone(), obj.clone());
         self.undo.push((key.clone(), old.clone()));
@@ -371,7 +389,7 @@ impl Tx<'_> {
         self.undo.push((key.clone(), Some(old.clone())));
         let rv = self.next_rv();
         let mut last = (*old).clone();
-        object::meta_mut(&mut last).insert("resourceVersion".into(), Value::String(rv.to_string()));
+        self.stamp(&mut last, rv, Some(&old));
         let last = Arc::new(last);
         self.events.push(Event {
             rv,
