@@ -7,6 +7,8 @@ use std::process::Command;
 use hub::Hub;
 
 pub const KUBECTL: &str = "/usr/bin/kubectl";
+/// How long one kubectl command may take before `timeout` ends it.
+const KUBECTL_TIMEOUT: &str = "120s";
 
 pub struct Kubectl {
     pub kubeconfig: PathBuf,
@@ -34,8 +36,12 @@ impl Kubectl {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         tokio::task::spawn_blocking(move || {
-            let mut cmd = Command::new(KUBECTL);
-            cmd.arg("--kubeconfig")
+            // coreutils `timeout` ends a kubectl that hangs (it exits 124), so a stuck hub fails
+            // the test instead of holding CI.
+            let mut cmd = Command::new("timeout");
+            cmd.arg(KUBECTL_TIMEOUT)
+                .arg(KUBECTL)
+                .arg("--kubeconfig")
                 .arg(&kc)
                 .arg("--cache-dir")
                 .arg(&cache)
@@ -60,10 +66,14 @@ impl Kubectl {
                 }
                 None => cmd.output().unwrap(),
             };
+            let mut stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            if out.status.code() == Some(124) {
+                stderr.push_str(&format!("\n(kubectl killed after {KUBECTL_TIMEOUT})"));
+            }
             (
                 out.status.success(),
                 String::from_utf8_lossy(&out.stdout).into_owned(),
-                String::from_utf8_lossy(&out.stderr).into_owned(),
+                stderr,
             )
         })
         .await
