@@ -9,7 +9,8 @@
 # - `--split` with `--cfg fleetdeck_split` for the WASM: the pages in app/src/ui/routes.rs become
 #   chunks of their own that the browser fetches when it first shows them. The cfg goes to the
 #   WASM build only (a target-specific RUSTFLAGS, which a plain RUSTFLAGS would override), so the
-#   server build keeps its cache.
+#   server build keeps its cache. The split also moves each page's static data into its chunk,
+#   given room to lay it out (`SPLIT_DATA_ROOM` in app/src/ui/routes.rs; README "Browser bundle").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/env.sh

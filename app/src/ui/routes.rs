@@ -79,6 +79,17 @@ lazy_page!(
     FleetRoute, fleet_view, super::fleet::FleetPage
 );
 
+/// Room for wasm-split to lay out the pages' static data. `--split` moves a page's static data
+/// (strings, markup, tables) into its chunk along with its code, by laying the linker's `.rodata`
+/// out again module by module. Alignment padding makes that layout longer than the original, and
+/// when it is, wasm-split (cargo-leptos 0.3.11) keeps *all* the data in the main WASM, with
+/// every page's strings (its warning, "Overlong segment 0 by N after relocation, putting it in
+/// main module", was 964 B over at 4ba54ca). Nothing refers to these bytes, so no module takes
+/// them: the layout gets them back as room, and no WASM file carries them.
+#[cfg(fleetdeck_split)]
+#[used]
+static SPLIT_DATA_ROOM: [u8; 16 * 1024] = [0x5a; 16 * 1024];
+
 /// Loads the chunk of the lazily loaded page at `path` (the browser's location at start), so that
 /// hydration finds the page's code in place. Hydrating while the chunk is still on its way makes
 /// the router render the page a second time beside the server's HTML (seen in the release build:

@@ -9,9 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::staged::staged_update::{
     StageConfig, StageTask, StageTaskType, StagedUpdateStrategySpec,
 };
+use crate::types::kind;
 use crate::types::names::object_key;
+use crate::types::object::FleetKind;
 use crate::types::selector_text::{self, SelectorSyntaxError};
-use crate::{ClusterStagedUpdateStrategy, StagedUpdateStrategy};
 
 /// A strategy being edited. Strings and booleans only, so a plain HTML form posts it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -108,15 +109,29 @@ impl StrategyDraft {
         }
     }
 
-    /// The object as JSON, as `kubectl get -o yaml` would show it once saved (no server fields).
+    /// The object as JSON, as `kubectl get -o yaml` would show it once saved (no server fields):
+    /// the same JSON as the typed object's, built without it. The editor runs this in the
+    /// browser, and serialising the typed object's `ObjectMeta` would bring k8s-openapi's `Time`
+    /// and with it jiff's date printing and time-zone code into the WASM; the static data of
+    /// that code lands in the main WASM even when the code is in the editor's chunk (README,
+    /// "Release bundle").
     pub fn object_json(&self, spec: StagedUpdateStrategySpec) -> serde_json::Value {
         let name = self.name.trim();
-        let value = match self.namespace() {
-            None => serde_json::to_value(ClusterStagedUpdateStrategy::new(name, spec)),
-            Some(ns) => serde_json::to_value(StagedUpdateStrategy::new_namespaced(ns, name, spec)),
+        let (api_version, kind, metadata) = match self.namespace() {
+            None => (
+                kind::ClusterStagedUpdateStrategy::api_version(),
+                kind::ClusterStagedUpdateStrategy::KIND,
+                serde_json::json!({ "name": name }),
+            ),
+            Some(ns) => (
+                kind::StagedUpdateStrategy::api_version(),
+                kind::StagedUpdateStrategy::KIND,
+                serde_json::json!({ "name": name, "namespace": ns }),
+            ),
         };
-        // Serialising plain structs with string keys cannot fail.
-        value.unwrap_or_default()
+        // Serialising a plain struct with string keys cannot fail.
+        let spec = serde_json::to_value(spec).unwrap_or_default();
+        serde_json::json!({ "apiVersion": api_version, "kind": kind, "metadata": metadata, "spec": spec })
     }
 }
 
@@ -274,5 +289,28 @@ mod tests {
         let json = draft.object_json(StagedUpdateStrategySpec::default());
         assert_eq!(json["kind"], "StagedUpdateStrategy");
         assert_eq!(json["metadata"]["namespace"], "team-a");
+    }
+
+    #[test]
+    fn the_object_json_is_the_typed_objects() {
+        use crate::{ClusterStagedUpdateStrategy, StagedUpdateStrategy};
+        let typed = |value: Result<serde_json::Value, serde_json::Error>| value.expect("json");
+        let draft = StrategyDraft::of(None, " example-strategy ", "7", &seed_002());
+        assert_eq!(
+            draft.object_json(seed_002()),
+            typed(serde_json::to_value(ClusterStagedUpdateStrategy::new(
+                "example-strategy",
+                seed_002()
+            )))
+        );
+        let draft = StrategyDraft::of(Some("team-a"), "s", "", &seed_002());
+        assert_eq!(
+            draft.object_json(seed_002()),
+            typed(serde_json::to_value(StagedUpdateStrategy::new_namespaced(
+                "team-a",
+                "s",
+                seed_002()
+            )))
+        );
     }
 }
