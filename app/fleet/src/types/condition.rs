@@ -162,6 +162,10 @@ pub mod reasons {
     pub const AFTER_STAGE_TASK_WAIT_TIME_ELAPSED: &str = "AfterStageTaskWaitTimeElapsed";
     pub const APPROVAL_REQUEST_APPROVAL_ACCEPTED: &str = "ApprovalRequestApprovalAccepted";
     pub const ROLLOUT_STARTED: &str = "RolloutStarted";
+    // Placement `RolloutStarted` Unknown (placement-extras spec §5).
+    pub const ROLLOUT_STARTED_UNKNOWN: &str = "RolloutStartedUnknown";
+    pub const ROLLOUT_CONTROLLED_BY_EXTERNAL_CONTROLLER: &str =
+        "RolloutControlledByExternalController";
     // Binding conditions the member agent writes (spec §5; KubeFleet's work generator and
     // applier reasons).
     pub const NO_OVERRIDE_SPECIFIED: &str = "NoOverrideSpecified";
