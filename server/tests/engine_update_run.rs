@@ -356,3 +356,86 @@ async fn a_run_without_an_index_creates_snapshot_zero_then_one_after_a_change() 
     );
     fleet.stop().await;
 }
+
+/// Spec §9.3: the resource snapshot comes at step 5, so a run that fails initialization before
+/// it — no strategy (step 4), a policy snapshot not fully scheduled (step 2) — creates none.
+#[tokio::test(start_paused = true)]
+async fn a_run_failing_initialization_before_the_snapshot_step_creates_no_snapshot() {
+    let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
+    fleet.config_map("value1").await;
+    fleet.external_placement().await;
+    let snapshots: kube::Api<app::fleet::ClusterResourceSnapshot> =
+        kube::Api::all(fleet.hub.clone());
+    let snapshot_names = || async {
+        snapshots
+            .list(&Default::default())
+            .await
+            .expect("resource snapshots")
+            .items
+            .iter()
+            .map(|s| s.metadata.name.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+
+    // No strategy `example-strategy`.
+    fleet.run("run-a", None, "Initialize").await;
+    let run = fleet
+        .wait_run("run-a", "Initialized", |r| {
+            cs(run_conds(r), "Initialized").is_some()
+        })
+        .await;
+    assert_eq!(
+        cond(run_conds(&run), "Initialized"),
+        Some((
+            "False".into(),
+            "UpdateRunInitializedFailed".into(),
+            "cannot continue the updateRun: failed to validate the updateRun: failed to process the request due to a client error: referenced updateStrategy not found: `/example-strategy`".into()
+        ))
+    );
+    fleet.settle().await;
+    assert_eq!(snapshot_names().await, Vec::<String>::new());
+
+    // PickN of 2 on a one-member fleet: its policy snapshot is never Scheduled True.
+    fleet
+        .strategy(json!([{"name": "staging", "labelSelector": {}}]))
+        .await;
+    fleet.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+        "metadata": {"name": "pick-two"},
+        "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "test-namespace"}],
+                 "policy": {"placementType": "PickN", "numberOfClusters": 2}, "strategy": {"type": "External"}}}))
+        .await;
+    let policies: kube::Api<app::fleet::ClusterSchedulingPolicySnapshot> =
+        kube::Api::all(fleet.hub.clone());
+    let policies = &policies;
+    eventually("pick-two-0 having a Scheduled condition", || async move {
+        let policy = policies
+            .get_opt("pick-two-0")
+            .await
+            .expect("policy snapshot");
+        match policy.as_ref().and_then(|p| p.status.as_ref()) {
+            Some(s) if cs(s.conditions.as_ref(), "Scheduled").is_some() => Ok(()),
+            _ => Err(policy),
+        }
+    })
+    .await;
+    fleet.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateRun",
+        "metadata": {"name": "run-b"},
+        "spec": {"placementName": "pick-two", "stagedRolloutStrategyName": STRATEGY, "state": "Initialize"}}))
+        .await;
+    let run = fleet
+        .wait_run("run-b", "Initialized", |r| {
+            cs(run_conds(r), "Initialized").is_some()
+        })
+        .await;
+    assert_eq!(
+        cond(run_conds(&run), "Initialized"),
+        Some((
+            "False".into(),
+            "UpdateRunInitializedFailed".into(),
+            "cannot continue the updateRun: failed to validate the updateRun: policy snapshot `pick-two-0` not fully scheduled yet".into()
+        ))
+    );
+    fleet.settle().await;
+    assert_eq!(snapshot_names().await, Vec::<String>::new());
+    fleet.stop().await;
+}
