@@ -355,7 +355,11 @@ async fn a_concurrent_run_rewriting_a_started_binding_preempts_the_first_run() {
             "Succeeded"
         ),
         // KubeFleet's execution.go: the cluster carries the user error without the run's prefix.
-        Some(("False".into(), "ClusterUpdatingFailed".into(), cluster_message))
+        Some((
+            "False".into(),
+            "ClusterUpdatingFailed".into(),
+            cluster_message
+        ))
     );
     assert_eq!(
         b.spec.resource_snapshot_name.as_deref(),

@@ -264,7 +264,10 @@ async fn a_status_condition_without_last_transition_time_is_required_value() {
     let condition = json!({"type": "Initialized", "status": "True", "observedGeneration": 1,
         "reason": "UpdateRunInitializedSuccessfully", "message": "The UpdateRun initialized successfully"});
     for (method, body) in [
-        ("PATCH", json!({"status": {"conditions": [condition.clone()]}})),
+        (
+            "PATCH",
+            json!({"status": {"conditions": [condition.clone()]}}),
+        ),
         ("PUT", {
             let mut object = created.clone();
             object["status"] = json!({"conditions": [condition.clone()]});
@@ -283,6 +286,9 @@ async fn a_status_condition_without_last_transition_time_is_required_value() {
             "ClusterStagedUpdateRun.placement.kubernetes-fleet.io \"r1\" is invalid: status.conditions[0].lastTransitionTime: Required value",
             "{method}"
         );
-        assert_eq!(status["details"]["causes"][0]["reason"], "FieldValueRequired");
+        assert_eq!(
+            status["details"]["causes"][0]["reason"],
+            "FieldValueRequired"
+        );
     }
 }
