@@ -6,7 +6,7 @@ use crate::placement::resource_placement::{
 };
 use crate::placement::scheduling::picked_reason;
 use crate::types::condition::{
-    find_condition, new_condition, reasons, types, Condition, Time, FALSE, TRUE, UNKNOWN,
+    find_condition, messages, new_condition, reasons, types, Condition, Time, FALSE, TRUE, UNKNOWN,
 };
 
 /// The per-cluster condition types a binding carries, in rollout order.
@@ -127,15 +127,15 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
         cond(
             "Scheduled",
             TRUE,
-            "SchedulingPolicyFulfilled",
-            format!("found all cluster needed as specified by the scheduling policy, found {} cluster(s)", facts.scheduled_count),
+            reasons::SCHEDULING_POLICY_FULFILLED,
+            messages::scheduling_policy_fulfilled(facts.scheduled_count),
         )
     } else {
         cond(
             "Scheduled",
             FALSE,
-            "SchedulingPolicyUnfulfilled",
-            format!("could not find all the clusters needed as specified by the scheduling policy, found {} cluster(s)", facts.scheduled_count),
+            reasons::SCHEDULING_POLICY_UNFULFILLED,
+            messages::scheduling_policy_unfulfilled(facts.scheduled_count),
         )
     }];
     let placement_statuses: Vec<PerClusterPlacementStatus> = clusters

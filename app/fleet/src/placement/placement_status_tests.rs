@@ -385,3 +385,34 @@ fn a_cluster_not_rolled_out_yet_gives_the_normal_conditions() {
     );
     assert_eq!(s.observed_resource_index.as_deref(), Some("1"));
 }
+
+/// placement-extras §3.6: fewer fitting clusters than N — the placement's `…Scheduled` False
+/// carries KubeFleet's words, and the other conditions still cover the selected clusters.
+#[test]
+fn an_unfulfilled_pick_n_says_how_many_clusters_were_found() {
+    let mut f = facts(false);
+    f.fulfilled = false;
+    f.scheduled_count = 1;
+    let s = derive(&f, &[done("member1", "1", TRUE)], &now());
+    let conditions = s.conditions.as_deref().unwrap_or_default();
+    let scheduled = &conditions[0];
+    assert_eq!(
+        (
+            scheduled.type_.as_str(),
+            scheduled.status.as_str(),
+            scheduled.reason.as_str(),
+            scheduled.message.as_str()
+        ),
+        (
+            "ClusterResourcePlacementScheduled",
+            FALSE,
+            reasons::SCHEDULING_POLICY_UNFULFILLED,
+            "could not find all clusters needed as specified by the scheduling policy, found 1 cluster(s) instead"
+        )
+    );
+    let last = conditions.last().expect("conditions");
+    assert_eq!(
+        (last.type_.as_str(), last.status.as_str()),
+        ("ClusterResourcePlacementAvailable", TRUE)
+    );
+}

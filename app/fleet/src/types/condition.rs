@@ -225,13 +225,16 @@ pub mod messages {
     pub const WAIT_TIME_ELAPSED: &str = "Wait time elapsed";
     pub const APPROVAL_ACCEPTED: &str =
         "The approval request has been approved and cannot be reverted";
-    /// Policy snapshot `Scheduled` True. fleetdeck's wording: extras §3.5 step 4 appends
-    /// `, found <k> cluster(s)` (the placement's own condition does; the snapshot's does not yet).
-    pub const SCHEDULING_POLICY_FULFILLED: &str =
-        "found all cluster needed as specified by the scheduling policy";
-    /// Policy snapshot `Scheduled` False (see [`SCHEDULING_POLICY_FULFILLED`]).
-    pub const SCHEDULING_POLICY_UNFULFILLED: &str =
-        "could not find all the clusters needed as specified by the scheduling policy";
+    /// `Scheduled` True of a policy snapshot, and of the placement that copies it
+    /// (placement-extras §3.5 step 4, KubeFleet's framework.go).
+    pub fn scheduling_policy_fulfilled(found: usize) -> String {
+        format!("found all cluster needed as specified by the scheduling policy, found {found} cluster(s)")
+    }
+
+    /// `Scheduled` False: fewer fitting clusters than the policy asks for (§3.6).
+    pub fn scheduling_policy_unfulfilled(found: usize) -> String {
+        format!("could not find all clusters needed as specified by the scheduling policy, found {found} cluster(s) instead")
+    }
 
     /// A binding's `RolloutStarted` True, written by a RollingUpdate placement (spec §5).
     pub fn rollout_started(resource_snapshot: &str) -> String {
