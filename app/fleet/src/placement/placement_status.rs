@@ -4,7 +4,8 @@
 use crate::placement::resource_placement::{
     PerClusterPlacementStatus, PlacementStatus, ResourceIdentifier,
 };
-use crate::placement::scheduling::picked_reason;
+use crate::placement::resource_placement::{PlacementPolicy, PlacementType};
+use crate::placement::scheduling::{picked_reason, Schedule};
 use crate::types::condition::{
     find_condition, messages, new_condition, reasons, types, Condition, Time, FALSE, TRUE, UNKNOWN,
 };
@@ -45,6 +46,31 @@ pub struct PlacementFacts {
     pub scheduled_count: usize,
     /// The resources of the snapshot every cluster observes, if they agree.
     pub selected_resources: Vec<ResourceIdentifier>,
+    /// Reasons of the clusters the policy wanted but could not get ([`failed_to_schedule`]).
+    pub failed_to_schedule: Vec<String>,
+}
+
+/// placement-extras §3.6: one entry per cluster a PickN (N − selected) or PickFixed (names −
+/// selected) policy could not get, at most one per unselected decision, carrying that
+/// decision's reason in order. PickAll wants no count, so none.
+pub fn failed_to_schedule(policy: Option<&PlacementPolicy>, schedule: &Schedule) -> Vec<String> {
+    let wanted = match policy.and_then(|p| p.placement_type).unwrap_or_default() {
+        PlacementType::PickN => policy
+            .and_then(|p| p.number_of_clusters)
+            .map_or(0, |n| n.max(0) as usize),
+        PlacementType::PickFixed => policy
+            .and_then(|p| p.cluster_names.as_ref())
+            .map_or(0, Vec::len),
+        PlacementType::PickAll => return Vec::new(),
+    };
+    let missing = wanted.saturating_sub(schedule.selected.len());
+    schedule
+        .decisions
+        .iter()
+        .filter(|d| !d.selected)
+        .take(missing)
+        .map(|d| d.reason.clone().unwrap_or_default())
+        .collect()
 }
 
 /// The index every cluster observes, if they agree on a non-empty one. As in KubeFleet, a
@@ -143,27 +169,44 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
         .map(|c| per_cluster(facts, c, now))
         .collect();
     let common = common_index(clusters);
-
-    if facts.external {
-        if let Some(unknown) = external_unknown(clusters, &placement_statuses) {
-            conditions.push(cond(
-                "RolloutStarted",
-                UNKNOWN,
-                reasons::ROLLOUT_CONTROLLED_BY_EXTERNAL_CONTROLLER,
-                unknown.message(facts.run_kind),
-            ));
-            // placement-extras §5.2: only the "same index, stale cluster" case keeps the index
-            // and the resources of its snapshot group.
-            return match unknown {
-                ExternalUnknown::ClusterNotStarted { .. } => status(
-                    conditions,
-                    placement_statuses,
-                    common,
-                    facts.selected_resources.clone(),
-                ),
-                _ => status(conditions, placement_statuses, None, Vec::new()),
-            };
+    let unknown = facts
+        .external
+        .then(|| external_unknown(clusters, &placement_statuses))
+        .flatten();
+    // §3.6: the clusters the policy could not get follow the selected ones, without a name.
+    let mut placement_statuses = placement_statuses;
+    placement_statuses.extend(facts.failed_to_schedule.iter().map(|reason| {
+        PerClusterPlacementStatus {
+            conditions: Some(vec![new_condition(
+                types::SCHEDULED,
+                FALSE,
+                reasons::SCHEDULE_FAILED,
+                reason,
+                gen,
+                now,
+            )]),
+            ..PerClusterPlacementStatus::default()
         }
+    }));
+
+    if let Some(unknown) = unknown {
+        conditions.push(cond(
+            "RolloutStarted",
+            UNKNOWN,
+            reasons::ROLLOUT_CONTROLLED_BY_EXTERNAL_CONTROLLER,
+            unknown.message(facts.run_kind),
+        ));
+        // placement-extras §5.2: only the "same index, stale cluster" case keeps the index
+        // and the resources of its snapshot group.
+        return match unknown {
+            ExternalUnknown::ClusterNotStarted { .. } => status(
+                conditions,
+                placement_statuses,
+                common,
+                facts.selected_resources.clone(),
+            ),
+            _ => status(conditions, placement_statuses, None, Vec::new()),
+        };
     }
     if clusters.is_empty() {
         return status(

@@ -63,6 +63,7 @@ fn facts(external: bool) -> PlacementFacts {
         fulfilled: true,
         scheduled_count: 2,
         selected_resources: Vec::new(),
+        failed_to_schedule: Vec::new(),
     }
 }
 
@@ -415,4 +416,64 @@ fn an_unfulfilled_pick_n_says_how_many_clusters_were_found() {
         (last.type_.as_str(), last.status.as_str()),
         ("ClusterResourcePlacementAvailable", TRUE)
     );
+}
+
+/// placement-extras §3.6: a PickN of 3 that got one cluster lists, after it, min(N − selected,
+/// unselected decisions) entries without `clusterName`, each `Scheduled` False `ScheduleFailed`
+/// with the unselected decision's reason, in decision order.
+#[test]
+fn clusters_a_pick_n_could_not_get_are_listed_without_a_name() {
+    use crate::placement::scheduling::{schedule, Candidate};
+    let member = |name: &str, env: &str| Candidate {
+        name: name.into(),
+        labels: [("environment".to_string(), env.to_string())].into(),
+        joined: true,
+        ..Candidate::default()
+    };
+    let fleet = [
+        member("member1", "canary"),
+        member("member2", "staging"),
+        member("member3", "staging"),
+        member("member4", "staging"),
+    ];
+    let policy: PlacementPolicy = serde_json::from_value(serde_json::json!({
+        "placementType": "PickN", "numberOfClusters": 3, "affinity": {"clusterAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": {"clusterSelectorTerms": [
+            {"labelSelector": {"matchLabels": {"environment": "canary"}}}]}}}}))
+    .expect("policy");
+    let sched = schedule(Some(&policy), &fleet).expect("schedule");
+    let mut f = facts(false);
+    f.fulfilled = sched.fulfilled;
+    f.scheduled_count = sched.selected.len();
+    f.failed_to_schedule = failed_to_schedule(Some(&policy), &sched);
+    let s = derive(&f, &[done("member1", "1", TRUE)], &now());
+    let per = s.placement_statuses.as_deref().unwrap_or_default();
+    assert_eq!(per.len(), 3, "member1, then N − 1 = 2 of the 3 unselected");
+    assert_eq!(per[0].cluster_name.as_deref(), Some("member1"));
+    for entry in &per[1..] {
+        assert_eq!(entry.cluster_name, None);
+        let conditions = entry.conditions.as_deref().unwrap_or_default();
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(
+            (
+                conditions[0].type_.as_str(),
+                conditions[0].status.as_str(),
+                conditions[0].reason.as_str(),
+                conditions[0].message.as_str()
+            ),
+            (
+                types::SCHEDULED,
+                FALSE,
+                reasons::SCHEDULE_FAILED,
+                "ClusterUnschedulable, cluster does not match with any of the required cluster affinity terms"
+            )
+        );
+    }
+    // PickAll wants no count; a fulfilled PickN has nothing missing.
+    assert!(failed_to_schedule(None, &sched).is_empty());
+    let two: PlacementPolicy = serde_json::from_value(
+        serde_json::json!({"placementType": "PickN", "numberOfClusters": 1}),
+    )
+    .expect("policy");
+    assert!(failed_to_schedule(Some(&two), &sched).is_empty());
 }

@@ -180,6 +180,8 @@ pub mod reasons {
     // Policy snapshot `Scheduled` (spec §4.2).
     pub const SCHEDULING_POLICY_FULFILLED: &str = "SchedulingPolicyFulfilled";
     pub const SCHEDULING_POLICY_UNFULFILLED: &str = "SchedulingPolicyUnfulfilled";
+    /// A placement's per-cluster `Scheduled` False for a cluster it could not get (§3.6).
+    pub const SCHEDULE_FAILED: &str = "ScheduleFailed";
     // A joined member (spec §6). The first two are KubeFleet's hub reasons; KubeFleet leaves the
     // cluster's `Healthy` unused and its agent reports `InternalMemberCluster…` reasons, so the
     // other three are fleetdeck's own.

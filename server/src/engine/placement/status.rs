@@ -7,7 +7,8 @@ use std::sync::Arc;
 use app::fleet::placement::binding::BindingState;
 use app::fleet::placement::binding_writes::decisions_by_cluster;
 use app::fleet::placement::placement_status::{
-    common_index, derive, keep_transition_times, set_invalid_selectors, ClusterView, PlacementFacts,
+    common_index, derive, failed_to_schedule, keep_transition_times, set_invalid_selectors,
+    ClusterView, PlacementFacts,
 };
 use app::fleet::placement::resource_placement::{PlacementStatus, ResourceIdentifier};
 use app::fleet::placement::scheduling::Schedule;
@@ -69,6 +70,7 @@ pub(super) async fn write<S: RunScope>(
         fulfilled: schedule.fulfilled,
         scheduled_count: schedule.selected.len(),
         selected_resources,
+        failed_to_schedule: failed_to_schedule(placement.spec.policy.as_ref(), schedule),
     };
     let mut status = derive(&facts, &views, &pctx.ctx.clock.now());
     keep_transition_times(&mut status, placement.status.as_ref());
