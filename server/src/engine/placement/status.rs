@@ -13,8 +13,12 @@ use app::fleet::placement::placement_status::{
 use app::fleet::placement::resource_placement::{PlacementStatus, ResourceIdentifier};
 use app::fleet::placement::scheduling::Schedule;
 use app::fleet::types::merge_patch::StatusPatch;
+use app::fleet::types::names::{
+    PARENT_PLACEMENT_LABEL, RESOURCE_HASH_ANNOTATION, RESOURCE_INDEX_LABEL,
+    SUBINDEX_OF_RESOURCE_SNAPSHOT_ANNOTATION,
+};
 use app::fleet::{FleetKind, Object};
-use kube::api::{Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::ResourceExt;
 use serde_json::Value;
 
@@ -143,23 +147,49 @@ async fn patch_status<S: RunScope>(
     Ok(())
 }
 
-/// The resource identifiers of the master snapshot `<placement>-<index>-snapshot`.
+/// The resource identifiers of every snapshot of group `index` (placement-extras §5.2,
+/// `CollectResourceIdentifiersFromResourceSnapshot`): none when the group does not exist, an
+/// error when it has no master. The master comes first, then the sub-indexed snapshots in order
+/// (KubeFleet walks a map here; fleetdeck keeps the order stable).
 async fn selected_resources<S: RunScope>(
     pctx: &PlacementContext,
     placement: &Placement<S>,
     index: &str,
 ) -> Result<Vec<ResourceIdentifier>> {
     let snapshots = api::<S::ResourceSnapshot>(&pctx.ctx.client, placement.namespace());
-    let name = format!("{}-{index}-snapshot", placement.name_any());
-    let Some(master) = snapshots.get_opt(&name).await? else {
+    let labels = format!(
+        "{PARENT_PLACEMENT_LABEL}={},{RESOURCE_INDEX_LABEL}={index}",
+        placement.name_any()
+    );
+    let mut group = snapshots
+        .list(&ListParams::default().labels(&labels))
+        .await?
+        .items;
+    if group.is_empty() {
         return Ok(Vec::new());
+    }
+    let is_master =
+        |s: &Object<S::ResourceSnapshot>| s.annotations().contains_key(RESOURCE_HASH_ANNOTATION);
+    if !group.iter().any(is_master) {
+        return Err(Error::InvalidObject(format!(
+            "no master resource snapshot found for placement {} at index {index}",
+            placement.name_any()
+        )));
+    }
+    let sub_index = |s: &Object<S::ResourceSnapshot>| {
+        s.annotations()
+            .get(SUBINDEX_OF_RESOURCE_SNAPSHOT_ANNOTATION)
+            .and_then(|v| v.parse::<u64>().ok())
     };
-    master
-        .spec
-        .selected_resources
-        .iter()
-        .map(|r| identifier(r).ok_or_else(|| missing(&name, r)))
-        .collect()
+    group.sort_by_key(|s| (!is_master(s), sub_index(s)));
+    let mut identifiers = Vec::new();
+    for snapshot in &group {
+        let name = snapshot.name_any();
+        for r in &snapshot.spec.selected_resources {
+            identifiers.push(identifier(r).ok_or_else(|| missing(&name, r))?);
+        }
+    }
+    Ok(identifiers)
 }
 
 /// A selected object's identifier; `None` when it lacks `apiVersion`, `kind` or a name, which
