@@ -77,3 +77,74 @@ async fn selected_resources_come_from_every_snapshot_of_a_multi_chunk_group() {
     );
     fleet.stop().await;
 }
+
+/// placement-extras §5.2 row 1: an External placement that selects no cluster shows only
+/// `…Scheduled`, no observed index, and what its selectors select now.
+#[tokio::test(start_paused = true)]
+async fn an_external_placement_on_no_cluster_shows_its_live_selection() {
+    let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
+    fleet.config_map("value1").await;
+    fleet.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+        "metadata": {"name": PLACEMENT},
+        "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "test-namespace"}],
+                 "policy": {"placementType": "PickAll", "affinity": {"clusterAffinity": {
+                     "requiredDuringSchedulingIgnoredDuringExecution": {"clusterSelectorTerms": [
+                         {"labelSelector": {"matchLabels": {"environment": "nowhere"}}}]}}}},
+                 "strategy": {"type": "External"}}}))
+        .await;
+    let placements: Api<ClusterResourcePlacement> = Api::all(fleet.hub.clone());
+    let placements = &placements;
+    let status = eventually("the placement reporting its schedule", || async move {
+        let crp = placements.get(PLACEMENT).await.expect("placement");
+        match crp.status {
+            Some(s) if s.selected_resources.as_ref().is_some_and(|r| !r.is_empty()) => Ok(s),
+            other => Err(other),
+        }
+    })
+    .await;
+    assert_eq!(
+        status
+            .conditions
+            .iter()
+            .flatten()
+            .map(|c| (
+                c.type_.as_str(),
+                c.status.as_str(),
+                c.reason.as_str(),
+                c.message.as_str()
+            ))
+            .collect::<Vec<_>>(),
+        [(
+            "ClusterResourcePlacementScheduled",
+            "True",
+            "SchedulingPolicyFulfilled",
+            "found all cluster needed as specified by the scheduling policy, found 0 cluster(s)"
+        )]
+    );
+    assert_eq!(status.observed_resource_index.as_deref(), Some(""));
+    let mut selected: Vec<(String, String)> = status
+        .selected_resources
+        .iter()
+        .flatten()
+        .map(|r| (r.kind.clone(), r.name.clone()))
+        .collect();
+    selected.sort();
+    assert_eq!(
+        selected,
+        [
+            ("ConfigMap".to_string(), "test-cm".to_string()),
+            ("Namespace".to_string(), "test-namespace".to_string()),
+        ]
+    );
+    let snapshots: Api<app::fleet::ClusterResourceSnapshot> = Api::all(fleet.hub.clone());
+    assert!(
+        snapshots
+            .list(&Default::default())
+            .await
+            .expect("snapshots")
+            .items
+            .is_empty(),
+        "an External placement snapshots nothing itself"
+    );
+    fleet.stop().await;
+}

@@ -23,6 +23,7 @@ use kube::ResourceExt;
 use serde_json::Value;
 
 use super::{generation, Placement, PlacementContext};
+use crate::engine::selection::SelectionError;
 use crate::engine::{Error, Result};
 use crate::scope::{api, RunScope};
 
@@ -64,6 +65,9 @@ pub(super) async fn write<S: RunScope>(
     let views = cluster_views::<S>(schedule, bindings);
     let selected_resources = match common_index(&views) {
         Some(index) => selected_resources::<S>(pctx, placement, &index).await?,
+        // placement-extras §5.2 row 1: with no cluster selected, an External placement shows
+        // what its selectors select now (no snapshot exists to read it from).
+        None if external && views.is_empty() => live_selection::<S>(pctx, placement).await?,
         None => Vec::new(),
     };
     let facts = PlacementFacts {
@@ -190,6 +194,25 @@ async fn selected_resources<S: RunScope>(
         }
     }
     Ok(identifiers)
+}
+
+/// The identifiers of what the placement's selectors select now; selectors it cannot follow
+/// select nothing here (they fail the run that would snapshot them).
+async fn live_selection<S: RunScope>(
+    pctx: &PlacementContext,
+    placement: &Placement<S>,
+) -> Result<Vec<ResourceIdentifier>> {
+    let objects = match pctx
+        .selector
+        .select(&placement.spec, placement.namespace())
+        .await
+    {
+        Ok(objects) => objects,
+        Err(SelectionError::Hub(e)) => return Err(e.into()),
+        Err(SelectionError::User(_) | SelectionError::NoName { .. }) => return Ok(Vec::new()),
+    };
+    // The selector already refused objects without a name; each has its apiVersion and kind.
+    Ok(objects.iter().filter_map(identifier).collect())
 }
 
 /// A selected object's identifier; `None` when it lacks `apiVersion`, `kind` or a name, which
