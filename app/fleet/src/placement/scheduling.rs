@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::placement::binding::BindingState;
 use crate::placement::member_cluster::Taint;
 use crate::placement::resource_placement::{
-    ClusterSelectorTerm, PlacementPolicy, PlacementType, PropertySelectorOperator, Toleration,
-    TolerationOperator,
+    ClusterSelectorTerm, PlacementPolicy, PlacementType, PropertySelectorOperator,
+    PropertySortOrder, PropertySorter, Toleration, TolerationOperator,
 };
 use crate::placement::snapshot::{ClusterDecision, ClusterScore};
 use crate::types::label_selector::{self, SelectorError};
@@ -111,7 +111,9 @@ pub fn schedule(
             for c in &candidates {
                 match ineligible(policy, c)? {
                     Some(reason) => rejected.push((c.name.clone(), reason)),
-                    None => eligible.push((c.name.clone(), affinity_score(policy, c)?)),
+                    None => {
+                        eligible.push((c.name.clone(), affinity_score(policy, c, &candidates)?))
+                    }
                 }
             }
             if placement_type == PlacementType::PickN {
@@ -261,8 +263,14 @@ fn compare(have: &str, op: PropertySelectorOperator, want: &str) -> bool {
     }
 }
 
-/// Sum of the weights of the preferred terms the cluster matches.
-fn affinity_score(policy: &PlacementPolicy, c: &Candidate) -> Result<i32, SelectorError> {
+/// placement-extras §3.3: each preferred term with a non-zero weight whose selectors match adds
+/// its weight, or with a `propertySorter` the weight scaled by where the cluster's value sits
+/// between the fleet's lowest and highest (`fleet` is every cluster, reporting or not).
+fn affinity_score(
+    policy: &PlacementPolicy,
+    c: &Candidate,
+    fleet: &[&Candidate],
+) -> Result<i32, SelectorError> {
     let preferred = policy
         .affinity
         .as_ref()
@@ -273,11 +281,47 @@ fn affinity_score(policy: &PlacementPolicy, c: &Candidate) -> Result<i32, Select
         });
     let mut score = 0;
     for p in preferred.into_iter().flatten() {
-        if term_matches(&p.preference, c)? {
-            score += p.weight;
+        if p.weight == 0 {
+            continue;
         }
+        let mut term = p.preference.clone();
+        let sorter = term.property_sorter.take();
+        if !term_matches(&term, c)? {
+            continue;
+        }
+        score += match &sorter {
+            None => p.weight,
+            Some(sorter) => sorted_weight(sorter, p.weight, c, fleet),
+        };
     }
     Ok(score)
+}
+
+/// A property's value as a number; a value that does not parse counts as not reported.
+fn property(c: &Candidate, name: &str) -> Option<f64> {
+    c.properties
+        .get(name)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+fn sorted_weight(sorter: &PropertySorter, weight: i32, c: &Candidate, fleet: &[&Candidate]) -> i32 {
+    let values = fleet.iter().filter_map(|m| property(m, &sorter.name));
+    let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if min >= max {
+        return 0; // nobody reports it, or everybody the same value
+    }
+    // A cluster that does not report the property counts as 0 (§3.3).
+    let v = property(c, &sorter.name).unwrap_or(0.0);
+    let position = (v - min) / (max - min);
+    let scaled = match sorter.sort_order {
+        PropertySortOrder::Descending => position,
+        PropertySortOrder::Ascending => 1.0 - position,
+    };
+    // Go's math.Round: halves away from zero, as f64::round.
+    (scaled * f64::from(weight)).round() as i32
 }
 
 /// What the scheduler knows of an existing binding.

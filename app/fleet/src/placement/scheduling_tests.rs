@@ -397,3 +397,70 @@ fn a_toleration_without_effect_matches_any_effect() {
         &taint
     ));
 }
+
+/// placement-extras §3.3: a property sorter scales the weight by the cluster's place between the
+/// fleet's lowest and highest value — Descending favours high values, Ascending low ones — with
+/// Go's rounding; a cluster not reporting the property counts as 0; equal values score 0.
+#[test]
+fn a_property_sorter_scales_the_weight_between_the_fleets_extremes() {
+    let with = |name: &str, nodes: Option<&str>| {
+        let mut c = member(name, &[]);
+        if let Some(n) = nodes {
+            c.properties
+                .insert("kubernetes-fleet.io/node-count".into(), n.into());
+        }
+        c
+    };
+    let clusters = vec![
+        with("a", Some("2")),
+        with("b", Some("4")),
+        with("c", Some("10")),
+        with("d", None),
+    ];
+    let sorted = |order: &str| {
+        policy(
+            json!({"placementType": "PickN", "numberOfClusters": 4, "affinity": {"clusterAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 10, "preference": {
+                "propertySorter": {"name": "kubernetes-fleet.io/node-count", "sortOrder": order}}}]}}}),
+        )
+    };
+    let scores = |p: &PlacementPolicy| -> Vec<(String, Option<i32>)> {
+        schedule(Some(p), &clusters)
+            .expect("schedule")
+            .decisions
+            .iter()
+            .map(|d| {
+                (
+                    d.cluster_name.clone(),
+                    d.cluster_score.as_ref().and_then(|s| s.affinity_score),
+                )
+            })
+            .collect()
+    };
+    // (v − 2) / 8 · 10: a 0, b 2.5 → 3, c 10, d (0 − 2) / 8 · 10 = −2.5 → −3.
+    assert_eq!(
+        scores(&sorted("Descending")),
+        [
+            ("c".to_string(), Some(10)),
+            ("b".to_string(), Some(3)),
+            ("a".to_string(), Some(0)),
+            ("d".to_string(), Some(-3)),
+        ]
+    );
+    // (1 − (v − 2) / 8) · 10: a 10, b 7.5 → 8, c 0, d 12.5 → 13.
+    assert_eq!(
+        scores(&sorted("Ascending")),
+        [
+            ("d".to_string(), Some(13)),
+            ("a".to_string(), Some(10)),
+            ("b".to_string(), Some(8)),
+            ("c".to_string(), Some(0)),
+        ]
+    );
+    let same = vec![with("a", Some("3")), with("b", Some("3"))];
+    let s = schedule(Some(&sorted("Descending")), &same).expect("schedule");
+    assert!(s
+        .decisions
+        .iter()
+        .all(|d| d.cluster_score.as_ref().and_then(|c| c.affinity_score) == Some(0)));
+}
