@@ -6,9 +6,12 @@ mod fleet_support;
 
 use std::time::Duration;
 
+use app::fleet::placement::binding_status::FailedResourcePlacement;
 use app::fleet::types::condition::is_true_at;
+use app::fleet::ResourceBinding;
 use fleet_support::*;
 use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
 
@@ -97,5 +100,72 @@ async fn a_placed_deployment_edited_or_deleted_on_the_member_is_put_back() {
         fleet.member_value("member1").await.as_deref(),
         Some("value1")
     );
+    fleet.stop().await;
+}
+
+/// An object the member refuses is reported with the member API's own message (KubeFleet's
+/// failed placement carries the API server's error text), never a Rust debug dump: a
+/// ResourcePlacement of a ConfigMap whose namespace was never placed on the member.
+#[tokio::test(start_paused = true)]
+async fn an_apply_failure_on_a_member_reports_the_member_api_message() {
+    const NS: &str = "test-namespace";
+    const GV: &str = "placement.kubernetes-fleet.io/v1beta1";
+    let fleet = Fleet::members(&[("member1", "environment=canary")]).await;
+    fleet.config_map("value1").await;
+    fleet
+        .apply(json!({"apiVersion": GV, "kind": "ResourcePlacement",
+            "metadata": {"name": "rp", "namespace": NS},
+            "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "ConfigMap", "name": "test-cm"}],
+                     "policy": {"placementType": "PickAll"}, "strategy": {"type": "RollingUpdate"}}}))
+        .await;
+    let bindings: Api<ResourceBinding> = Api::namespaced(fleet.hub.clone(), NS);
+    let bindings = &bindings;
+    let failed = eventually("the binding reporting a failed placement", || async move {
+        let list = bindings.list(&Default::default()).await.expect("bindings");
+        let failed = list
+            .items
+            .iter()
+            .filter_map(|b| b.status.as_ref()?.failed_placements.clone())
+            .flatten()
+            .next();
+        failed.ok_or(list.items)
+    })
+    .await;
+    let failed: FailedResourcePlacement =
+        serde_json::from_value(failed).expect("a failed placement");
+    assert_eq!(
+        (failed.resource.kind.as_str(), failed.resource.name.as_str()),
+        ("ConfigMap", "test-cm")
+    );
+    assert_eq!(
+        (
+            failed.condition.type_.as_str(),
+            failed.condition.status.as_str(),
+            failed.condition.reason.as_str(),
+            failed.condition.message.as_str()
+        ),
+        (
+            "Applied",
+            "False",
+            "ManifestApplyFailed",
+            "namespaces \"test-namespace\" not found"
+        )
+    );
+    let b = &bindings
+        .list(&Default::default())
+        .await
+        .expect("bindings")
+        .items[0];
+    let conditions = b.status.as_ref().and_then(|s| s.conditions.as_ref());
+    assert_eq!(
+        cs(conditions, "Applied"),
+        sr("False", "NotAllWorkHaveBeenApplied")
+    );
+    let members: Api<ConfigMap> = Api::namespaced(fleet.member("member1"), NS);
+    assert!(members
+        .get_opt("test-cm")
+        .await
+        .expect("member get")
+        .is_none());
     fleet.stop().await;
 }

@@ -356,3 +356,178 @@ async fn a_run_without_an_index_creates_snapshot_zero_then_one_after_a_change() 
     );
     fleet.stop().await;
 }
+
+/// Spec §9.3: the resource snapshot comes at step 5, so a run that fails initialization before
+/// it — no strategy (step 4), a policy snapshot not fully scheduled (step 2) — creates none.
+#[tokio::test(start_paused = true)]
+async fn a_run_failing_initialization_before_the_snapshot_step_creates_no_snapshot() {
+    let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
+    fleet.config_map("value1").await;
+    fleet.external_placement().await;
+    let snapshots: kube::Api<app::fleet::ClusterResourceSnapshot> =
+        kube::Api::all(fleet.hub.clone());
+    let snapshot_names = || async {
+        snapshots
+            .list(&Default::default())
+            .await
+            .expect("resource snapshots")
+            .items
+            .iter()
+            .map(|s| s.metadata.name.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+
+    // No strategy `example-strategy`.
+    fleet.run("run-a", None, "Initialize").await;
+    let run = fleet
+        .wait_run("run-a", "Initialized", |r| {
+            cs(run_conds(r), "Initialized").is_some()
+        })
+        .await;
+    assert_eq!(
+        cond(run_conds(&run), "Initialized"),
+        Some((
+            "False".into(),
+            "UpdateRunInitializedFailed".into(),
+            "cannot continue the updateRun: failed to validate the updateRun: failed to process the request due to a client error: referenced updateStrategy not found: `/example-strategy`".into()
+        ))
+    );
+    fleet.settle().await;
+    assert_eq!(snapshot_names().await, Vec::<String>::new());
+
+    // PickN of 2 on a one-member fleet: its policy snapshot is never Scheduled True.
+    fleet
+        .strategy(json!([{"name": "staging", "labelSelector": {}}]))
+        .await;
+    fleet.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+        "metadata": {"name": "pick-two"},
+        "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "test-namespace"}],
+                 "policy": {"placementType": "PickN", "numberOfClusters": 2}, "strategy": {"type": "External"}}}))
+        .await;
+    let policies: kube::Api<app::fleet::ClusterSchedulingPolicySnapshot> =
+        kube::Api::all(fleet.hub.clone());
+    let policies = &policies;
+    eventually("pick-two-0 having a Scheduled condition", || async move {
+        let policy = policies
+            .get_opt("pick-two-0")
+            .await
+            .expect("policy snapshot");
+        match policy.as_ref().and_then(|p| p.status.as_ref()) {
+            Some(s) if cs(s.conditions.as_ref(), "Scheduled").is_some() => Ok(()),
+            _ => Err(policy),
+        }
+    })
+    .await;
+    fleet.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateRun",
+        "metadata": {"name": "run-b"},
+        "spec": {"placementName": "pick-two", "stagedRolloutStrategyName": STRATEGY, "state": "Initialize"}}))
+        .await;
+    let run = fleet
+        .wait_run("run-b", "Initialized", |r| {
+            cs(run_conds(r), "Initialized").is_some()
+        })
+        .await;
+    assert_eq!(
+        cond(run_conds(&run), "Initialized"),
+        Some((
+            "False".into(),
+            "UpdateRunInitializedFailed".into(),
+            "cannot continue the updateRun: failed to validate the updateRun: policy snapshot `pick-two-0` not fully scheduled yet".into()
+        ))
+    );
+    fleet.settle().await;
+    assert_eq!(snapshot_names().await, Vec::<String>::new());
+    fleet.stop().await;
+}
+
+/// placement-extras §5.2 row 4 (§5.3's typical moment): after a run, a policy change re-points
+/// the binding to the new policy snapshot, so its `RolloutStarted` is stale until a run writes
+/// it again. The placement keeps the observed index and its resources, and goes Unknown.
+#[tokio::test(start_paused = true)]
+async fn a_stale_rollout_keeps_the_external_placements_index_and_goes_unknown() {
+    let fleet = Fleet::members(&[("member1", "environment=staging")]).await;
+    fleet.config_map("value1").await;
+    fleet.external_placement().await;
+    fleet
+        .strategy(json!([{"name": "all", "labelSelector": {}}]))
+        .await;
+    fleet.wait_scheduled(&["member1"]).await;
+    fleet.run("run-a", None, "Run").await;
+    fleet.wait_run("run-a", "Succeeded", is_succeeded).await;
+
+    // Any policy change but N makes a new policy snapshot (§3.7).
+    fleet.apply(json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterResourcePlacement",
+        "metadata": {"name": PLACEMENT},
+        "spec": {"policy": {"placementType": "PickAll", "affinity": {"clusterAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": {"clusterSelectorTerms": [
+                {"labelSelector": {"matchLabels": {"environment": "staging"}}}]}}}}}}))
+        .await;
+    let placements: kube::Api<app::fleet::ClusterResourcePlacement> =
+        kube::Api::all(fleet.hub.clone());
+    let placements = &placements;
+    let crp = eventually(
+        "the placement going Unknown on a stale binding",
+        || async move {
+            let crp = placements.get(PLACEMENT).await.expect("placement");
+            let conditions = crp.status.as_ref().and_then(|s| s.conditions.as_ref());
+            match cs(conditions, "ClusterResourcePlacementRolloutStarted") {
+                Some((status, _)) if status == "Unknown" => Ok(crp),
+                _ => Err(crp.status),
+            }
+        },
+    )
+    .await;
+    let status = crp.status.as_ref().expect("status");
+    let conditions = status.conditions.as_ref();
+    assert_eq!(
+        cond(conditions, "ClusterResourcePlacementRolloutStarted"),
+        Some((
+            "Unknown".into(),
+            "RolloutControlledByExternalController".into(),
+            "Rollout is controlled by an external controller and cluster member1 is in RolloutStarted Unknown state".into()
+        ))
+    );
+    assert_eq!(
+        conditions
+            .into_iter()
+            .flatten()
+            .map(|c| c.type_.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "ClusterResourcePlacementScheduled",
+            "ClusterResourcePlacementRolloutStarted"
+        ],
+        "later condition types removed"
+    );
+    assert_eq!(status.observed_resource_index.as_deref(), Some("0"));
+    let mut selected: Vec<(String, String)> = status
+        .selected_resources
+        .iter()
+        .flatten()
+        .map(|r| (r.kind.clone(), r.name.clone()))
+        .collect();
+    selected.sort();
+    assert_eq!(
+        selected,
+        [
+            ("ConfigMap".to_string(), "test-cm".to_string()),
+            ("Namespace".to_string(), "test-namespace".to_string())
+        ]
+    );
+    let per_cluster = status.placement_statuses.as_deref().unwrap_or_default();
+    assert_eq!(
+        cond(per_cluster[0].conditions.as_ref(), "RolloutStarted"),
+        Some((
+            "Unknown".into(),
+            "RolloutStartedUnknown".into(),
+            "In the process of deciding whether to roll out some version of the resources or not"
+                .into()
+        ))
+    );
+    assert_eq!(
+        fleet.member_value("member1").await.as_deref(),
+        Some("value1"),
+        "the member keeps what the run placed"
+    );
+    fleet.stop().await;
+}

@@ -340,17 +340,26 @@ async fn a_concurrent_run_rewriting_a_started_binding_preempts_the_first_run() {
         })
         .await;
     let b = fleet.binding("member01").await;
-    let message = format!("cannot continue the updateRun: failed to process the request due to a client error: the binding of the updating cluster `member01` in the stage `canary` is not up-to-date with the desired status, please check the status of binding `{}` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster", b.name_any());
+    let cluster_message = format!("failed to process the request due to a client error: the binding of the updating cluster `member01` in the stage `canary` is not up-to-date with the desired status, please check the status of binding `{}` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster", b.name_any());
     assert_eq!(
         cond(run_conds(&run), "Succeeded"),
-        Some(("False".into(), "UpdateRunFailed".into(), message.clone()))
+        Some((
+            "False".into(),
+            "UpdateRunFailed".into(),
+            format!("cannot continue the updateRun: {cluster_message}")
+        ))
     );
     assert_eq!(
         cond(
             stage(&run, 0).clusters()[0].conditions.as_ref(),
             "Succeeded"
         ),
-        Some(("False".into(), "ClusterUpdatingFailed".into(), message))
+        // KubeFleet's execution.go: the cluster carries the user error without the run's prefix.
+        Some((
+            "False".into(),
+            "ClusterUpdatingFailed".into(),
+            cluster_message
+        ))
     );
     assert_eq!(
         b.spec.resource_snapshot_name.as_deref(),

@@ -251,3 +251,44 @@ async fn cel_transition_rules_use_the_stored_object() {
     .await;
     assert_eq!(code, 200, "{body}");
 }
+
+/// A status write is validated against the CRD's status schema like kube-apiserver does: a
+/// condition without `lastTransitionTime` (required by metav1.Condition's schema) is a 422
+/// Invalid whose message and cause are the apiserver's "Required value" wording.
+#[tokio::test]
+async fn a_status_condition_without_last_transition_time_is_required_value() {
+    let hub = fleet_hub();
+    let spec = json!({"placementName": "p", "stagedRolloutStrategyName": "s"});
+    let (code, created) = send(&hub, "POST", CSUR, run("r1", spec)).await;
+    assert_eq!(code, 201, "{created}");
+    let condition = json!({"type": "Initialized", "status": "True", "observedGeneration": 1,
+        "reason": "UpdateRunInitializedSuccessfully", "message": "The UpdateRun initialized successfully"});
+    for (method, body) in [
+        (
+            "PATCH",
+            json!({"status": {"conditions": [condition.clone()]}}),
+        ),
+        ("PUT", {
+            let mut object = created.clone();
+            object["status"] = json!({"conditions": [condition.clone()]});
+            object
+        }),
+    ] {
+        let (code, status) = send(&hub, method, &format!("{CSUR}/r1/status"), body).await;
+        assert_eq!(code, 422, "{method}: {status}");
+        assert_eq!(
+            causes(&status),
+            ["status.conditions[0].lastTransitionTime: Required value"],
+            "{method}"
+        );
+        assert_eq!(
+            status["message"],
+            "ClusterStagedUpdateRun.placement.kubernetes-fleet.io \"r1\" is invalid: status.conditions[0].lastTransitionTime: Required value",
+            "{method}"
+        );
+        assert_eq!(
+            status["details"]["causes"][0]["reason"],
+            "FieldValueRequired"
+        );
+    }
+}

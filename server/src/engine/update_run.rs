@@ -12,7 +12,7 @@ use std::time::Instant;
 use app::fleet::placement::placement_ref::PlacementRefError;
 use app::fleet::placement::resource_placement::RolloutStrategyType;
 use app::fleet::staged::run::exec::{BindingUpdate, BindingWrite, Effects, NewApproval};
-use app::fleet::staged::run::init::RunMeta;
+use app::fleet::staged::run::init::{self, RunMeta};
 use app::fleet::staged::run::{self, report, ApprovalView, BindingView, Outcome, World};
 use app::fleet::types::condition::{self, messages, reasons, types, TRUE};
 use app::fleet::types::merge_patch::FinalizersPatch;
@@ -188,25 +188,26 @@ async fn reconcile_run<S: RunScope>(trigger: &Run<S>, rctx: &RunContext<S>) -> R
         .and_then(|s| s.conditions.as_deref())
         .and_then(|c| condition::find_condition(c, types::INITIALIZED))
         .is_some();
-    let selection_error = if initialized {
-        None
-    } else {
-        snapshot_for_run::<S>(ctx, &run).await?
-    };
     // The plan is made once, from the hub itself: a cache still filling would leave clusters out.
     let source = if initialized {
         Source::Cache
     } else {
         Source::Hub
     };
-    let mut world = read_world::<S>(rctx, &run, !initialized, source).await?;
-    world.resource_selection_error = selection_error.clone();
     let meta = RunMeta {
         name: &name,
         namespace: ns,
         generation: run.generation(),
         spec: &run.spec,
     };
+    let mut world = read_world::<S>(rctx, &run, !initialized, source).await?;
+    let mut selection_error = None;
+    // Spec §9.3: the snapshot group comes at step 5, so a run failing before it creates none.
+    if !initialized && init::reaches_snapshot_step(&meta, &world) {
+        selection_error = snapshot_for_run::<S>(ctx, &run).await?;
+        world = read_world::<S>(rctx, &run, true, source).await?;
+        world.resource_selection_error = selection_error.clone();
+    }
     let now = ctx.clock.now();
     let mut step = run::step(&meta, run.status.as_ref(), &world, &now, ctx.config.timing);
     if source == Source::Cache && needs_confirmation(run.status.as_ref(), &step) {

@@ -4,9 +4,10 @@
 use crate::placement::resource_placement::{
     PerClusterPlacementStatus, PlacementStatus, ResourceIdentifier,
 };
-use crate::placement::scheduling::picked_reason;
+use crate::placement::resource_placement::{PlacementPolicy, PlacementType};
+use crate::placement::scheduling::{picked_reason, Schedule};
 use crate::types::condition::{
-    find_condition, new_condition, Condition, Time, FALSE, TRUE, UNKNOWN,
+    find_condition, messages, new_condition, reasons, types, Condition, Time, FALSE, TRUE, UNKNOWN,
 };
 
 /// The per-cluster condition types a binding carries, in rollout order.
@@ -45,15 +46,95 @@ pub struct PlacementFacts {
     pub scheduled_count: usize,
     /// The resources of the snapshot every cluster observes, if they agree.
     pub selected_resources: Vec<ResourceIdentifier>,
+    /// Reasons of the clusters the policy wanted but could not get ([`failed_to_schedule`]).
+    pub failed_to_schedule: Vec<String>,
 }
 
-/// The index every cluster observes, if all have one and they agree.
-pub fn common_index(clusters: &[ClusterView]) -> Option<String> {
-    let first = clusters.first()?.resource_index.clone()?;
-    clusters
+/// placement-extras §3.6: one entry per cluster a PickN (N − selected) or PickFixed (names −
+/// selected) policy could not get, at most one per unselected decision, carrying that
+/// decision's reason in order. PickAll wants no count, so none.
+pub fn failed_to_schedule(policy: Option<&PlacementPolicy>, schedule: &Schedule) -> Vec<String> {
+    let wanted = match policy.and_then(|p| p.placement_type).unwrap_or_default() {
+        PlacementType::PickN => policy
+            .and_then(|p| p.number_of_clusters)
+            .map_or(0, |n| n.max(0) as usize),
+        PlacementType::PickFixed => policy
+            .and_then(|p| p.cluster_names.as_ref())
+            .map_or(0, Vec::len),
+        PlacementType::PickAll => return Vec::new(),
+    };
+    let missing = wanted.saturating_sub(schedule.selected.len());
+    schedule
+        .decisions
         .iter()
-        .all(|c| c.resource_index.as_deref() == Some(first.as_str()))
-        .then_some(first)
+        .filter(|d| !d.selected)
+        .take(missing)
+        .map(|d| d.reason.clone().unwrap_or_default())
+        .collect()
+}
+
+/// The index every cluster observes, if they agree on a non-empty one. As in KubeFleet, a
+/// cluster without a snapshot counts as observing `""` (placement-extras §5.1 step 2).
+pub fn common_index(clusters: &[ClusterView]) -> Option<String> {
+    let index = |c: &ClusterView| c.resource_index.clone().unwrap_or_default();
+    let first = index(clusters.first()?);
+    (!first.is_empty() && clusters.iter().all(|c| index(c) == first)).then_some(first)
+}
+
+/// Why an External placement's rollout state is Unknown (placement-extras §5.2), or `None` when
+/// the normal conditions follow (or no cluster is selected: `…Scheduled` alone).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExternalUnknown {
+    /// The clusters observe different indices.
+    DifferentIndices,
+    /// Every cluster observes `""`.
+    NoneObserved,
+    /// All agree on an index, but this cluster (the first in decision order) has a per-cluster
+    /// `RolloutStarted` neither True nor False at the placement's generation.
+    ClusterNotStarted { cluster: String },
+}
+
+impl ExternalUnknown {
+    /// KubeFleet's message, word for word (`setPlacementStatus`, External branch).
+    pub fn message(&self, run_kind: &str) -> String {
+        const PREFIX: &str = "Rollout is controlled by an external controller and";
+        match self {
+            Self::DifferentIndices => format!(
+                "{PREFIX} different resource snapshot versions are observed across clusters"
+            ),
+            Self::NoneObserved => format!(
+                "{PREFIX} no resource snapshot name is observed across clusters. To determine rollout status, check the {run_kind} resources with spec.placementName matching this placement"
+            ),
+            Self::ClusterNotStarted { cluster } => {
+                format!("{PREFIX} cluster {cluster} is in RolloutStarted Unknown state")
+            }
+        }
+    }
+}
+
+/// placement-extras §5.1 step 4 over the selected clusters and their per-cluster statuses.
+pub fn external_unknown(
+    clusters: &[ClusterView],
+    per_cluster: &[PerClusterPlacementStatus],
+) -> Option<ExternalUnknown> {
+    let first = clusters.first()?;
+    let index = |c: &ClusterView| c.resource_index.clone().unwrap_or_default();
+    if clusters.iter().any(|c| index(c) != index(first)) {
+        return Some(ExternalUnknown::DifferentIndices);
+    }
+    if index(first).is_empty() {
+        return Some(ExternalUnknown::NoneObserved);
+    }
+    per_cluster
+        .iter()
+        .find(|p| {
+            let conditions = p.conditions.as_deref().unwrap_or_default();
+            find_condition(conditions, types::ROLLOUT_STARTED)
+                .is_none_or(|k| k.status != TRUE && k.status != FALSE)
+        })
+        .map(|p| ExternalUnknown::ClusterNotStarted {
+            cluster: p.cluster_name.clone().unwrap_or_default(),
+        })
 }
 
 pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> PlacementStatus {
@@ -72,57 +153,60 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
         cond(
             "Scheduled",
             TRUE,
-            "SchedulingPolicyFulfilled",
-            format!("found all cluster needed as specified by the scheduling policy, found {} cluster(s)", facts.scheduled_count),
+            reasons::SCHEDULING_POLICY_FULFILLED,
+            messages::scheduling_policy_fulfilled(facts.scheduled_count),
         )
     } else {
         cond(
             "Scheduled",
             FALSE,
-            "SchedulingPolicyUnfulfilled",
-            format!("could not find all the clusters needed as specified by the scheduling policy, found {} cluster(s)", facts.scheduled_count),
+            reasons::SCHEDULING_POLICY_UNFULFILLED,
+            messages::scheduling_policy_unfulfilled(facts.scheduled_count),
         )
     }];
-    let placement_statuses = clusters
+    let placement_statuses: Vec<PerClusterPlacementStatus> = clusters
         .iter()
         .map(|c| per_cluster(facts, c, now))
         .collect();
     let common = common_index(clusters);
+    let unknown = facts
+        .external
+        .then(|| external_unknown(clusters, &placement_statuses))
+        .flatten();
+    // §3.6: the clusters the policy could not get follow the selected ones, without a name.
+    let mut placement_statuses = placement_statuses;
+    placement_statuses.extend(facts.failed_to_schedule.iter().map(|reason| {
+        PerClusterPlacementStatus {
+            conditions: Some(vec![new_condition(
+                types::SCHEDULED,
+                FALSE,
+                reasons::SCHEDULE_FAILED,
+                reason,
+                gen,
+                now,
+            )]),
+            ..PerClusterPlacementStatus::default()
+        }
+    }));
 
-    let external_wait = |detail: String| {
-        cond(
+    if let Some(unknown) = unknown {
+        conditions.push(cond(
             "RolloutStarted",
             UNKNOWN,
-            "RolloutControlledByExternalController",
-            format!(
-                "Rollout is controlled by an external controller and {detail}. To determine rollout status, check the {} resources with spec.placementName matching this placement",
-                facts.run_kind
+            reasons::ROLLOUT_CONTROLLED_BY_EXTERNAL_CONTROLLER,
+            unknown.message(facts.run_kind),
+        ));
+        // placement-extras §5.2: only the "same index, stale cluster" case keeps the index
+        // and the resources of its snapshot group.
+        return match unknown {
+            ExternalUnknown::ClusterNotStarted { .. } => status(
+                conditions,
+                placement_statuses,
+                common,
+                facts.selected_resources.clone(),
             ),
-        )
-    };
-    if facts.external {
-        // spec §3.3: until every cluster observes one index, only this Unknown condition shows.
-        if clusters.iter().all(|c| c.resource_index.is_none()) {
-            conditions.push(external_wait(
-                "no resource snapshot name is observed across clusters".into(),
-            ));
-            return status(conditions, placement_statuses, None, Vec::new());
-        }
-        if common.is_none() {
-            conditions.push(external_wait(
-                "different resource snapshot versions are observed across clusters".into(),
-            ));
-            return status(conditions, placement_statuses, None, Vec::new());
-        }
-        if let Some(c) = clusters.iter().find(|c| {
-            find_condition(&c.conditions, "RolloutStarted").is_none_or(|k| k.status == UNKNOWN)
-        }) {
-            conditions.push(external_wait(format!(
-                "cluster {} is in RolloutStarted Unknown state",
-                c.cluster
-            )));
-            return status(conditions, placement_statuses, None, Vec::new());
-        }
+            _ => status(conditions, placement_statuses, None, Vec::new()),
+        };
     }
     if clusters.is_empty() {
         return status(
@@ -281,11 +365,14 @@ fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerCluste
         gen,
         now,
     )];
-    if c.resource_index.is_none() || find_condition(&c.conditions, "RolloutStarted").is_none() {
+    // placement-extras §5.1 step 2: a missing or Unknown binding `RolloutStarted` (a stale one
+    // is already left out of `c.conditions`) becomes this Unknown.
+    let started = find_condition(&c.conditions, types::ROLLOUT_STARTED);
+    if c.resource_index.is_none() || started.is_none_or(|k| k.status == UNKNOWN) {
         conditions.push(new_condition(
-            "RolloutStarted",
+            types::ROLLOUT_STARTED,
             UNKNOWN,
-            "RolloutStartedUnknown",
+            reasons::ROLLOUT_STARTED_UNKNOWN,
             "In the process of deciding whether to roll out some version of the resources or not",
             gen,
             now,
@@ -309,241 +396,5 @@ fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerCluste
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_selectors_set_scheduled_false_and_keep_the_rest() {
-        let then = Time(k8s_openapi::jiff::Timestamp::from_second(1_000).expect("time"));
-        let now = Time(k8s_openapi::jiff::Timestamp::from_second(2_000).expect("time"));
-        let rollout = new_condition(
-            "ClusterResourcePlacementRolloutStarted",
-            TRUE,
-            "RolloutStarted",
-            "All 1 cluster(s) start rolling out the latest resource snapshot",
-            1,
-            &then,
-        );
-        let mut conditions = Some(vec![rollout.clone()]);
-        let error = "the resource selector names an unknown kind: group \"\", version \"v1\", kind \"Nope\"";
-        assert!(set_invalid_selectors(
-            &mut conditions,
-            "ClusterResourcePlacement",
-            error,
-            2,
-            &now
-        ));
-        let list = conditions.as_deref().expect("conditions");
-        let scheduled =
-            find_condition(list, "ClusterResourcePlacementScheduled").expect("Scheduled");
-        assert_eq!(
-            (
-                scheduled.status.as_str(),
-                scheduled.reason.as_str(),
-                scheduled.observed_generation
-            ),
-            (FALSE, INVALID_RESOURCE_SELECTORS, Some(2))
-        );
-        assert_eq!(
-            scheduled.message,
-            format!("The resource selectors are invalid: {error}")
-        );
-        assert_eq!(
-            find_condition(list, "ClusterResourcePlacementRolloutStarted"),
-            Some(&rollout)
-        );
-        // Seen again: nothing to write.
-        assert!(!set_invalid_selectors(
-            &mut conditions,
-            "ClusterResourcePlacement",
-            error,
-            2,
-            &now
-        ));
-    }
-
-    fn now() -> Time {
-        Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
-    }
-
-    fn facts(external: bool) -> PlacementFacts {
-        PlacementFacts {
-            prefix: "ClusterResourcePlacement",
-            run_kind: "ClusterStagedUpdateRun",
-            generation: 1,
-            external,
-            fulfilled: true,
-            scheduled_count: 2,
-            selected_resources: Vec::new(),
-        }
-    }
-
-    fn done(cluster: &str, index: &str, available: &str) -> ClusterView {
-        let c = |t: &str, s: &str| new_condition(t, s, "r", "m", 3, &now());
-        ClusterView {
-            cluster: cluster.into(),
-            reason: picked_reason(cluster, 0),
-            resource_index: Some(index.into()),
-            conditions: vec![
-                c("RolloutStarted", TRUE),
-                c("Overridden", TRUE),
-                c("WorkSynchronized", TRUE),
-                c("Applied", TRUE),
-                c("Available", available),
-            ],
-            ..ClusterView::default()
-        }
-    }
-
-    fn types(s: &PlacementStatus) -> Vec<(String, String)> {
-        s.conditions
-            .iter()
-            .flatten()
-            .map(|c| (c.type_.clone(), c.status.clone()))
-            .collect()
-    }
-
-    #[test]
-    fn an_external_placement_without_snapshots_shows_scheduled_and_an_unknown_rollout() {
-        let clusters = vec![
-            ClusterView {
-                cluster: "member1".into(),
-                ..ClusterView::default()
-            },
-            ClusterView {
-                cluster: "member2".into(),
-                ..ClusterView::default()
-            },
-        ];
-        let s = derive(&facts(true), &clusters, &now());
-        assert_eq!(
-            types(&s),
-            [
-                ("ClusterResourcePlacementScheduled".into(), "True".into()),
-                (
-                    "ClusterResourcePlacementRolloutStarted".into(),
-                    "Unknown".into()
-                )
-            ]
-        );
-        let rollout = &s.conditions.as_ref().expect("conditions")[1];
-        assert_eq!(rollout.reason, "RolloutControlledByExternalController");
-        assert!(rollout
-            .message
-            .contains("no resource snapshot name is observed across clusters"));
-        assert_eq!(s.observed_resource_index.as_deref(), Some(""));
-    }
-
-    #[test]
-    fn the_scheduled_message_is_the_decision_reason_as_in_seed_003() {
-        let s = derive(&facts(true), &[done("member2", "1", TRUE)], &now());
-        let per_cluster = &s.placement_statuses.as_ref().expect("per cluster")[0];
-        let conditions = per_cluster.conditions.as_deref().unwrap_or_default();
-        let scheduled = find_condition(conditions, "Scheduled").expect("Scheduled");
-        assert_eq!(
-            scheduled.message,
-            "Successfully scheduled resources for placement in \"member2\" (affinity score: 0, topology spread score: 0): picked by scheduling policy"
-        );
-    }
-
-    #[test]
-    fn different_indices_keep_an_external_placement_unknown() {
-        let s = derive(
-            &facts(true),
-            &[done("member1", "1", TRUE), done("member2", "0", TRUE)],
-            &now(),
-        );
-        let rollout = &s.conditions.as_ref().expect("conditions")[1];
-        assert!(rollout
-            .message
-            .contains("different resource snapshot versions are observed across clusters"));
-    }
-
-    #[test]
-    fn a_completed_rollout_is_available_at_the_common_index() {
-        let s = derive(
-            &facts(true),
-            &[done("member1", "1", TRUE), done("member2", "1", TRUE)],
-            &now(),
-        );
-        let last = s
-            .conditions
-            .as_ref()
-            .and_then(|c| c.last())
-            .expect("conditions");
-        assert_eq!(
-            (
-                last.type_.as_str(),
-                last.status.as_str(),
-                last.reason.as_str()
-            ),
-            (
-                "ClusterResourcePlacementAvailable",
-                "True",
-                "ResourceAvailable"
-            )
-        );
-        assert_eq!(s.observed_resource_index.as_deref(), Some("1"));
-        let per = &s.placement_statuses.as_ref().expect("per cluster")[0];
-        assert_eq!(
-            per.conditions.as_ref().expect("conditions")[0].type_,
-            "Scheduled"
-        );
-        assert!(per
-            .conditions
-            .iter()
-            .flatten()
-            .all(|c| c.observed_generation == Some(1)));
-    }
-
-    #[test]
-    fn an_unavailable_cluster_stops_the_chain_at_available_false() {
-        let s = derive(
-            &facts(false),
-            &[done("member1", "1", TRUE), done("member2", "1", FALSE)],
-            &now(),
-        );
-        let last = s
-            .conditions
-            .as_ref()
-            .and_then(|c| c.last())
-            .expect("conditions");
-        assert_eq!(
-            (last.type_.as_str(), last.status.as_str()),
-            ("ClusterResourcePlacementAvailable", "False")
-        );
-    }
-
-    #[test]
-    fn a_rederived_status_keeps_the_transition_times_of_unchanged_conditions() {
-        let later = Time(k8s_openapi::jiff::Timestamp::from_second(60).expect("time"));
-        let clusters = [ClusterView {
-            cluster: "member1".into(),
-            ..ClusterView::default()
-        }];
-        let first = derive(&facts(true), &clusters, &now());
-        let mut again = derive(&facts(true), &clusters, &later);
-        assert_ne!(again, first, "derived with a later clock");
-        keep_transition_times(&mut again, Some(&first));
-        assert_eq!(again, first, "nothing changed, so nothing to write");
-
-        // A cluster whose condition changes status gets the new time, the others keep theirs.
-        let mut changed = derive(&facts(true), &clusters, &later);
-        let scheduled = changed.placement_statuses.as_mut().expect("clusters")[0]
-            .conditions
-            .as_mut()
-            .expect("conditions")
-            .iter_mut()
-            .find(|c| c.type_ == "Scheduled")
-            .expect("Scheduled");
-        scheduled.status = FALSE.into();
-        keep_transition_times(&mut changed, Some(&first));
-        let cluster = &changed.placement_statuses.as_ref().expect("clusters")[0];
-        let time = |t: &str| {
-            find_condition(cluster.conditions.as_deref().unwrap_or_default(), t)
-                .map(|c| c.last_transition_time.clone())
-        };
-        assert_eq!(time("Scheduled"), Some(later.clone()));
-        assert_eq!(time("RolloutStarted"), Some(now()));
-    }
-}
+#[path = "placement_status_tests.rs"]
+mod tests;

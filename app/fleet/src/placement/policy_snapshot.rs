@@ -202,26 +202,31 @@ pub fn plan(
 }
 
 /// The snapshot's `Scheduled` condition: True once the policy got every cluster it asked for
-/// (spec §4.2).
-pub fn scheduled_condition(fulfilled: bool, snapshot_generation: i64, now: &Time) -> Condition {
+/// (spec §4.2); `found` is the number of clusters picked (placement-extras §3.5 step 4).
+pub fn scheduled_condition(
+    fulfilled: bool,
+    found: usize,
+    snapshot_generation: i64,
+    now: &Time,
+) -> Condition {
     let (status, reason, message) = if fulfilled {
         (
             TRUE,
             reasons::SCHEDULING_POLICY_FULFILLED,
-            messages::SCHEDULING_POLICY_FULFILLED,
+            messages::scheduling_policy_fulfilled(found),
         )
     } else {
         (
             FALSE,
             reasons::SCHEDULING_POLICY_UNFULFILLED,
-            messages::SCHEDULING_POLICY_UNFULFILLED,
+            messages::scheduling_policy_unfulfilled(found),
         )
     };
     new_condition(
         types::SCHEDULED,
         status,
         reason,
-        message,
+        &message,
         snapshot_generation,
         now,
     )
@@ -242,7 +247,12 @@ pub fn scheduled_status(
         .unwrap_or_default();
     set_condition(
         &mut conditions,
-        scheduled_condition(schedule.fulfilled, snapshot_generation, now),
+        scheduled_condition(
+            schedule.fulfilled,
+            schedule.selected.len(),
+            snapshot_generation,
+            now,
+        ),
     );
     let desired = SchedulingPolicySnapshotStatus {
         observed_crp_generation: Some(placement_generation),

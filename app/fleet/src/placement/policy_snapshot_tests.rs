@@ -313,17 +313,17 @@ fn scheduled_is_true_only_when_the_policy_is_fulfilled() {
             true,
             TRUE,
             "SchedulingPolicyFulfilled",
-            "found all cluster needed as specified by the scheduling policy",
+            "found all cluster needed as specified by the scheduling policy, found 3 cluster(s)",
         ),
         (
             false,
             FALSE,
             "SchedulingPolicyUnfulfilled",
-            "could not find all the clusters needed as specified by the scheduling policy",
+            "could not find all clusters needed as specified by the scheduling policy, found 3 cluster(s) instead",
         ),
     ];
     for (fulfilled, status, reason, message) in cases {
-        let c = scheduled_condition(fulfilled, 4, &now);
+        let c = scheduled_condition(fulfilled, 3, 4, &now);
         assert_eq!(
             (
                 c.type_.as_str(),

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use crate::placement::binding::BindingState;
 use crate::placement::member_cluster::Taint;
 use crate::placement::resource_placement::{
-    ClusterSelectorTerm, PlacementPolicy, PlacementType, PropertySelectorOperator, Toleration,
-    TolerationOperator,
+    ClusterSelectorTerm, PlacementPolicy, PlacementType, PropertySelectorOperator,
+    PropertySortOrder, PropertySorter, Toleration, TolerationOperator,
 };
 use crate::placement::snapshot::{ClusterDecision, ClusterScore};
 use crate::types::label_selector::{self, SelectorError};
@@ -61,6 +61,18 @@ impl Schedule {
     }
 }
 
+/// KubeFleet's decision reason for a scored cluster left out of a PickN pick (framework.go).
+pub fn not_picked_reason(cluster: &str, affinity_score: i32) -> String {
+    format!(
+        "Cluster \"{cluster}\" does not score high enough (affinity score: {affinity_score}, topology spread score: 0)"
+    )
+}
+
+/// A filter plugin's refusal as the scheduler framework's Status prints it (`<code>, <reason>`).
+fn unschedulable(reason: &str) -> String {
+    format!("ClusterUnschedulable, {reason}")
+}
+
 /// Picks clusters for `policy` (nil means PickAll). Fails only on a malformed cluster selector.
 pub fn schedule(
     policy: Option<&PlacementPolicy>,
@@ -73,6 +85,9 @@ pub fn schedule(
     candidates.sort_by(|a, b| a.name.cmp(&b.name));
 
     let mut selected = Vec::new();
+    // Scored but not among the best N (PickN), in pick order.
+    let mut not_picked: Vec<(String, i32)> = Vec::new();
+    // Filtered out, by name.
     let mut rejected: Vec<(String, String)> = Vec::new();
     let fulfilled;
     match placement_type {
@@ -96,19 +111,17 @@ pub fn schedule(
             for c in &candidates {
                 match ineligible(policy, c)? {
                     Some(reason) => rejected.push((c.name.clone(), reason)),
-                    None => eligible.push((c.name.clone(), affinity_score(policy, c)?)),
+                    None => {
+                        eligible.push((c.name.clone(), affinity_score(policy, c, &candidates)?))
+                    }
                 }
             }
             if placement_type == PlacementType::PickN {
                 let n = policy.number_of_clusters.unwrap_or(0).max(0) as usize;
-                // Higher preferred-affinity score first, then name (stable and explainable).
-                eligible.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                for (name, _) in eligible.drain(n.min(eligible.len())..) {
-                    rejected.push((
-                        name,
-                        "cluster is eligible but not among the best scored".into(),
-                    ));
-                }
+                // placement-extras §3.4: KubeFleet sorts with sort.Reverse, so score descending
+                // and, on equal scores, cluster name DESCENDING.
+                eligible.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| b.0.cmp(&a.0)));
+                not_picked = eligible.split_off(n.min(eligible.len()));
                 fulfilled = eligible.len() == n;
             } else {
                 fulfilled = true;
@@ -127,6 +140,15 @@ pub fn schedule(
             }),
             reason: Some(picked_reason(name, *score)),
         })
+        .chain(not_picked.iter().map(|(name, score)| ClusterDecision {
+            cluster_name: name.clone(),
+            selected: false,
+            cluster_score: Some(ClusterScore {
+                affinity_score: Some(*score),
+                priority_score: Some(0),
+            }),
+            reason: Some(not_picked_reason(name, *score)),
+        }))
         .chain(rejected.into_iter().map(|(name, reason)| ClusterDecision {
             cluster_name: name,
             selected: false,
@@ -143,20 +165,7 @@ pub fn schedule(
 
 /// Why a cluster cannot be picked by PickAll/PickN, or `None`.
 fn ineligible(policy: &PlacementPolicy, c: &Candidate) -> Result<Option<String>, SelectorError> {
-    if !c.joined {
-        return Ok(Some("cluster has not joined the fleet".into()));
-    }
-    let tolerations = policy.tolerations.clone().unwrap_or_default();
-    if let Some(taint) = c
-        .taints
-        .iter()
-        .find(|t| !tolerations.iter().any(|tol| tolerates(tol, t)))
-    {
-        return Ok(Some(format!(
-            "cluster has an untolerated taint {}",
-            taint.key
-        )));
-    }
+    // placement-extras §3.2: filters run ClusterAffinity, ClusterEligibility, TaintToleration.
     let required = policy
         .affinity
         .as_ref()
@@ -172,10 +181,27 @@ fn ineligible(policy: &PlacementPolicy, c: &Candidate) -> Result<Option<String>,
             any |= term_matches(term, c)?;
         }
         if !any {
-            return Ok(Some(
-                "cluster does not match the required cluster affinity".into(),
-            ));
+            return Ok(Some(unschedulable(
+                "cluster does not match with any of the required cluster affinity terms",
+            )));
         }
+    }
+    if !c.joined {
+        return Ok(Some("cluster has not joined the fleet".into()));
+    }
+    let tolerations = policy.tolerations.clone().unwrap_or_default();
+    if let Some(taint) = c
+        .taints
+        .iter()
+        .find(|t| !tolerations.iter().any(|tol| tolerates(tol, t)))
+    {
+        // Go's `%+v` of the *Taint.
+        return Ok(Some(unschedulable(&format!(
+            "taint &{{Key:{} Value:{} Effect:{:?}}} cannot be tolerated",
+            taint.key,
+            taint.value.as_deref().unwrap_or_default(),
+            taint.effect
+        ))));
     }
     Ok(None)
 }
@@ -191,7 +217,9 @@ fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
             toleration.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
         }
     };
-    key_ok && value_ok
+    // An empty toleration effect matches every effect (§3.2).
+    let effect_ok = toleration.effect.is_none_or(|e| e == taint.effect);
+    key_ok && value_ok && effect_ok
 }
 
 fn term_matches(term: &ClusterSelectorTerm, c: &Candidate) -> Result<bool, SelectorError> {
@@ -235,8 +263,14 @@ fn compare(have: &str, op: PropertySelectorOperator, want: &str) -> bool {
     }
 }
 
-/// Sum of the weights of the preferred terms the cluster matches.
-fn affinity_score(policy: &PlacementPolicy, c: &Candidate) -> Result<i32, SelectorError> {
+/// placement-extras §3.3: each preferred term with a non-zero weight whose selectors match adds
+/// its weight, or with a `propertySorter` the weight scaled by where the cluster's value sits
+/// between the fleet's lowest and highest (`fleet` is every cluster, reporting or not).
+fn affinity_score(
+    policy: &PlacementPolicy,
+    c: &Candidate,
+    fleet: &[&Candidate],
+) -> Result<i32, SelectorError> {
     let preferred = policy
         .affinity
         .as_ref()
@@ -247,11 +281,47 @@ fn affinity_score(policy: &PlacementPolicy, c: &Candidate) -> Result<i32, Select
         });
     let mut score = 0;
     for p in preferred.into_iter().flatten() {
-        if term_matches(&p.preference, c)? {
-            score += p.weight;
+        if p.weight == 0 {
+            continue;
         }
+        let mut term = p.preference.clone();
+        let sorter = term.property_sorter.take();
+        if !term_matches(&term, c)? {
+            continue;
+        }
+        score += match &sorter {
+            None => p.weight,
+            Some(sorter) => sorted_weight(sorter, p.weight, c, fleet),
+        };
     }
     Ok(score)
+}
+
+/// A property's value as a number; a value that does not parse counts as not reported.
+fn property(c: &Candidate, name: &str) -> Option<f64> {
+    c.properties
+        .get(name)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+fn sorted_weight(sorter: &PropertySorter, weight: i32, c: &Candidate, fleet: &[&Candidate]) -> i32 {
+    let values = fleet.iter().filter_map(|m| property(m, &sorter.name));
+    let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if min >= max {
+        return 0; // nobody reports it, or everybody the same value
+    }
+    // A cluster that does not report the property counts as 0 (§3.3).
+    let v = property(c, &sorter.name).unwrap_or(0.0);
+    let position = (v - min) / (max - min);
+    let scaled = match sorter.sort_order {
+        PropertySortOrder::Descending => position,
+        PropertySortOrder::Ascending => 1.0 - position,
+    };
+    // Go's math.Round: halves away from zero, as f64::round.
+    (scaled * f64::from(weight)).round() as i32
 }
 
 /// What the scheduler knows of an existing binding.
@@ -324,241 +394,5 @@ pub fn binding_changes(
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn member(name: &str, labels: &[(&str, &str)]) -> Candidate {
-        Candidate {
-            name: name.into(),
-            labels: labels
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            joined: true,
-            ..Candidate::default()
-        }
-    }
-
-    fn fleet() -> Vec<Candidate> {
-        vec![
-            member("member3", &[("environment", "canary"), ("order", "1")]),
-            member("member1", &[("environment", "canary"), ("order", "2")]),
-            member("member2", &[("environment", "staging")]),
-        ]
-    }
-
-    fn policy(json: serde_json::Value) -> PlacementPolicy {
-        serde_json::from_value(json).expect("policy")
-    }
-
-    #[test]
-    fn the_snapshot_status_reports_at_most_a_thousand_decisions_picked_first() {
-        let mut clusters: Vec<Candidate> = (0..1200)
-            .map(|i| member(&format!("m{i:04}"), &[("env", "prod")]))
-            .collect();
-        clusters.push(member("other", &[("env", "dev")]));
-        let p = policy(
-            json!({"placementType": "PickAll", "affinity": {"clusterAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": {"clusterSelectorTerms": [
-                {"labelSelector": {"matchLabels": {"env": "prod"}}}]}}}}),
-        );
-        let s = schedule(Some(&p), &clusters).expect("schedule");
-        assert_eq!(s.selected.len(), 1200);
-        assert_eq!(s.decisions.len(), 1201);
-        let reported = s.status_decisions();
-        assert_eq!(reported.len(), MAX_STATUS_DECISIONS);
-        assert!(reported.iter().all(|d| d.selected));
-        assert_eq!(reported[0].cluster_name, "m0000");
-    }
-
-    #[test]
-    fn pick_all_takes_every_joined_cluster_in_name_order() {
-        let mut clusters = fleet();
-        clusters.push(Candidate {
-            joined: false,
-            ..member("member4", &[])
-        });
-        let s = schedule(None, &clusters).expect("schedule");
-        assert_eq!(s.selected, ["member1", "member2", "member3"]);
-        assert!(s.fulfilled);
-        assert_eq!(
-            s.decisions[0].reason.as_deref(),
-            Some("Successfully scheduled resources for placement in \"member1\" (affinity score: 0, topology spread score: 0): picked by scheduling policy")
-        );
-        assert!(!s.decisions[3].selected);
-    }
-
-    #[test]
-    fn required_affinity_filters_clusters() {
-        let p = policy(
-            json!({"placementType": "PickAll", "affinity": {"clusterAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
-            {"clusterSelectorTerms": [{"labelSelector": {"matchLabels": {"environment": "canary"}}}]}}}}),
-        );
-        assert_eq!(
-            schedule(Some(&p), &fleet()).expect("schedule").selected,
-            ["member1", "member3"]
-        );
-    }
-
-    #[test]
-    fn pick_n_prefers_higher_scores_and_reports_shortfall() {
-        let p = policy(
-            json!({"placementType": "PickN", "numberOfClusters": 2, "affinity": {"clusterAffinity": {
-            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 10, "preference": {"labelSelector": {"matchLabels": {"environment": "staging"}}}}]}}}),
-        );
-        let s = schedule(Some(&p), &fleet()).expect("schedule");
-        assert_eq!(s.selected, ["member2", "member1"]);
-        assert!(s.fulfilled);
-        let too_many = policy(json!({"placementType": "PickN", "numberOfClusters": 5}));
-        assert!(
-            !schedule(Some(&too_many), &fleet())
-                .expect("schedule")
-                .fulfilled
-        );
-    }
-
-    #[test]
-    fn pick_fixed_takes_the_named_clusters_and_flags_missing_ones() {
-        let p = policy(json!({"placementType": "PickFixed", "clusterNames": ["member2", "ghost"]}));
-        let s = schedule(Some(&p), &fleet()).expect("schedule");
-        assert_eq!(s.selected, ["member2"]);
-        assert!(!s.fulfilled);
-        assert_eq!(
-            s.decisions[1].reason.as_deref(),
-            Some("cluster is not found in the fleet")
-        );
-    }
-
-    #[test]
-    fn taints_need_tolerations() {
-        let mut clusters = fleet();
-        clusters[2].taints = vec![serde_json::from_value(
-            json!({"key": "dedicated", "value": "gpu", "effect": "NoSchedule"}),
-        )
-        .expect("taint")];
-        assert_eq!(
-            schedule(None, &clusters).expect("schedule").selected,
-            ["member1", "member3"]
-        );
-        let p = policy(
-            json!({"tolerations": [{"key": "dedicated", "operator": "Equal", "value": "gpu"}]}),
-        );
-        assert_eq!(
-            schedule(Some(&p), &clusters).expect("schedule").selected,
-            ["member1", "member2", "member3"]
-        );
-    }
-
-    #[test]
-    fn property_selectors_compare_numbers() {
-        let mut clusters = fleet();
-        clusters[0]
-            .properties
-            .insert("kubernetes-fleet.io/node-count".into(), "5".into());
-        clusters[1]
-            .properties
-            .insert("kubernetes-fleet.io/node-count".into(), "3".into());
-        let p = policy(
-            json!({"affinity": {"clusterAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"clusterSelectorTerms":
-            [{"propertySelector": {"matchExpressions": [{"name": "kubernetes-fleet.io/node-count", "operator": "Ge", "values": ["4"]}]}}]}}}}),
-        );
-        assert_eq!(
-            schedule(Some(&p), &clusters).expect("schedule").selected,
-            ["member3"]
-        );
-    }
-
-    #[test]
-    fn binding_changes_create_unschedule_restore_and_repoint() {
-        let b = |name: &str, cluster: &str, state, prev, snap: &str| ExistingBinding {
-            name: name.into(),
-            cluster: cluster.into(),
-            state,
-            previous_state: prev,
-            policy_snapshot: Some(snap.into()),
-        };
-        let existing = vec![
-            b("b1", "member1", BindingState::Bound, None, "p-0"),
-            b(
-                "b2",
-                "member2",
-                BindingState::Unscheduled,
-                Some(BindingState::Bound),
-                "p-0",
-            ),
-            b("b4", "member4", BindingState::Scheduled, None, "p-1"),
-        ];
-        let changes = binding_changes(
-            &["member1".into(), "member2".into(), "member3".into()],
-            &existing,
-            "p-1",
-        );
-        assert_eq!(changes.create, ["member3"]);
-        assert_eq!(changes.restore, [("b2".to_string(), BindingState::Bound)]);
-        assert_eq!(changes.repoint, ["b1"]);
-        assert_eq!(
-            changes.unschedule,
-            [("b4".to_string(), BindingState::Scheduled)]
-        );
-    }
-
-    /// The pairwise definition the linear version must agree with.
-    fn binding_changes_reference(
-        selected: &[String],
-        existing: &[ExistingBinding],
-        policy_snapshot: &str,
-    ) -> BindingChanges {
-        let mut changes = BindingChanges::default();
-        for cluster in selected {
-            match existing.iter().find(|b| &b.cluster == cluster) {
-                None => changes.create.push(cluster.clone()),
-                Some(b) if b.state == BindingState::Unscheduled => changes.restore.push((
-                    b.name.clone(),
-                    b.previous_state.unwrap_or(BindingState::Scheduled),
-                )),
-                Some(b) if b.policy_snapshot.as_deref() != Some(policy_snapshot) => {
-                    changes.repoint.push(b.name.clone())
-                }
-                Some(_) => {}
-            }
-        }
-        for b in existing {
-            if b.state != BindingState::Unscheduled && !selected.contains(&b.cluster) {
-                changes.unschedule.push((b.name.clone(), b.state));
-            }
-        }
-        changes
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn binding_changes_agree_with_the_pairwise_definition(
-            selected in proptest::collection::vec(0u8..12, 0..12),
-            existing in proptest::collection::vec((0u8..12, 0u8..3, 0u8..3, proptest::bool::ANY), 0..16),
-        ) {
-            let state = |n: u8| match n {
-                0 => BindingState::Scheduled,
-                1 => BindingState::Bound,
-                _ => BindingState::Unscheduled,
-            };
-            let selected: Vec<String> = selected.iter().map(|c| format!("m{c}")).collect();
-            let existing: Vec<ExistingBinding> = existing
-                .iter()
-                .enumerate()
-                .map(|(i, (cluster, st, prev, latest))| ExistingBinding {
-                    name: format!("b{i}"),
-                    cluster: format!("m{cluster}"),
-                    state: state(*st),
-                    previous_state: (*prev < 2).then(|| state(*prev)),
-                    policy_snapshot: Some(if *latest { "p-1" } else { "p-0" }.into()),
-                })
-                .collect();
-            proptest::prop_assert_eq!(
-                binding_changes(&selected, &existing, "p-1"),
-                binding_changes_reference(&selected, &existing, "p-1")
-            );
-        }
-    }
-}
+#[path = "scheduling_tests.rs"]
+mod tests;

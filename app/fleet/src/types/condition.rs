@@ -162,6 +162,10 @@ pub mod reasons {
     pub const AFTER_STAGE_TASK_WAIT_TIME_ELAPSED: &str = "AfterStageTaskWaitTimeElapsed";
     pub const APPROVAL_REQUEST_APPROVAL_ACCEPTED: &str = "ApprovalRequestApprovalAccepted";
     pub const ROLLOUT_STARTED: &str = "RolloutStarted";
+    // Placement `RolloutStarted` Unknown (placement-extras spec §5).
+    pub const ROLLOUT_STARTED_UNKNOWN: &str = "RolloutStartedUnknown";
+    pub const ROLLOUT_CONTROLLED_BY_EXTERNAL_CONTROLLER: &str =
+        "RolloutControlledByExternalController";
     // Binding conditions the member agent writes (spec §5; KubeFleet's work generator and
     // applier reasons).
     pub const NO_OVERRIDE_SPECIFIED: &str = "NoOverrideSpecified";
@@ -176,6 +180,8 @@ pub mod reasons {
     // Policy snapshot `Scheduled` (spec §4.2).
     pub const SCHEDULING_POLICY_FULFILLED: &str = "SchedulingPolicyFulfilled";
     pub const SCHEDULING_POLICY_UNFULFILLED: &str = "SchedulingPolicyUnfulfilled";
+    /// A placement's per-cluster `Scheduled` False for a cluster it could not get (§3.6).
+    pub const SCHEDULE_FAILED: &str = "ScheduleFailed";
     // A joined member (spec §6). The first two are KubeFleet's hub reasons; KubeFleet leaves the
     // cluster's `Healthy` unused and its agent reports `InternalMemberCluster…` reasons, so the
     // other three are fleetdeck's own.
@@ -221,13 +227,16 @@ pub mod messages {
     pub const WAIT_TIME_ELAPSED: &str = "Wait time elapsed";
     pub const APPROVAL_ACCEPTED: &str =
         "The approval request has been approved and cannot be reverted";
-    /// Policy snapshot `Scheduled` True. fleetdeck's wording: extras §3.5 step 4 appends
-    /// `, found <k> cluster(s)` (the placement's own condition does; the snapshot's does not yet).
-    pub const SCHEDULING_POLICY_FULFILLED: &str =
-        "found all cluster needed as specified by the scheduling policy";
-    /// Policy snapshot `Scheduled` False (see [`SCHEDULING_POLICY_FULFILLED`]).
-    pub const SCHEDULING_POLICY_UNFULFILLED: &str =
-        "could not find all the clusters needed as specified by the scheduling policy";
+    /// `Scheduled` True of a policy snapshot, and of the placement that copies it
+    /// (placement-extras §3.5 step 4, KubeFleet's framework.go).
+    pub fn scheduling_policy_fulfilled(found: usize) -> String {
+        format!("found all cluster needed as specified by the scheduling policy, found {found} cluster(s)")
+    }
+
+    /// `Scheduled` False: fewer fitting clusters than the policy asks for (§3.6).
+    pub fn scheduling_policy_unfulfilled(found: usize) -> String {
+        format!("could not find all clusters needed as specified by the scheduling policy, found {found} cluster(s) instead")
+    }
 
     /// A binding's `RolloutStarted` True, written by a RollingUpdate placement (spec §5).
     pub fn rollout_started(resource_snapshot: &str) -> String {

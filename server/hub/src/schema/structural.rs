@@ -213,8 +213,12 @@ impl Walker<'_> {
             if map.get(req).is_none_or(Value::is_null) {
                 path.push_field(req);
                 let field = path.render();
-                self.push(path, Cause::required(&field, "Required value"));
                 path.pop();
+                // Ratcheting compares the object that declares `required`, as the apiserver's
+                // correlated-object check does: the missing field itself is absent in old and new
+                // alike, which would excuse every new object (a status condition without
+                // `lastTransitionTime` on a first status write).
+                self.push(path, Cause::required(&field, "Required value"));
             }
         }
         let props = schema.get("properties").and_then(Value::as_object);

@@ -7,17 +7,23 @@ use std::sync::Arc;
 use app::fleet::placement::binding::BindingState;
 use app::fleet::placement::binding_writes::decisions_by_cluster;
 use app::fleet::placement::placement_status::{
-    common_index, derive, keep_transition_times, set_invalid_selectors, ClusterView, PlacementFacts,
+    common_index, derive, failed_to_schedule, keep_transition_times, set_invalid_selectors,
+    ClusterView, PlacementFacts,
 };
 use app::fleet::placement::resource_placement::{PlacementStatus, ResourceIdentifier};
 use app::fleet::placement::scheduling::Schedule;
 use app::fleet::types::merge_patch::StatusPatch;
+use app::fleet::types::names::{
+    PARENT_PLACEMENT_LABEL, RESOURCE_HASH_ANNOTATION, RESOURCE_INDEX_LABEL,
+    SUBINDEX_OF_RESOURCE_SNAPSHOT_ANNOTATION,
+};
 use app::fleet::{FleetKind, Object};
-use kube::api::{Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::ResourceExt;
 use serde_json::Value;
 
 use super::{generation, Placement, PlacementContext};
+use crate::engine::selection::SelectionError;
 use crate::engine::{Error, Result};
 use crate::scope::{api, RunScope};
 
@@ -59,6 +65,9 @@ pub(super) async fn write<S: RunScope>(
     let views = cluster_views::<S>(schedule, bindings);
     let selected_resources = match common_index(&views) {
         Some(index) => selected_resources::<S>(pctx, placement, &index).await?,
+        // placement-extras §5.2 row 1: with no cluster selected, an External placement shows
+        // what its selectors select now (no snapshot exists to read it from).
+        None if external && views.is_empty() => live_selection::<S>(pctx, placement).await?,
         None => Vec::new(),
     };
     let facts = PlacementFacts {
@@ -69,6 +78,7 @@ pub(super) async fn write<S: RunScope>(
         fulfilled: schedule.fulfilled,
         scheduled_count: schedule.selected.len(),
         selected_resources,
+        failed_to_schedule: failed_to_schedule(placement.spec.policy.as_ref(), schedule),
     };
     let mut status = derive(&facts, &views, &pctx.ctx.clock.now());
     keep_transition_times(&mut status, placement.status.as_ref());
@@ -141,23 +151,68 @@ async fn patch_status<S: RunScope>(
     Ok(())
 }
 
-/// The resource identifiers of the master snapshot `<placement>-<index>-snapshot`.
+/// The resource identifiers of every snapshot of group `index` (placement-extras §5.2,
+/// `CollectResourceIdentifiersFromResourceSnapshot`): none when the group does not exist, an
+/// error when it has no master. The master comes first, then the sub-indexed snapshots in order
+/// (KubeFleet walks a map here; fleetdeck keeps the order stable).
 async fn selected_resources<S: RunScope>(
     pctx: &PlacementContext,
     placement: &Placement<S>,
     index: &str,
 ) -> Result<Vec<ResourceIdentifier>> {
     let snapshots = api::<S::ResourceSnapshot>(&pctx.ctx.client, placement.namespace());
-    let name = format!("{}-{index}-snapshot", placement.name_any());
-    let Some(master) = snapshots.get_opt(&name).await? else {
+    let labels = format!(
+        "{PARENT_PLACEMENT_LABEL}={},{RESOURCE_INDEX_LABEL}={index}",
+        placement.name_any()
+    );
+    let mut group = snapshots
+        .list(&ListParams::default().labels(&labels))
+        .await?
+        .items;
+    if group.is_empty() {
         return Ok(Vec::new());
+    }
+    let is_master =
+        |s: &Object<S::ResourceSnapshot>| s.annotations().contains_key(RESOURCE_HASH_ANNOTATION);
+    if !group.iter().any(is_master) {
+        return Err(Error::InvalidObject(format!(
+            "no master resource snapshot found for placement {} at index {index}",
+            placement.name_any()
+        )));
+    }
+    let sub_index = |s: &Object<S::ResourceSnapshot>| {
+        s.annotations()
+            .get(SUBINDEX_OF_RESOURCE_SNAPSHOT_ANNOTATION)
+            .and_then(|v| v.parse::<u64>().ok())
     };
-    master
-        .spec
-        .selected_resources
-        .iter()
-        .map(|r| identifier(r).ok_or_else(|| missing(&name, r)))
-        .collect()
+    group.sort_by_key(|s| (!is_master(s), sub_index(s)));
+    let mut identifiers = Vec::new();
+    for snapshot in &group {
+        let name = snapshot.name_any();
+        for r in &snapshot.spec.selected_resources {
+            identifiers.push(identifier(r).ok_or_else(|| missing(&name, r))?);
+        }
+    }
+    Ok(identifiers)
+}
+
+/// The identifiers of what the placement's selectors select now; selectors it cannot follow
+/// select nothing here (they fail the run that would snapshot them).
+async fn live_selection<S: RunScope>(
+    pctx: &PlacementContext,
+    placement: &Placement<S>,
+) -> Result<Vec<ResourceIdentifier>> {
+    let objects = match pctx
+        .selector
+        .select(&placement.spec, placement.namespace())
+        .await
+    {
+        Ok(objects) => objects,
+        Err(SelectionError::Hub(e)) => return Err(e.into()),
+        Err(SelectionError::User(_) | SelectionError::NoName { .. }) => return Ok(Vec::new()),
+    };
+    // The selector already refused objects without a name; each has its apiVersion and kind.
+    Ok(objects.iter().filter_map(identifier).collect())
 }
 
 /// A selected object's identifier; `None` when it lacks `apiVersion`, `kind` or a name, which

@@ -90,14 +90,31 @@ impl Agent {
 /// Why one object could not be applied; the message is its failed placement's.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum ApplyError {
-    #[error(transparent)]
+    #[error("{}", resolve_message(.0))]
     Resolve(AgentError),
     #[error("{kind} {name} has no namespace")]
     NoNamespace { kind: String, name: String },
-    #[error(transparent)]
+    /// The member API's own message (`namespaces "x" not found`), never kube's debug rendering
+    /// of the whole Status.
+    #[error("{}", member_message(.0))]
     Kube(#[from] kube::Error),
     #[error(transparent)]
     Manifest(#[from] serde_json::Error),
+}
+
+/// What the member's API server said: its Status message when it answered with one.
+fn member_message(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) if !status.message.is_empty() => status.message.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn resolve_message(error: &AgentError) -> String {
+    match error {
+        AgentError::Kube(e) => member_message(e),
+        other => other.to_string(),
+    }
 }
 
 /// Creates or replaces the object `id` (`desired`, from the snapshot) on the member, labelled with

@@ -365,13 +365,14 @@ fn execute_stage_inner(
                 "the binding of the updating cluster `{cname}` in the stage `{name}` is not up-to-date with the desired status, please check the status of binding `{}` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster",
                 names::klog_key(p.run.namespace, &binding.name)
             ));
-            let text = e.execution_message();
+            // KubeFleet marks the cluster with the user error itself; only the stage and the run
+            // get the "cannot continue the updateRun" prefix (execution.go, pre-emption).
             p.set(
                 &mut cluster.conditions,
                 types::SUCCEEDED,
                 FALSE,
                 reasons::CLUSTER_UPDATING_FAILED,
-                &text,
+                &e.to_string(),
             );
             errors.push(e);
             continue;

@@ -150,11 +150,14 @@ fn a_started_cluster_whose_binding_was_rewritten_fails_the_run_as_preempted() {
     w.bindings[0].spec.resource_snapshot_name = Some("p-7-snapshot".into());
     w.bindings[0].generation += 1;
     let st2 = go(&sp, Some(&st.status), &w, &at(5));
-    let msg = "cannot continue the updateRun: failed to process the request due to a client error: the binding of the updating cluster `member1` in the stage `staging` is not up-to-date with the desired status, please check the status of binding `p-member1-0a1b2c3d` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster";
+    let cluster_msg = "failed to process the request due to a client error: the binding of the updating cluster `member1` in the stage `staging` is not up-to-date with the desired status, please check the status of binding `p-member1-0a1b2c3d` and see if there is a concurrent updateRun referencing the same placement and updating the same cluster";
+    let msg = format!("cannot continue the updateRun: {cluster_msg}");
+    let msg = msg.as_str();
     let stage0 = &st2.status.stages_status.as_ref().expect("stages")[0];
+    // KubeFleet's execution.go: the cluster carries the user error, without the run's prefix.
     assert_eq!(
         csr(&stage0.clusters()[0].conditions, "Succeeded"),
-        s3("False", "ClusterUpdatingFailed", msg)
+        s3("False", "ClusterUpdatingFailed", cluster_msg)
     );
     assert_eq!(
         csr(&stage0.conditions, "Succeeded"),

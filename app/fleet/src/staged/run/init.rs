@@ -300,7 +300,25 @@ pub fn initialize(
     result
 }
 
+/// Whether initialization gets past steps 1–4 to the resource snapshot (spec §9.3 step 5). The
+/// engine creates a run's snapshot group only then, as KubeFleet does: a run that fails earlier
+/// (no strategy, placement not scheduled yet) leaves no snapshot behind.
+pub fn reaches_snapshot_step(run: &RunMeta, world: &World) -> bool {
+    steps_before_snapshot(run, world, &mut StagedUpdateRunStatus::default()).is_ok()
+}
+
 fn initialize_fields(
+    run: &RunMeta,
+    world: &World,
+    status: &mut StagedUpdateRunStatus,
+) -> Result<(), RunError> {
+    steps_before_snapshot(run, world, status)?;
+    status.resource_snapshot_index_used = Some(resolve_resource_snapshot(run, world)?);
+    Ok(())
+}
+
+/// Spec §9.3 steps 1–4: placement, policy snapshot, bindings, strategy and stages.
+fn steps_before_snapshot(
     run: &RunMeta,
     world: &World,
     status: &mut StagedUpdateRunStatus,
@@ -332,6 +350,5 @@ fn initialize_fields(
     status.deletion_stage_status = Some(stage_plan::deletion_stage(
         to_delete.iter().map(|b| b.spec.target_cluster.clone()),
     ));
-    status.resource_snapshot_index_used = Some(resolve_resource_snapshot(run, world)?);
     Ok(())
 }

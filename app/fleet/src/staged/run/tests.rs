@@ -285,5 +285,53 @@ fn a_live_membership_change_fails_an_initialized_run_in_validation() {
     );
 }
 
+/// Spec §9.3: the engine creates a run's snapshot group only when steps 1–4 pass, so every
+/// failure before step 5 leaves none; index errors (step 5 itself) come after it.
+#[test]
+fn only_runs_passing_steps_one_to_four_reach_the_snapshot_step() {
+    type Edit = fn(&mut World);
+    let cases: Vec<(&str, Edit, bool)> = vec![
+        ("valid", |_| {}, true),
+        ("missing placement", |w| w.placement = None, false),
+        (
+            "no policy snapshot",
+            |w| w.latest_policy_snapshots.clear(),
+            false,
+        ),
+        (
+            "not scheduled",
+            |w| w.latest_policy_snapshots[0].conditions.clear(),
+            false,
+        ),
+        ("missing strategy", |w| w.strategy = None, false),
+        (
+            "unplaced cluster",
+            |w| w.members[0] = member("member1", &[]),
+            false,
+        ),
+        (
+            "no resource snapshot yet",
+            |w| w.resource_snapshots.clear(),
+            true,
+        ),
+    ];
+    for (name, edit, reaches) in cases {
+        let mut w = world(two_stages());
+        edit(&mut w);
+        let sp = spec(UpdateRunState::Run, None);
+        let meta = RunMeta {
+            name: "run",
+            namespace: None,
+            generation: 1,
+            spec: &sp,
+        };
+        assert_eq!(
+            super::init::reaches_snapshot_step(&meta, &w),
+            reaches,
+            "{name}"
+        );
+    }
+}
+
 #[path = "exec_tests.rs"]
 mod exec_tests;
