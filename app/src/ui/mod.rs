@@ -12,6 +12,7 @@ mod placements;
 mod routes;
 mod run;
 mod runs;
+mod signin;
 mod strategies;
 mod theme;
 
@@ -62,6 +63,8 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=overview::OverviewPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/signin") view={Lazy::<routes::SignInRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/signin/setup") view={Lazy::<routes::SetupRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/fleet") view={Lazy::<routes::FleetRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs") view={Lazy::<routes::RunsRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs/new") view={Lazy::<routes::NewRunRoute>::new()} ssr=SsrMode::InOrder/>

@@ -29,6 +29,7 @@ pub async fn serve(
     members: app::server_fns::ssr::Members,
     metrics: Arc<engine::metrics::Metrics>,
     mode: &str,
+    accounts: Arc<crate::accounts::Accounts>,
     shutdown: &CancellationToken,
     tasks: &mut Vec<JoinHandle<Result<()>>>,
 ) -> Result<SocketAddr> {
@@ -56,6 +57,7 @@ pub async fn serve(
         metrics,
         hub: app::server_fns::ssr::Hub(client.clone()),
         members,
+        sign_in: web::signin::SignIn::new(accounts),
     };
     state.feed.publish(
         "fleetdeck",
@@ -79,6 +81,8 @@ pub async fn serve(
         let shutdown = shutdown.clone();
         let app = web::router(state);
         tokio::spawn(async move {
+            // The peer's address keys the sign-in rate limit per client.
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })
                 .await
