@@ -18,6 +18,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use base64::Engine;
 use hub::{token_sha256, SigninLink, UserEntry, UsersFile};
+use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::rbac::v1::{ClusterRoleBinding, RoleBinding, RoleRef, Subject};
 use kube::api::{Api, ObjectMeta, Patch, PatchParams};
 
@@ -263,7 +264,8 @@ impl Accounts {
 }
 
 /// Writes the (Cluster)RoleBinding that gives `name` the shipped role: a ClusterRoleBinding for
-/// the whole fleet, or a RoleBinding in `namespace` (the namespaced runs there).
+/// the whole fleet, or a RoleBinding in `namespace` (the namespaced runs there; the namespace is
+/// made if it does not exist yet).
 pub async fn bind(
     client: &kube::Client,
     name: &str,
@@ -305,6 +307,18 @@ pub async fn bind(
                 .map_err(failed)?;
         }
         Some(ns) => {
+            // The namespace may not exist yet (its runs come later): made so the binding can be.
+            let namespace = Namespace {
+                metadata: ObjectMeta {
+                    name: Some(ns.into()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            Api::<Namespace>::all(client.clone())
+                .patch(ns, &params, &Patch::Apply(&namespace))
+                .await
+                .map_err(failed)?;
             let binding = RoleBinding {
                 metadata: ObjectMeta {
                     name: Some(binding_name.clone()),

@@ -26,8 +26,8 @@ impl ActingUser {
     }
 }
 
-/// Who is signed in, for the header and the confirmations.
+/// Who is signed in, for the header and the confirmations; `None` on the sign-in page.
 #[server(prefix = "/api", endpoint = "whoami")]
-pub async fn who_am_i() -> Result<ActingUser, AppError> {
-    super::ssr::acting_user()
+pub async fn who_am_i() -> Result<Option<ActingUser>, AppError> {
+    Ok(super::ssr::signed_in())
 }

@@ -80,16 +80,20 @@ pub fn impersonating(base: kube::Client, user: &ActingUser) -> kube::Client {
     kube::Client::new(service, default_ns)
 }
 
+/// The signed-in person of this request, if any.
+pub fn signed_in() -> Option<ActingUser> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ActingUser>().cloned())
+}
+
 /// The person on whose behalf this request acts: the server's sign-in middleware puts the
 /// session's user on the request; without one nothing acts.
 pub fn acting_user() -> Result<ActingUser, AppError> {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<ActingUser>().cloned())
-        .ok_or_else(|| {
-            respond(AppError::SignedOut(
-                "you are not signed in: sign in to act on the fleet".into(),
-            ))
-        })
+    signed_in().ok_or_else(|| {
+        respond(AppError::SignedOut(
+            "you are not signed in: sign in to act on the fleet".into(),
+        ))
+    })
 }
 
 /// The hub's answer as a message for people; `what` names the object ("run example-run").

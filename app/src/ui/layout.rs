@@ -66,7 +66,7 @@ fn ActingAs() -> impl IntoView {
         <span id="acting-as" class="flex items-center gap-2 text-xs text-slate-700 dark:text-slate-300">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    user.await.ok().map(|u| {
+                    user.await.ok().flatten().map(|u| {
                         let name = u.name.clone();
                         let role = u.role.clone().map(|r| format!(" ({r})"));
                         view! {
