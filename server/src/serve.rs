@@ -246,10 +246,12 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let dashboard_addr = web::dashboard::serve(
         &args,
         &informers,
-        app::server_fns::ssr::Members(Arc::new(member_clients)),
-        metrics,
-        "embedded",
-        accounts,
+        web::dashboard::Served {
+            mode: "embedded",
+            members: app::server_fns::ssr::Members(Arc::new(member_clients)),
+            metrics,
+            accounts,
+        },
         &shutdown,
         &mut tasks,
     )
@@ -317,10 +319,12 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
     let dashboard_addr = web::dashboard::serve(
         &args,
         &informers,
-        app::server_fns::ssr::Members::default(),
-        metrics,
-        "real hub",
-        accounts,
+        web::dashboard::Served {
+            mode: "real hub",
+            members: app::server_fns::ssr::Members::default(),
+            metrics,
+            accounts,
+        },
         &shutdown,
         &mut tasks,
     )

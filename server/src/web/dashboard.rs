@@ -22,14 +22,20 @@ use crate::{Error, Result};
 /// How many activity entries the feed retains for late or reconnecting browsers.
 const FEED_CAPACITY: usize = 512;
 
+/// What the dashboard serves besides the hub: which mode, the members it may ask, the engine's
+/// metrics and the accounts people sign in with.
+pub struct Served {
+    pub mode: &'static str,
+    pub members: app::server_fns::ssr::Members,
+    pub metrics: Arc<engine::metrics::Metrics>,
+    pub accounts: Arc<crate::accounts::Accounts>,
+}
+
 /// Serves the dashboard on `--addr` and keeps its live views following the hub of `informers`.
 pub async fn serve(
     args: &ServeArgs,
     informers: &Informers,
-    members: app::server_fns::ssr::Members,
-    metrics: Arc<engine::metrics::Metrics>,
-    mode: &str,
-    accounts: Arc<crate::accounts::Accounts>,
+    served: Served,
     shutdown: &CancellationToken,
     tasks: &mut Vec<JoinHandle<Result<()>>>,
 ) -> Result<SocketAddr> {
@@ -43,6 +49,12 @@ pub async fn serve(
             Ok(())
         }
     }));
+    let Served {
+        mode,
+        members,
+        metrics,
+        accounts,
+    } = served;
     let options = leptos_options(args)?;
     let state = AppState {
         leptos_options: options.clone(),

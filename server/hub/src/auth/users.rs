@@ -126,10 +126,13 @@ fn decode_hex(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// A token's SHA-256 and its user.
+type Known = ([u8; 32], UserInfo);
+
 /// Bearer tokens (as hashes) and the users they stand for.
 #[derive(Clone, Debug)]
 pub struct Authenticator {
-    users: Vec<([u8; 32], UserInfo)>,
+    users: Vec<Known>,
     /// The users file this was read from, re-read when it changes (see [`Self::watching`]).
     source: Option<Arc<Source>>,
 }
@@ -139,7 +142,7 @@ struct Source {
     path: PathBuf,
     admin: ([u8; 32], UserInfo),
     /// The file's modification time and length when last read, and what it held then.
-    seen: Mutex<(Stamp, Vec<([u8; 32], UserInfo)>)>,
+    seen: Mutex<(Stamp, Vec<Known>)>,
 }
 
 impl Authenticator {
