@@ -499,3 +499,39 @@ async fn body_text(res: axum::response::Response) -> String {
     let bytes = res.into_body().collect().await.expect("body").to_bytes();
     String::from_utf8_lossy(&bytes).into_owned()
 }
+
+#[tokio::test]
+async fn the_permissions_the_pages_disable_buttons_by_are_the_hubs_answers_for_the_person() {
+    use app::fleet::views::permission_view::{ConsoleAction as A, Permissions};
+    let admin = signin_support::hub_with_roles().await;
+    let st = AppState::in_process(&admin, Topics::default());
+    for (role, user, want) in [
+        (Role::Viewer, "vera", vec![]),
+        (Role::Approver, "alma", vec![A::Approve]),
+        (
+            Role::Operator,
+            "olga",
+            vec![A::CreateRun, A::ChangeRunState, A::DeleteRun],
+        ),
+        (Role::Admin, "adam", A::ALL.to_vec()),
+    ] {
+        let cookie = sign_in_as(&st, user, role, None).await;
+        let (status, body) = post_form(&st, Some(&cookie), "/api/permissions", "").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let p: Permissions = serde_json::from_str(&body).expect("permissions");
+        assert_eq!(p.allowed, want, "{role:?}");
+        assert_eq!(p.user, format!("{user} ({})", role.cluster_role()));
+    }
+    // In a namespace where the RoleBinding is: allowed there, not elsewhere.
+    let cookie = sign_in_as(&st, "nora", Role::Approver, Some("team-a")).await;
+    let (_, body) = post_form(&st, Some(&cookie), "/api/permissions", "namespace=team-a").await;
+    let p: Permissions = serde_json::from_str(&body).expect("permissions");
+    assert_eq!(p.allowed, vec![A::Approve]);
+    let (_, body) = post_form(&st, Some(&cookie), "/api/permissions", "").await;
+    let p: Permissions = serde_json::from_str(&body).expect("permissions");
+    assert_eq!(p.allowed, vec![]);
+    assert_eq!(
+        p.gate(A::Approve).reason.as_deref(),
+        Some("nora (fleetdeck-approver) may not approve: needs patch on clusterapprovalrequests/status — ask an administrator")
+    );
+}

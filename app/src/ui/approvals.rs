@@ -9,6 +9,7 @@ use super::run::Outcome;
 use super::LiveLink;
 use crate::fleet::views::approval_view::{ApprovalRow, ApprovalStatus, MAX_COMMENT_CHARS};
 use crate::server_fns::approvals::{list_approvals, Approve};
+use crate::server_fns::permissions::{my_permissions, ConsoleAction, Gate};
 
 /// Approve behind a confirmation: an optional comment, what approving does, and who it will be
 /// recorded as. Posts to the approve server function (also without JavaScript).
@@ -28,8 +29,28 @@ pub fn ApproveForm(
         }
     });
     let id = format!("approve-comment-{name}");
+    // What the hub says this person may do here: Approve is disabled, with the reason, otherwise.
+    let scope = (!namespace.is_empty()).then(|| namespace.clone());
+    let permissions = Resource::new(move || scope.clone(), my_permissions);
+    let gate = Signal::derive(move || {
+        permissions
+            .get()
+            .map(|answer| gate_of(answer, ConsoleAction::Approve))
+    });
+    let enabled = move || gate.get().is_some_and(|g| g.enabled);
+    let reason_id = format!("approve-reason-{name}");
     view! {
-        <details class="approve mt-1">
+        <Suspense fallback=|| ()>
+        {move || gate.get().and_then(|g| g.reason).map(|reason| {
+            let reason_id = reason_id.clone();
+            view! {
+                <div class="approve-refused mt-1">
+                    <button type="button" disabled aria-describedby=reason_id.clone() class=DISABLED>"Approve"</button>
+                    <p id=reason_id class=REASON>{reason}</p>
+                </div>
+            }
+        })}
+        <details class="approve mt-1" class:hidden=move || !enabled()>
             <summary class="inline-flex cursor-pointer list-none items-center rounded-md border border-indigo-700 bg-indigo-700 px-2.5 py-1 text-xs font-medium text-white hover:bg-indigo-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 dark:border-indigo-400 dark:bg-indigo-400 dark:text-slate-950">
                 "Approve…"
             </summary>
@@ -58,6 +79,26 @@ pub fn ApproveForm(
             </ActionForm>
             <Outcome value=Signal::derive(move || approve.value().get()) done="Approved. The run picks it up within moments."/>
         </details>
+        </Suspense>
+    }
+}
+
+/// A button the person may not use: visibly off, its reason beside it.
+pub const DISABLED: &str = "inline-flex cursor-not-allowed items-center rounded-md border border-slate-400 bg-slate-100 px-2.5 py-1 text-xs font-medium text-slate-700 dark:border-slate-500 dark:bg-slate-800 dark:text-slate-300";
+/// The words saying why (AA contrast on both themes' page backgrounds).
+pub const REASON: &str = "gate-reason mt-1 text-xs text-slate-800 dark:text-slate-200";
+
+/// The gate of `action` from the hub's answer; a failed question disables, saying why.
+pub fn gate_of(
+    answer: Result<crate::server_fns::permissions::Permissions, crate::error::AppError>,
+    action: ConsoleAction,
+) -> Gate {
+    match answer {
+        Ok(p) => p.gate(action),
+        Err(e) => Gate {
+            enabled: false,
+            reason: Some(format!("cannot tell what you may do: {e}")),
+        },
     }
 }
 
