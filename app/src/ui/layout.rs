@@ -74,7 +74,7 @@ fn ActingAs() -> impl IntoView {
                                 "signed in as " <strong data-user=name>{u.name}</strong>{role}
                             </span>
                             <form method="post" action="/auth/signout">
-                                <button type="submit" class="rounded-md border border-slate-400 px-2 py-1 text-slate-800 hover:bg-slate-100 dark:border-slate-500 dark:text-slate-100 dark:hover:bg-slate-800">
+                                <button type="submit" class="whitespace-nowrap rounded-md border border-slate-400 px-2 py-1 text-slate-800 hover:bg-slate-100 dark:border-slate-500 dark:text-slate-100 dark:hover:bg-slate-800">
                                     "Sign out"
                                 </button>
                             </form>
