@@ -9,7 +9,8 @@ use super::run::Outcome;
 use super::LiveLink;
 use crate::fleet::views::approval_view::{ApprovalRow, ApprovalStatus, MAX_COMMENT_CHARS};
 use crate::server_fns::approvals::{list_approvals, Approve};
-use crate::server_fns::permissions::{my_permissions, ConsoleAction, Gate};
+use crate::server_fns::permissions::{my_permissions, ConsoleAction};
+use crate::ui::gate::{gate_of, DISABLED, REASON};
 
 /// Approve behind a confirmation: an optional comment, what approving does, and who it will be
 /// recorded as. Posts to the approve server function (also without JavaScript).
@@ -80,25 +81,6 @@ pub fn ApproveForm(
             <Outcome value=Signal::derive(move || approve.value().get()) done="Approved. The run picks it up within moments."/>
         </details>
         </Suspense>
-    }
-}
-
-/// A button the person may not use: visibly off, its reason beside it.
-pub const DISABLED: &str = "inline-flex cursor-not-allowed items-center rounded-md border border-slate-400 bg-slate-100 px-2.5 py-1 text-xs font-medium text-slate-700 dark:border-slate-500 dark:bg-slate-800 dark:text-slate-300";
-/// The words saying why (AA contrast on both themes' page backgrounds).
-pub const REASON: &str = "gate-reason mt-1 text-xs text-slate-800 dark:text-slate-200";
-
-/// The gate of `action` from the hub's answer; a failed question disables, saying why.
-pub fn gate_of(
-    answer: Result<crate::server_fns::permissions::Permissions, crate::error::AppError>,
-    action: ConsoleAction,
-) -> Gate {
-    match answer {
-        Ok(p) => p.gate(action),
-        Err(e) => Gate {
-            enabled: false,
-            reason: Some(format!("cannot tell what you may do: {e}")),
-        },
     }
 }
 

@@ -4,6 +4,7 @@ mod activity;
 mod approvals;
 mod clock;
 mod fleet;
+mod gate;
 mod layout;
 mod live_link;
 mod overview;

@@ -10,7 +10,7 @@ use crate::fleet::staged::run_action::RunAction;
 use crate::fleet::views::run_detail::RunDetail;
 use crate::server_fns::permissions::{my_permissions, ConsoleAction};
 use crate::server_fns::runs::{DeleteRun, RunKey, SetRunState};
-use crate::ui::approvals::{gate_of, DISABLED, REASON};
+use crate::ui::gate::{gate_of, DISABLED, REASON};
 
 const BUTTON: &str = "inline-flex items-center rounded-md border px-3 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 dark:focus-visible:ring-offset-slate-950";
 const NEUTRAL: &str = "border-slate-300 bg-white text-slate-900 hover:bg-slate-50 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700";
