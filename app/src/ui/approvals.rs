@@ -9,8 +9,8 @@ use super::run::Outcome;
 use super::LiveLink;
 use crate::fleet::views::approval_view::{ApprovalRow, ApprovalStatus, MAX_COMMENT_CHARS};
 use crate::server_fns::approvals::{list_approvals, Approve};
-use crate::server_fns::permissions::{my_permissions, ConsoleAction};
-use crate::ui::gate::{gate_of, DISABLED, REASON};
+use crate::server_fns::permissions::ConsoleAction;
+use crate::ui::gate::{refused, use_browser_gate, DISABLED, REASON};
 
 /// Approve behind a confirmation: an optional comment, what approving does, and who it will be
 /// recorded as. Posts to the approve server function (also without JavaScript).
@@ -32,16 +32,10 @@ pub fn ApproveForm(
     let id = format!("approve-comment-{name}");
     // What the hub says this person may do here: Approve is disabled, with the reason, otherwise.
     let scope = (!namespace.is_empty()).then(|| namespace.clone());
-    let permissions = Resource::new(move || scope.clone(), my_permissions);
-    let gate = Signal::derive(move || {
-        permissions
-            .get()
-            .map(|answer| gate_of(answer, ConsoleAction::Approve))
-    });
-    let enabled = move || gate.get().is_some_and(|g| g.enabled);
+    let gate = use_browser_gate(move || scope.clone(), ConsoleAction::Approve);
+    let enabled = move || !refused(gate);
     let reason_id = format!("approve-reason-{name}");
     view! {
-        <Suspense fallback=|| ()>
         {move || gate.get().and_then(|g| g.reason).map(|reason| {
             let reason_id = reason_id.clone();
             view! {
@@ -80,7 +74,6 @@ pub fn ApproveForm(
             </ActionForm>
             <Outcome value=Signal::derive(move || approve.value().get()) done="Approved. The run picks it up within moments."/>
         </details>
-        </Suspense>
     }
 }
 

@@ -22,20 +22,37 @@ pub fn gate_of(answer: Result<Permissions, AppError>, action: ConsoleAction) -> 
     }
 }
 
-/// The gate of `action` in the namespace `scope` gives (None: cluster-scoped objects), asked of
-/// the hub whenever the scope changes; `None` until it answers. Read it inside a `Suspense` so
-/// the server's HTML already has the button on or off.
-pub fn use_gate(
+/// What the hub says the person may do in `scope`'s namespace (None: cluster-scoped objects),
+/// asked from the browser once the page runs and again when the scope changes; `None` until it
+/// answers. The server's HTML leaves the buttons on: without JavaScript the hub still refuses,
+/// naming the permission. (Asked in the server's render instead, as a resource, it deadlocked
+/// Leptos 0.8's reactive graph in SSR — two workers blocked on its RwLocks and the whole server
+/// hung, seen on /runs/new — so it is asked from an effect, which runs only in the browser.)
+pub fn use_browser_permissions(
+    scope: impl Fn() -> Option<String> + Send + Sync + 'static,
+) -> Signal<Option<Result<Permissions, AppError>>> {
+    let answer = RwSignal::new(None);
+    Effect::new(move |_| {
+        let namespace = scope().filter(|ns| !ns.is_empty());
+        leptos::task::spawn_local(async move {
+            answer.set(Some(my_permissions(namespace).await));
+        });
+    });
+    answer.into()
+}
+
+/// The gate of one action, asked from the browser (see [`use_browser_permissions`]).
+pub fn use_browser_gate(
     scope: impl Fn() -> Option<String> + Send + Sync + 'static,
     action: ConsoleAction,
 ) -> Signal<Option<Gate>> {
-    let permissions = Resource::new(move || scope().filter(|ns| !ns.is_empty()), my_permissions);
-    Signal::derive(move || permissions.get().map(|answer| gate_of(answer, action)))
+    let answer = use_browser_permissions(scope);
+    Signal::derive(move || answer.get().map(|a| gate_of(a, action)))
 }
 
-/// Whether the gate is open (not while the hub has not answered).
-pub fn open(gate: Signal<Option<Gate>>) -> bool {
-    gate.get().is_some_and(|g| g.enabled)
+/// Whether the hub has said no (an unanswered gate is not refused).
+pub fn refused(gate: Signal<Option<Gate>>) -> bool {
+    gate.get().is_some_and(|g| !g.enabled)
 }
 
 /// The reason beside a disabled button, with the id its `aria-describedby` names.

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-400 bg-white px-3 py-2 text-base text-slate-900 focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-500 dark:border-slate-500 dark:bg-slate-900 dark:text-slate-100";
 const LABEL: &str = "block text-sm font-medium text-slate-800 dark:text-slate-200";
-const BUTTON: &str = "mt-2 w-full rounded-md bg-indigo-700 px-4 py-2 font-medium text-white hover:bg-indigo-800 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 dark:bg-indigo-500 dark:text-slate-950 dark:hover:bg-indigo-400 dark:focus:ring-offset-slate-950";
+const BUTTON: &str = "mt-2 w-full rounded-md bg-indigo-700 px-4 py-2 font-medium text-white hover:bg-indigo-800 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 dark:bg-indigo-400 dark:text-slate-950 dark:hover:bg-indigo-300 dark:focus:ring-offset-slate-950";
 
 /// The words for an error code the server put in the query.
 pub fn sign_in_message(code: &str, retry: Option<&str>) -> Option<String> {

@@ -84,9 +84,9 @@ impl SignIn {
 
     /// Whether an attempt from `client` on `account` may go ahead; if not, the seconds to wait.
     fn admit(&self, client: IpAddr, account: &str) -> Result<(), u64> {
+        self.admit_client(client)?;
         let now = DefaultClock::default().now();
         let wait = |e: governor::NotUntil<_>| e.wait_time_from(now).as_secs().max(1);
-        self.per_client.check_key(&client).map_err(wait)?;
         self.per_account
             .check_key(&account.to_string())
             .map_err(wait)?;
@@ -98,6 +98,14 @@ impl SignIn {
             self.per_account.retain_recent();
         }
         Ok(())
+    }
+
+    /// The per-client limit alone (setting a password from a link: no account name is given).
+    fn admit_client(&self, client: IpAddr) -> Result<(), u64> {
+        let now = DefaultClock::default().now();
+        self.per_client
+            .check_key(&client)
+            .map_err(|e| e.wait_time_from(now).as_secs().max(1))
     }
 }
 
@@ -242,7 +250,7 @@ pub async fn set_up(State(state): State<AppState>, session: Session, req: Reques
         ))
         .into_response()
     };
-    if let Err(wait) = state.sign_in.admit(client, "") {
+    if let Err(wait) = state.sign_in.admit_client(client) {
         return Redirect::to(&format!(
             "/signin/setup?token={}&error=limited&retry={wait}",
             encode(&form.token)

@@ -8,9 +8,9 @@ use super::Live;
 use crate::error::AppError;
 use crate::fleet::staged::run_action::RunAction;
 use crate::fleet::views::run_detail::RunDetail;
-use crate::server_fns::permissions::{my_permissions, ConsoleAction};
+use crate::server_fns::permissions::ConsoleAction;
 use crate::server_fns::runs::{DeleteRun, RunKey, SetRunState};
-use crate::ui::gate::{gate_of, DISABLED, REASON};
+use crate::ui::gate::{gate_of, use_browser_permissions, DISABLED, REASON};
 
 const BUTTON: &str = "inline-flex items-center rounded-md border px-3 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 dark:focus-visible:ring-offset-slate-950";
 const NEUTRAL: &str = "border-slate-300 bg-white text-slate-900 hover:bg-slate-50 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700";
@@ -36,12 +36,10 @@ pub fn RunActions(key: Memo<RunKey>, detail: Signal<RunDetail>, live: Live) -> i
         }
     };
     // What the hub says this person may do with runs here; the rest is disabled with the reason.
-    let permissions = Resource::new(
-        move || Some(key.get().namespace).filter(|ns| !ns.is_empty()),
-        my_permissions,
-    );
+    let permissions = use_browser_permissions(move || Some(key.get().namespace));
     let gate = move |action: ConsoleAction| permissions.get().map(|answer| gate_of(answer, action));
-    let may = move |action: ConsoleAction| gate(action).is_some_and(|g| g.enabled);
+    // Until the hub answers (and without JavaScript) the buttons stay on; the hub decides anyway.
+    let may = move |action: ConsoleAction| gate(action).is_none_or(|g| g.enabled);
     let reason = move |action: ConsoleAction| gate(action).and_then(|g| g.reason);
     let state_form = move |action: RunAction| {
         let label = action.label();
@@ -76,7 +74,6 @@ pub fn RunActions(key: Memo<RunKey>, detail: Signal<RunDetail>, live: Live) -> i
         }
     };
     view! {
-        <Suspense fallback=|| ()>
         <div id="run-actions" class="mt-4 flex flex-wrap items-start gap-2">
             {state_form(RunAction::Start)}
             {state_form(RunAction::Stop)}
@@ -108,7 +105,6 @@ pub fn RunActions(key: Memo<RunKey>, detail: Signal<RunDetail>, live: Live) -> i
                 .map(|r| view! { <p id="run-state-reason" class=REASON>{r}</p> })
         }}
         {move || reason(ConsoleAction::DeleteRun).map(|r| view! { <p id="run-delete-reason" class=REASON>{r}</p> })}
-        </Suspense>
         <Outcome value=Signal::derive(move || set_state.value().get()) done="Done: the run's state was written to the hub; the engine takes it from here."/>
         <Outcome value=Signal::derive(move || delete.value().get()) done="Deleted. The Runs page no longer lists it."/>
     }

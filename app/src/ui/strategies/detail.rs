@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::server_fns::permissions::ConsoleAction;
-use crate::ui::gate::{open, use_gate, GateReason, DISABLED};
+use crate::ui::gate::{refused, use_browser_gate, GateReason, DISABLED};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::editor::{Editor, StrategyEditor};
@@ -108,7 +108,7 @@ fn StrategyBody(
     let delete = ServerAction::<DeleteStrategy>::new();
     let delete_gate = {
         let ns = key.namespace.clone();
-        use_gate(move || Some(ns.clone()), ConsoleAction::DeleteStrategy)
+        use_browser_gate(move || Some(ns.clone()), ConsoleAction::DeleteStrategy)
     };
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -143,7 +143,7 @@ fn StrategyBody(
                 <Show when=move || delete_gate.get().is_some_and(|g| !g.enabled)>
                     <button type="button" disabled class=DISABLED aria-describedby="delete-strategy-reason">"Delete"</button>
                 </Show>
-                <details class="action" data-action="delete" class:hidden=move || !open(delete_gate)>
+                <details class="action" data-action="delete" class:hidden=move || refused(delete_gate)>
                     <summary class=format!("{BUTTON} {NEUTRAL} cursor-pointer list-none")>"Delete…"</summary>
                     <div class="mt-2 max-w-xs rounded-md border border-slate-200 bg-white p-3 text-sm shadow dark:border-slate-700 dark:bg-slate-900">
                         <p>{format!("Deletes {} from the hub. Runs already initialized keep the copy they took and go on; runs that name it and are not initialized yet will fail to initialize. This cannot be undone.", key.describe())}</p>

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::server_fns::permissions::ConsoleAction;
-use crate::ui::gate::{open, use_gate, GateReason, DISABLED};
+use crate::ui::gate::{refused, use_browser_gate, GateReason, DISABLED};
 use leptos_router::hooks::use_navigate;
 
 use super::preview::PlanPreview;
@@ -106,7 +106,7 @@ pub(crate) fn StrategyEditor(
     let save = ServerAction::<SaveStrategy>::new();
     let check = ServerAction::<SaveStrategy>::new();
     // Whether the hub lets this person save strategies in the draft's scope.
-    let save_gate = use_gate(
+    let save_gate = use_browser_gate(
         move || editor.draft.with(|d| d.namespace().map(str::to_string)),
         ConsoleAction::SaveStrategy,
     );
@@ -231,7 +231,7 @@ pub(crate) fn StrategyEditor(
                     <Show when=move || save_gate.get().is_some_and(|g| !g.enabled)>
                         <button type="button" disabled class=DISABLED aria-describedby="save-strategy-reason">{if is_new { "Create" } else { "Save" }}</button>
                     </Show>
-                    <details class="action" data-action="save" class:hidden=move || !open(save_gate)>
+                    <details class="action" data-action="save" class:hidden=move || refused(save_gate)>
                         <summary class=format!("{BUTTON} {PRIMARY} cursor-pointer list-none")>{if is_new { "Create…" } else { "Save…" }}</summary>
                         <div class="mt-2 max-w-sm rounded-md border border-slate-200 bg-white p-3 text-sm shadow dark:border-slate-700 dark:bg-slate-900">
                             <p id="save-consequence">{consequence}</p>
