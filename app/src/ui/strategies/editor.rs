@@ -105,11 +105,10 @@ pub(crate) fn StrategyEditor(
 ) -> impl IntoView {
     let save = ServerAction::<SaveStrategy>::new();
     let check = ServerAction::<SaveStrategy>::new();
-    // Whether the hub lets this person save strategies in the draft's scope.
-    let save_gate = use_browser_gate(
-        move || editor.draft.with(|d| d.namespace().map(str::to_string)),
-        ConsoleAction::SaveStrategy,
-    );
+    // Whether the hub lets this person save strategies in the draft's scope: asked again only
+    // when the namespace changes, not at every keystroke (editing sends no request).
+    let scope = Memo::new(move |_| editor.draft.with(|d| d.namespace().map(str::to_string)));
+    let save_gate = use_browser_gate(move || scope.get(), ConsoleAction::SaveStrategy);
     let answer = RwSignal::new(None::<Answer>);
     for action in [save, check] {
         Effect::new(move |_| {
