@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ADMIN_STATE, setPassword, writeState } from "./tests/support/signin";
 
 // Starts the real `fleetdeck` binary (FLEETDECK_BIN, built by the test command) on a free port and
 // hands its address to the tests through BASE_URL. BASE_URL given from outside skips this.
@@ -28,6 +29,11 @@ export default async function globalSetup() {
   // Tests reach the hub with kubectl through the kubeconfig fleetdeck writes here.
   process.env.FLEETDECK_KUBECONFIG = join(dataDir, "kubeconfig");
   await Promise.race([waitFor(`${process.env.BASE_URL}/healthz`, 60_000), exited]);
+  // Every test starts signed in as the admin: the one-time link fleetdeck wrote on its first
+  // start sets the admin's password, as a person would; `fleetdeck user add` finds the data here.
+  process.env.FLEETDECK_DATA_DIR = dataDir;
+  const link = readFileSync(join(dataDir, "admin-signin-link"), "utf8").trim();
+  writeState(ADMIN_STATE, await setPassword(link));
 
   return async () => {
     server.removeAllListeners("exit");

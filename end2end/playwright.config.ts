@@ -1,4 +1,5 @@
 import { defineConfig } from "@playwright/test";
+import { ADMIN_STATE } from "./tests/support/signin";
 
 // The server is started by global-setup.ts (a fresh fleetdeck on a free port with its own data
 // directory), so the tests never touch a fleetdeck the developer has running.
@@ -14,6 +15,8 @@ export default defineConfig({
   globalSetup: "./global-setup.ts",
   use: {
     browserName: "chromium",
+    // Signed in as the admin (global-setup.ts); signin.spec.ts makes its own people.
+    storageState: ADMIN_STATE,
     headless: true,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",

@@ -28,6 +28,9 @@ pub enum AppError {
     /// Refused: the request did not come from a fleetdeck page.
     #[error("{0}")]
     CrossSite(String),
+    /// Nobody is signed in (or the session ended): sign in and try again.
+    #[error("{0}")]
+    SignedOut(String),
     /// The hub refused the input, field by field, so a form can show each message by its field.
     #[error("{message}")]
     Rejected {
@@ -66,6 +69,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::CrossSite(_) => "cross_site",
             AppError::Rejected { .. } => "rejected",
+            AppError::SignedOut(_) => "signed_out",
         }
     }
 
@@ -78,6 +82,7 @@ impl AppError {
             AppError::Forbidden(_) | AppError::CrossSite(_) => 403,
             AppError::NotFound(_) => 404,
             AppError::Conflict(_) => 409,
+            AppError::SignedOut(_) => 401,
         }
     }
 }
@@ -112,6 +117,7 @@ mod tests {
             AppError::Conflict(_) => 5,
             AppError::CrossSite(_) => 6,
             AppError::Rejected { .. } => 7,
+            AppError::SignedOut(_) => 8,
         }
     }
 
@@ -133,6 +139,7 @@ mod tests {
                     message: m(),
                 }],
             },
+            AppError::SignedOut(m()),
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

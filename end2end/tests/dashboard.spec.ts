@@ -1,4 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
+import { ADMIN_STATE } from "./support/signin";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -26,7 +27,7 @@ async function hydrated(page: Page) {
 }
 
 test("pages are rendered on the server and readable without JavaScript", async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: ADMIN_STATE });
   const page = await context.newPage();
   const res = await page.goto("/");
   expect(res?.status()).toBe(200);
@@ -47,7 +48,7 @@ test("pages are rendered on the server and readable without JavaScript", async (
 });
 
 test("a note posts through a plain form without JavaScript", async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: ADMIN_STATE });
   const page = await context.newPage();
   await page.goto("/");
   const note = `no-js note ${Date.now()}`;
@@ -111,7 +112,7 @@ test("a server function answers from the browser, and rejects bad input with a c
 });
 
 test("a note posted in one tab appears live in another, without a reload", async ({ browser }) => {
-  const context = await browser.newContext();
+  const context = await browser.newContext({ storageState: ADMIN_STATE });
   const watcher = await context.newPage();
   const errors = watchErrors(watcher);
   await watcher.goto("/");

@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { ADMIN_STATE } from "./support/signin";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -36,7 +37,7 @@ const rows = (page: Page) => page.locator("#members tbody tr.member");
 const names = (page: Page) => rows(page).locator(".name");
 
 test("the fleet page renders, filters and pages without JavaScript", async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: ADMIN_STATE });
   const page = await context.newPage();
   await page.goto("/fleet");
   await expect(names(page)).toHaveText(["member1", "member2", "member3"]);
@@ -79,7 +80,7 @@ spec: {identity: {kind: ServiceAccount, name: agent, namespace: fleet-system}}
       .join("---\n"),
   );
   try {
-    const context = await browser.newContext({ javaScriptEnabled: false });
+    const context = await browser.newContext({ javaScriptEnabled: false, storageState: ADMIN_STATE });
     const page = await context.newPage();
     await expect(async () => {
       await page.goto("/fleet");

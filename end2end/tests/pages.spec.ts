@@ -29,6 +29,9 @@ const PAGES: [string, string][] = [
   ["placements", "/placements"],
   // A diff, and a rollback panel (to the snapshot the run is rolling out: "would change nothing").
   ["placement", "/placements/pages-placement?from=0&to=0&rollback=0"],
+  // The sign-in pages, with their error alert showing (a signed-in person may open them too).
+  ["signin", "/signin?error=invalid&name=admin"],
+  ["signin-setup", "/signin/setup?token=x&error=mismatch"],
 ];
 
 async function axe(page: Page): Promise<string[]> {

@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { ADMIN_STATE } from "./support/signin";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -133,7 +134,7 @@ test("seed 002 driven from the browser: create in Initialize, review the plan, s
   await request.getByLabel("Comment (optional)").fill("staging looks good");
   await request.getByRole("button", { name: "Approve", exact: true }).click();
   await expect(request).toHaveAttribute("data-state", "accepted");
-  await expect(request.locator(".approved-by")).toHaveText("Approved by local-operator: staging looks good");
+  await expect(request.locator(".approved-by")).toHaveText("Approved by admin: staging looks good");
   await notReloaded(inbox);
 
   // The run page followed: canary updated, the after-canary gate waits; approve it here.
@@ -148,16 +149,16 @@ test("seed 002 driven from the browser: create in Initialize, review the plan, s
   await expect(page.locator("#run-now")).toContainText("every stage completed");
 
   // The approver is named on the request and in the run's history.
-  await expect(page.locator('#history .history-line[data-reason="Approved"][data-by="local-operator"]')).toHaveCount(2);
-  await expect(page.locator('#history .history-line[data-reason="StartRequested"]')).toContainText("local-operator started the run");
+  await expect(page.locator('#history .history-line[data-reason="Approved"][data-by="admin"]')).toHaveCount(2);
+  await expect(page.locator('#history .history-line[data-reason="StartRequested"]')).toContainText("admin started the run");
   const approvedBy = kubectl(["get", "clusterapprovalrequest", "console-run-after-canary", "-o", "jsonpath={.status.conditions[?(@.type==\"Approved\")].message}"]);
-  expect(approvedBy).toBe("Approved by local-operator");
+  expect(approvedBy).toBe("Approved by admin");
   await notReloaded(page);
   await page.screenshot({ path: join(ARTIFACTS, "run-succeeded.png"), fullPage: true });
 
   // The Overview's feed followed: the engine's transitions and the approvers, each linking to the run.
   const feed = overview.locator("#activity");
-  await expect(feed.locator('li[data-source="local-operator"] a[href="/runs/console-run"]').filter({ hasText: "console-run: Approved" })).toHaveCount(2);
+  await expect(feed.locator('li[data-source="admin"] a[href="/runs/console-run"]').filter({ hasText: "console-run: Approved" })).toHaveCount(2);
   await expect(feed.locator('li[data-source="fleetdeck-engine"] a[href="/runs/console-run"]').filter({ hasText: /console-run: \w+/ }).first()).toBeVisible();
   await notReloaded(overview);
 
@@ -273,7 +274,7 @@ spec: {placementName: stop-placement, stagedRolloutStrategyName: stop-strategy, 
   release("member3", "stop-ns");
   release("member1", "stop-ns");
   await expect(pill).toHaveAttribute("data-pill", "Succeeded");
-  await expect(page.locator('#history .history-line[data-reason="StopRequested"]')).toContainText("local-operator stopped the run");
+  await expect(page.locator('#history .history-line[data-reason="StopRequested"]')).toContainText("admin stopped the run");
   await expect(page.locator('#history .history-line[data-reason="ResumeRequested"]')).toHaveCount(1);
   await notReloaded(page);
 });
@@ -326,7 +327,7 @@ spec: {placementName: stuck-placement, stagedRolloutStrategyName: stuck-strategy
 
 test("without JavaScript the run page shows the timeline and conditions, and Stop still works as a plain form", async ({ browser }) => {
   applySeed002("nojs", "Run");
-  const context = await browser.newContext({ javaScriptEnabled: false, baseURL: process.env.BASE_URL });
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: ADMIN_STATE, baseURL: process.env.BASE_URL });
   const page = await context.newPage();
   // Reload until the engine has reached the approval gate (no live updates without JavaScript).
   for (let i = 0; i < 50; i++) {

@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { ADMIN_STATE } from "./support/signin";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -212,7 +213,7 @@ test("new, clone and delete, each confirmed; a namespaced strategy opens by its 
 });
 
 test("without JavaScript: the list, the editor and its server-rendered preview read, and Save posts as a plain form", async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: ADMIN_STATE });
   const page = await context.newPage();
   await page.goto("/strategies");
   await expect(page.locator('#strategies tr[data-strategy="st-team/team-strategy"] .stages')).toHaveText("2 stages: dev, then prod");

@@ -27,6 +27,31 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the kubeconfig of a running (or previously run) fleetdeck: contexts `hub`, `member1`, …
     Kubeconfig(KubeconfigArgs),
+    /// Dashboard accounts of the embedded hub.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person: an entry in the users file, the (Cluster)RoleBinding to a shipped role on
+    /// the running hub, and a one-time sign-in link (printed, with their kubectl token, once).
+    Add(UserAddArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserAddArgs {
+    /// The person's name (lower-case letters, digits, '-' and '.').
+    pub name: String,
+    /// What they may do: the shipped ClusterRole `fleetdeck-<role>` they are bound to.
+    #[arg(long, value_enum)]
+    pub role: crate::accounts::Role,
+    /// Only in this namespace (a RoleBinding there) instead of the whole fleet.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// The data directory of the running fleetdeck (as given to `serve`).
+    #[arg(long, env = "FLEETDECK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

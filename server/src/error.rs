@@ -34,6 +34,9 @@ pub enum Error {
     /// A pass of a member agent failed.
     #[error("the member agent failed: {0}")]
     Agent(#[from] crate::members::agent::AgentError),
+    /// Adding, changing or signing in a dashboard account failed; the message says why.
+    #[error("{0}")]
+    Accounts(String),
 }
 
 impl From<hub::Error> for Error {
@@ -57,6 +60,7 @@ impl Error {
             Error::Serve(_) => "serve",
             Error::Engine(_) => "engine",
             Error::Agent(_) => "agent",
+            Error::Accounts(_) => "accounts",
         }
     }
 }
@@ -85,6 +89,7 @@ mod tests {
             Error::Serve(_) => 8,
             Error::Engine(_) => 9,
             Error::Agent(_) => 10,
+            Error::Accounts(_) => 11,
         }
     }
 
@@ -117,6 +122,7 @@ mod tests {
                 kind: m(),
             }
             .into(),
+            Error::Accounts(m()),
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

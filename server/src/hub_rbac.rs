@@ -36,10 +36,13 @@ fn failed(message: String) -> Error {
     Error::Hub(Box::new(hub::Error::Internal(message)))
 }
 
-/// The admin token (the kubeconfig's, `system:masters`) and the users of `<data-dir>/users.yaml`.
+/// The admin token (the kubeconfig's, `system:masters`) and the users of `<data-dir>/users.yaml`,
+/// re-read when the file changes (`fleetdeck user add` beside a running fleetdeck).
 pub fn authenticator(data_dir: &Path, admin_token: &str) -> Result<hub::Authenticator> {
-    let users = hub::UsersFile::load(&data_dir.join(USERS_FILE))?;
-    Ok(hub::Authenticator::admin(admin_token).with_users(&users)?)
+    Ok(hub::Authenticator::watching(
+        admin_token,
+        &data_dir.join(USERS_FILE),
+    )?)
 }
 
 /// The ClusterRoles of `deploy/rbac`.

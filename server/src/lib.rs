@@ -1,6 +1,7 @@
 //! The `fleetdeck` server: the web dashboard, the embedded hub, the engine and the simulated
 //! member clusters.
 
+pub mod accounts;
 pub mod cli;
 pub mod engine;
 mod error;

@@ -1,7 +1,7 @@
 use std::io::IsTerminal;
 
 use clap::Parser;
-use server::cli::{Cli, Command, LogFormat};
+use server::cli::{Cli, Command, LogFormat, UserCommand};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -13,6 +13,14 @@ async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if let Some(Command::Kubeconfig(args)) = cli.command {
         server::serve::print_kubeconfig(args.data_dir)?;
+        return Ok(());
+    }
+    if let Some(Command::User(UserCommand::Add(add))) = &cli.command {
+        let data_dir = server::serve::data_dir(add.data_dir.clone())?;
+        let out =
+            server::accounts::add_user(&data_dir, &add.name, add.role, add.namespace.as_deref())
+                .await?;
+        print!("{out}");
         return Ok(());
     }
     let args = cli.serve_args().clone();

@@ -9,6 +9,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
+use crate::accounts::{self, Accounts, Role};
 use crate::cli::{EngineMode, ServeArgs};
 use crate::engine;
 use crate::informers::Informers;
@@ -136,6 +137,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let fleet_client = kube::Client::new(hub.router(), "default");
     // The kubeconfig's token stays the admin; users.yaml adds people governed by RBAC.
     hub_rbac::install_roles(&fleet_client).await?;
+    let (accounts, admin_link) = prepare_accounts(&data_dir, &fleet_client).await?;
     let authn = hub_rbac::authenticator(&data_dir, &token)?;
     let mut tasks = vec![https(
         hub_listener,
@@ -244,13 +246,17 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let dashboard_addr = web::dashboard::serve(
         &args,
         &informers,
-        app::server_fns::ssr::Members(Arc::new(member_clients)),
-        metrics,
-        "embedded",
+        web::dashboard::Served {
+            mode: "embedded",
+            members: app::server_fns::ssr::Members(Arc::new(member_clients)),
+            metrics,
+            accounts,
+        },
         &shutdown,
         &mut tasks,
     )
     .await?;
+    announce_sign_in(&data_dir, dashboard_addr, admin_link)?;
     info!(
         dashboard = %format!("http://{dashboard_addr}/"),
         hub = %format!("https://{hub_addr}"),
@@ -308,16 +314,22 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
                 .map_err(|e| Error::Config(e.to_string()))
         }));
     }
+    let data_dir = data_dir(args.data_dir.clone())?;
+    let (accounts, admin_link) = prepare_accounts(&data_dir, &client).await?;
     let dashboard_addr = web::dashboard::serve(
         &args,
         &informers,
-        app::server_fns::ssr::Members::default(),
-        metrics,
-        "real hub",
+        web::dashboard::Served {
+            mode: "real hub",
+            members: app::server_fns::ssr::Members::default(),
+            metrics,
+            accounts,
+        },
         &shutdown,
         &mut tasks,
     )
     .await?;
+    announce_sign_in(&data_dir, dashboard_addr, admin_link)?;
     info!(
         dashboard = %format!("http://{dashboard_addr}/"),
         kubeconfig = %path.display(),
@@ -334,6 +346,53 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
         shutdown,
         tasks,
     })
+}
+
+/// The dashboard's accounts (`<data-dir>/users.yaml`), with the `admin` account made on first
+/// start and bound to `fleetdeck-admin`; returns the admin's new one-time link secret while the
+/// admin has not set a password yet.
+async fn prepare_accounts(
+    data_dir: &std::path::Path,
+    client: &kube::Client,
+) -> Result<(Arc<Accounts>, Option<String>)> {
+    let accounts = Arc::new(Accounts::open(&data_dir.join(hub_rbac::USERS_FILE))?);
+    let link = accounts.ensure_admin()?;
+    if let Err(error) = accounts::bind(client, accounts::ADMIN, Role::Admin, None).await {
+        // On a real hub fleetdeck may not be allowed to bind roles; its administrator binds.
+        tracing::warn!(%error, "the admin account is not bound to fleetdeck-admin; bind it on the hub");
+    }
+    Ok((accounts, link))
+}
+
+/// Writes the dashboard's address for `fleetdeck user add`, and the admin's one-time sign-in
+/// link to the data directory (and the log), once the dashboard listens.
+fn announce_sign_in(
+    data_dir: &std::path::Path,
+    dashboard: SocketAddr,
+    admin_link: Option<String>,
+) -> Result<()> {
+    let url = format!("http://{}", reachable(dashboard));
+    std::fs::write(
+        data_dir.join(accounts::DASHBOARD_URL_FILE),
+        format!("{url}\n"),
+    )
+    .map_err(|e| Error::Accounts(format!("cannot write the dashboard address: {e}")))?;
+    let link_file = data_dir.join(accounts::ADMIN_LINK_FILE);
+    match admin_link {
+        Some(token) => {
+            let link = accounts::link_url(&url, &token);
+            accounts::write_secret_file(&link_file, &format!("{link}\n"))?;
+            info!(
+                file = %link_file.display(),
+                "sign in as admin (works once, for 24 hours): {link}"
+            );
+        }
+        None => {
+            // Used or replaced: a stale link in the data directory would only mislead.
+            let _ = std::fs::remove_file(&link_file);
+        }
+    }
+    Ok(())
 }
 
 /// The engine of a leading replica, until `stop`: the controllers, the member agent and the
@@ -357,7 +416,10 @@ async fn run_engine(
 
 /// A client of the hub in `path` (its current context unless `context` names another), checked
 /// to answer, so a wrong file or an unreachable hub is reported at start.
-async fn real_hub_client(path: &std::path::Path, context: Option<&str>) -> Result<kube::Client> {
+pub(crate) async fn real_hub_client(
+    path: &std::path::Path,
+    context: Option<&str>,
+) -> Result<kube::Client> {
     let fail = |what: String| Error::Config(format!("the hub of {}: {what}", path.display()));
     let kubeconfig = kube::config::Kubeconfig::read_from(path)
         .map_err(|e| fail(format!("cannot read it: {e}")))?;
@@ -478,7 +540,7 @@ fn reachable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
+pub fn data_dir(flag: Option<PathBuf>) -> Result<PathBuf> {
     let path = match flag {
         Some(path) => path,
         None => directories::ProjectDirs::from("dev", "fleetdeck", "fleetdeck")

@@ -7,13 +7,12 @@ use app::fleet::staged::staged_update_run::{StagedUpdateRunSpec, UpdateRunState}
 use app::fleet::types::event::ACTOR_ANNOTATION;
 use app::fleet::{ClusterApprovalRequest, ClusterStagedUpdateRun};
 use app::live::Topics;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use k8s_openapi::api::core::v1::Event;
 use kube::api::{Api, ListParams, PostParams};
-use server::web::{router, AppState};
-use tower::ServiceExt;
+use server::web::AppState;
+
+mod signin_support;
 
 fn hub() -> kube::Client {
     kube::Client::new(
@@ -22,22 +21,11 @@ fn hub() -> kube::Client {
     )
 }
 
-/// Posts a server function's form as the page does (same origin).
+/// Posts a server function's form as the page does (same origin), signed in as `ops`
+/// (fleetdeck-admin; who may do what is console_signin.rs' subject).
 async fn post(state: &AppState, path: &str, form: &str) -> (StatusCode, String) {
-    let req = Request::post(path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("host", "127.0.0.1:3000")
-        .header("origin", "http://127.0.0.1:3000")
-        .header("accept", "application/json")
-        .body(Body::from(form.to_string()))
-        .expect("request");
-    let res = router(state.clone())
-        .oneshot(req)
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let cookie = signin_support::ops_cookie(state).await;
+    signin_support::post_form(state, Some(&cookie), path, form).await
 }
 
 async fn console_events(client: &kube::Client, name: &str) -> Vec<Event> {
@@ -95,10 +83,7 @@ async fn approve_writes_approved_at_the_current_generation_and_names_the_approve
         .expect("Approved condition");
     assert_eq!(cond.status, "True");
     assert_eq!(cond.observed_generation, Some(generation));
-    assert_eq!(
-        cond.message,
-        "Approved by local-operator: canary looks good"
-    );
+    assert_eq!(cond.message, "Approved by ops: canary looks good");
 
     // The audit trail: on the request and on its run, naming the approver.
     for object in ["example-run-before-canary", "example-run"] {
@@ -109,7 +94,7 @@ async fn approve_writes_approved_at_the_current_generation_and_names_the_approve
             .message
             .as_deref()
             .unwrap_or_default()
-            .starts_with("local-operator approved"));
+            .starts_with("ops approved"));
     }
 
     // A second approval (another tab, a stale page) is refused with a reason, not a silent no-op.
@@ -121,7 +106,7 @@ async fn approve_writes_approved_at_the_current_generation_and_names_the_approve
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert!(
-        body.contains("already approved (Approved by local-operator: canary looks good)"),
+        body.contains("already approved (Approved by ops: canary looks good)"),
         "{body}"
     );
 

@@ -6,15 +6,14 @@
 use app::fleet::types::event::ACTOR_ANNOTATION;
 use app::fleet::ClusterStagedUpdateStrategy;
 use app::live::Topics;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::Value;
-use server::web::{router, AppState};
-use tower::ServiceExt;
+use server::web::AppState;
+
+mod signin_support;
 
 fn hub() -> kube::Client {
     kube::Client::new(
@@ -23,25 +22,12 @@ fn hub() -> kube::Client {
     )
 }
 
-/// Posts a server function's form as the page does (same origin).
+/// Posts a server function's form as the page does (same origin), signed in as `ops`
+/// (fleetdeck-admin; who may do what is console_signin.rs' subject).
 async fn post(state: &AppState, path: &str, form: &str) -> (StatusCode, Value) {
-    let req = Request::post(path)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("host", "127.0.0.1:3000")
-        .header("origin", "http://127.0.0.1:3000")
-        .header("accept", "application/json")
-        .body(Body::from(form.to_string()))
-        .expect("request");
-    let res = router(state.clone())
-        .oneshot(req)
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let bytes = res.into_body().collect().await.expect("body").to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    let cookie = signin_support::ops_cookie(state).await;
+    let (status, body) = signin_support::post_form(state, Some(&cookie), path, form).await;
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
 /// The form of a one-stage cluster-scoped strategy `s`, plus `extra` fields.
@@ -71,9 +57,10 @@ async fn reasons(client: &kube::Client) -> Vec<String> {
         .items
         .into_iter()
         .filter(|e| {
-            e.metadata.annotations.as_ref().is_some_and(|a| {
-                a.get(ACTOR_ANNOTATION).map(String::as_str) == Some("local-operator")
-            })
+            e.metadata
+                .annotations
+                .as_ref()
+                .is_some_and(|a| a.get(ACTOR_ANNOTATION).map(String::as_str) == Some("ops"))
         })
         .filter_map(|e| e.reason)
         .collect()

@@ -22,11 +22,7 @@ fn data_dir_with_users() -> tempfile::TempDir {
     let users = hub::UsersFile {
         users: ["vera", "alma"]
             .iter()
-            .map(|u| hub::UserEntry {
-                name: u.to_string(),
-                groups: vec![],
-                token_sha256: hub::token_sha256(&format!("{u}-token")),
-            })
+            .map(|u| hub::UserEntry::new(u, hub::token_sha256(&format!("{u}-token"))))
             .collect(),
     };
     let yaml = serde_saphyr::to_string(&users).expect("users serialise");

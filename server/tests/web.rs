@@ -12,6 +12,8 @@ use leptos::config::LeptosOptions;
 use server::web::{router, AppState};
 use tower::ServiceExt;
 
+mod signin_support;
+
 fn state(site_root: &std::path::Path) -> AppState {
     let hub = kube::Client::new(
         hub::Hub::memory(server::fleet_kinds::registry()).router(),
@@ -25,8 +27,10 @@ fn state(site_root: &std::path::Path) -> AppState {
     state
 }
 
+/// GETs `uri` signed in as `ops` (pages and the event stream need a session).
 async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> axum::response::Response {
-    let mut req = Request::get(uri);
+    let cookie = signin_support::ops_cookie(state).await;
+    let mut req = Request::get(uri).header("cookie", cookie);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -201,7 +205,10 @@ async fn post(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (StatusCode, String) {
-    let mut req = Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+    let cookie = signin_support::ops_cookie(state).await;
+    let mut req = Request::post(uri)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", cookie);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
@@ -267,6 +274,7 @@ async fn pages_and_server_function_answers_are_compressed_when_the_browser_accep
         Some("br")
     );
     let req = Request::post("/api/server_info")
+        .header("cookie", signin_support::ops_cookie(&st).await)
         .header("accept-encoding", "gzip")
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Body::empty())

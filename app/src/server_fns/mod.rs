@@ -6,6 +6,7 @@ pub mod acting_user;
 pub mod activity;
 pub mod approvals;
 pub mod fleet;
+pub mod permissions;
 pub mod placements;
 pub mod runs;
 pub mod server_info;

@@ -31,21 +31,66 @@ pub fn members() -> Members {
     use_context::<Members>().unwrap_or_default()
 }
 
-/// The hub the dashboard reads and writes, provided by the server as context.
+/// The hub the dashboard reads and writes, provided by the server as context. This client is
+/// the dashboard's own identity; server functions reach the hub through [`hub`], as the person.
 #[derive(Clone)]
 pub struct Hub(pub kube::Client);
 
-pub fn hub() -> Result<kube::Client, AppError> {
+fn service_hub() -> Result<kube::Client, AppError> {
     use_context::<Hub>()
         .map(|h| h.0)
         .ok_or_else(|| respond(AppError::Unavailable("no hub is connected".into())))
 }
 
-/// The person on whose behalf this request acts. Until sign-in exists (issue 17) the server
-/// provides the embedded mode's local operator for every request.
+/// The hub as the signed-in person: every request carries `Impersonate-User` and
+/// `Impersonate-Group`, so the hub (embedded or real) authorizes it with that person's RBAC — a
+/// viewer cannot approve even by posting to the server function directly.
+pub fn hub() -> Result<kube::Client, AppError> {
+    let base = service_hub()?;
+    let user = acting_user()?;
+    Ok(impersonating(base, &user))
+}
+
+/// `base` with the impersonation headers of `user` on every request.
+pub fn impersonating(base: kube::Client, user: &ActingUser) -> kube::Client {
+    use http::HeaderValue;
+    let name = HeaderValue::from_str(&user.name).ok();
+    let groups: Vec<HeaderValue> = user
+        .groups
+        .iter()
+        .filter_map(|g| HeaderValue::from_str(g).ok())
+        .collect();
+    let default_ns = base.default_namespace().to_string();
+    let service = tower::service_fn(move |mut req: http::Request<kube::client::Body>| {
+        let (base, name, groups) = (base.clone(), name.clone(), groups.clone());
+        async move {
+            let headers = req.headers_mut();
+            // A name that is no header value impersonates nobody: the hub then sees a
+            // nameless user and refuses, rather than acting as the dashboard itself.
+            headers.insert(
+                "Impersonate-User",
+                name.unwrap_or_else(|| HeaderValue::from_static("system:anonymous")),
+            );
+            for g in groups {
+                headers.append("Impersonate-Group", g);
+            }
+            base.send(req).await
+        }
+    });
+    kube::Client::new(service, default_ns)
+}
+
+/// The signed-in person of this request, if any.
+pub fn signed_in() -> Option<ActingUser> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ActingUser>().cloned())
+}
+
+/// The person on whose behalf this request acts: the server's sign-in middleware puts the
+/// session's user on the request; without one nothing acts.
 pub fn acting_user() -> Result<ActingUser, AppError> {
-    use_context::<ActingUser>().ok_or_else(|| {
-        respond(AppError::Forbidden(
+    signed_in().ok_or_else(|| {
+        respond(AppError::SignedOut(
             "you are not signed in: sign in to act on the fleet".into(),
         ))
     })
@@ -77,9 +122,9 @@ pub fn explain(error: kube::Error, what: &str) -> AppError {
 }
 
 /// Leaves the audit Event of an action on `object`. The action already happened, so a failed
-/// Event is logged, not reported as a failure of the action.
+/// Event is logged, not reported as a failure of the action. The dashboard writes it as itself
+/// (the shipped roles do not let people write Events, which would let them forge the trail).
 pub async fn record(
-    client: &kube::Client,
     object: &ObjectReference,
     user: &ActingUser,
     reason: &str,
@@ -97,7 +142,11 @@ pub async fn record(
     };
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let body = event::core_event(object, &note, &now, now.0.as_nanosecond());
-    let api: Api<Event> = Api::namespaced(client.clone(), event::namespace_of(object));
+    let Ok(client) = service_hub() else {
+        tracing::warn!(reason, "no hub to record the console action on");
+        return;
+    };
+    let api: Api<Event> = Api::namespaced(client, event::namespace_of(object));
     if let Err(error) = api.create(&PostParams::default(), &body).await {
         tracing::warn!(%error, reason, "could not record the console action as an event");
     }

@@ -9,6 +9,8 @@ use super::run::Outcome;
 use super::LiveLink;
 use crate::fleet::views::approval_view::{ApprovalRow, ApprovalStatus, MAX_COMMENT_CHARS};
 use crate::server_fns::approvals::{list_approvals, Approve};
+use crate::server_fns::permissions::ConsoleAction;
+use crate::ui::gate::{refused, use_browser_gate, DISABLED, REASON};
 
 /// Approve behind a confirmation: an optional comment, what approving does, and who it will be
 /// recorded as. Posts to the approve server function (also without JavaScript).
@@ -28,8 +30,22 @@ pub fn ApproveForm(
         }
     });
     let id = format!("approve-comment-{name}");
+    // What the hub says this person may do here: Approve is disabled, with the reason, otherwise.
+    let scope = (!namespace.is_empty()).then(|| namespace.clone());
+    let gate = use_browser_gate(move || scope.clone(), ConsoleAction::Approve);
+    let enabled = move || !refused(gate);
+    let reason_id = format!("approve-reason-{name}");
     view! {
-        <details class="approve mt-1">
+        {move || gate.get().and_then(|g| g.reason).map(|reason| {
+            let reason_id = reason_id.clone();
+            view! {
+                <div class="approve-refused mt-1">
+                    <button type="button" disabled aria-describedby=reason_id.clone() class=DISABLED>"Approve"</button>
+                    <p id=reason_id class=REASON>{reason}</p>
+                </div>
+            }
+        })}
+        <details class="approve mt-1" class:hidden=move || !enabled()>
             <summary class="inline-flex cursor-pointer list-none items-center rounded-md border border-indigo-700 bg-indigo-700 px-2.5 py-1 text-xs font-medium text-white hover:bg-indigo-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 dark:border-indigo-400 dark:bg-indigo-400 dark:text-slate-950">
                 "Approve…"
             </summary>

@@ -57,18 +57,27 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-/// Who the dashboard acts as: every action is recorded under this name.
+/// Who is signed in (every action is recorded under this name, and the hub decides what they
+/// may do), and the Sign out button: a plain form post, so it works without JavaScript.
 #[component]
 fn ActingAs() -> impl IntoView {
     let user = Resource::new(|| (), |_| who_am_i());
     view! {
-        <span id="acting-as" class="text-xs text-slate-600 dark:text-slate-400">
+        <span id="acting-as" class="flex items-center gap-2 text-xs text-slate-700 dark:text-slate-300">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
-                    user.await.ok().map(|u| {
+                    user.await.ok().flatten().map(|u| {
                         let name = u.name.clone();
+                        let role = u.role.clone().map(|r| format!(" ({r})"));
                         view! {
-                            <span title="Every action you take is recorded under this name">"acting as " <strong data-user=name>{u.name}</strong></span>
+                            <span title="Every action you take is recorded under this name">
+                                "signed in as " <strong data-user=name>{u.name}</strong>{role}
+                            </span>
+                            <form method="post" action="/auth/signout">
+                                <button type="submit" class="whitespace-nowrap rounded-md border border-slate-400 px-2 py-1 text-slate-800 hover:bg-slate-100 dark:border-slate-500 dark:text-slate-100 dark:hover:bg-slate-800">
+                                    "Sign out"
+                                </button>
+                            </form>
                         }
                     })
                 })}

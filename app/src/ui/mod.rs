@@ -4,6 +4,7 @@ mod activity;
 mod approvals;
 mod clock;
 mod fleet;
+mod gate;
 mod layout;
 mod live_link;
 mod overview;
@@ -12,6 +13,7 @@ mod placements;
 mod routes;
 mod run;
 mod runs;
+mod signin;
 mod strategies;
 mod theme;
 
@@ -62,6 +64,8 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=overview::OverviewPage ssr=SsrMode::InOrder/>
+                    <Route path=path!("/signin") view={Lazy::<routes::SignInRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/signin/setup") view={Lazy::<routes::SetupRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/fleet") view={Lazy::<routes::FleetRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs") view={Lazy::<routes::RunsRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs/new") view={Lazy::<routes::NewRunRoute>::new()} ssr=SsrMode::InOrder/>

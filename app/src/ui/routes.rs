@@ -79,6 +79,15 @@ lazy_page!(
     FleetRoute, fleet_view, super::fleet::FleetPage
 );
 
+lazy_page!(
+    /// `/signin`: name and password (a plain form, no JavaScript needed).
+    SignInRoute, signin_view, super::signin::SignInPage
+);
+lazy_page!(
+    /// `/signin/setup`: set a password with a one-time link.
+    SetupRoute, setup_view, super::signin::SetupPage
+);
+
 /// Room for wasm-split to lay out the pages' static data. `--split` moves a page's static data
 /// (strings, markup, tables) into its chunk along with its code, by laying the linker's `.rodata`
 /// out again module by module. Alignment padding makes that layout longer than the original, and
@@ -100,6 +109,8 @@ pub async fn preload(path: &str) {
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match segments.as_slice() {
             ["fleet"] => __preload_fleet_view().await,
+            ["signin"] => __preload_signin_view().await,
+            ["signin", "setup"] => __preload_setup_view().await,
             ["runs"] => __preload_runs_view().await,
             ["runs", "new"] => __preload_new_run_view().await,
             ["runs", _] | ["runs", _, _] => __preload_run_view().await,

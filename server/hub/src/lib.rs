@@ -49,7 +49,7 @@ use serde_json::json;
 
 use state::HubState;
 
-pub use auth::users::{token_sha256, Authenticator, UserEntry, UsersFile};
+pub use auth::users::{token_sha256, Authenticator, SigninLink, UserEntry, UsersFile};
 pub use options::{Options, MAX_BODY};
 pub use registry::{
     CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec, Scope,

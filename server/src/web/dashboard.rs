@@ -22,13 +22,20 @@ use crate::{Error, Result};
 /// How many activity entries the feed retains for late or reconnecting browsers.
 const FEED_CAPACITY: usize = 512;
 
+/// What the dashboard serves besides the hub: which mode, the members it may ask, the engine's
+/// metrics and the accounts people sign in with.
+pub struct Served {
+    pub mode: &'static str,
+    pub members: app::server_fns::ssr::Members,
+    pub metrics: Arc<engine::metrics::Metrics>,
+    pub accounts: Arc<crate::accounts::Accounts>,
+}
+
 /// Serves the dashboard on `--addr` and keeps its live views following the hub of `informers`.
 pub async fn serve(
     args: &ServeArgs,
     informers: &Informers,
-    members: app::server_fns::ssr::Members,
-    metrics: Arc<engine::metrics::Metrics>,
-    mode: &str,
+    served: Served,
     shutdown: &CancellationToken,
     tasks: &mut Vec<JoinHandle<Result<()>>>,
 ) -> Result<SocketAddr> {
@@ -42,6 +49,12 @@ pub async fn serve(
             Ok(())
         }
     }));
+    let Served {
+        mode,
+        members,
+        metrics,
+        accounts,
+    } = served;
     let options = leptos_options(args)?;
     let state = AppState {
         leptos_options: options.clone(),
@@ -56,6 +69,7 @@ pub async fn serve(
         metrics,
         hub: app::server_fns::ssr::Hub(client.clone()),
         members,
+        sign_in: web::signin::SignIn::new(accounts),
     };
     state.feed.publish(
         "fleetdeck",
@@ -79,6 +93,8 @@ pub async fn serve(
         let shutdown = shutdown.clone();
         let app = web::router(state);
         tokio::spawn(async move {
+            // The peer's address keys the sign-in rate limit per client.
+            let app = app.into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })
                 .await

@@ -9,16 +9,16 @@ mod health;
 mod metrics;
 mod origin;
 pub mod run_activity;
+pub mod signin;
 
 use std::sync::Arc;
 
 use app::live::{Feed, Topics, EVENTS_PATH};
-use app::server_fns::acting_user::ActingUser;
 use app::server_fns::server_info::ServerInfo;
 use app::server_fns::ssr::{Hub, Members};
 use app::{shell, App};
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -43,11 +43,14 @@ pub struct AppState {
     pub hub: Hub,
     /// The member clusters the dashboard may ask directly (embedded mode).
     pub members: Members,
+    /// Accounts, sessions and login limits: who is signed in on each request.
+    pub sign_in: signin::SignIn,
 }
 
 impl AppState {
     /// The dashboard over the hub of `client`, in this process, following `topics`: what tests
-    /// and benches drive through [`router`] (no engine, no members, a small feed).
+    /// and benches drive through [`router`] (no engine, no members, a small feed, accounts in
+    /// memory — add people with `state.sign_in.accounts`).
     pub fn in_process(client: &kube::Client, topics: Topics) -> AppState {
         AppState {
             leptos_options: LeptosOptions::builder().output_name("fleetdeck").build(),
@@ -62,6 +65,7 @@ impl AppState {
             metrics: Default::default(),
             hub: Hub(client.clone()),
             members: Default::default(),
+            sign_in: signin::SignIn::new(Arc::new(crate::accounts::Accounts::in_memory())),
         }
     }
 }
@@ -79,8 +83,6 @@ pub fn router(state: AppState) -> Router {
             provide_context(info.clone());
             provide_context(hub.clone());
             provide_context(members.clone());
-            // Sign-in (issue 17) replaces this with the signed-in person of each request.
-            provide_context(ActingUser::local_operator());
         }
     };
     let options = state.leptos_options.clone();
@@ -91,6 +93,9 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::scrape))
         .route(EVENTS_PATH, get(events::stream))
+        .route(signin::SIGN_IN_PATH, post(signin::sign_in))
+        .route(signin::SETUP_PATH, post(signin::set_up))
+        .route(signin::SIGN_OUT_PATH, post(signin::sign_out))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
@@ -101,6 +106,12 @@ pub fn router(state: AppState) -> Router {
             context, shell,
         ))
         .layer(axum::middleware::from_fn(assets::html_no_cache))
+        // Every request carries the session's person, or is answered 401 / sent to /signin.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signin::require,
+        ))
+        .layer(state.sign_in.layer())
         .layer(axum::middleware::from_fn(origin::same_origin_writes))
         // Pages and server-function answers go out compressed when the browser accepts it;
         // precompressed assets pass through untouched, and the event stream is left alone

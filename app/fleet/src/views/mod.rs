@@ -3,6 +3,7 @@
 
 pub mod approval_view;
 pub mod member_view;
+pub mod permission_view;
 pub mod placement_view;
 pub mod pod_trouble;
 pub mod run_detail;

@@ -18,13 +18,12 @@ pub async fn approve(namespace: String, name: String, comment: String) -> Result
     if namespace.is_empty() {
         let api = Api::<ClusterApprovalRequest>::all(client.clone());
         ssr::approve_in::<kind::ClusterApprovalRequest, kind::ClusterStagedUpdateRun>(
-            &client, api, None, &name, &comment, &user,
+            api, None, &name, &comment, &user,
         )
         .await
     } else {
         let api = Api::<ApprovalRequest>::namespaced(client.clone(), &namespace);
         ssr::approve_in::<kind::ApprovalRequest, kind::StagedUpdateRun>(
-            &client,
             api,
             Some(&namespace),
             &name,
@@ -59,7 +58,6 @@ mod ssr {
     }
 
     pub async fn approve_in<A, R>(
-        client: &kube::Client,
         api: Api<Object<A>>,
         namespace: Option<&str>,
         name: &str,
@@ -109,7 +107,6 @@ mod ssr {
             user.name
         );
         record(
-            client,
             &reference(&approved),
             user,
             "Approved",
@@ -125,7 +122,7 @@ mod ssr {
             namespace: namespace.map(str::to_string),
             ..Default::default()
         };
-        record(client, &run, user, "Approved", "Approve", audit).await;
+        record(&run, user, "Approved", "Approve", audit).await;
         Ok(())
     }
 }

@@ -118,15 +118,7 @@ pub async fn create_run(run: NewRun, dry_run: bool) -> Result<RunKey, AppError> 
             "{} created the run from the console (state {})",
             user.name, run.state
         );
-        record(
-            &client,
-            &created,
-            &user,
-            "CreatedFromConsole",
-            "Create",
-            message,
-        )
-        .await;
+        record(&created, &user, "CreatedFromConsole", "Create", message).await;
         // A plain form (no JavaScript) lands on the new run's page.
         leptos_axum::redirect(&key.path());
     }

@@ -15,22 +15,8 @@ pub async fn delete_run(key: RunKey) -> Result<(), AppError> {
 
     let client = hub()?;
     match key.namespace() {
-        None => {
-            ssr::delete(
-                &client,
-                Api::<ClusterStagedUpdateRun>::all(client.clone()),
-                &key,
-            )
-            .await
-        }
-        Some(ns) => {
-            ssr::delete(
-                &client,
-                Api::<StagedUpdateRun>::namespaced(client.clone(), ns),
-                &key,
-            )
-            .await
-        }
+        None => ssr::delete(Api::<ClusterStagedUpdateRun>::all(client.clone()), &key).await,
+        Some(ns) => ssr::delete(Api::<StagedUpdateRun>::namespaced(client.clone(), ns), &key).await,
     }
 }
 
@@ -43,17 +29,12 @@ mod ssr {
     use crate::fleet::{FleetKind, Object};
     use crate::server_fns::ssr::{acting_user, explain, record, reference};
 
-    pub async fn delete<K: FleetKind>(
-        client: &kube::Client,
-        api: Api<Object<K>>,
-        key: &RunKey,
-    ) -> Result<(), AppError> {
+    pub async fn delete<K: FleetKind>(api: Api<Object<K>>, key: &RunKey) -> Result<(), AppError> {
         let user = acting_user()?;
         let what = key.describe();
         let run = api.get(&key.name).await.map_err(|e| explain(e, &what))?;
         let message = format!("{} deleted the run from the console", user.name);
         record(
-            client,
             &reference(&run),
             &user,
             "DeleteRequested",

@@ -35,7 +35,6 @@ pub async fn set_run_state(key: RunKey, action: RunAction) -> Result<(), AppErro
         }
     };
     record(
-        &client,
         &reference,
         &user,
         action.reason(),

@@ -16,7 +16,6 @@ pub async fn delete_strategy(key: StrategyKey) -> Result<(), AppError> {
     match key.namespace() {
         None => {
             super::ssr::delete(
-                &client,
                 Api::<ClusterStagedUpdateStrategy>::all(client.clone()),
                 &key,
             )
@@ -24,7 +23,6 @@ pub async fn delete_strategy(key: StrategyKey) -> Result<(), AppError> {
         }
         Some(ns) => {
             super::ssr::delete(
-                &client,
                 Api::<StagedUpdateStrategy>::namespaced(client.clone(), ns),
                 &key,
             )

@@ -35,7 +35,6 @@ pub async fn save_strategy(draft: StrategyDraft, dry_run: bool) -> Result<Strate
     };
     let stages = saved.stages.len();
     record(
-        &client,
         &object,
         &user,
         reason,

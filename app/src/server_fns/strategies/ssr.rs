@@ -235,17 +235,12 @@ pub fn initialization_checks(
     }
 }
 
-pub async fn delete<K: FleetKind>(
-    client: &kube::Client,
-    api: Api<Object<K>>,
-    key: &StrategyKey,
-) -> Result<(), AppError> {
+pub async fn delete<K: FleetKind>(api: Api<Object<K>>, key: &StrategyKey) -> Result<(), AppError> {
     let user = acting_user()?;
     let what = key.describe();
     let strategy = api.get(&key.name).await.map_err(|e| explain(e, &what))?;
     let message = format!("{} deleted the strategy from the console", user.name);
     record(
-        client,
         &reference(&strategy),
         &user,
         "DeleteRequested",

@@ -8,7 +8,9 @@ use super::Live;
 use crate::error::AppError;
 use crate::fleet::staged::run_action::RunAction;
 use crate::fleet::views::run_detail::RunDetail;
+use crate::server_fns::permissions::ConsoleAction;
 use crate::server_fns::runs::{DeleteRun, RunKey, SetRunState};
+use crate::ui::gate::{gate_of, use_browser_permissions, DISABLED, REASON};
 
 const BUTTON: &str = "inline-flex items-center rounded-md border px-3 py-1.5 text-sm font-medium focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 dark:focus-visible:ring-offset-slate-950";
 const NEUTRAL: &str = "border-slate-300 bg-white text-slate-900 hover:bg-slate-50 dark:border-slate-600 dark:bg-slate-800 dark:text-slate-100 dark:hover:bg-slate-700";
@@ -33,10 +35,21 @@ pub fn RunActions(key: Memo<RunKey>, detail: Signal<RunDetail>, live: Live) -> i
             RunAction::Resume => a.resume,
         }
     };
+    // What the hub says this person may do with runs here; the rest is disabled with the reason.
+    let permissions = use_browser_permissions(move || Some(key.get().namespace));
+    let gate = move |action: ConsoleAction| permissions.get().map(|answer| gate_of(answer, action));
+    // Until the hub answers (and without JavaScript) the buttons stay on; the hub decides anyway.
+    let may = move |action: ConsoleAction| gate(action).is_none_or(|g| g.enabled);
+    let reason = move |action: ConsoleAction| gate(action).and_then(|g| g.reason);
     let state_form = move |action: RunAction| {
         let label = action.label();
         view! {
-            <Show when=move || allowed(action)>
+            <Show when=move || allowed(action) && reason(ConsoleAction::ChangeRunState).is_some()>
+                <button type="button" disabled class=DISABLED data-action=label.to_lowercase() aria-describedby="run-state-reason">
+                    {label}
+                </button>
+            </Show>
+            <Show when=move || allowed(action) && may(ConsoleAction::ChangeRunState)>
                 <details class="action" data-action=label.to_lowercase()>
                     <summary class=format!("{BUTTON} {} cursor-pointer list-none", if action == RunAction::Stop { NEUTRAL } else { PRIMARY })>
                         {label} "…"
@@ -65,7 +78,10 @@ pub fn RunActions(key: Memo<RunKey>, detail: Signal<RunDetail>, live: Live) -> i
             {state_form(RunAction::Start)}
             {state_form(RunAction::Stop)}
             {state_form(RunAction::Resume)}
-            <details class="action" data-action="delete">
+            <Show when=move || reason(ConsoleAction::DeleteRun).is_some()>
+                <button type="button" disabled class=DISABLED data-action="delete" aria-describedby="run-delete-reason">"Delete"</button>
+            </Show>
+            <details class="action" data-action="delete" class:hidden=move || !may(ConsoleAction::DeleteRun)>
                 <summary class=format!("{BUTTON} {NEUTRAL} cursor-pointer list-none")>"Delete…"</summary>
                 <div class="mt-2 max-w-sm rounded-md border border-slate-200 bg-white p-3 text-sm shadow dark:border-slate-700 dark:bg-slate-900">
                     <p>
@@ -81,6 +97,14 @@ pub fn RunActions(key: Memo<RunKey>, detail: Signal<RunDetail>, live: Live) -> i
                 </div>
             </details>
         </div>
+        {move || {
+            let a = detail.get().actions;
+            (a.start || a.stop || a.resume)
+                .then(|| reason(ConsoleAction::ChangeRunState))
+                .flatten()
+                .map(|r| view! { <p id="run-state-reason" class=REASON>{r}</p> })
+        }}
+        {move || reason(ConsoleAction::DeleteRun).map(|r| view! { <p id="run-delete-reason" class=REASON>{r}</p> })}
         <Outcome value=Signal::derive(move || set_state.value().get()) done="Done: the run's state was written to the hub; the engine takes it from here."/>
         <Outcome value=Signal::derive(move || delete.value().get()) done="Deleted. The Runs page no longer lists it."/>
     }

@@ -5,6 +5,9 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
+
+use crate::server_fns::permissions::ConsoleAction;
+use crate::ui::gate::{refused, use_browser_gate, GateReason};
 use leptos_router::hooks::use_navigate;
 
 use super::Outcome;
@@ -90,6 +93,11 @@ fn NewRunForm(choices: RunChoices) -> impl IntoView {
     });
     let create = ServerAction::<CreateRun>::new();
     let check = ServerAction::<CreateRun>::new();
+    // Whether the hub lets this person create runs in the placement's scope.
+    let gate = use_browser_gate(
+        move || Some(chosen.get().namespace),
+        ConsoleAction::CreateRun,
+    );
     let current = move || NewRun {
         name: name.get(),
         placement: placement.get(),
@@ -178,11 +186,13 @@ fn NewRunForm(choices: RunChoices) -> impl IntoView {
                 <button
                     type="submit"
                     class="inline-flex items-center rounded-md border border-indigo-700 bg-indigo-700 px-3 py-1.5 text-sm font-medium text-white hover:bg-indigo-800 focus:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500 focus-visible:ring-offset-2 disabled:opacity-60 dark:border-indigo-400 dark:bg-indigo-400 dark:text-slate-950"
-                    disabled=move || create.pending().get()
+                    disabled=move || create.pending().get() || refused(gate)
+                    aria-describedby="create-run-reason"
                 >
                     "Create run"
                 </button>
             </div>
+            <GateReason gate id="create-run-reason"/>
         </ActionForm>
         <div id="check-result">
             <Outcome value=Signal::derive(move || check.value().get().map(|r| r.map(|_| ()))) done="The hub accepts this run: nothing was created yet."/>

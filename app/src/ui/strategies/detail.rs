@@ -3,6 +3,9 @@
 //! once, and edited ones are kept, with an offer to load the hub's version instead.
 
 use leptos::prelude::*;
+
+use crate::server_fns::permissions::ConsoleAction;
+use crate::ui::gate::{refused, use_browser_gate, GateReason, DISABLED};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::editor::{Editor, StrategyEditor};
@@ -103,6 +106,10 @@ fn StrategyBody(
         });
     });
     let delete = ServerAction::<DeleteStrategy>::new();
+    let delete_gate = {
+        let ns = key.namespace.clone();
+        use_browser_gate(move || Some(ns.clone()), ConsoleAction::DeleteStrategy)
+    };
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
@@ -133,7 +140,10 @@ fn StrategyBody(
                         <a href=clone_href id="clone-strategy" class=format!("{BUTTON} {NEUTRAL} mt-3")>"Clone into a new strategy"</a>
                     </div>
                 </details>
-                <details class="action" data-action="delete">
+                <Show when=move || delete_gate.get().is_some_and(|g| !g.enabled)>
+                    <button type="button" disabled class=DISABLED aria-describedby="delete-strategy-reason">"Delete"</button>
+                </Show>
+                <details class="action" data-action="delete" class:hidden=move || refused(delete_gate)>
                     <summary class=format!("{BUTTON} {NEUTRAL} cursor-pointer list-none")>"Delete…"</summary>
                     <div class="mt-2 max-w-xs rounded-md border border-slate-200 bg-white p-3 text-sm shadow dark:border-slate-700 dark:bg-slate-900">
                         <p>{format!("Deletes {} from the hub. Runs already initialized keep the copy they took and go on; runs that name it and are not initialized yet will fail to initialize. This cannot be undone.", key.describe())}</p>
@@ -146,6 +156,7 @@ fn StrategyBody(
                 </details>
             </div>
         </div>
+        <GateReason gate=delete_gate id="delete-strategy-reason"/>
         <Outcome value=Signal::derive(move || delete.value().get()) done="Deleted. Opening the list…"/>
         {move || gone.get().map(|m| view! {
             <p role="alert" class="mb-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-100">{m}</p>

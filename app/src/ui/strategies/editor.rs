@@ -4,6 +4,9 @@
 //! beside the fields they are about, for as long as the draft is the one the hub answered.
 
 use leptos::prelude::*;
+
+use crate::server_fns::permissions::ConsoleAction;
+use crate::ui::gate::{refused, use_browser_gate, GateReason, DISABLED};
 use leptos_router::hooks::use_navigate;
 
 use super::preview::PlanPreview;
@@ -102,6 +105,10 @@ pub(crate) fn StrategyEditor(
 ) -> impl IntoView {
     let save = ServerAction::<SaveStrategy>::new();
     let check = ServerAction::<SaveStrategy>::new();
+    // Whether the hub lets this person save strategies in the draft's scope: asked again only
+    // when the namespace changes, not at every keystroke (editing sends no request).
+    let scope = Memo::new(move |_| editor.draft.with(|d| d.namespace().map(str::to_string)));
+    let save_gate = use_browser_gate(move || scope.get(), ConsoleAction::SaveStrategy);
     let answer = RwSignal::new(None::<Answer>);
     for action in [save, check] {
         Effect::new(move |_| {
@@ -220,7 +227,10 @@ pub(crate) fn StrategyEditor(
                         on:click=move |_| { check.dispatch(SaveStrategy { draft: editor.draft.get_untracked(), dry_run: true }); }>
                         "Check with the hub"
                     </button>
-                    <details class="action" data-action="save">
+                    <Show when=move || save_gate.get().is_some_and(|g| !g.enabled)>
+                        <button type="button" disabled class=DISABLED aria-describedby="save-strategy-reason">{if is_new { "Create" } else { "Save" }}</button>
+                    </Show>
+                    <details class="action" data-action="save" class:hidden=move || refused(save_gate)>
                         <summary class=format!("{BUTTON} {PRIMARY} cursor-pointer list-none")>{if is_new { "Create…" } else { "Save…" }}</summary>
                         <div class="mt-2 max-w-sm rounded-md border border-slate-200 bg-white p-3 text-sm shadow dark:border-slate-700 dark:bg-slate-900">
                             <p id="save-consequence">{consequence}</p>
@@ -234,6 +244,7 @@ pub(crate) fn StrategyEditor(
                         <span class="self-center text-sm text-amber-800 dark:text-amber-300" id="unsaved">"Unsaved changes"</span>
                     </Show>
                 </div>
+                <GateReason gate=save_gate id="save-strategy-reason"/>
                 <div id="check-result">
                     <Outcome value=Signal::derive(move || check.value().get().map(|r| r.map(|_| ()))) done="The hub accepts this strategy, and runs could initialize with it: nothing was written yet."/>
                 </div>

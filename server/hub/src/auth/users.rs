@@ -1,8 +1,14 @@
 //! Who a bearer token belongs to. Users come from a users file in the data directory, which keeps
 //! only SHA-256 hashes of their tokens; the embedded kubeconfig's token is the admin
 //! (`system:masters`), so kubectl's `hub` context and the seeds work as before.
+//!
+//! The same file holds what the dashboard's sign-in needs (issue 17): each person's argon2
+//! password hash and their pending one-time sign-in link (hashed, expiring). The hub re-reads the
+//! file when it changes, so `fleetdeck user add` takes effect without a restart.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -33,6 +39,43 @@ pub struct UserEntry {
     pub groups: Vec<String>,
     /// Lower-case hex SHA-256 of the bearer token; the token itself is never stored.
     pub token_sha256: String,
+    /// The shipped role the person was added with (`fleetdeck-approver`), shown beside their
+    /// name; what they may do is decided by the bindings on the hub, not by this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The namespace of their RoleBinding, when they were added for one namespace only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// The argon2 PHC string of their dashboard password, once they have set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// Their pending one-time sign-in link, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signin_link: Option<SigninLink>,
+}
+
+/// A one-time sign-in link: only the SHA-256 of its secret is kept, with its expiry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SigninLink {
+    pub token_sha256: String,
+    /// Seconds since the Unix epoch after which the link no longer works.
+    pub expires_at: i64,
+}
+
+impl UserEntry {
+    /// A person with a kubectl token (hashed) and nothing else yet.
+    pub fn new(name: &str, token_sha256: String) -> UserEntry {
+        UserEntry {
+            name: name.into(),
+            groups: Vec::new(),
+            token_sha256,
+            role: None,
+            namespace: None,
+            password_hash: None,
+            signin_link: None,
+        }
+    }
 }
 
 impl UsersFile {
@@ -83,25 +126,60 @@ fn decode_hex(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// A token's SHA-256 and its user.
+type Known = ([u8; 32], UserInfo);
+
 /// Bearer tokens (as hashes) and the users they stand for.
 #[derive(Clone, Debug)]
 pub struct Authenticator {
-    users: Vec<([u8; 32], UserInfo)>,
+    users: Vec<Known>,
+    /// The users file this was read from, re-read when it changes (see [`Self::watching`]).
+    source: Option<Arc<Source>>,
+}
+
+#[derive(Debug)]
+struct Source {
+    path: PathBuf,
+    admin: ([u8; 32], UserInfo),
+    /// The file's modification time and length when last read, and what it held then.
+    seen: Mutex<(Stamp, Vec<Known>)>,
 }
 
 impl Authenticator {
     /// Only the admin token: what `router_with_token` always meant.
     pub fn admin(token: &str) -> Authenticator {
-        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         Authenticator {
-            users: vec![(
-                hash,
-                UserInfo {
-                    name: ADMIN_USER.into(),
-                    groups: vec![MASTERS.into(), AUTHENTICATED.into()],
-                },
-            )],
+            users: vec![Self::admin_entry(token)],
+            source: None,
         }
+    }
+
+    fn admin_entry(token: &str) -> ([u8; 32], UserInfo) {
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        (
+            hash,
+            UserInfo {
+                name: ADMIN_USER.into(),
+                groups: vec![MASTERS.into(), AUTHENTICATED.into()],
+            },
+        )
+    }
+
+    /// The admin token and the users of the file at `path`, which is re-read whenever its
+    /// modification time changes: users added while the hub runs can use kubectl at once.
+    pub fn watching(admin_token: &str, path: &Path) -> Result<Authenticator> {
+        let admin = Self::admin_entry(admin_token);
+        let file = UsersFile::load(path)?;
+        let users = Self::admin(admin_token).with_users(&file)?.users;
+        let source = Source {
+            path: path.to_path_buf(),
+            admin,
+            seen: Mutex::new((modified(path), users.clone())),
+        };
+        Ok(Authenticator {
+            users,
+            source: Some(Arc::new(source)),
+        })
     }
 
     /// Adds the users of a users file; every one is also in `system:authenticated`.
@@ -131,15 +209,49 @@ impl Authenticator {
     /// The user a bearer token belongs to. Every entry is compared, in constant time, so the
     /// time taken says nothing about which hash came close.
     pub fn authenticate(&self, token: &str) -> Option<UserInfo> {
+        let Some(source) = &self.source else {
+            return Self::find(&self.users, token);
+        };
+        let now = modified(&source.path);
+        let mut seen = source.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if now != seen.0 {
+            // A file that does not parse (half written by hand) keeps the users read before.
+            match UsersFile::load(&source.path).and_then(|f| {
+                Authenticator {
+                    users: vec![source.admin.clone()],
+                    source: None,
+                }
+                .with_users(&f)
+            }) {
+                Ok(a) => *seen = (now, a.users),
+                Err(error) => {
+                    tracing::warn!(%error, "the users file does not load; keeping the users read before")
+                }
+            }
+        }
+        Self::find(&seen.1, token)
+    }
+
+    fn find(users: &[([u8; 32], UserInfo)], token: &str) -> Option<UserInfo> {
         let given: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let mut found = None;
-        for (hash, user) in &self.users {
+        for (hash, user) in users {
             if bool::from(hash.ct_eq(&given)) && found.is_none() {
                 found = Some(user.clone());
             }
         }
         found
     }
+}
+
+/// Modification time and length: two writes within one tick of the file system's clock still
+/// differ in length unless they write the same number of bytes.
+type Stamp = Option<(SystemTime, u64)>;
+
+fn modified(path: &Path) -> Stamp {
+    std::fs::metadata(path)
+        .and_then(|m| Ok((m.modified()?, m.len())))
+        .ok()
 }
 
 #[cfg(test)]

@@ -122,11 +122,7 @@ pub async fn fixture() -> Fixture {
     let users = UsersFile {
         users: USERS
             .iter()
-            .map(|u| hub::UserEntry {
-                name: u.to_string(),
-                groups: vec![],
-                token_sha256: token_sha256(&token(u)),
-            })
+            .map(|u| hub::UserEntry::new(u, token_sha256(&token(u))))
             .collect(),
     };
     let authn = Authenticator::admin(ADMIN)
