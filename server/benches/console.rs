@@ -30,7 +30,6 @@ use axum::http::{Request, StatusCode};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::ResourceExt;
 use serde_json::{json, Value};
-use server::web::router;
 use support::{report, send, state, time};
 
 const TIME: &str = "2026-12-05T10:00:00Z";
@@ -220,7 +219,7 @@ async fn main() {
         hub::Hub::memory(server::fleet_kinds::registry()).router(),
         "default",
     );
-    let app = router(state(&client, app::live::Topics::default()));
+    let app = support::signed_in_router(state(&client, app::live::Topics::default())).await;
     let shapes = [
         Shape {
             name: "run-3",

@@ -23,7 +23,6 @@ use futures::StreamExt;
 use server::informers::Informers;
 use server::members::registration::register;
 use server::members::MemberConfig;
-use server::web::router;
 use support::{report, send, state, time};
 use tokio_util::sync::CancellationToken;
 
@@ -107,7 +106,7 @@ async fn main() {
             registered.as_secs_f64(),
             followed.elapsed().as_secs_f64()
         );
-        let app = router(state(&client, topics));
+        let app = support::signed_in_router(state(&client, topics)).await;
 
         let first = time(rounds, || async {
             let (status, bytes, body) = send(&app, get("/fleet")).await;

@@ -11,12 +11,33 @@ use http_body_util::BodyExt;
 use server::web::AppState;
 use tower::ServiceExt;
 
+// The tests' sign-in, as a browser does it: the benches measure pages as a signed-in person sees
+// them (session lookup and impersonation included), as the dashboard serves every page.
+#[path = "../../tests/signin_support/mod.rs"]
+mod signin_support;
+
 /// Rounds run before measuring (caches, the allocator, the first hub reads).
 pub const WARM_UP: usize = 5;
 
 /// The dashboard's state over the hub of `client`, following `topics`.
 pub fn state(client: &kube::Client, topics: Topics) -> AppState {
     AppState::in_process(client, topics)
+}
+
+/// The dashboard's router over `state`, every request carrying the session of `ops`, a person
+/// bound to `fleetdeck-admin` (signed in once, through `/auth/signin`).
+pub async fn signed_in_router(state: AppState) -> Router {
+    let cookie = signin_support::ops_cookie(&state).await;
+    let cookie = axum::http::HeaderValue::from_str(&cookie).expect("a session cookie is ASCII");
+    server::web::router(state).layer(axum::middleware::map_request(
+        move |mut req: Request<Body>| {
+            let cookie = cookie.clone();
+            async move {
+                req.headers_mut().insert(axum::http::header::COOKIE, cookie);
+                req
+            }
+        },
+    ))
 }
 
 /// Sends `req` through `app`; the status, the body's size, and the body when it is an error.
