@@ -16,7 +16,7 @@
 // target/site of this checkout), ROUNDS (40), CLUSTERS (3), STAGES (2), CHROMIUM_PATH
 // (/usr/bin/chromium). Nothing is asserted: it prints p50/p95.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -179,6 +179,23 @@ function status() {
   };
 }
 
+/// Redeems the admin's one-time link as a person would; answers the session cookie's value.
+async function signIn(base, dataDir) {
+  const link = readFileSync(join(dataDir, "admin-signin-link"), "utf8").trim();
+  const token = new URL(link).searchParams.get("token") ?? "";
+  const password = "correct horse battery staple";
+  const res = await fetch(`${base}/auth/setup`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: base },
+    body: new URLSearchParams({ token, password, confirm: password }).toString(),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith("fleetdeck_session="));
+  if (res.status !== 303 || !cookie) throw new Error(`signing in failed: ${res.status} ${res.headers.get("location")}`);
+  return cookie.split(";")[0].slice("fleetdeck_session=".length);
+}
+
 const nearestRank = (sorted, p) => sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1];
 
 async function main() {
@@ -204,7 +221,11 @@ async function main() {
     await hub("PATCH", `${runs}/${RUN}/status`, { status: status() }, "application/merge-patch+json");
 
     browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: LAUNCH_ARGS });
-    const page = await browser.newPage();
+    // The dashboard serves signed-in people only: the admin's one-time link (written on first
+    // start) sets a password and starts the session the browser measures with.
+    const context = await browser.newContext();
+    await context.addCookies([{ name: "fleetdeck_session", value: await signIn(base, dataDir), url: base }]);
+    const page = await context.newPage();
     await page.goto(`${base}/runs/${RUN}`);
     await page.locator('#live-status[data-status="live"]').waitFor();
     await page.locator('#run-actions [data-action="stop"]').waitFor();
