@@ -514,7 +514,7 @@ RP="rp web-app-placement -n my-app-namespace"
 PS2='.status.placementStatuses[?(@.clusterName=="member2")]'
 wait_until "member2 reports the missing namespace" \
   jp_is "$RP" "{$PS2.failedPlacements[*].condition.reason}" "ManifestApplyFailed ManifestApplyFailed"
-expect_contains "why member2 failed" 'namespaces \"my-app-namespace\" not found' \
+expect_contains "why member2 failed" 'namespaces "my-app-namespace" not found' \
   "$(jp "$RP" "{$PS2.failedPlacements[0].condition.message}")"
 expect_jp "$RP" "{$PS2.failedPlacements[*].kind}" "Deployment Service"
 expect_condition "$SUR" .status Progressing True UpdateRunProgressing
