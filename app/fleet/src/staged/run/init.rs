@@ -120,11 +120,20 @@ pub fn latest_policy(run: &RunMeta, world: &World) -> Result<PolicyUse, RunError
             .map_or(0, |n| n.len() as i32),
         PlacementType::PickAll => -1,
     };
-    if !condition::is_true_at(&snapshot.conditions, types::SCHEDULED, snapshot.generation) {
-        return Err(RunError::terminal(format!(
+    let not_scheduled = || {
+        format!(
             "policy snapshot `{}` not fully scheduled yet",
             snapshot.name
-        )));
+        )
+    };
+    match condition::find_condition_at(&snapshot.conditions, types::SCHEDULED, snapshot.generation)
+    {
+        Some(c) if c.status == condition::TRUE => {}
+        // The scheduler decided it cannot place as the policy asks: KubeFleet's terminal failure.
+        Some(c) if c.status == condition::FALSE => return Err(RunError::terminal(not_scheduled())),
+        // Not decided yet — a run applied together with its placement. KubeFleet fails such a
+        // run for good (spec §9.3 step 2, a listed quirk); fleetdeck waits for the scheduler.
+        _ => return Err(RunError::Retriable(not_scheduled())),
     }
     Ok(PolicyUse {
         name: snapshot.name.clone(),

@@ -222,7 +222,14 @@ fn initialization_failures_carry_the_exact_messages() {
         ("rolling placement", Some("0"), |w| w.placement = Some(Default::default()),
             format!("{prefix}{client}parent placement does not have an external rollout strategy, current strategy: RollingUpdate")),
         ("no policy snapshot", Some("0"), |w| w.latest_policy_snapshots.clear(), format!("{prefix}no latest policy snapshot found for placement /p")),
-        ("not scheduled", Some("0"), |w| w.latest_policy_snapshots[0].conditions.clear(), format!("{prefix}policy snapshot `p-0` not fully scheduled yet")),
+        ("not scheduled", Some("0"), |w| {
+            let snapshot = &mut w.latest_policy_snapshots[0];
+            for c in &mut snapshot.conditions {
+                if c.type_ == "Scheduled" {
+                    c.status = "False".into();
+                }
+            }
+        }, format!("{prefix}policy snapshot `p-0` not fully scheduled yet")),
         ("missing strategy", Some("0"), |w| w.strategy = None, format!("{prefix}{client}referenced updateStrategy not found: `/s`")),
         ("missing index", Some("1"), |_| {}, format!("{prefix}{client}no resourceSnapshots with index `1` found for placement `/p`")),
         ("invalid index", Some("x"), |_| {}, format!("{prefix}{client}invalid resource snapshot index `x` provided, expected an integer >= 0")),
@@ -264,6 +271,34 @@ fn a_binding_on_an_old_policy_snapshot_is_retried() {
     let st = go(&spec(UpdateRunState::Run, Some("0")), None, &w, &at(0));
     assert_eq!(st.outcome, Outcome::Retry("binding `/p-member1-0a1b2c3d` with old policy snapshot `/p-old` has state Scheduled, we might observe a transient state, need retry".into()));
     assert_eq!(csr(&st.status.conditions, "Initialized"), None);
+}
+
+#[test]
+fn a_policy_snapshot_the_scheduler_has_not_decided_is_waited_for() {
+    // A run applied together with its placement: the snapshot has no Scheduled condition yet, or
+    // one from an older generation. fleetdeck waits (KubeFleet fails for good, a listed quirk).
+    for stale in [false, true] {
+        let mut w = world(two_stages());
+        let snapshot = &mut w.latest_policy_snapshots[0];
+        if stale {
+            for c in &mut snapshot.conditions {
+                c.observed_generation = Some(snapshot.generation - 1);
+            }
+        } else {
+            snapshot.conditions.clear();
+        }
+        let st = go(&spec(UpdateRunState::Run, Some("0")), None, &w, &at(0));
+        assert_eq!(
+            st.outcome,
+            Outcome::Retry("policy snapshot `p-0` not fully scheduled yet".into()),
+            "stale: {stale}"
+        );
+        assert_eq!(
+            csr(&st.status.conditions, "Initialized"),
+            None,
+            "stale: {stale}"
+        );
+    }
 }
 
 #[test]
