@@ -34,9 +34,12 @@ async fn get(state: &AppState, uri: &str, headers: &[(&str, &str)]) -> axum::res
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    router(state.clone())
-        .oneshot(req.body(Body::empty()).expect("request"))
+    // Bounded so that a request that never completes fails here, naming itself, instead of
+    // leaving CI idle until its limit.
+    let res = router(state.clone()).oneshot(req.body(Body::empty()).expect("request"));
+    tokio::time::timeout(Duration::from_secs(60), res)
         .await
+        .unwrap_or_else(|_| panic!("GET {uri} answered within 60 s"))
         .expect("infallible")
 }
 

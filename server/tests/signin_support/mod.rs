@@ -4,13 +4,12 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use server::accounts::Role;
+use server::accounts::{Accounts, Role};
 use server::web::{router, AppState};
 use tower::ServiceExt;
 
@@ -97,14 +96,24 @@ pub async fn sign_in_as(st: &AppState, name: &str, role: Role, namespace: Option
 /// The cookie of `ops` (bound to fleetdeck-admin) for this state, signed in once per state:
 /// what the tests that are about the console's actions, not about who may, act as.
 pub async fn ops_cookie(st: &AppState) -> String {
-    static COOKIES: OnceLock<Mutex<HashMap<usize, String>>> = OnceLock::new();
-    let key = Arc::as_ptr(&st.sign_in.accounts) as usize;
+    // Keyed by the state's accounts. A `Weak` keeps the allocation, so a later state can never
+    // reuse its address and be handed a cookie its session store has never seen.
+    static COOKIES: OnceLock<Mutex<Vec<(Weak<Accounts>, String)>>> = OnceLock::new();
     let cookies = COOKIES.get_or_init(Default::default);
-    if let Some(c) = cookies.lock().expect("cookies").get(&key) {
+    let mine = Arc::downgrade(&st.sign_in.accounts);
+    if let Some((_, c)) = cookies
+        .lock()
+        .expect("cookies")
+        .iter()
+        .find(|(w, _)| w.ptr_eq(&mine))
+    {
         return c.clone();
     }
     let cookie = sign_in_as(st, "ops", Role::Admin, None).await;
-    cookies.lock().expect("cookies").insert(key, cookie.clone());
+    cookies
+        .lock()
+        .expect("cookies")
+        .push((mine, cookie.clone()));
     cookie
 }
 
