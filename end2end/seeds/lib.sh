@@ -5,7 +5,7 @@
 
 set -euo pipefail
 
-FLEETDECK_BIN="${FLEETDECK_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/fleetdeck/target}/debug/fleetdeck}"
+FLEETDECK_BIN="${FLEETDECK_BIN:-${CARGO_TARGET_DIR:-$HOME/.cache/fleetdeck/target-$(basename "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)")}/debug/fleetdeck}"
 # How long a wait for convergence may take before the script gives up. A deadline only keeps a
 # broken build from hanging CI; it is not a timing assertion (the tutorials' TimedWait is 1m).
 WAIT_TIMEOUT="${SEEDS_WAIT_TIMEOUT:-300}"
