@@ -193,3 +193,321 @@ async fn kubectl_auth_can_i_answers_as_rbac_says() {
     running.shutdown();
     running.wait().await.expect("clean shutdown");
 }
+
+/// The six console actions as a kubectl user performs them on the hub.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Action {
+    Create,
+    Start,
+    Stop,
+    Resume,
+    Approve,
+    Delete,
+}
+
+const ROLES: [&str; 4] = ["viewer", "operator", "approver", "admin"];
+const ACTIONS: [Action; 6] = [
+    Action::Create,
+    Action::Start,
+    Action::Stop,
+    Action::Resume,
+    Action::Approve,
+    Action::Delete,
+];
+
+/// What deploy/rbac's ClusterRoles allow (the README's table).
+fn allowed(role: &str, action: Action) -> bool {
+    match role {
+        "operator" => action != Action::Approve,
+        "approver" => action == Action::Approve,
+        "admin" => true,
+        _ => false,
+    }
+}
+
+/// A run (cluster-scoped without `ns`) in `state`, as YAML for `kubectl create -f -`.
+fn run_yaml(name: &str, ns: Option<&str>, state: &str) -> String {
+    let (kind, namespace) = match ns {
+        None => ("ClusterStagedUpdateRun", String::new()),
+        Some(ns) => ("StagedUpdateRun", format!("\n  namespace: {ns}")),
+    };
+    format!(
+        "apiVersion: placement.kubernetes-fleet.io/v1beta1\nkind: {kind}\nmetadata:\n  name: {name}{namespace}\nspec:\n  placementName: example\n  stagedRolloutStrategyName: example\n  state: {state}\n"
+    )
+}
+
+/// An approval request for `run`'s canary stage, as the engine writes one.
+fn approval_yaml(name: &str, ns: Option<&str>, run: &str) -> String {
+    let (kind, namespace) = match ns {
+        None => ("ClusterApprovalRequest", String::new()),
+        Some(ns) => ("ApprovalRequest", format!("\n  namespace: {ns}")),
+    };
+    format!(
+        "apiVersion: placement.kubernetes-fleet.io/v1beta1\nkind: {kind}\nmetadata:\n  name: {name}{namespace}\nspec:\n  parentStageRollout: {run}\n  targetStage: canary\n"
+    )
+}
+
+/// Runs kubectl with `token` and `stdin`; (exit success, stdout, stderr).
+async fn kubectl_in(
+    k: &Kubectl,
+    token: Option<&str>,
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut cmd = tokio::process::Command::new("/usr/bin/kubectl");
+    cmd.arg("--kubeconfig")
+        .arg(&k.kubeconfig)
+        .arg("--cache-dir")
+        .arg(k.cache.path());
+    if let Some(t) = token {
+        cmd.arg("--token").arg(t);
+    }
+    let mut child = cmd
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.as_bytes())
+        .await
+        .expect("stdin written");
+    drop(input);
+    let out = child.wait_with_output().await.expect("kubectl ends");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    )
+}
+
+/// kube-apiserver's refusal as kubectl prints it.
+fn forbidden(
+    user: &str,
+    verb: &str,
+    resource: &str,
+    name: Option<&str>,
+    ns: Option<&str>,
+) -> String {
+    let group = "placement.kubernetes-fleet.io";
+    let base = resource.split('/').next().unwrap_or(resource);
+    let named = name.map(|n| format!(" {n:?}")).unwrap_or_default();
+    let scope = match ns {
+        None => "at the cluster scope".to_string(),
+        Some(ns) => format!("in the namespace {ns:?}"),
+    };
+    format!(
+        "Error from server (Forbidden): {base}.{group}{named} is forbidden: User {user:?} cannot {verb} resource {resource:?} in API group {group:?} {scope}"
+    )
+}
+
+/// Every role × action through kubectl with the person's own token, cluster-scoped (bound by a
+/// ClusterRoleBinding) and namespaced (bound by a RoleBinding in `team-a` only): each allowed
+/// action succeeds and changes the object; each other one gets kube-apiserver's exact 403.
+#[tokio::test]
+async fn every_role_may_do_through_kubectl_exactly_what_its_binding_allows() {
+    if !std::path::Path::new("/usr/bin/kubectl").exists() {
+        eprintln!("SKIPPED: /usr/bin/kubectl is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let people: Vec<String> = ROLES
+        .iter()
+        .flat_map(|r| [format!("{r}-all"), format!("{r}-ns")])
+        .collect();
+    let users = hub::UsersFile {
+        users: people
+            .iter()
+            .map(|u| hub::UserEntry::new(u, hub::token_sha256(&format!("{u}-token"))))
+            .collect(),
+    };
+    let yaml = serde_saphyr::to_string(&users).expect("users serialise");
+    std::fs::write(dir.path().join(server::hub_rbac::USERS_FILE), yaml).expect("write users.yaml");
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("starts");
+    let admin = admin_client(&running.kubeconfig).await;
+    let kc = Kubectl {
+        kubeconfig: running.kubeconfig.clone(),
+        cache: tempfile::tempdir().expect("cache dir"),
+    };
+    for ns in ["team-a", "team-b"] {
+        let (ok, _, err) = kubectl(&kc, None, &["create", "namespace", ns]).await;
+        assert!(ok, "{err}");
+    }
+    for role in ROLES {
+        bind(&admin, &format!("{role}-all"), &format!("fleetdeck-{role}")).await;
+        let (ok, _, err) = kubectl(
+            &kc,
+            None,
+            &[
+                "create",
+                "rolebinding",
+                &format!("{role}-ns"),
+                "-n",
+                "team-a",
+                &format!("--clusterrole=fleetdeck-{role}"),
+                &format!("--user={role}-ns"),
+            ],
+        )
+        .await;
+        assert!(ok, "{err}");
+    }
+
+    // (the person, the namespace the objects are in, whether the binding covers it)
+    let mut cases = Vec::new();
+    for role in ROLES {
+        cases.push((role, format!("{role}-all"), None, true));
+        cases.push((role, format!("{role}-ns"), Some("team-a"), true));
+        cases.push((role, format!("{role}-ns"), Some("team-b"), false));
+    }
+    for (role, user, ns, covered) in cases {
+        let token = format!("{user}-token");
+        let token = Some(token.as_str());
+        let (runs, approvals) = match ns {
+            None => ("clusterstagedupdateruns", "clusterapprovalrequests"),
+            Some(_) => ("stagedupdateruns", "approvalrequests"),
+        };
+        let ns_args: Vec<&str> = ns.map(|n| vec!["-n", n]).unwrap_or_default();
+        for action in ACTIONS {
+            let may = covered && allowed(role, action);
+            let name = format!("{user}-{}", format!("{action:?}").to_lowercase());
+            let what = format!("{user} {action:?} in {ns:?}");
+            // The object the action works on, written by the admin in the state it needs.
+            let before = match action {
+                Action::Create => None,
+                Action::Start => Some("Initialize"),
+                Action::Stop => Some("Run"),
+                Action::Resume | Action::Delete | Action::Approve => Some("Stop"),
+            };
+            if let Some(state) = before {
+                let (ok, _, err) = kubectl_in(
+                    &kc,
+                    None,
+                    &["create", "-f", "-"],
+                    &run_yaml(&name, ns, state),
+                )
+                .await;
+                assert!(ok, "{what}: {err}");
+            }
+            let approval = format!("{name}-before-canary");
+            if action == Action::Approve {
+                let (ok, _, err) = kubectl_in(
+                    &kc,
+                    None,
+                    &["create", "-f", "-"],
+                    &approval_yaml(&approval, ns, &name),
+                )
+                .await;
+                assert!(ok, "{what}: {err}");
+            }
+            let state_patch = |state: &str| format!("{{\"spec\":{{\"state\":\"{state}\"}}}}");
+            let (ok, _, err) = match action {
+                Action::Create => {
+                    let mut args = vec!["create", "-f", "-"];
+                    args.extend(&ns_args);
+                    kubectl_in(&kc, token, &args, &run_yaml(&name, ns, "Initialize")).await
+                }
+                Action::Start | Action::Resume | Action::Stop => {
+                    let patch = state_patch(if action == Action::Stop {
+                        "Stop"
+                    } else {
+                        "Run"
+                    });
+                    let mut args = vec!["patch", runs, &name, "--type", "merge", "-p", &patch];
+                    args.extend(&ns_args);
+                    kubectl(&kc, token, &args).await
+                }
+                Action::Approve => {
+                    let patch = "{\"status\":{\"conditions\":[{\"type\":\"Approved\",\"status\":\"True\",\"reason\":\"Approved\",\"message\":\"approved with kubectl\",\"lastTransitionTime\":\"2026-12-07T00:00:00Z\",\"observedGeneration\":1}]}}";
+                    let mut args = vec![
+                        "patch",
+                        approvals,
+                        &approval,
+                        "--subresource",
+                        "status",
+                        "--type",
+                        "merge",
+                        "-p",
+                        patch,
+                    ];
+                    args.extend(&ns_args);
+                    kubectl(&kc, token, &args).await
+                }
+                Action::Delete => {
+                    let mut args = vec!["delete", runs, &name, "--wait=false"];
+                    args.extend(&ns_args);
+                    kubectl(&kc, token, &args).await
+                }
+            };
+            if may {
+                assert!(ok, "{what} is allowed: {err}");
+            } else {
+                assert!(!ok, "{what} is refused");
+                // `kubectl patch` reads the object first: where the person may not even read
+                // it (a namespace their binding does not cover), the read is what is refused.
+                let patch = if covered { "patch" } else { "get" };
+                let (verb, resource, named) = match action {
+                    Action::Create => ("create", runs.to_string(), None),
+                    Action::Start | Action::Stop | Action::Resume => {
+                        (patch, runs.to_string(), Some(name.as_str()))
+                    }
+                    Action::Approve => (
+                        patch,
+                        format!("{approvals}/status"),
+                        Some(approval.as_str()),
+                    ),
+                    Action::Delete => ("delete", runs.to_string(), Some(name.as_str())),
+                };
+                let mut expected = forbidden(&user, verb, &resource, named, ns);
+                if action == Action::Create {
+                    // kubectl names the file it was creating from.
+                    expected = expected.replacen(": ", ": error when creating \"STDIN\": ", 1);
+                }
+                assert_eq!(err, expected, "{what}");
+            }
+            // What the hub holds afterwards says whether the action happened.
+            let (exists, out, _) = {
+                let (kind, object) = if action == Action::Approve {
+                    (approvals, approval.as_str())
+                } else {
+                    (runs, name.as_str())
+                };
+                let mut args = vec!["get", kind, object, "-o", "json"];
+                args.extend(&ns_args);
+                kubectl(&kc, None, &args).await
+            };
+            let object: serde_json::Value = if exists {
+                serde_json::from_str(&out).expect("kubectl prints JSON")
+            } else {
+                serde_json::Value::Null
+            };
+            match action {
+                Action::Create => assert_eq!(exists, may, "{what}"),
+                Action::Delete => {
+                    let going = !exists || object["metadata"]["deletionTimestamp"].is_string();
+                    assert_eq!(going, may, "{what}");
+                }
+                Action::Start | Action::Stop | Action::Resume => {
+                    let expected = match (may, action) {
+                        (true, Action::Stop) => "Stop",
+                        (true, _) => "Run",
+                        (false, _) => before.unwrap_or_default(),
+                    };
+                    assert_eq!(object["spec"]["state"], expected, "{what}");
+                }
+                Action::Approve => {
+                    let approved = object["status"]["conditions"]
+                        .as_array()
+                        .is_some_and(|c| c.iter().any(|c| c["type"] == "Approved"));
+                    assert_eq!(approved, may, "{what}");
+                }
+            }
+        }
+    }
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}

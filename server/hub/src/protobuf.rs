@@ -1,5 +1,5 @@
 //! Kubernetes protobuf request bodies (spec §0.2, §3.4): `kubectl create ns|cm|secret|deployment|
-//! service` send them and do not fall back to JSON on a 415. The bytes are decoded with kube-rs'
+//! service|role|clusterrole|rolebinding|clusterrolebinding` send them and do not fall back to JSON on a 415. The bytes are decoded with kube-rs'
 //! prost bindings (`k8s-pb`) and mapped to the JSON the normal create path takes; replies stay JSON.
 //!
 //! Go's gogo-protobuf writes empty strings and empty messages, so zero values count as absent
@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use k8s_pb::api::apps::v1 as apps;
 use k8s_pb::api::authorization::v1 as authz;
 use k8s_pb::api::core::v1 as core;
+use k8s_pb::api::rbac::v1 as rbac;
 use k8s_pb::apimachinery::pkg::api::resource::Quantity;
 use k8s_pb::apimachinery::pkg::apis::meta::v1 as meta;
 use k8s_pb::apimachinery::pkg::runtime::Unknown;
@@ -55,6 +56,21 @@ pub fn decode(bytes: &[u8]) -> Result<Value> {
         ("authorization.k8s.io/v1", "SelfSubjectRulesReview") => {
             rules_review(authz::SelfSubjectRulesReview::decode(&raw[..]).map_err(|e| bad(&e))?)
         }
+        // `kubectl create role|clusterrole|rolebinding|clusterrolebinding` (granting access).
+        ("rbac.authorization.k8s.io/v1", "Role") => {
+            role(rbac::Role::decode(&raw[..]).map_err(|e| bad(&e))?)
+        }
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => {
+            cluster_role(rbac::ClusterRole::decode(&raw[..]).map_err(|e| bad(&e))?)
+        }
+        ("rbac.authorization.k8s.io/v1", "RoleBinding") => {
+            let b = rbac::RoleBinding::decode(&raw[..]).map_err(|e| bad(&e))?;
+            binding(b.metadata, b.subjects, b.role_ref)
+        }
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            let b = rbac::ClusterRoleBinding::decode(&raw[..]).map_err(|e| bad(&e))?;
+            binding(b.metadata, b.subjects, b.role_ref)
+        }
         _ => return Err(unsupported(&api_version, &kind)),
     };
     obj.insert("apiVersion".into(), json!(api_version));
@@ -69,7 +85,7 @@ fn bad(e: &prost::DecodeError) -> Error {
 fn unsupported(api_version: &str, kind: &str) -> Error {
     Error::UnsupportedMediaType(format!(
         "the hub decodes protobuf only for v1 Namespace, ConfigMap, Secret, Service, apps/v1 \
-         Deployment and the self access reviews, not {api_version:?} {kind:?}; send application/json"
+         Deployment, the RBAC kinds and the self access reviews, not {api_version:?} {kind:?}; send application/json"
     ))
 }
 
@@ -150,6 +166,70 @@ fn head(metadata: Option<meta::ObjectMeta>) -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("metadata".into(), object_meta(metadata));
     m
+}
+
+fn policy_rules(rules: Vec<rbac::PolicyRule>) -> Option<Value> {
+    // `apiGroups: [""]` (the core group) is meaningful: lists are kept whole, only empty ones go.
+    Some(Value::Array(
+        rules
+            .into_iter()
+            .map(|r| {
+                Obj::default()
+                    .strings("verbs", r.verbs)
+                    .strings("apiGroups", r.api_groups)
+                    .strings("resources", r.resources)
+                    .strings("resourceNames", r.resource_names)
+                    .strings("nonResourceURLs", r.non_resource_ur_ls)
+                    .done()
+            })
+            .collect(),
+    ))
+}
+
+fn role(r: rbac::Role) -> Map<String, Value> {
+    Obj(head(r.metadata)).set("rules", policy_rules(r.rules)).0
+}
+
+fn cluster_role(r: rbac::ClusterRole) -> Map<String, Value> {
+    let aggregation = r.aggregation_rule.map(|a| {
+        Obj::default()
+            .list("clusterRoleSelectors", a.cluster_role_selectors, |s| {
+                label_selector(Some(s)).unwrap_or_else(|| json!({}))
+            })
+            .done()
+    });
+    Obj(head(r.metadata))
+        .set("rules", policy_rules(r.rules))
+        .set("aggregationRule", aggregation)
+        .0
+}
+
+fn binding(
+    metadata: Option<meta::ObjectMeta>,
+    subjects: Vec<rbac::Subject>,
+    role_ref: Option<rbac::RoleRef>,
+) -> Map<String, Value> {
+    let role_ref = role_ref.unwrap_or_default();
+    Obj(head(metadata))
+        .list("subjects", subjects, |s| {
+            Obj::default()
+                .str("kind", s.kind)
+                .str("apiGroup", s.api_group)
+                .str("name", s.name)
+                .str("namespace", s.namespace)
+                .done()
+        })
+        .set(
+            "roleRef",
+            Some(
+                Obj::default()
+                    .str("apiGroup", role_ref.api_group)
+                    .str("kind", role_ref.kind)
+                    .str("name", role_ref.name)
+                    .done(),
+            ),
+        )
+        .0
 }
 
 fn namespace(ns: core::Namespace) -> Map<String, Value> {
