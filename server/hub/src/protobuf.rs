@@ -1,6 +1,7 @@
 //! Kubernetes protobuf request bodies (spec §0.2, §3.4): `kubectl create ns|cm|secret|deployment|
-//! service|role|clusterrole|rolebinding|clusterrolebinding` send them and do not fall back to JSON on a 415. The bytes are decoded with kube-rs'
-//! prost bindings (`k8s-pb`) and mapped to the JSON the normal create path takes; replies stay JSON.
+//! service|role|clusterrole|rolebinding|clusterrolebinding` send them and do not fall back to JSON
+//! on a 415. The bytes are decoded with kube-rs' prost bindings (`k8s-pb`) and mapped to the JSON
+//! the normal create path takes; replies stay JSON.
 //!
 //! Go's gogo-protobuf writes empty strings and empty messages, so zero values count as absent
 //! (omitempty), as in the apiserver's JSON. Only the fields those kubectl generators can set are
