@@ -86,6 +86,10 @@ test("seed 002 driven from the browser: create in Initialize, review the plan, s
   // Create the run from the browser; the hub checks it first (dry run), and a bad name is
   // answered with the hub's own message.
   await page.locator("#new-run-link").click();
+  // The release build fetches the form's code on the way: the runs list (whose filter is also
+  // labelled "Placement") stays until it has come.
+  await expect(page).toHaveURL(/\/runs\/new$/);
+  await page.locator("select#run-placement").waitFor();
   await page.getByLabel("Placement").selectOption("console-placement");
   await page.getByLabel("Strategy").selectOption("console-strategy");
   await page.getByLabel("Run name").fill("Console_Run");

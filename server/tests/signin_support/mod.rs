@@ -93,12 +93,15 @@ pub async fn sign_in_as(st: &AppState, name: &str, role: Role, namespace: Option
     cookie.expect("a session cookie")
 }
 
+/// A state's accounts and the cookie `ops` signed in to them with.
+type SignedIn = (Weak<Accounts>, String);
+
 /// The cookie of `ops` (bound to fleetdeck-admin) for this state, signed in once per state:
 /// what the tests that are about the console's actions, not about who may, act as.
 pub async fn ops_cookie(st: &AppState) -> String {
     // Keyed by the state's accounts. A `Weak` keeps the allocation, so a later state can never
     // reuse its address and be handed a cookie its session store has never seen.
-    static COOKIES: OnceLock<Mutex<Vec<(Weak<Accounts>, String)>>> = OnceLock::new();
+    static COOKIES: OnceLock<Mutex<Vec<SignedIn>>> = OnceLock::new();
     let cookies = COOKIES.get_or_init(Default::default);
     let mine = Arc::downgrade(&st.sign_in.accounts);
     if let Some((_, c)) = cookies

@@ -77,9 +77,17 @@ fn StrategyBody(
     let gone = RwSignal::new(None::<String>);
     let link = LiveLink::expect();
     let follow = key.clone();
+    let delete = ServerAction::<DeleteStrategy>::new();
     Effect::new(move |previous: Option<()>| {
         link.changed.track();
         if previous.is_none() {
+            return;
+        }
+        // Our own delete: the page is about to leave (the release build first fetches the list's
+        // code), so asking for the strategy again would only earn a 404.
+        if delete.pending().get_untracked()
+            || delete.value().with_untracked(|v| matches!(v, Some(Ok(()))))
+        {
             return;
         }
         let key = follow.clone();
@@ -105,7 +113,6 @@ fn StrategyBody(
             }
         });
     });
-    let delete = ServerAction::<DeleteStrategy>::new();
     let delete_gate = {
         let ns = key.namespace.clone();
         use_browser_gate(move || Some(ns.clone()), ConsoleAction::DeleteStrategy)
