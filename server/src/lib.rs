@@ -2,6 +2,7 @@
 //! member clusters.
 
 pub mod accounts;
+pub mod attribution;
 pub mod cli;
 pub mod engine;
 mod error;

@@ -214,6 +214,14 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         Ok(())
     }));
 
+    // People's own kubectl writes named in Events, as the console names its own (attribution).
+    let writes = hub.writes();
+    let audit_client = fleet_client.clone();
+    tasks.push(spawn_until(&shutdown, "kubectl attribution", async move {
+        crate::attribution::run(audit_client, writes).await;
+        Ok(())
+    }));
+
     // The engine (placements, update runs) and the member agent, all against the hub in-process.
     let engine = (args.engine == EngineMode::On).then(|| {
         let targets = members

@@ -84,6 +84,14 @@ async fn approve_writes_approved_at_the_current_generation_and_names_the_approve
     assert_eq!(cond.status, "True");
     assert_eq!(cond.observed_generation, Some(generation));
     assert_eq!(cond.message, "Approved by ops: canary looks good");
+    // The approver on the request itself, for kubectl readers.
+    let annotations = approved.metadata.annotations.unwrap_or_default();
+    assert_eq!(
+        annotations
+            .get("fleetdeck.dev/approved-by")
+            .map(String::as_str),
+        Some("ops")
+    );
 
     // The audit trail: on the request and on its run, naming the approver.
     for object in ["example-run-before-canary", "example-run"] {

@@ -511,3 +511,199 @@ async fn every_role_may_do_through_kubectl_exactly_what_its_binding_allows() {
     running.shutdown();
     running.wait().await.expect("clean shutdown");
 }
+
+/// Polls `f` until it gives `Some` (the recorder works after the write is answered); bounded so
+/// a broken recorder fails the test instead of hanging it.
+async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..200 {
+        if let Some(v) = f().await {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{what} did not happen within 10 s");
+}
+
+/// Events on `name` (any kind) in `ns` with their actor annotation: (reason, actor, message).
+async fn events_on(admin: &kube::Client, ns: &str, name: &str) -> Vec<(String, String, String)> {
+    let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(admin.clone(), ns);
+    events
+        .list(&ListParams::default())
+        .await
+        .expect("events list")
+        .items
+        .into_iter()
+        .filter(|e| e.involved_object.name.as_deref() == Some(name))
+        .map(|e| {
+            let actor = e
+                .metadata
+                .annotations
+                .and_then(|a| a.get("fleetdeck.dev/actor").cloned())
+                .unwrap_or_default();
+            (
+                e.reason.unwrap_or_default(),
+                actor,
+                e.message.unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// A person approving and stopping with kubectl and their own token is named as the console
+/// names its own: `fleetdeck.dev/approved-by` on the request, Events with the actor on the
+/// request and the run (what the run page's history shows).
+#[tokio::test]
+async fn kubectl_writes_with_a_persons_token_are_attributed_to_them() {
+    if !std::path::Path::new("/usr/bin/kubectl").exists() {
+        eprintln!("SKIPPED: /usr/bin/kubectl is not installed");
+        return;
+    }
+    let dir = data_dir_with_users();
+    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("starts");
+    let admin = admin_client(&running.kubeconfig).await;
+    let kc = Kubectl {
+        kubeconfig: running.kubeconfig.clone(),
+        cache: tempfile::tempdir().expect("cache dir"),
+    };
+    bind(&admin, "alma", "fleetdeck-approver").await;
+    bind(&admin, "vera", "fleetdeck-operator").await;
+    let (ok, _, err) = kubectl_in(
+        &kc,
+        None,
+        &["create", "-f", "-"],
+        &run_yaml("r1", None, "Run"),
+    )
+    .await;
+    assert!(ok, "{err}");
+    let (ok, _, err) = kubectl_in(
+        &kc,
+        None,
+        &["create", "-f", "-"],
+        &approval_yaml("r1-before-canary", None, "r1"),
+    )
+    .await;
+    assert!(ok, "{err}");
+
+    let approve = "{\"status\":{\"conditions\":[{\"type\":\"Approved\",\"status\":\"True\",\"reason\":\"Approved\",\"message\":\"lgtm\",\"lastTransitionTime\":\"2026-12-07T00:00:00Z\",\"observedGeneration\":1}]}}";
+    let (ok, _, err) = kubectl(
+        &kc,
+        Some("alma-token"),
+        &[
+            "patch",
+            "clusterapprovalrequest",
+            "r1-before-canary",
+            "--subresource",
+            "status",
+            "--type",
+            "merge",
+            "-p",
+            approve,
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let requests: Api<app::fleet::ClusterApprovalRequest> = Api::all(admin.clone());
+    let by = eventually("the approver annotation", || {
+        let requests = requests.clone();
+        async move {
+            let r = requests.get("r1-before-canary").await.ok()?;
+            r.metadata
+                .annotations?
+                .get("fleetdeck.dev/approved-by")
+                .cloned()
+        }
+    })
+    .await;
+    assert_eq!(by, "alma");
+    let expected = (
+        "Approved".to_string(),
+        "alma".to_string(),
+        "alma approved r1-before-canary (stage canary) with kubectl".to_string(),
+    );
+    let on_run = eventually("the approval in the run's history", || {
+        let admin = admin.clone();
+        async move {
+            let by_people: Vec<_> = events_on(&admin, "default", "r1")
+                .await
+                .into_iter()
+                .filter(|(_, actor, _)| !actor.is_empty())
+                .collect();
+            (by_people.len() == 2).then_some(by_people)
+        }
+    })
+    .await;
+    // The kubeconfig's admin (the seeds' context) is a person too.
+    let created = (
+        "Created".to_string(),
+        "kubernetes-admin".to_string(),
+        "kubernetes-admin created run r1 with kubectl (state Run)".to_string(),
+    );
+    assert!(on_run.contains(&created), "{on_run:?}");
+    assert!(on_run.contains(&expected), "{on_run:?}");
+    assert_eq!(
+        events_on(&admin, "default", "r1-before-canary").await,
+        [expected]
+    );
+
+    let (ok, _, err) = kubectl(
+        &kc,
+        Some("vera-token"),
+        &[
+            "patch",
+            "csur",
+            "r1",
+            "--type",
+            "merge",
+            "-p",
+            "{\"spec\":{\"state\":\"Stop\"}}",
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let stopped = eventually("the stop in the run's history", || {
+        let admin = admin.clone();
+        async move {
+            events_on(&admin, "default", "r1")
+                .await
+                .into_iter()
+                .find(|(reason, ..)| reason == "StopRequested")
+        }
+    })
+    .await;
+    assert_eq!(stopped.1, "vera");
+    assert_eq!(stopped.2, "vera set it to Stop with kubectl (run r1)");
+    // A repeated approval, by someone else, names nobody new.
+    let (ok, _, err) = kubectl(
+        &kc,
+        None,
+        &[
+            "patch",
+            "clusterapprovalrequest",
+            "r1-before-canary",
+            "--subresource",
+            "status",
+            "--type",
+            "merge",
+            "-p",
+            approve,
+        ],
+    )
+    .await;
+    assert!(ok, "{err}");
+    let by = requests
+        .get("r1-before-canary")
+        .await
+        .expect("request")
+        .metadata
+        .annotations
+        .and_then(|a| a.get("fleetdeck.dev/approved-by").cloned());
+    assert_eq!(by.as_deref(), Some("alma"));
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}

@@ -36,7 +36,7 @@ pub fn members() -> Members {
 #[derive(Clone)]
 pub struct Hub(pub kube::Client);
 
-fn service_hub() -> Result<kube::Client, AppError> {
+pub(crate) fn service_hub() -> Result<kube::Client, AppError> {
     use_context::<Hub>()
         .map(|h| h.0)
         .ok_or_else(|| respond(AppError::Unavailable("no hub is connected".into())))

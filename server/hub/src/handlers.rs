@@ -318,11 +318,18 @@ async fn resource(
                 ops::create(tx, &k, &v, url_ns.as_deref(), body)
             })
             .await?;
-            Ok(json_response(
+            let mut response = json_response(
                 StatusCode::CREATED,
                 &renderer.object(&obj),
                 "application/json",
-            ))
+            );
+            let name = obj.pointer("/metadata/name").and_then(|n| n.as_str());
+            if let Some(name) = name {
+                response
+                    .extensions_mut()
+                    .insert(auth::writes::CreatedName(name.to_string()));
+            }
+            Ok(response)
         }
         (Method::PUT, Some(name)) => {
             let body = read_body(hub.max_body, headers, body).await?;

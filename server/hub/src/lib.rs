@@ -85,6 +85,7 @@ impl Hub {
                 max_body: opts.max_body,
                 open_watches: Arc::default(),
                 openapi: Default::default(),
+                writes: Default::default(),
             }),
         };
         hub.ensure_namespaces(&["default", "kube-system"])?;
@@ -124,6 +125,13 @@ impl Hub {
     /// how many watches the hub's clients keep. Kinds without an open watch are absent.
     pub fn open_watches(&self) -> std::collections::BTreeMap<String, usize> {
         self.inner.open_watches.snapshot()
+    }
+
+    /// Every write made through authentication from now on (kubectl users, the console acting
+    /// as a person), with who made it; the in-process callers' own writes (the engine) are not
+    /// announced.
+    pub fn writes(&self) -> tokio::sync::broadcast::Receiver<auth::writes::Write> {
+        self.inner.writes.subscribe()
     }
 
     /// The current global resourceVersion.

@@ -2,6 +2,7 @@
 //! strategy editor's form and plan preview.
 
 pub mod approval_view;
+pub mod attribution;
 pub mod member_view;
 pub mod permission_view;
 pub mod placement_view;

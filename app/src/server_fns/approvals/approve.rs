@@ -11,20 +11,23 @@ pub async fn approve(namespace: String, name: String, comment: String) -> Result
     use kube::api::Api;
 
     use crate::fleet::{types::kind, ApprovalRequest, ClusterApprovalRequest};
-    use crate::server_fns::ssr::{acting_user, hub};
+    use crate::server_fns::ssr::{acting_user, hub, service_hub};
 
     let user = acting_user()?;
     let client = hub()?;
     if namespace.is_empty() {
         let api = Api::<ClusterApprovalRequest>::all(client.clone());
+        let service = service_hub().ok().map(Api::all);
         ssr::approve_in::<kind::ClusterApprovalRequest, kind::ClusterStagedUpdateRun>(
-            api, None, &name, &comment, &user,
+            api, service, None, &name, &comment, &user,
         )
         .await
     } else {
         let api = Api::<ApprovalRequest>::namespaced(client.clone(), &namespace);
+        let service = service_hub().ok().map(|c| Api::namespaced(c, &namespace));
         ssr::approve_in::<kind::ApprovalRequest, kind::StagedUpdateRun>(
             api,
+            service,
             Some(&namespace),
             &name,
             &comment,
@@ -46,6 +49,7 @@ mod ssr {
     use crate::fleet::types::condition::Time;
     use crate::fleet::types::merge_patch::{Guarded, StatusPatch};
     use crate::fleet::views::approval_view::{approve, ApproveError};
+    use crate::fleet::views::attribution::approved_by;
     use crate::fleet::{FleetKind, Object};
     use crate::server_fns::acting_user::ActingUser;
     use crate::server_fns::ssr::{explain, record, reference};
@@ -57,8 +61,10 @@ mod ssr {
         conditions: Vec<Condition>,
     }
 
+    /// `service` is the same API as the dashboard itself (not the person), for the annotation.
     pub async fn approve_in<A, R>(
         api: Api<Object<A>>,
+        service: Option<Api<Object<A>>>,
         namespace: Option<&str>,
         name: &str,
         comment: &str,
@@ -101,6 +107,20 @@ mod ssr {
             .patch_status(name, &PatchParams::default(), &Patch::Merge(&body))
             .await
             .map_err(|e| explain(e, &what))?;
+        // The approver on the request itself, for whoever reads it with kubectl. The person may
+        // only write the status, so the dashboard writes this with its own identity.
+        if let Some(service) = service {
+            if let Err(error) = service
+                .patch(
+                    name,
+                    &PatchParams::default(),
+                    &Patch::Merge(&approved_by(&user.name)),
+                )
+                .await
+            {
+                tracing::warn!(%error, name, "could not name the approver on the request");
+            }
+        }
         let stage = &approved.spec.target_stage;
         let audit = format!(
             "{} approved {name} (stage {stage}) from the console: {message}",

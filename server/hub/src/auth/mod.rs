@@ -7,6 +7,7 @@ pub mod rbac;
 pub mod request_info;
 pub(crate) mod review;
 pub mod users;
+pub mod writes;
 
 use std::sync::Arc;
 
@@ -113,27 +114,37 @@ const IMPERSONATE_GROUP: &str = "Impersonate-Group";
 /// Impersonates if asked, authorizes, then runs the request as the resulting user.
 async fn run_as(hub: &Arc<HubState>, user: UserInfo, mut req: Request, next: Next) -> Response {
     let mut policy = None;
+    let original = user.name.clone();
     let user = match impersonate(&hub.store, &mut policy, user, req.headers()) {
         Ok(user) => user,
         Err(e) => return e.into_response(),
     };
+    let impersonated = user.name != original;
     // Used up, as kube-apiserver removes them: nothing further in must act on them again.
     req.headers_mut().remove(IMPERSONATE_USER);
     req.headers_mut().remove(IMPERSONATE_GROUP);
+    let query = req.uri().query().unwrap_or("");
+    let attrs = request_info::attributes(req.method(), req.uri().path(), query);
+    let dry_run = form_urlencoded::parse(query.as_bytes()).any(|(k, _)| k == "dryRun");
     if !user.is_master() {
-        let attrs = request_info::attributes(
-            req.method(),
-            req.uri().path(),
-            req.uri().query().unwrap_or(""),
-        );
         let policy = policy.get_or_insert_with(|| load_policy(&hub.store));
         let d = policy.authorize(&user, &attrs);
         if !d.allowed {
             return forbidden(&user, &attrs, &d.reason).into_response();
         }
     }
-    req.extensions_mut().insert(Requester(user));
-    next.run(req).await
+    let method = req.method().clone();
+    req.extensions_mut().insert(Requester(user.clone()));
+    let response = next.run(req).await;
+    if response.status().is_success() {
+        let created = response
+            .extensions()
+            .get::<writes::CreatedName>()
+            .map(|c| c.0.clone());
+        hub.writes
+            .announce(&method, dry_run, user, impersonated, attrs, created);
+    }
+    response
 }
 
 /// The authorizer chain: `system:masters` first, then RBAC.
