@@ -293,3 +293,124 @@ async fn fleetdeck_with_a_kubeconfig_drives_another_fleetdecks_hub_and_members()
     hosting.shutdown();
     hosting.wait().await.expect("clean shutdown");
 }
+
+/// The ClusterRole `deploy/real-hub/fleetdeck.yaml` ships for fleetdeck's own identity.
+fn shipped_controller_role() -> k8s_openapi::api::rbac::v1::ClusterRole {
+    let manifest = include_str!("../../deploy/real-hub/fleetdeck.yaml");
+    manifest
+        .split("\n---\n")
+        .filter_map(|doc| serde_saphyr::from_str::<serde_json::Value>(doc).ok())
+        .find(|doc| doc["kind"] == "ClusterRole")
+        .map(|doc| serde_json::from_value(doc).expect("a ClusterRole"))
+        .expect("the manifest holds fleetdeck's ClusterRole")
+}
+
+/// A fleetdeck whose hub identity has only the shipped `fleetdeck-controller` role (not
+/// `system:masters`) rolls a placement out on another fleetdeck's hub, and may act as a person
+/// (impersonation), who the hub then judges by their own bindings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_controller_role_is_all_fleetdeck_needs_on_a_real_hub() {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+    use server::cli::{EngineMode, ServeArgs};
+    // A refusal the role causes shows as a warning when the test fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("warn")
+        .with_test_writer()
+        .try_init();
+
+    let (hub_dir, engine_dir) = (
+        tempfile::tempdir().expect("temp dir"),
+        tempfile::tempdir().expect("temp dir"),
+    );
+    let users = hub::UsersFile {
+        users: vec![hub::UserEntry::new(
+            "fleetdeck-controller",
+            hub::token_sha256("controller-token"),
+        )],
+    };
+    std::fs::write(
+        hub_dir.path().join(server::hub_rbac::USERS_FILE),
+        serde_saphyr::to_string(&users).expect("users serialise"),
+    )
+    .expect("write users.yaml");
+    let hosting = server::serve::start(ServeArgs {
+        engine: EngineMode::Off,
+        ..ServeArgs::ephemeral(hub_dir.path())
+    })
+    .await
+    .expect("the hosting fleetdeck starts");
+    let admin = hosting.client.clone();
+    Api::<ClusterRole>::all(admin.clone())
+        .create(&PostParams::default(), &shipped_controller_role())
+        .await
+        .expect("the role");
+    let binding: ClusterRoleBinding = serde_json::from_value(json!({
+        "metadata": {"name": "fleetdeck-controller"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "fleetdeck-controller"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "fleetdeck-controller"}]
+    }))
+    .expect("binding");
+    Api::<ClusterRoleBinding>::all(admin.clone())
+        .create(&PostParams::default(), &binding)
+        .await
+        .expect("the binding");
+
+    // The hosting fleetdeck's kubeconfig, with the controller's token instead of the admin's.
+    let mut kubeconfig =
+        kube::config::Kubeconfig::read_from(&hosting.kubeconfig).expect("kubeconfig");
+    for user in &mut kubeconfig.auth_infos {
+        if let Some(auth) = user.auth_info.as_mut() {
+            auth.token = Some("controller-token".to_string().into());
+        }
+    }
+    let controller_kubeconfig = engine_dir.path().join("controller.kubeconfig");
+    std::fs::write(
+        &controller_kubeconfig,
+        serde_saphyr::to_string(&kubeconfig).expect("kubeconfig serialises"),
+    )
+    .expect("write kubeconfig");
+    let driving = server::serve::start(ServeArgs {
+        kubeconfig: Some(controller_kubeconfig.clone()),
+        context: Some("hub".into()),
+        ..ServeArgs::ephemeral(engine_dir.path())
+    })
+    .await
+    .expect("the driving fleetdeck starts with the controller role only");
+
+    place_test_namespace(&admin).await;
+    for member in &hosting.members {
+        until("value1 is on every member", async || {
+            data_on(&member.client).await.as_deref() == Some("value1")
+        })
+        .await;
+    }
+
+    // Impersonating a person is allowed; the person's own (missing) rights then decide.
+    let mut as_alma = kubeconfig.clone();
+    for user in &mut as_alma.auth_infos {
+        if let Some(auth) = user.auth_info.as_mut() {
+            auth.impersonate = Some("alma".into());
+        }
+    }
+    let config = kube::Config::from_custom_kubeconfig(
+        as_alma,
+        &kube::config::KubeConfigOptions {
+            context: Some("hub".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("config");
+    let alma = kube::Client::try_from(config).expect("client");
+    match Api::<ClusterResourcePlacement>::all(alma).list(&Default::default()).await {
+        Err(kube::Error::Api(status)) => assert_eq!(
+            status.message,
+            "clusterresourceplacements.placement.kubernetes-fleet.io is forbidden: User \"alma\" cannot list resource \"clusterresourceplacements\" in API group \"placement.kubernetes-fleet.io\" at the cluster scope"
+        ),
+        other => panic!("expected alma's own 403, got {other:?}"),
+    }
+    driving.shutdown();
+    driving.wait().await.expect("clean shutdown");
+    hosting.shutdown();
+    hosting.wait().await.expect("clean shutdown");
+}
