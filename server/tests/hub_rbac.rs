@@ -114,22 +114,22 @@ struct Kubectl {
     cache: tempfile::TempDir,
 }
 
+/// A started fleetdeck on `dir`, its admin client and kubectl against its hub.
+async fn start(dir: &std::path::Path) -> (server::serve::Running, kube::Client, Kubectl) {
+    let running = server::serve::start(ServeArgs::ephemeral(dir))
+        .await
+        .expect("starts");
+    let admin = admin_client(&running.kubeconfig).await;
+    let kc = Kubectl {
+        kubeconfig: running.kubeconfig.clone(),
+        cache: tempfile::tempdir().expect("cache dir"),
+    };
+    (running, admin, kc)
+}
+
 /// Runs kubectl with `token` (the kubeconfig's own when none); (exit success, stdout, stderr).
 async fn kubectl(k: &Kubectl, token: Option<&str>, args: &[&str]) -> (bool, String, String) {
-    let mut cmd = tokio::process::Command::new("/usr/bin/kubectl");
-    cmd.arg("--kubeconfig")
-        .arg(&k.kubeconfig)
-        .arg("--cache-dir")
-        .arg(k.cache.path());
-    if let Some(t) = token {
-        cmd.arg("--token").arg(t);
-    }
-    let out = cmd.args(args).output().await.expect("kubectl runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).trim().to_string(),
-        String::from_utf8_lossy(&out.stderr).trim().to_string(),
-    )
+    kubectl_in(k, token, args, "").await
 }
 
 #[tokio::test]
@@ -139,14 +139,7 @@ async fn kubectl_auth_can_i_answers_as_rbac_says() {
         return;
     }
     let dir = data_dir_with_users();
-    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
-        .await
-        .expect("starts");
-    let admin = admin_client(&running.kubeconfig).await;
-    let kc = Kubectl {
-        kubeconfig: running.kubeconfig.clone(),
-        cache: tempfile::tempdir().expect("cache dir"),
-    };
+    let (running, admin, kc) = start(dir.path()).await;
     bind(&admin, "alma", "fleetdeck-approver").await;
     bind(&admin, "vera", "fleetdeck-viewer").await;
 
@@ -326,14 +319,7 @@ async fn every_role_may_do_through_kubectl_exactly_what_its_binding_allows() {
     };
     let yaml = serde_saphyr::to_string(&users).expect("users serialise");
     std::fs::write(dir.path().join(server::hub_rbac::USERS_FILE), yaml).expect("write users.yaml");
-    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
-        .await
-        .expect("starts");
-    let admin = admin_client(&running.kubeconfig).await;
-    let kc = Kubectl {
-        kubeconfig: running.kubeconfig.clone(),
-        cache: tempfile::tempdir().expect("cache dir"),
-    };
+    let (running, admin, kc) = start(dir.path()).await;
     for ns in ["team-a", "team-b"] {
         let (ok, _, err) = kubectl(&kc, None, &["create", "namespace", ns]).await;
         assert!(ok, "{err}");
@@ -563,14 +549,7 @@ async fn kubectl_writes_with_a_persons_token_are_attributed_to_them() {
         return;
     }
     let dir = data_dir_with_users();
-    let running = server::serve::start(ServeArgs::ephemeral(dir.path()))
-        .await
-        .expect("starts");
-    let admin = admin_client(&running.kubeconfig).await;
-    let kc = Kubectl {
-        kubeconfig: running.kubeconfig.clone(),
-        cache: tempfile::tempdir().expect("cache dir"),
-    };
+    let (running, admin, kc) = start(dir.path()).await;
     bind(&admin, "alma", "fleetdeck-approver").await;
     bind(&admin, "vera", "fleetdeck-operator").await;
     let (ok, _, err) = kubectl_in(
