@@ -108,6 +108,9 @@ pub enum Error {
     /// The users file cannot be read (at start, never from a request).
     #[error("users file: {0}")]
     Users(String),
+    /// The database file is not one the hub can use (at start, never from a request).
+    #[error("{0}")]
+    Database(String),
 }
 
 fn render_causes(causes: &[Cause]) -> String {
@@ -148,6 +151,7 @@ impl Error {
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
             Error::Users(_) => "users_file",
+            Error::Database(_) => "database",
         }
     }
 
@@ -171,7 +175,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Storage(_) | Error::Internal(_) | Error::Users(_) => {
+            Error::Storage(_) | Error::Internal(_) | Error::Users(_) | Error::Database(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
@@ -190,7 +194,9 @@ impl Error {
             Error::UnsupportedMediaType(_) => "UnsupportedMediaType",
             Error::MethodNotAllowed => "MethodNotAllowed",
             Error::TooLarge => "RequestEntityTooLarge",
-            Error::Storage(_) | Error::Internal(_) | Error::Users(_) => "InternalError",
+            Error::Storage(_) | Error::Internal(_) | Error::Users(_) | Error::Database(_) => {
+                "InternalError"
+            }
         }
     }
 
@@ -283,6 +289,7 @@ mod tests {
             Error::Internal(_) => 14,
             Error::Denied { .. } => 15,
             Error::Users(_) => 16,
+            Error::Database(_) => 17,
         }
     }
 
@@ -315,6 +322,7 @@ mod tests {
                 message: m(),
             },
             Error::Users(m()),
+            Error::Database(m()),
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

@@ -22,8 +22,34 @@ pub(crate) struct Loaded {
 }
 
 impl Db {
+    /// Opens the hub's database at `path` (created if absent). A file that is not an SQLite
+    /// database, or one holding another program's tables, is refused with what to do, before
+    /// anything is written to it.
     pub fn open(path: &Path) -> Result<(Db, Loaded)> {
+        Self::open_checked(path).map_err(|e| match e {
+            Error::Storage(cause) => unusable(path, &cause.to_string()),
+            other => other,
+        })
+    }
+
+    fn open_checked(path: &Path) -> Result<(Db, Loaded)> {
         let conn = Connection::open(path)?;
+        let foreign: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .filter(|t| !matches!(t.as_str(), "objects" | "counters"))
+            .collect();
+        if !foreign.is_empty() {
+            return Err(unusable(
+                path,
+                &format!(
+                    "it holds tables fleetdeck does not write ({})",
+                    foreign.join(", ")
+                ),
+            ));
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(
@@ -53,7 +79,10 @@ impl Db {
             for row in rows {
                 let (res, ns, name, body) = row?;
                 let v: Value = serde_json::from_str(&body).map_err(|e| {
-                    Error::Internal(format!("corrupt object {res}/{ns}/{name}: {e}"))
+                    unusable(
+                        path,
+                        &format!("its object {res}/{ns}/{name} is not valid JSON ({e})"),
+                    )
                 })?;
                 objects.insert((res, ns, name), Arc::new(v));
             }
@@ -95,4 +124,15 @@ impl Db {
         tx.commit()?;
         Ok(())
     }
+}
+
+/// The refusal of a database file, naming it and saying what to do.
+fn unusable(path: &Path, reason: &str) -> Error {
+    Error::Database(format!(
+        "cannot use {} as the hub's database: {reason}. Nothing was changed in it. If it is \
+         another program's file, point --data-dir elsewhere; if it is a damaged fleetdeck \
+         database, move it aside (fleetdeck then starts with an empty hub) or restore it from \
+         a backup",
+        path.display()
+    ))
 }
