@@ -138,6 +138,9 @@ pub struct ServeArgs {
     /// $LEPTOS_SITE_ROOT or target/site.
     #[arg(long)]
     pub site_root: Option<PathBuf>,
+    /// Sign-in with an OpenID Connect provider (`--oidc-issuer` and friends).
+    #[command(flatten)]
+    pub oidc: crate::web::oidc::OidcArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -178,6 +181,7 @@ impl ServeArgs {
             log: "warn".into(),
             log_format: LogFormat::Text,
             site_root: None,
+            oidc: Default::default(),
         }
     }
 

@@ -532,7 +532,7 @@ pub fn print_kubeconfig(data_dir: Option<PathBuf>) -> Result<()> {
 }
 
 /// The address a client on this machine uses: an unspecified bind address means loopback.
-fn reachable(addr: SocketAddr) -> SocketAddr {
+pub(crate) fn reachable(addr: SocketAddr) -> SocketAddr {
     if addr.ip().is_unspecified() {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
     } else {

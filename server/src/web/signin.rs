@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use app::error::AppError;
 use app::server_fns::acting_user::ActingUser;
+use app::server_fns::sign_in_options::SignInOptions;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
@@ -53,6 +54,8 @@ pub struct SignIn {
     pub absolute: Duration,
     per_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     per_account: Arc<DefaultKeyedRateLimiter<String>>,
+    /// The OpenID Connect provider people may sign in with (`--oidc-issuer`), if any.
+    pub oidc: Option<Arc<super::oidc::Oidc>>,
 }
 
 impl SignIn {
@@ -65,6 +68,20 @@ impl SignIn {
             absolute: Duration::from_secs(12 * 60 * 60),
             per_client: Arc::new(RateLimiter::keyed(quota(PER_CLIENT_PER_MINUTE))),
             per_account: Arc::new(RateLimiter::keyed(quota(PER_ACCOUNT_PER_MINUTE))),
+            oidc: None,
+        }
+    }
+
+    /// Also offers sign-in with an OpenID Connect provider.
+    pub fn with_oidc(mut self, provider: super::oidc::Provider) -> SignIn {
+        self.oidc = Some(Arc::new(super::oidc::Oidc::new(provider)));
+        self
+    }
+
+    /// What the sign-in page offers besides the password form.
+    pub fn options(&self) -> SignInOptions {
+        SignInOptions {
+            identity_provider: self.oidc.as_ref().map(|o| o.provider.display_name.clone()),
         }
     }
 
@@ -100,8 +117,9 @@ impl SignIn {
         Ok(())
     }
 
-    /// The per-client limit alone (setting a password from a link: no account name is given).
-    fn admit_client(&self, client: IpAddr) -> Result<(), u64> {
+    /// The per-client limit alone (setting a password from a link, starting a sign-in with the
+    /// identity provider: no account name is given).
+    pub(super) fn admit_client(&self, client: IpAddr) -> Result<(), u64> {
         let now = DefaultClock::default().now();
         self.per_client
             .check_key(&client)
@@ -134,7 +152,13 @@ impl SessionUser {
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/signin" | "/signin/setup" | "/healthz" | "/readyz" | "/metrics" | "/favicon.svg"
+        "/signin"
+            | "/signin/setup"
+            | "/healthz"
+            | "/readyz"
+            | "/metrics"
+            | "/favicon.svg"
+            | "/api/sign_in_options"
     ) || path.starts_with("/auth/")
         || path.starts_with("/pkg/")
 }
@@ -291,26 +315,41 @@ pub async fn sign_out(session: Session) -> Response {
 }
 
 async fn start_session(session: &Session, person: Person, next: &str) -> Response {
+    let name = person.name.clone();
+    if !open_session(session, person.name, person.groups, person.role).await {
+        return back_to_signin(next, &name, "unavailable", None);
+    }
+    tracing::info!(user = %name, "signed in");
+    Redirect::to(next).into_response()
+}
+
+/// Puts the person in the session under a new id; false if the session store failed (logged).
+/// Shared by every way of signing in, so each ends in the same session.
+pub(super) async fn open_session(
+    session: &Session,
+    name: String,
+    groups: Vec<String>,
+    role: Option<String>,
+) -> bool {
     // A new session id at sign-in, so an id planted before cannot ride along (fixation).
     if let Err(error) = session.cycle_id().await {
         tracing::error!(%error, "cannot start a session");
-        return back_to_signin(next, &person.name, "unavailable", None);
+        return false;
     }
     let user = SessionUser {
-        name: person.name.clone(),
-        groups: person.groups,
-        role: person.role,
+        name,
+        groups,
+        role,
         signed_in_at: unix_now(),
     };
     if let Err(error) = session.insert(USER_KEY, &user).await {
         tracing::error!(%error, "cannot start a session");
-        return back_to_signin(next, &person.name, "unavailable", None);
+        return false;
     }
-    tracing::info!(user = %person.name, "signed in");
-    Redirect::to(next).into_response()
+    true
 }
 
-fn back_to_signin(next: &str, name: &str, error: &str, retry: Option<u64>) -> Response {
+pub(super) fn back_to_signin(next: &str, name: &str, error: &str, retry: Option<u64>) -> Response {
     let mut url = format!("/signin?error={error}");
     if let Some(wait) = retry {
         url.push_str(&format!("&retry={wait}"));
@@ -325,7 +364,7 @@ fn back_to_signin(next: &str, name: &str, error: &str, retry: Option<u64>) -> Re
 }
 
 /// The peer address (the per-client key); in-process requests (tests) have none.
-fn client_ip(req: &Request) -> IpAddr {
+pub(super) fn client_ip(req: &Request) -> IpAddr {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip())
