@@ -302,6 +302,34 @@ mod tests {
     }
 
     #[test]
+    fn oidc_flags_need_an_issuer_and_keep_kube_apiserver_defaults() {
+        let err = Cli::try_parse_from(["fleetdeck", "--oidc-client-id", "fleetdeck"]).unwrap_err();
+        assert!(err.to_string().contains("--oidc-issuer"), "{err}");
+        let cli = Cli::try_parse_from([
+            "fleetdeck",
+            "--oidc-issuer",
+            "https://dex.example.com",
+            "--oidc-client-id",
+            "fleetdeck",
+            "--oidc-scope",
+            "groups",
+            "--oidc-scope",
+            "email",
+        ])
+        .expect("parses");
+        let oidc = &cli.serve_args().oidc;
+        assert_eq!(oidc.issuer.as_deref(), Some("https://dex.example.com"));
+        assert_eq!(oidc.username_claim, "email");
+        assert_eq!(oidc.groups_claim, "groups");
+        assert_eq!(oidc.scopes, vec!["groups", "email"]);
+        let bare = Cli::try_parse_from(["fleetdeck"]).expect("parses");
+        assert_eq!(
+            bare.serve_args().oidc.scopes,
+            crate::web::oidc::OidcArgs::default().scopes
+        );
+    }
+
+    #[test]
     fn a_bad_address_is_rejected_with_the_flag_named() {
         let err = Cli::try_parse_from(["fleetdeck", "--addr", "localhost"]).unwrap_err();
         assert!(err.to_string().contains("--addr"), "{err}");

@@ -415,6 +415,8 @@ mod tests {
             "/signin",
             "/signin/setup",
             "/auth/signin",
+            "/auth/oidc/callback",
+            "/api/sign_in_options",
             "/pkg/fleetdeck.wasm",
             "/healthz",
         ] {

@@ -469,3 +469,87 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(issuer: &str) -> OidcArgs {
+        OidcArgs {
+            issuer: Some(issuer.into()),
+            client_id: Some("fleetdeck".into()),
+            ..OidcArgs::default()
+        }
+    }
+
+    fn refusal(args: &OidcArgs) -> String {
+        match Provider::from_args(args, "127.0.0.1:3000".parse().expect("addr")) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("accepted {args:?}"),
+        }
+    }
+
+    #[test]
+    fn a_configured_provider_defaults_its_redirect_url_and_button_to_what_it_knows() {
+        let dashboard = "0.0.0.0:8080".parse().expect("addr");
+        let provider = Provider::from_args(&args("https://dex.example.com/"), dashboard)
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(
+            provider.redirect.as_str(),
+            "http://127.0.0.1:8080/auth/oidc/callback"
+        );
+        assert_eq!(provider.display_name, "dex.example.com");
+        assert_eq!(provider.issuer.as_str(), "https://dex.example.com");
+        assert_eq!(provider.scopes, vec!["email", "profile"]);
+        assert!(Provider::from_args(&OidcArgs::default(), dashboard)
+            .expect("no flags, no provider")
+            .is_none());
+    }
+
+    #[test]
+    fn flags_that_cannot_work_stop_fleetdeck_at_start_naming_the_flag() {
+        assert!(refusal(&args("http://dex.example.com"))
+            .contains("--oidc-issuer http://dex.example.com must use https"));
+        let mut no_client = args("https://dex.example.com");
+        no_client.client_id = None;
+        assert!(refusal(&no_client).contains("needs --oidc-client-id"));
+        let mut elsewhere = args("https://dex.example.com");
+        elsewhere.redirect_url = Some("https://fleet.example.com/callback".into());
+        assert!(refusal(&elsewhere).contains("must end in /auth/oidc/callback"));
+        // Plain HTTP on loopback is a test or a local provider: accepted.
+        assert!(Provider::from_args(
+            &args("http://127.0.0.1:5556"),
+            "127.0.0.1:3000".parse().expect("addr")
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn each_refusal_has_its_own_code() {
+        let all = [
+            Refusal::Unreachable,
+            Refusal::Discovery,
+            Refusal::Denied,
+            Refusal::State,
+            Refusal::Exchange,
+            Refusal::NoIdToken,
+            Refusal::Signature,
+            Refusal::Audience,
+            Refusal::Issuer,
+            Refusal::Expired,
+            Refusal::Nonce,
+            Refusal::Token,
+            Refusal::NoUsername,
+            Refusal::UnverifiedEmail,
+        ];
+        let codes: std::collections::BTreeSet<_> = all.iter().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), all.len());
+        for code in codes {
+            assert!(
+                app::ui::signin::sign_in_message(code, None).is_some(),
+                "the sign-in page has words for {code}"
+            );
+        }
+    }
+}
