@@ -8,6 +8,9 @@ use crate::error::AppError;
 pub struct SignInOptions {
     /// The OpenID Connect provider's name, when people may sign in with it ("Sign in with …").
     pub identity_provider: Option<String>,
+    /// Whether people may sign in by pasting their own Kubernetes bearer token (a real hub).
+    #[serde(default)]
+    pub bearer_token: bool,
 }
 
 /// Public (the sign-in page needs it before anyone is signed in); it tells no fleet data.

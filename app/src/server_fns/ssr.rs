@@ -42,13 +42,24 @@ fn service_hub() -> Result<kube::Client, AppError> {
         .ok_or_else(|| respond(AppError::Unavailable("no hub is connected".into())))
 }
 
-/// The hub as the signed-in person: every request carries `Impersonate-User` and
-/// `Impersonate-Group`, so the hub (embedded or real) authorizes it with that person's RBAC — a
-/// viewer cannot approve even by posting to the server function directly.
+/// The hub as a person who signed in with their own Kubernetes bearer token (real hub): a
+/// client that authenticates with it, put on the request by the server's sign-in middleware.
+/// The hub knows who they are from the token, so nothing is impersonated.
+#[derive(Clone)]
+pub struct PersonHub(pub kube::Client);
+
+/// The hub as the signed-in person: their own token's client when they signed in with one,
+/// else every request carries `Impersonate-User` and `Impersonate-Group`, so the hub (embedded or
+/// real) authorizes it with that person's RBAC — a viewer cannot approve even by posting to the
+/// server function directly.
 pub fn hub() -> Result<kube::Client, AppError> {
-    let base = service_hub()?;
     let user = acting_user()?;
-    Ok(impersonating(base, &user))
+    let own = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PersonHub>().cloned());
+    if let Some(PersonHub(client)) = own {
+        return Ok(client);
+    }
+    Ok(impersonating(service_hub()?, &user))
 }
 
 /// `base` with the impersonation headers of `user` on every request.

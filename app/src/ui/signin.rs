@@ -52,6 +52,10 @@ pub fn sign_in_message(code: &str, retry: Option<&str>) -> Option<String> {
         "oidc-nonce" => "The identity provider's token answers a different sign-in. Start the sign-in again from this page.".into(),
         "oidc-token" => "The identity provider's token could not be verified. Sign in again; if it keeps failing, ask an administrator to check the --oidc-* settings.".into(),
         "oidc-username" => "The identity provider's token does not say who you are in the claim fleetdeck uses as your name. Ask an administrator to check --oidc-username-claim (and the scopes requested with --oidc-scope).".into(),
+        // Signing in with a pasted Kubernetes bearer token (a real hub).
+        "token-invalid" => "The hub does not accept this token (it may have expired, or be for another cluster). Paste a current token for this hub, e.g. from kubectl create token.".into(),
+        "token-unknown" => "The hub accepted the token but would not say whose it is (it needs SelfSubjectReview, Kubernetes 1.28 or later, which every authenticated user may create). Ask an administrator.".into(),
+        "token-unreachable" => "fleetdeck could not reach the hub to check the token. Try again in a moment.".into(),
         "oidc-email" => "The identity provider says your e-mail address is not verified, so it cannot name you. Verify it with the provider, then sign in again.".into(),
         _ => return None,
     })
@@ -98,6 +102,7 @@ pub fn SignInPage() -> impl IntoView {
     let signed_out = q.get("signed_out").is_some();
     let has_error = message.is_some();
     let options = Resource::new(|| (), |_| get_sign_in_options());
+    let token_next = next.clone();
     let start = format!("/auth/oidc/start?next={}", query_value(&next));
     view! {
         <Frame title="Sign in">
@@ -133,6 +138,25 @@ pub fn SignInPage() -> impl IntoView {
             <p class="mt-4 text-sm text-slate-700 dark:text-slate-300">
                 "New here? Open the one-time link an administrator gave you to set your password."
             </p>
+            <Suspense fallback=|| ()>
+                {move || {
+                    let next = token_next.clone();
+                    options.get().and_then(Result::ok).filter(|o| o.bearer_token).map(|_| view! {
+                        <form method="post" action="/auth/token" class="mt-6 space-y-4 border-t border-slate-300 pt-4 dark:border-slate-700">
+                            <input type="hidden" name="next" value=next/>
+                            <div>
+                                <label for="signin-token" class=LABEL>"Or sign in with your Kubernetes token"</label>
+                                <input id="signin-token" name="token" type="password" autocomplete="off" required
+                                    spellcheck="false" class=INPUT aria-describedby="signin-token-hint"/>
+                                <p id="signin-token-hint" class="mt-1 text-xs text-slate-700 dark:text-slate-300">
+                                    "A bearer token the hub accepts (e.g. from kubectl create token). fleetdeck acts with it and forgets it when you sign out."
+                                </p>
+                            </div>
+                            <button type="submit" class=BUTTON>"Sign in with token"</button>
+                        </form>
+                    })
+                }}
+            </Suspense>
         </Frame>
     }
 }

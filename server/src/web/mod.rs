@@ -2,6 +2,7 @@
 //! metrics.
 
 pub mod assets;
+pub mod bearer_token;
 pub mod dashboard;
 mod events;
 pub mod fleet_view;
@@ -99,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route(signin::SIGN_IN_PATH, post(signin::sign_in))
         .route(signin::SETUP_PATH, post(signin::set_up))
         .route(signin::SIGN_OUT_PATH, post(signin::sign_out))
+        .route(bearer_token::TOKEN_PATH, post(bearer_token::sign_in))
         .route(oidc::START_PATH, get(oidc::start))
         .route(oidc::CALLBACK_PATH, get(oidc::callback))
         .leptos_routes_with_context(

@@ -56,6 +56,8 @@ pub struct SignIn {
     per_account: Arc<DefaultKeyedRateLimiter<String>>,
     /// The OpenID Connect provider people may sign in with (`--oidc-issuer`), if any.
     pub oidc: Option<Arc<super::oidc::Oidc>>,
+    /// The hub people may sign in to with their own bearer token (real-hub mode), if any.
+    pub token_hub: Option<Arc<super::bearer_token::TokenHub>>,
 }
 
 impl SignIn {
@@ -69,7 +71,14 @@ impl SignIn {
             per_client: Arc::new(RateLimiter::keyed(quota(PER_CLIENT_PER_MINUTE))),
             per_account: Arc::new(RateLimiter::keyed(quota(PER_ACCOUNT_PER_MINUTE))),
             oidc: None,
+            token_hub: None,
         }
+    }
+
+    /// Also lets people sign in with their own bearer token for the hub of `config`.
+    pub fn with_token_sign_in(mut self, config: kube::Config) -> SignIn {
+        self.token_hub = Some(Arc::new(super::bearer_token::TokenHub::new(config)));
+        self
     }
 
     /// Also offers sign-in with an OpenID Connect provider.
@@ -82,6 +91,7 @@ impl SignIn {
     pub fn options(&self) -> SignInOptions {
         SignInOptions {
             identity_provider: self.oidc.as_ref().map(|o| o.provider.display_name.clone()),
+            bearer_token: self.token_hub.is_some(),
         }
     }
 
@@ -135,6 +145,10 @@ struct SessionUser {
     role: Option<String>,
     /// Seconds since the Unix epoch: the absolute expiry counts from here.
     signed_in_at: i64,
+    /// The person's own bearer token, when they signed in with one: the hub is reached with it
+    /// instead of impersonation. Kept in the server's session store, never in the cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
 }
 
 impl SessionUser {
@@ -171,7 +185,22 @@ pub async fn require(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let user = current(&state.sign_in, &session).await;
+    let mut user = current(&state.sign_in, &session).await;
+    if let Some(token) = user.as_ref().and_then(|u| u.token.as_deref()) {
+        // Their own token's client; without one (token sign-in no longer offered) nobody acts.
+        match state
+            .sign_in
+            .token_hub
+            .as_ref()
+            .map(|hub| hub.client(token))
+        {
+            Some(Ok(client)) => {
+                req.extensions_mut()
+                    .insert(app::server_fns::ssr::PersonHub(client));
+            }
+            _ => user = None,
+        }
+    }
     if let Some(user) = &user {
         req.extensions_mut().insert(user.acting());
     }
@@ -331,17 +360,46 @@ pub(super) async fn open_session(
     groups: Vec<String>,
     role: Option<String>,
 ) -> bool {
+    open(
+        session,
+        SessionUser {
+            name,
+            groups,
+            role,
+            signed_in_at: unix_now(),
+            token: None,
+        },
+    )
+    .await
+}
+
+/// [`open_session`] for a person who signed in with their own bearer token, which the session
+/// keeps for their requests to the hub.
+pub(super) async fn open_session_with_token(
+    session: &Session,
+    name: String,
+    groups: Vec<String>,
+    token: String,
+) -> bool {
+    open(
+        session,
+        SessionUser {
+            name,
+            groups,
+            role: None,
+            signed_in_at: unix_now(),
+            token: Some(token),
+        },
+    )
+    .await
+}
+
+async fn open(session: &Session, user: SessionUser) -> bool {
     // A new session id at sign-in, so an id planted before cannot ride along (fixation).
     if let Err(error) = session.cycle_id().await {
         tracing::error!(%error, "cannot start a session");
         return false;
     }
-    let user = SessionUser {
-        name,
-        groups,
-        role,
-        signed_in_at: unix_now(),
-    };
     if let Err(error) = session.insert(USER_KEY, &user).await {
         tracing::error!(%error, "cannot start a session");
         return false;
