@@ -111,6 +111,10 @@ pub fn acting_user() -> Result<ActingUser, AppError> {
 pub fn explain(error: kube::Error, what: &str) -> AppError {
     let error = match error {
         kube::Error::Api(status) => match status.code {
+            // Only a person's own token can stop being accepted (it expired or was revoked).
+            401 => AppError::SignedOut(
+                "the hub no longer accepts your sign-in (your token may have expired): sign in again".into(),
+            ),
             404 => AppError::NotFound(format!(
                 "{what} does not exist on the hub (it may have been deleted)"
             )),
@@ -160,5 +164,28 @@ pub async fn record(
     let api: Api<Event> = Api::namespaced(client, event::namespace_of(object));
     if let Err(error) = api.create(&PostParams::default(), &body).await {
         tracing::warn!(%error, reason, "could not record the console action as an event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_the_hub_stops_accepting_signs_the_person_out_and_a_refusal_names_the_permission() {
+        let answer = |code: u16| {
+            let status = kube::core::Status {
+                code,
+                message: "nope".into(),
+                ..Default::default()
+            };
+            explain(kube::Error::Api(Box::new(status)), "run r1")
+        };
+        assert!(
+            matches!(answer(401), AppError::SignedOut(_)),
+            "{:?}",
+            answer(401)
+        );
+        assert!(matches!(answer(403), AppError::Forbidden(_)));
     }
 }
