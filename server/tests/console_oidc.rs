@@ -369,6 +369,9 @@ struct Callback {
     location: String,
     session: Option<String>,
     body: String,
+    /// The flow cookie and callback path the browser used, to send them again.
+    flow: String,
+    path: String,
 }
 
 /// A browser signing in: the dashboard's start, the provider's page, then the provider's
@@ -412,6 +415,8 @@ async fn sign_in(
         location: location(&res),
         session,
         body: body_text(res).await,
+        flow,
+        path,
     }
 }
 
@@ -452,8 +457,11 @@ async fn a_person_signed_in_by_the_identity_provider_acts_on_the_hub_as_themselv
         "{}",
         back.body
     );
-    let cookie = back.session.expect("a session");
+    let cookie = back.session.clone().expect("a session");
     assert_eq!(idp.unexchanged_grants(), 0, "the code was exchanged");
+    // The provider's answer counts once: sent again (a replay, a reload), it is refused.
+    let again = get(&st, Some(&back.flow), &back.path).await;
+    assert_eq!(location(&again), "/signin?error=oidc-state");
 
     let res = get(&st, Some(&cookie), "/approvals").await;
     assert_eq!(res.status(), StatusCode::OK, "on the dashboard");
