@@ -73,8 +73,12 @@ async function startIdp(): Promise<Idp> {
       const back = new URL(q.get("redirect_uri") ?? "");
       back.searchParams.set("code", code);
       back.searchParams.set("state", q.get("state") ?? "");
-      res.writeHead(303, { location: back.toString() });
-      return res.end();
+      // The provider's own page, where the person confirms: the way back then starts on the
+      // provider's site, as with a real provider (an instant redirect would leave the navigation
+      // started by the dashboard's page, and the browser would treat it as same-site).
+      const href = back.toString().replace(/&/g, "&amp;").replace(/"/g, "&quot;");
+      res.writeHead(200, { "content-type": "text/html" });
+      return res.end(`<!doctype html><title>Test IdP</title><a href="${href}">Continue as vera@example.com</a>`);
     }
     if (url.pathname === "/token" && req.method === "POST") {
       const form = new URLSearchParams(await body(req));
@@ -194,6 +198,7 @@ test("a person signed in by the identity provider lands on the page they asked f
   await expect(page).toHaveURL(/\/signin\?next=%2Fapprovals$/);
   await page.screenshot({ path: join(SHOTS, "signin-oidc.png"), fullPage: true });
   await page.getByRole("link", { name: "Sign in with Test IdP" }).click();
+  await page.getByRole("link", { name: "Continue as vera@example.com" }).click();
   await expect(page).toHaveURL(`${base}/approvals`);
   await expect(page.locator("#acting-as")).toContainText("oidc:vera@example.com");
   // The flow's cookie is used up; the session's is Strict and HttpOnly.
@@ -211,6 +216,7 @@ test("a token for another application is refused in words", async ({ browser }) 
   const page = await context.newPage();
   await page.goto("/signin?next=%2Fruns");
   await page.getByRole("link", { name: "Sign in with Test IdP" }).click();
+  await page.getByRole("link", { name: "Continue as vera@example.com" }).click();
   await expect(page).toHaveURL(/\/signin\?error=oidc-audience&next=%2Fruns$/);
   await expect(page.getByRole("alert")).toContainText("issued for another application, not this fleetdeck. Ask an administrator to check --oidc-client-id.");
   await page.screenshot({ path: join(SHOTS, "signin-oidc-refused.png"), fullPage: true });
