@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, Page } from "@playwright/test";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, createSign, generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
@@ -221,5 +221,23 @@ test("a token for another application is refused in words", async ({ browser }) 
   await expect(page.getByRole("alert")).toContainText("issued for another application, not this fleetdeck. Ask an administrator to check --oidc-client-id.");
   await page.screenshot({ path: join(SHOTS, "signin-oidc-refused.png"), fullPage: true });
   expect((await context.cookies(base)).find((c) => c.name === "fleetdeck_session")).toBeUndefined();
+  // The page with everything on it (refusal, provider button, password and token forms) passes
+  // axe (WCAG 2 AA) in both themes.
+  for (const theme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: theme });
+    await page.evaluate((t) => {
+      localStorage.setItem("fleetdeck-theme", t);
+      document.documentElement.classList.toggle("dark", t === "dark");
+    }, theme);
+    expect(await axe(page), theme).toEqual([]);
+  }
   await context.close();
 });
+
+async function axe(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: require.resolve("axe-core/axe.min.js") });
+  return page.evaluate(async () => {
+    const result = await (window as any).axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa"] } });
+    return result.violations.map((v: any) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n: any) => n.target.join(" ")).join(", ")}`);
+  });
+}
