@@ -183,5 +183,15 @@ async fn a_person_signed_in_with_their_token_acts_on_the_hub_as_its_owner() {
         .expect("request");
     let approved = serde_json::to_string(&request.status).expect("status");
     assert!(approved.contains("tina"), "{approved}");
+
+    // Signing out ends the session and lets go of the token.
+    let tokens = st.sign_in.token_hub.clone().expect("token sign-in");
+    assert!(tokens.holds(&approver));
+    let (status, _) = post_form(&st, Some(&cookie), "/auth/signout", "").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(!tokens.holds(&approver), "the token's client is dropped");
+    assert!(tokens.holds(&viewer), "other people's stay");
+    let (status, _) = post_form(&st, Some(&cookie), "/api/whoami", "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     running.shutdown();
 }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use axum::extract::{FromRequest, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
@@ -64,6 +65,21 @@ impl TokenHub {
         clients.insert(key, client.clone());
         Ok(client)
     }
+
+    /// Whether a client of `token` is kept (it is while its owner is signed in and active).
+    pub fn holds(&self, token: &str) -> bool {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients.contains_key(&key)
+    }
+
+    /// Drops the client of `token` (its owner signed out): the token leaves this process's memory
+    /// with the session.
+    pub fn forget(&self, token: &str) {
+        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        clients.remove(&key);
+    }
 }
 
 #[derive(Deserialize)]
@@ -77,7 +93,11 @@ struct TokenForm {
 pub async fn sign_in(State(state): State<AppState>, session: Session, req: Request) -> Response {
     let client = client_ip(&req);
     let Some(hub) = state.sign_in.token_hub.clone() else {
-        return back_to_signin("", "", "invalid", None);
+        return (
+            StatusCode::NOT_FOUND,
+            "signing in with a token is offered on a hub reached through --kubeconfig only",
+        )
+            .into_response();
     };
     let Ok(Form(form)) = Form::<TokenForm>::from_request(req, &()).await else {
         return back_to_signin("", "", "token-invalid", None);

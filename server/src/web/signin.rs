@@ -336,7 +336,16 @@ pub async fn set_up(State(state): State<AppState>, session: Session, req: Reques
 }
 
 /// `POST /auth/signout`: ends the session.
-pub async fn sign_out(session: Session) -> Response {
+pub async fn sign_out(State(state): State<AppState>, session: Session) -> Response {
+    // A pasted token goes with the session: its hub client too.
+    if let (Some(hub), Some(user)) = (
+        state.sign_in.token_hub.as_ref(),
+        session.get::<SessionUser>(USER_KEY).await.ok().flatten(),
+    ) {
+        if let Some(token) = &user.token {
+            hub.forget(token);
+        }
+    }
     if let Err(error) = session.flush().await {
         tracing::warn!(%error, "cannot end the session");
     }

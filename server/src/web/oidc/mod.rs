@@ -13,6 +13,7 @@
 //! new Strict session cookie on the way to the dashboard.
 
 pub mod claims;
+mod flags;
 mod idp_http;
 pub mod provider;
 
@@ -28,7 +29,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tower_sessions::Session;
 
-pub use provider::{OidcArgs, Provider, Refusal, CALLBACK_PATH};
+pub use flags::OidcArgs;
+pub use provider::{Provider, Refusal, CALLBACK_PATH};
 
 use super::signin::{back_to_signin, client_ip, local_path, open_session};
 use super::AppState;
@@ -152,26 +154,27 @@ pub async fn callback(
     let pending = flow_id(&headers).and_then(|id| oidc.take(&id));
     let mut res = match finish(&oidc, &session, pending, answer).await {
         Ok(next) => continue_to(&next),
-        Err((refusal, next)) => back_to_signin(&next, "", refusal.code(), None),
+        Err((code, next)) => back_to_signin(&next, "", code, None),
     };
     // Used or refused, this sign-in is over: its cookie goes too.
     set_flow_cookie(&mut res, "", Duration::ZERO, secure);
     res
 }
 
-/// The callback's checks in order; the `next` page on success, or the refusal (and `next`).
+/// The callback's checks in order; the `next` page on success, or the refusal's code for the
+/// sign-in page (and `next`).
 async fn finish(
     oidc: &Oidc,
     session: &Session,
     pending: Option<Pending>,
     answer: CallbackQuery,
-) -> Result<String, (Refusal, String)> {
+) -> Result<String, (&'static str, String)> {
     let Some(pending) = pending else {
         tracing::info!("OpenID Connect callback without a pending sign-in in this browser");
-        return Err((Refusal::State, "/".into()));
+        return Err((Refusal::State.code(), "/".into()));
     };
     let next = pending.next.clone();
-    let refuse = |r: Refusal| (r, next.clone());
+    let refuse = |r: Refusal| (r.code(), next.clone());
     if let Some(error) = &answer.error {
         tracing::info!(%error, description = ?answer.error_description, "the identity provider refused the sign-in");
         return Err(refuse(Refusal::Denied));
@@ -195,7 +198,7 @@ async fn finish(
         .await
         .map_err(refuse)?;
     if !open_session(session, identity.name.clone(), identity.groups, None).await {
-        return Err(refuse(Refusal::Unreachable));
+        return Err(("unavailable", next));
     }
     tracing::info!(user = %identity.name, "signed in with OpenID Connect");
     Ok(next)

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::claims::{ClaimMapping, ClaimRefusal, Identity};
+use super::flags::OidcArgs;
 use super::idp_http::{IdpHttp, IdpHttpError};
 use crate::{Error, Result};
 
@@ -32,102 +33,6 @@ pub const CALLBACK_PATH: &str = "/auth/oidc/callback";
 /// How long discovered metadata (endpoints and signing keys) is reused when starting a sign-in;
 /// the callback always fetches it afresh, so a rotated key is picked up when it matters.
 const METADATA_TTL: Duration = Duration::from_secs(5 * 60);
-
-/// `--oidc-*`: sign people in with an OpenID Connect provider.
-#[derive(Debug, Clone, clap::Args)]
-pub struct OidcArgs {
-    /// Sign people in with this OpenID Connect provider: its issuer URL (HTTPS; plain HTTP only
-    /// on loopback), e.g. https://dex.example.com. The dashboard then offers "Sign in with …".
-    #[arg(
-        long = "oidc-issuer",
-        id = "oidc_issuer",
-        env = "FLEETDECK_OIDC_ISSUER",
-        value_name = "URL"
-    )]
-    pub issuer: Option<String>,
-    /// The client id fleetdeck is registered with at the provider (the ID token's audience).
-    #[arg(
-        long = "oidc-client-id",
-        env = "FLEETDECK_OIDC_CLIENT_ID",
-        requires = "oidc_issuer"
-    )]
-    pub client_id: Option<String>,
-    /// The client secret, for providers that register fleetdeck as a confidential client
-    /// (PKCE is used either way). Prefer the environment variable over the flag.
-    #[arg(
-        long = "oidc-client-secret",
-        env = "FLEETDECK_OIDC_CLIENT_SECRET",
-        hide_env_values = true,
-        requires = "oidc_issuer"
-    )]
-    pub client_secret: Option<String>,
-    /// The redirect URL registered with the provider; its path must be /auth/oidc/callback.
-    /// Default: http://<dashboard address>/auth/oidc/callback.
-    #[arg(
-        long = "oidc-redirect-url",
-        env = "FLEETDECK_OIDC_REDIRECT_URL",
-        value_name = "URL",
-        requires = "oidc_issuer"
-    )]
-    pub redirect_url: Option<String>,
-    /// The ID-token claim whose value is the person's Kubernetes username (as kube-apiserver's
-    /// --oidc-username-claim). With `email`, an address the provider marks unverified is refused.
-    #[arg(
-        long = "oidc-username-claim",
-        env = "FLEETDECK_OIDC_USERNAME_CLAIM",
-        default_value = "email"
-    )]
-    pub username_claim: String,
-    /// Put before every username (e.g. `oidc:`), to match kube-apiserver's --oidc-username-prefix.
-    #[arg(
-        long = "oidc-username-prefix",
-        env = "FLEETDECK_OIDC_USERNAME_PREFIX",
-        default_value = ""
-    )]
-    pub username_prefix: String,
-    /// The ID-token claim listing the person's groups (a string or a list of strings).
-    #[arg(
-        long = "oidc-groups-claim",
-        env = "FLEETDECK_OIDC_GROUPS_CLAIM",
-        default_value = "groups"
-    )]
-    pub groups_claim: String,
-    /// Put before every group (e.g. `oidc:`), to match kube-apiserver's --oidc-groups-prefix.
-    #[arg(
-        long = "oidc-groups-prefix",
-        env = "FLEETDECK_OIDC_GROUPS_PREFIX",
-        default_value = ""
-    )]
-    pub groups_prefix: String,
-    /// Scopes asked for besides `openid` (repeat; default `email` and `profile`); some providers
-    /// need one for groups (Dex: `groups`).
-    #[arg(long = "oidc-scope", env = "FLEETDECK_OIDC_SCOPES", value_delimiter = ',', default_values = ["email", "profile"])]
-    pub scopes: Vec<String>,
-    /// The provider's name on the sign-in button ("Sign in with <name>"). Default: the issuer's host.
-    #[arg(
-        long = "oidc-display-name",
-        env = "FLEETDECK_OIDC_DISPLAY_NAME",
-        requires = "oidc_issuer"
-    )]
-    pub display_name: Option<String>,
-}
-
-impl Default for OidcArgs {
-    fn default() -> Self {
-        OidcArgs {
-            issuer: None,
-            client_id: None,
-            client_secret: None,
-            redirect_url: None,
-            username_claim: "email".into(),
-            username_prefix: String::new(),
-            groups_claim: "groups".into(),
-            groups_prefix: String::new(),
-            scopes: vec!["email".into(), "profile".into()],
-            display_name: None,
-        }
-    }
-}
 
 /// Every claim of the ID token, so any of them can be the username or the groups.
 #[derive(Clone, Debug, Deserialize, Serialize)]
