@@ -13,7 +13,8 @@ import { join, resolve } from "node:path";
 // hub (the one global-setup started, reached over HTTPS through its kubeconfig) — two sites, so
 // the provider's redirect back is a cross-site navigation on which the browser withholds the
 // SameSite=Strict session cookie, as it would with a real provider. The person must still land
-// on the page they asked for, signed in as the token's user with the group's RBAC.
+// on the page they asked for, signed in as the token's user with the group's RBAC. And the other
+// way onto a real hub: a pasted Kubernetes bearer token.
 
 const SHOTS = join(__dirname, "..", "screenshots");
 mkdirSync(SHOTS, { recursive: true });
@@ -241,3 +242,26 @@ async function axe(page: Page): Promise<string[]> {
     return result.violations.map((v: any) => `${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n: any) => n.target.join(" ")).join(", ")}`);
   });
 }
+
+test("a person pastes their Kubernetes token and acts as its owner", async ({ browser }) => {
+  const bin = process.env.FLEETDECK_BIN ?? "";
+  const hubData = process.env.FLEETDECK_DATA_DIR ?? "";
+  // A viewer of the hub with a kubectl token (from the e2e hub's users file; any token the hub
+  // accepts would do).
+  const out = execFileSync(bin, ["user", "add", "tomas", "--role", "viewer", "--data-dir", hubData], { encoding: "utf8", timeout: 30_000 });
+  const token = out.match(/kubectl token \(shown only now\): (\S+)/)?.[1];
+  if (!token) throw new Error(`no kubectl token in: ${out}`);
+  const context = await browser.newContext({ baseURL: base, storageState: { cookies: [], origins: [] } });
+  const page = await context.newPage();
+  await page.goto("/approvals");
+  await page.getByLabel("Or sign in with your Kubernetes token").fill("not a token of this hub");
+  await page.getByRole("button", { name: "Sign in with token" }).click();
+  await expect(page.getByRole("alert")).toContainText("The hub does not accept this token");
+  await page.getByLabel("Or sign in with your Kubernetes token").fill(token);
+  await page.getByRole("button", { name: "Sign in with token" }).click();
+  await expect(page).toHaveURL(`${base}/approvals`);
+  await expect(page.locator("#acting-as")).toContainText("tomas");
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/signin\?signed_out=1$/);
+  await context.close();
+});
