@@ -137,8 +137,8 @@ impl SignIn {
     }
 }
 
-/// The person as the session keeps them.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The person as the session keeps them. No `Debug`: it may hold a bearer token.
+#[derive(Clone, Serialize, Deserialize)]
 struct SessionUser {
     name: String,
     groups: Vec<String>,
