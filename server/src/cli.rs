@@ -138,6 +138,9 @@ pub struct ServeArgs {
     /// $LEPTOS_SITE_ROOT or target/site.
     #[arg(long)]
     pub site_root: Option<PathBuf>,
+    /// Sign-in with an OpenID Connect provider (`--oidc-issuer` and friends).
+    #[command(flatten)]
+    pub oidc: crate::web::oidc::OidcArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -178,6 +181,7 @@ impl ServeArgs {
             log: "warn".into(),
             log_format: LogFormat::Text,
             site_root: None,
+            oidc: Default::default(),
         }
     }
 
@@ -295,6 +299,34 @@ mod tests {
         assert_eq!(args.context.as_deref(), Some("hub"));
         assert_eq!(args.engine, EngineMode::Off);
         assert_eq!(args.leader_lease, "fleet-system/fleetdeck-engine");
+    }
+
+    #[test]
+    fn oidc_flags_need_an_issuer_and_keep_kube_apiserver_defaults() {
+        let err = Cli::try_parse_from(["fleetdeck", "--oidc-client-id", "fleetdeck"]).unwrap_err();
+        assert!(err.to_string().contains("--oidc-issuer"), "{err}");
+        let cli = Cli::try_parse_from([
+            "fleetdeck",
+            "--oidc-issuer",
+            "https://dex.example.com",
+            "--oidc-client-id",
+            "fleetdeck",
+            "--oidc-scope",
+            "groups",
+            "--oidc-scope",
+            "email",
+        ])
+        .expect("parses");
+        let oidc = &cli.serve_args().oidc;
+        assert_eq!(oidc.issuer.as_deref(), Some("https://dex.example.com"));
+        assert_eq!(oidc.username_claim, "email");
+        assert_eq!(oidc.groups_claim, "groups");
+        assert_eq!(oidc.scopes, vec!["groups", "email"]);
+        let bare = Cli::try_parse_from(["fleetdeck"]).expect("parses");
+        assert_eq!(
+            bare.serve_args().oidc.scopes,
+            crate::web::oidc::OidcArgs::default().scopes
+        );
     }
 
     #[test]

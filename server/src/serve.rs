@@ -429,21 +429,31 @@ pub(crate) async fn real_hub_client(
     context: Option<&str>,
 ) -> Result<kube::Client> {
     let fail = |what: String| Error::Config(format!("the hub of {}: {what}", path.display()));
-    let kubeconfig = kube::config::Kubeconfig::read_from(path)
-        .map_err(|e| fail(format!("cannot read it: {e}")))?;
-    let options = kube::config::KubeConfigOptions {
-        context: context.map(str::to_string),
-        ..Default::default()
-    };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .map_err(|e| fail(e.to_string()))?;
+    let config = hub_config(path, context).await?;
     let client = kube::Client::try_from(config).map_err(|e| fail(e.to_string()))?;
     client
         .apiserver_version()
         .await
         .map_err(|e| fail(format!("it does not answer: {e}")))?;
     Ok(client)
+}
+
+/// The connection settings of the hub in `path` (its current context unless `context` names
+/// another).
+pub(crate) async fn hub_config(
+    path: &std::path::Path,
+    context: Option<&str>,
+) -> Result<kube::Config> {
+    let fail = |what: String| Error::Config(format!("the hub of {}: {what}", path.display()));
+    let kubeconfig = kube::config::Kubeconfig::read_from(path)
+        .map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let options = kube::config::KubeConfigOptions {
+        context: context.map(str::to_string),
+        ..Default::default()
+    };
+    kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| fail(e.to_string()))
 }
 
 /// This replica's name in the leader lease: the pod's name where there is one, plus a random
@@ -540,7 +550,7 @@ pub fn print_kubeconfig(data_dir: Option<PathBuf>) -> Result<()> {
 }
 
 /// The address a client on this machine uses: an unspecified bind address means loopback.
-fn reachable(addr: SocketAddr) -> SocketAddr {
+pub(crate) fn reachable(addr: SocketAddr) -> SocketAddr {
     if addr.ip().is_unspecified() {
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
     } else {

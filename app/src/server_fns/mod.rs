@@ -10,6 +10,7 @@ pub mod permissions;
 pub mod placements;
 pub mod runs;
 pub mod server_info;
+pub mod sign_in_options;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod strategies;

@@ -42,13 +42,24 @@ pub(crate) fn service_hub() -> Result<kube::Client, AppError> {
         .ok_or_else(|| respond(AppError::Unavailable("no hub is connected".into())))
 }
 
-/// The hub as the signed-in person: every request carries `Impersonate-User` and
-/// `Impersonate-Group`, so the hub (embedded or real) authorizes it with that person's RBAC — a
-/// viewer cannot approve even by posting to the server function directly.
+/// The hub as a person who signed in with their own Kubernetes bearer token (real hub): a
+/// client that authenticates with it, put on the request by the server's sign-in middleware.
+/// The hub knows who they are from the token, so nothing is impersonated.
+#[derive(Clone)]
+pub struct PersonHub(pub kube::Client);
+
+/// The hub as the signed-in person: their own token's client when they signed in with one,
+/// else every request carries `Impersonate-User` and `Impersonate-Group`, so the hub (embedded or
+/// real) authorizes it with that person's RBAC — a viewer cannot approve even by posting to the
+/// server function directly.
 pub fn hub() -> Result<kube::Client, AppError> {
-    let base = service_hub()?;
     let user = acting_user()?;
-    Ok(impersonating(base, &user))
+    let own = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PersonHub>().cloned());
+    if let Some(PersonHub(client)) = own {
+        return Ok(client);
+    }
+    Ok(impersonating(service_hub()?, &user))
 }
 
 /// `base` with the impersonation headers of `user` on every request.
@@ -100,6 +111,10 @@ pub fn acting_user() -> Result<ActingUser, AppError> {
 pub fn explain(error: kube::Error, what: &str) -> AppError {
     let error = match error {
         kube::Error::Api(status) => match status.code {
+            // Only a person's own token can stop being accepted (it expired or was revoked).
+            401 => AppError::SignedOut(
+                "the hub no longer accepts your sign-in (your token may have expired): sign in again".into(),
+            ),
             404 => AppError::NotFound(format!(
                 "{what} does not exist on the hub (it may have been deleted)"
             )),
@@ -149,5 +164,28 @@ pub async fn record(
     let api: Api<Event> = Api::namespaced(client, event::namespace_of(object));
     if let Err(error) = api.create(&PostParams::default(), &body).await {
         tracing::warn!(%error, reason, "could not record the console action as an event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_the_hub_stops_accepting_signs_the_person_out_and_a_refusal_names_the_permission() {
+        let answer = |code: u16| {
+            let status = kube::core::Status {
+                code,
+                message: "nope".into(),
+                ..Default::default()
+            };
+            explain(kube::Error::Api(Box::new(status)), "run r1")
+        };
+        assert!(
+            matches!(answer(401), AppError::SignedOut(_)),
+            "{:?}",
+            answer(401)
+        );
+        assert!(matches!(answer(403), AppError::Forbidden(_)));
     }
 }

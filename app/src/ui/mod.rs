@@ -13,7 +13,7 @@ mod placements;
 mod routes;
 mod run;
 mod runs;
-mod signin;
+pub mod signin;
 mod strategies;
 mod theme;
 

@@ -6,9 +6,26 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::server_fns::sign_in_options::get_sign_in_options;
+
 const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-400 bg-white px-3 py-2 text-base text-slate-900 focus:border-indigo-600 focus:outline-none focus:ring-2 focus:ring-indigo-500 dark:border-slate-500 dark:bg-slate-900 dark:text-slate-100";
 const LABEL: &str = "block text-sm font-medium text-slate-800 dark:text-slate-200";
 const BUTTON: &str = "mt-2 w-full rounded-md bg-indigo-700 px-4 py-2 font-medium text-white hover:bg-indigo-800 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 dark:bg-indigo-400 dark:text-slate-950 dark:hover:bg-indigo-300 dark:focus:ring-offset-slate-950";
+
+const BUTTON_LINK: &str = "block w-full rounded-md bg-indigo-700 px-4 py-2 text-center font-medium text-white hover:bg-indigo-800 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 dark:bg-indigo-400 dark:text-slate-950 dark:hover:bg-indigo-300 dark:focus:ring-offset-slate-950";
+
+/// `s` as a URL query value (percent-encoded), without a browser API, so the server and the
+/// browser render the same link.
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 /// The words for an error code the server put in the query.
 pub fn sign_in_message(code: &str, retry: Option<&str>) -> Option<String> {
@@ -21,6 +38,25 @@ pub fn sign_in_message(code: &str, retry: Option<&str>) -> Option<String> {
         "short" => "Choose a password of at least 10 characters.".into(),
         "expired" => "This sign-in link has expired. Ask an administrator for a new one.".into(),
         "unknown" => "This sign-in link has been used already or is not valid. Sign in with your password, or ask an administrator for a new link.".into(),
+        // Signing in with the identity provider (OpenID Connect): what went wrong, and who can fix it.
+        "oidc-unreachable" => "fleetdeck could not reach the identity provider. Try again in a moment; if it keeps failing, ask an administrator to check --oidc-issuer and that fleetdeck can reach it.".into(),
+        "oidc-discovery" => "The identity provider's configuration does not match the issuer fleetdeck was given. Ask an administrator to check --oidc-issuer (it must be exactly the provider's issuer URL).".into(),
+        "oidc-denied" => "The identity provider did not sign you in (it refused, or the sign-in was cancelled). Try again, or ask your identity provider's administrator for access to fleetdeck.".into(),
+        "oidc-state" => "This answer from the identity provider does not belong to a sign-in started in this browser, or it took longer than 10 minutes. Start the sign-in again from this page.".into(),
+        "oidc-exchange" => "The identity provider would not exchange the sign-in code for a token. Ask an administrator to check --oidc-client-id, --oidc-client-secret and that --oidc-redirect-url is registered with the provider.".into(),
+        "oidc-no-id-token" => "The identity provider answered without an ID token. Ask an administrator to allow the openid scope for fleetdeck's client at the provider.".into(),
+        "oidc-signature" => "The identity provider's token was not signed by a key it publishes, so fleetdeck cannot trust it. Ask an administrator to check --oidc-issuer.".into(),
+        "oidc-audience" => "The identity provider's token was issued for another application, not this fleetdeck. Ask an administrator to check --oidc-client-id.".into(),
+        "oidc-issuer" => "The identity provider's token was issued by someone other than the configured issuer. Ask an administrator to check --oidc-issuer.".into(),
+        "oidc-expired" => "The identity provider's token had already expired. Sign in again; if this keeps happening, check that the clocks of fleetdeck's machine and the provider agree.".into(),
+        "oidc-nonce" => "The identity provider's token answers a different sign-in. Start the sign-in again from this page.".into(),
+        "oidc-token" => "The identity provider's token could not be verified. Sign in again; if it keeps failing, ask an administrator to check the --oidc-* settings.".into(),
+        "oidc-username" => "The identity provider's token does not say who you are in the claim fleetdeck uses as your name. Ask an administrator to check --oidc-username-claim (and the scopes requested with --oidc-scope).".into(),
+        // Signing in with a pasted Kubernetes bearer token (a real hub).
+        "token-invalid" => "The hub does not accept this token (it may have expired, or be for another cluster). Paste a current token for this hub, e.g. from kubectl create token.".into(),
+        "token-unknown" => "The hub accepted the token but would not say whose it is (it needs SelfSubjectReview, Kubernetes 1.28 or later, which every authenticated user may create). Ask an administrator.".into(),
+        "token-unreachable" => "fleetdeck could not reach the hub to check the token. Try again in a moment.".into(),
+        "oidc-email" => "The identity provider says your e-mail address is not verified, so it cannot name you. Verify it with the provider, then sign in again.".into(),
         _ => return None,
     })
 }
@@ -65,12 +101,24 @@ pub fn SignInPage() -> impl IntoView {
         .and_then(|code| sign_in_message(&code, q.get("retry").as_deref()));
     let signed_out = q.get("signed_out").is_some();
     let has_error = message.is_some();
+    let options = Resource::new(|| (), |_| get_sign_in_options());
+    let token_next = next.clone();
+    let start = format!("/auth/oidc/start?next={}", query_value(&next));
     view! {
         <Frame title="Sign in">
             <Alert message/>
             {signed_out.then(|| view! {
                 <p role="status" class="mb-4 text-sm text-slate-700 dark:text-slate-300">"You are signed out."</p>
             })}
+            <Suspense fallback=|| ()>
+                {move || {
+                    let start = start.clone();
+                    options.get().and_then(Result::ok).and_then(|o| o.identity_provider).map(|name| view! {
+                        <a id="signin-oidc" href=start class=BUTTON_LINK>{format!("Sign in with {name}")}</a>
+                        <p class="my-4 text-center text-sm text-slate-700 dark:text-slate-300">"or with a fleetdeck account"</p>
+                    })
+                }}
+            </Suspense>
             <form method="post" action="/auth/signin" class="space-y-4">
                 <input type="hidden" name="next" value=next/>
                 <div>
@@ -90,6 +138,25 @@ pub fn SignInPage() -> impl IntoView {
             <p class="mt-4 text-sm text-slate-700 dark:text-slate-300">
                 "New here? Open the one-time link an administrator gave you to set your password."
             </p>
+            <Suspense fallback=|| ()>
+                {move || {
+                    let next = token_next.clone();
+                    options.get().and_then(Result::ok).filter(|o| o.bearer_token).map(|_| view! {
+                        <form method="post" action="/auth/token" class="mt-6 space-y-4 border-t border-slate-300 pt-4 dark:border-slate-700">
+                            <input type="hidden" name="next" value=next/>
+                            <div>
+                                <label for="signin-token" class=LABEL>"Or sign in with your Kubernetes token"</label>
+                                <input id="signin-token" name="token" type="password" autocomplete="off" required
+                                    spellcheck="false" class=INPUT aria-describedby="signin-token-hint"/>
+                                <p id="signin-token-hint" class="mt-1 text-xs text-slate-700 dark:text-slate-300">
+                                    "A bearer token the hub accepts (e.g. from kubectl create token). fleetdeck acts with it and forgets it when you sign out."
+                                </p>
+                            </div>
+                            <button type="submit" class=BUTTON>"Sign in with token"</button>
+                        </form>
+                    })
+                }}
+            </Suspense>
         </Frame>
     }
 }
@@ -139,5 +206,17 @@ mod tests {
         );
         assert!(sign_in_message("invalid", None).is_some());
         assert_eq!(sign_in_message("<script>", None), None);
+        assert!(sign_in_message("oidc-signature", None).is_some_and(|m| m
+            .contains("not signed by a key it publishes")
+            && m.contains("--oidc-issuer")));
+    }
+
+    #[test]
+    fn the_return_page_travels_percent_encoded_to_the_identity_provider_start() {
+        assert_eq!(query_value("/runs/team-a/r1"), "/runs/team-a/r1");
+        assert_eq!(
+            query_value("/runs?tab=history&x=a b"),
+            "/runs%3Ftab%3Dhistory%26x%3Da%20b"
+        );
     }
 }

@@ -159,6 +159,24 @@ async fn handle(hub: Hub, req: Request) -> Result<Response> {
                 "application/json",
             ))
         }
+        // Who the caller is (kubectl auth whoami; the dashboard names a pasted token's owner).
+        ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"]
+            if parts.method == Method::POST =>
+        {
+            let user = parts
+                .extensions
+                .get::<Requester>()
+                .map(|r| r.0.clone())
+                .unwrap_or_else(UserInfo::in_process);
+            let body = read_body(hub.max_body, &parts.headers, body).await?;
+            let answer = serde_json::to_value(auth::review::who(&user, body)?)
+                .map_err(|e| Error::Internal(format!("encoding the review: {e}")))?;
+            Ok(json_response(
+                StatusCode::CREATED,
+                &answer,
+                "application/json",
+            ))
+        }
         ["api", v, ref rest @ ..] => {
             let t = target(&hub, "", v, rest)?;
             resource(hub, t, parts.method, &parts.headers, &q, &accept, body).await

@@ -340,3 +340,45 @@ async fn the_in_process_router_runs_impersonated_requests_under_rbac() {
         .await;
     assert_eq!(r.code, StatusCode::BAD_REQUEST);
 }
+
+/// `kubectl auth whoami`'s question: the caller's own name and groups, as the token (or the
+/// impersonation) makes them — what the dashboard asks when someone signs in with a token.
+#[tokio::test]
+async fn a_self_subject_review_says_who_the_caller_is() {
+    let f = fixture().await;
+    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
+    let path = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
+    let r = f
+        .call_as(
+            Some("nobody-token"),
+            &[],
+            "POST",
+            path,
+            Some(review.clone()),
+        )
+        .await;
+    assert_eq!(r.code, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["status"]["userInfo"]["username"], "nobody");
+    let groups = r.body["status"]["userInfo"]["groups"].clone();
+    assert!(
+        groups
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g == "system:authenticated")),
+        "{groups}"
+    );
+    let r = f
+        .call_as(
+            Some("ivan-token"),
+            &[("Impersonate-User", "vera")],
+            "POST",
+            path,
+            Some(review),
+        )
+        .await;
+    assert_eq!(
+        r.code,
+        StatusCode::FORBIDDEN,
+        "ivan may not impersonate here: {}",
+        r.body
+    );
+}

@@ -89,6 +89,18 @@ pub async fn serve(
             source,
         })?;
     let dashboard_addr = listener.local_addr().map_err(Error::Serve)?;
+    // Sign-in with an identity provider, when configured (its default redirect URL is on the
+    // address just bound).
+    let mut state = state;
+    if let Some(provider) = web::oidc::Provider::from_args(&args.oidc, dashboard_addr)? {
+        tracing::info!(provider = %provider.display_name, "sign-in with OpenID Connect offered");
+        state.sign_in = state.sign_in.with_oidc(provider);
+    }
+    // On a hub reached through a kubeconfig, people may also sign in with their own token.
+    if let Some(path) = &args.kubeconfig {
+        let config = crate::serve::hub_config(path, args.context.as_deref()).await?;
+        state.sign_in = state.sign_in.with_token_sign_in(config);
+    }
     tasks.push({
         let shutdown = shutdown.clone();
         let app = web::router(state);

@@ -2,11 +2,13 @@
 //! metrics.
 
 pub mod assets;
+pub mod bearer_token;
 pub mod dashboard;
 mod events;
 pub mod fleet_view;
 mod health;
 mod metrics;
+pub mod oidc;
 mod origin;
 pub mod run_activity;
 pub mod signin;
@@ -77,12 +79,14 @@ pub fn router(state: AppState) -> Router {
         let info = state.info.clone();
         let hub = state.hub.clone();
         let members = state.members.clone();
+        let sign_in_options = state.sign_in.options();
         move || {
             provide_context(feed.clone());
             provide_context(topics.clone());
             provide_context(info.clone());
             provide_context(hub.clone());
             provide_context(members.clone());
+            provide_context(sign_in_options.clone());
         }
     };
     let options = state.leptos_options.clone();
@@ -96,6 +100,9 @@ pub fn router(state: AppState) -> Router {
         .route(signin::SIGN_IN_PATH, post(signin::sign_in))
         .route(signin::SETUP_PATH, post(signin::set_up))
         .route(signin::SIGN_OUT_PATH, post(signin::sign_out))
+        .route(bearer_token::TOKEN_PATH, post(bearer_token::sign_in))
+        .route(oidc::START_PATH, get(oidc::start))
+        .route(oidc::CALLBACK_PATH, get(oidc::callback))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),

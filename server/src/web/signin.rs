@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use app::error::AppError;
 use app::server_fns::acting_user::ActingUser;
+use app::server_fns::sign_in_options::SignInOptions;
 use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
@@ -53,6 +54,10 @@ pub struct SignIn {
     pub absolute: Duration,
     per_client: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     per_account: Arc<DefaultKeyedRateLimiter<String>>,
+    /// The OpenID Connect provider people may sign in with (`--oidc-issuer`), if any.
+    pub oidc: Option<Arc<super::oidc::Oidc>>,
+    /// The hub people may sign in to with their own bearer token (real-hub mode), if any.
+    pub token_hub: Option<Arc<super::bearer_token::TokenHub>>,
 }
 
 impl SignIn {
@@ -65,6 +70,28 @@ impl SignIn {
             absolute: Duration::from_secs(12 * 60 * 60),
             per_client: Arc::new(RateLimiter::keyed(quota(PER_CLIENT_PER_MINUTE))),
             per_account: Arc::new(RateLimiter::keyed(quota(PER_ACCOUNT_PER_MINUTE))),
+            oidc: None,
+            token_hub: None,
+        }
+    }
+
+    /// Also lets people sign in with their own bearer token for the hub of `config`.
+    pub fn with_token_sign_in(mut self, config: kube::Config) -> SignIn {
+        self.token_hub = Some(Arc::new(super::bearer_token::TokenHub::new(config)));
+        self
+    }
+
+    /// Also offers sign-in with an OpenID Connect provider.
+    pub fn with_oidc(mut self, provider: super::oidc::Provider) -> SignIn {
+        self.oidc = Some(Arc::new(super::oidc::Oidc::new(provider)));
+        self
+    }
+
+    /// What the sign-in page offers besides the password form.
+    pub fn options(&self) -> SignInOptions {
+        SignInOptions {
+            identity_provider: self.oidc.as_ref().map(|o| o.provider.display_name.clone()),
+            bearer_token: self.token_hub.is_some(),
         }
     }
 
@@ -100,8 +127,9 @@ impl SignIn {
         Ok(())
     }
 
-    /// The per-client limit alone (setting a password from a link: no account name is given).
-    fn admit_client(&self, client: IpAddr) -> Result<(), u64> {
+    /// The per-client limit alone (setting a password from a link, starting a sign-in with the
+    /// identity provider: no account name is given).
+    pub(super) fn admit_client(&self, client: IpAddr) -> Result<(), u64> {
         let now = DefaultClock::default().now();
         self.per_client
             .check_key(&client)
@@ -109,14 +137,18 @@ impl SignIn {
     }
 }
 
-/// The person as the session keeps them.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The person as the session keeps them. No `Debug`: it may hold a bearer token.
+#[derive(Clone, Serialize, Deserialize)]
 struct SessionUser {
     name: String,
     groups: Vec<String>,
     role: Option<String>,
     /// Seconds since the Unix epoch: the absolute expiry counts from here.
     signed_in_at: i64,
+    /// The person's own bearer token, when they signed in with one: the hub is reached with it
+    /// instead of impersonation. Kept in the server's session store, never in the cookie.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
 }
 
 impl SessionUser {
@@ -134,7 +166,13 @@ impl SessionUser {
 fn is_public(path: &str) -> bool {
     matches!(
         path,
-        "/signin" | "/signin/setup" | "/healthz" | "/readyz" | "/metrics" | "/favicon.svg"
+        "/signin"
+            | "/signin/setup"
+            | "/healthz"
+            | "/readyz"
+            | "/metrics"
+            | "/favicon.svg"
+            | "/api/sign_in_options"
     ) || path.starts_with("/auth/")
         || path.starts_with("/pkg/")
 }
@@ -147,7 +185,22 @@ pub async fn require(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let user = current(&state.sign_in, &session).await;
+    let mut user = current(&state.sign_in, &session).await;
+    if let Some(token) = user.as_ref().and_then(|u| u.token.as_deref()) {
+        // Their own token's client; without one (token sign-in no longer offered) nobody acts.
+        match state
+            .sign_in
+            .token_hub
+            .as_ref()
+            .map(|hub| hub.client(token))
+        {
+            Some(Ok(client)) => {
+                req.extensions_mut()
+                    .insert(app::server_fns::ssr::PersonHub(client));
+            }
+            _ => user = None,
+        }
+    }
     if let Some(user) = &user {
         req.extensions_mut().insert(user.acting());
     }
@@ -283,7 +336,16 @@ pub async fn set_up(State(state): State<AppState>, session: Session, req: Reques
 }
 
 /// `POST /auth/signout`: ends the session.
-pub async fn sign_out(session: Session) -> Response {
+pub async fn sign_out(State(state): State<AppState>, session: Session) -> Response {
+    // A pasted token goes with the session: its hub client too.
+    if let (Some(hub), Some(user)) = (
+        state.sign_in.token_hub.as_ref(),
+        session.get::<SessionUser>(USER_KEY).await.ok().flatten(),
+    ) {
+        if let Some(token) = &user.token {
+            hub.forget(token);
+        }
+    }
     if let Err(error) = session.flush().await {
         tracing::warn!(%error, "cannot end the session");
     }
@@ -291,26 +353,70 @@ pub async fn sign_out(session: Session) -> Response {
 }
 
 async fn start_session(session: &Session, person: Person, next: &str) -> Response {
-    // A new session id at sign-in, so an id planted before cannot ride along (fixation).
-    if let Err(error) = session.cycle_id().await {
-        tracing::error!(%error, "cannot start a session");
-        return back_to_signin(next, &person.name, "unavailable", None);
+    let name = person.name.clone();
+    if !open_session(session, person.name, person.groups, person.role).await {
+        return back_to_signin(next, &name, "unavailable", None);
     }
-    let user = SessionUser {
-        name: person.name.clone(),
-        groups: person.groups,
-        role: person.role,
-        signed_in_at: unix_now(),
-    };
-    if let Err(error) = session.insert(USER_KEY, &user).await {
-        tracing::error!(%error, "cannot start a session");
-        return back_to_signin(next, &person.name, "unavailable", None);
-    }
-    tracing::info!(user = %person.name, "signed in");
+    tracing::info!(user = %name, "signed in");
     Redirect::to(next).into_response()
 }
 
-fn back_to_signin(next: &str, name: &str, error: &str, retry: Option<u64>) -> Response {
+/// Puts the person in the session under a new id; false if the session store failed (logged).
+/// Shared by every way of signing in, so each ends in the same session.
+pub(super) async fn open_session(
+    session: &Session,
+    name: String,
+    groups: Vec<String>,
+    role: Option<String>,
+) -> bool {
+    open(
+        session,
+        SessionUser {
+            name,
+            groups,
+            role,
+            signed_in_at: unix_now(),
+            token: None,
+        },
+    )
+    .await
+}
+
+/// [`open_session`] for a person who signed in with their own bearer token, which the session
+/// keeps for their requests to the hub.
+pub(super) async fn open_session_with_token(
+    session: &Session,
+    name: String,
+    groups: Vec<String>,
+    token: String,
+) -> bool {
+    open(
+        session,
+        SessionUser {
+            name,
+            groups,
+            role: None,
+            signed_in_at: unix_now(),
+            token: Some(token),
+        },
+    )
+    .await
+}
+
+async fn open(session: &Session, user: SessionUser) -> bool {
+    // A new session id at sign-in, so an id planted before cannot ride along (fixation).
+    if let Err(error) = session.cycle_id().await {
+        tracing::error!(%error, "cannot start a session");
+        return false;
+    }
+    if let Err(error) = session.insert(USER_KEY, &user).await {
+        tracing::error!(%error, "cannot start a session");
+        return false;
+    }
+    true
+}
+
+pub(super) fn back_to_signin(next: &str, name: &str, error: &str, retry: Option<u64>) -> Response {
     let mut url = format!("/signin?error={error}");
     if let Some(wait) = retry {
         url.push_str(&format!("&retry={wait}"));
@@ -325,7 +431,7 @@ fn back_to_signin(next: &str, name: &str, error: &str, retry: Option<u64>) -> Re
 }
 
 /// The peer address (the per-client key); in-process requests (tests) have none.
-fn client_ip(req: &Request) -> IpAddr {
+pub(super) fn client_ip(req: &Request) -> IpAddr {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::from([127, 0, 0, 1]), |c| c.0.ip())
@@ -376,6 +482,8 @@ mod tests {
             "/signin",
             "/signin/setup",
             "/auth/signin",
+            "/auth/oidc/callback",
+            "/api/sign_in_options",
             "/pkg/fleetdeck.wasm",
             "/healthz",
         ] {

@@ -83,15 +83,23 @@ pub(super) fn cluster_roles() -> Vec<ClusterRole> {
         ),
         role(
             "system:basic-user",
-            vec![PolicyRule {
-                verbs: strings(&["create"]),
-                api_groups: Some(strings(&["authorization.k8s.io"])),
-                resources: Some(strings(&[
-                    "selfsubjectaccessreviews",
-                    "selfsubjectrulesreviews",
-                ])),
-                ..Default::default()
-            }],
+            vec![
+                PolicyRule {
+                    verbs: strings(&["create"]),
+                    api_groups: Some(strings(&["authorization.k8s.io"])),
+                    resources: Some(strings(&[
+                        "selfsubjectaccessreviews",
+                        "selfsubjectrulesreviews",
+                    ])),
+                    ..Default::default()
+                },
+                PolicyRule {
+                    verbs: strings(&["create"]),
+                    api_groups: Some(strings(&["authentication.k8s.io"])),
+                    resources: Some(strings(&["selfsubjectreviews"])),
+                    ..Default::default()
+                },
+            ],
         ),
     ]
 }

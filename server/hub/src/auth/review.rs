@@ -2,6 +2,9 @@
 //! asks what it may do and gets the authorizer's own answer. Nothing is stored. `kubectl auth
 //! can-i` posts the first; the console disables what the answer forbids.
 
+use k8s_openapi::api::authentication::v1::{
+    SelfSubjectReview, SelfSubjectReviewStatus, UserInfo as AuthUserInfo,
+};
 use k8s_openapi::api::authorization::v1::{
     NonResourceRule, ResourceRule, SelfSubjectAccessReview, SelfSubjectRulesReview,
     SubjectAccessReviewStatus, SubjectRulesReviewStatus,
@@ -24,6 +27,19 @@ fn subject(kind: &str) -> Subject {
         kind: kind.into(),
         name: String::new(),
     }
+}
+
+/// Answers a SelfSubjectReview (authentication.k8s.io/v1): who `user` is.
+pub(crate) fn who(user: &UserInfo, body: Value) -> Result<SelfSubjectReview> {
+    let mut review: SelfSubjectReview = decode(body)?;
+    review.status = Some(SelfSubjectReviewStatus {
+        user_info: Some(AuthUserInfo {
+            username: Some(user.name.clone()),
+            groups: Some(user.groups.clone()),
+            ..Default::default()
+        }),
+    });
+    Ok(review)
 }
 
 /// Answers a SelfSubjectAccessReview for `user`.

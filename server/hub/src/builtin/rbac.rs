@@ -57,4 +57,14 @@ pub fn register(reg: &mut Registry) {
                 .verbs(&["create"]),
         );
     }
+    reg.register(
+        KindSpec::builtin(
+            "authentication.k8s.io",
+            "v1",
+            "SelfSubjectReview",
+            "selfsubjectreviews",
+            Scope::Cluster,
+        )
+        .verbs(&["create"]),
+    );
 }
