@@ -141,6 +141,13 @@ pub struct ServeArgs {
     /// Sign-in with an OpenID Connect provider (`--oidc-issuer` and friends).
     #[command(flatten)]
     pub oidc: crate::web::oidc::OidcArgs,
+    /// Serve the dashboard over HTTPS with this certificate chain (PEM); needs --tls-key.
+    /// The session cookie is then `Secure`.
+    #[arg(long, env = "FLEETDECK_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The unencrypted private key (PEM) of --tls-cert.
+    #[arg(long, env = "FLEETDECK_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -182,6 +189,8 @@ impl ServeArgs {
             log_format: LogFormat::Text,
             site_root: None,
             oidc: Default::default(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 

@@ -20,7 +20,7 @@ pub enum Error {
     Config(String),
     #[error("the fleet configuration is invalid: {0}")]
     Fleet(#[from] crate::members::fleet_config::FleetConfigError),
-    #[error("cannot set up TLS for the hub: {0}")]
+    #[error("cannot set up TLS: {0}")]
     Tls(String),
     #[error("the embedded hub failed: {0}")]
     Hub(Box<hub::Error>),

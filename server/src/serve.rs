@@ -264,7 +264,12 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         &mut tasks,
     )
     .await?;
-    announce_sign_in(&data_dir, dashboard_addr, admin_link)?;
+    announce_sign_in(
+        &data_dir,
+        dashboard_addr,
+        args.tls_cert.is_some(),
+        admin_link,
+    )?;
     info!(
         dashboard = %format!("http://{dashboard_addr}/"),
         hub = %format!("https://{hub_addr}"),
@@ -337,7 +342,12 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
         &mut tasks,
     )
     .await?;
-    announce_sign_in(&data_dir, dashboard_addr, admin_link)?;
+    announce_sign_in(
+        &data_dir,
+        dashboard_addr,
+        args.tls_cert.is_some(),
+        admin_link,
+    )?;
     info!(
         dashboard = %format!("http://{dashboard_addr}/"),
         kubeconfig = %path.display(),
@@ -377,9 +387,11 @@ async fn prepare_accounts(
 fn announce_sign_in(
     data_dir: &std::path::Path,
     dashboard: SocketAddr,
+    https: bool,
     admin_link: Option<String>,
 ) -> Result<()> {
-    let url = format!("http://{}", reachable(dashboard));
+    let scheme = if https { "https" } else { "http" };
+    let url = format!("{scheme}://{}", reachable(dashboard));
     std::fs::write(
         data_dir.join(accounts::DASHBOARD_URL_FILE),
         format!("{url}\n"),

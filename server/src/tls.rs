@@ -86,27 +86,51 @@ impl HubTls {
     }
 
     fn server_config(&self) -> Result<rustls::ServerConfig> {
-        let tls_err = |e: &dyn std::fmt::Display| Error::Tls(e.to_string());
-        let certs = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| tls_err(&e))?;
-        let key =
-            PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).map_err(|e| tls_err(&e))?;
-        // An explicit provider: no process-wide default to install or to collide with.
-        rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_err(&e))?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)
-        .map_err(|e| tls_err(&e))
+        server_config(&self.cert_pem, &self.key_pem)
     }
 
     /// The listener's configuration.
     pub fn rustls_config(&self) -> Result<RustlsConfig> {
         Ok(RustlsConfig::from_config(Arc::new(self.server_config()?)))
     }
+}
+
+/// A rustls server configuration from a PEM certificate chain and its private key.
+fn server_config(cert_pem: &str, key_pem: &str) -> Result<rustls::ServerConfig> {
+    let tls_err = |e: &dyn std::fmt::Display| Error::Tls(e.to_string());
+    let certs = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| tls_err(&e))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| tls_err(&e))?;
+    // An explicit provider: no process-wide default to install or to collide with.
+    rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_err(&e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| tls_err(&e))
+}
+
+/// The dashboard's HTTPS configuration from `--tls-cert` and `--tls-key` (PEM files), with
+/// errors that name the file and what is wrong with it.
+pub fn dashboard_config(cert: &Path, key: &Path) -> Result<RustlsConfig> {
+    let read = |path: &Path, what: &str| {
+        std::fs::read_to_string(path).map_err(|e| {
+            Error::Tls(format!(
+                "cannot read the dashboard's {what} {}: {e}",
+                path.display()
+            ))
+        })
+    };
+    let (cert_pem, key_pem) = (read(cert, "certificate")?, read(key, "private key")?);
+    let config = server_config(&cert_pem, &key_pem).map_err(|e| {
+        Error::Tls(format!(
+            "--tls-cert {} with --tls-key {}: {e} (both must be PEM: the certificate chain, and its unencrypted private key)",
+            cert.display(),
+            key.display()
+        ))
+    })?;
+    Ok(RustlsConfig::from_config(Arc::new(config)))
 }
 
 #[cfg(test)]

@@ -356,7 +356,7 @@ async fn dashboard(idp: &Idp) -> AppState {
         display_name: Some("Test IdP".into()),
         ..OidcArgs::default()
     };
-    let provider = Provider::from_args(&args, HOST.parse().expect("addr"))
+    let provider = Provider::from_args(&args, HOST.parse().expect("addr"), false)
         .expect("valid flags")
         .expect("configured");
     st.sign_in = st.sign_in.clone().with_oidc(provider);

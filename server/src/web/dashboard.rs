@@ -89,10 +89,26 @@ pub async fn serve(
             source,
         })?;
     let dashboard_addr = listener.local_addr().map_err(Error::Serve)?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::dashboard_config(cert, key)?),
+        _ => None,
+    };
+    let mut state = state;
+    if tls.is_some() {
+        state.sign_in = state.sign_in.served_over_https();
+    } else if !dashboard_addr.ip().is_loopback() {
+        // Sign-in is always on, but over plain HTTP its passwords and cookies cross the network
+        // readable by anyone on the way.
+        tracing::warn!(
+            addr = %dashboard_addr,
+            "the dashboard listens beyond loopback over plain HTTP: give --tls-cert and --tls-key, or put a TLS proxy in front"
+        );
+    }
     // Sign-in with an identity provider, when configured (its default redirect URL is on the
     // address just bound).
-    let mut state = state;
-    if let Some(provider) = web::oidc::Provider::from_args(&args.oidc, dashboard_addr)? {
+    if let Some(provider) =
+        web::oidc::Provider::from_args(&args.oidc, dashboard_addr, tls.is_some())?
+    {
         tracing::info!(provider = %provider.display_name, "sign-in with OpenID Connect offered");
         state.sign_in = state.sign_in.with_oidc(provider);
     }
@@ -101,17 +117,31 @@ pub async fn serve(
         let config = crate::serve::hub_config(path, args.context.as_deref()).await?;
         state.sign_in = state.sign_in.with_token_sign_in(config);
     }
-    tasks.push({
-        let shutdown = shutdown.clone();
-        let app = web::router(state);
-        tokio::spawn(async move {
-            // The peer's address keys the sign-in rate limit per client.
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await
-                .map_err(Error::Serve)
-        })
+    // The peer's address keys the sign-in rate limit per client.
+    let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    tasks.push(match tls {
+        None => {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                    .await
+                    .map_err(Error::Serve)
+            })
+        }
+        Some(config) => {
+            let listener = listener.into_std().map_err(Error::Serve)?;
+            let handle = axum_server::Handle::new();
+            let server = axum_server::from_tcp_rustls(listener, config)
+                .map_err(Error::Serve)?
+                .handle(handle.clone());
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                handle.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            tokio::spawn(async move { server.serve(app).await.map_err(Error::Serve) })
+        }
     });
 
     Ok(dashboard_addr)

@@ -58,6 +58,8 @@ pub struct SignIn {
     pub oidc: Option<Arc<super::oidc::Oidc>>,
     /// The hub people may sign in to with their own bearer token (real-hub mode), if any.
     pub token_hub: Option<Arc<super::bearer_token::TokenHub>>,
+    /// Cookies are `Secure` (the dashboard is served over HTTPS).
+    secure: bool,
 }
 
 impl SignIn {
@@ -72,6 +74,7 @@ impl SignIn {
             per_account: Arc::new(RateLimiter::keyed(quota(PER_ACCOUNT_PER_MINUTE))),
             oidc: None,
             token_hub: None,
+            secure: false,
         }
     }
 
@@ -95,8 +98,14 @@ impl SignIn {
         }
     }
 
-    /// The cookie: HttpOnly, SameSite=Strict, path `/`. Not `Secure`, because the dashboard
-    /// serves plain HTTP on loopback in this release; with TLS it must be (README "Security").
+    /// The dashboard is served over HTTPS: its cookies are `Secure`.
+    pub fn served_over_https(mut self) -> Self {
+        self.secure = true;
+        self
+    }
+
+    /// The cookie: HttpOnly, SameSite=Strict, path `/`, and `Secure` when the dashboard is
+    /// served over HTTPS (`--tls-cert`); without TLS a `Secure` cookie would never come back.
     pub fn layer(&self) -> SessionManagerLayer<MemoryStore> {
         let idle = tower_sessions::cookie::time::Duration::try_from(self.idle)
             .unwrap_or(tower_sessions::cookie::time::Duration::hours(2));
@@ -104,7 +113,7 @@ impl SignIn {
             .with_name(COOKIE)
             .with_http_only(true)
             .with_same_site(SameSite::Strict)
-            .with_secure(false)
+            .with_secure(self.secure)
             .with_path("/")
             .with_expiry(Expiry::OnInactivity(idle))
     }

@@ -148,7 +148,11 @@ pub struct Provider {
 impl Provider {
     /// The provider of `args`, if an issuer is given; `dashboard` is where the dashboard listens
     /// (the default redirect URL's host). Checked here, so a wrong flag stops fleetdeck at start.
-    pub fn from_args(args: &OidcArgs, dashboard: SocketAddr) -> Result<Option<Provider>> {
+    pub fn from_args(
+        args: &OidcArgs,
+        dashboard: SocketAddr,
+        https: bool,
+    ) -> Result<Option<Provider>> {
         let Some(issuer) = &args.issuer else {
             return Ok(None);
         };
@@ -169,7 +173,8 @@ impl Provider {
             .ok_or_else(|| fail("--oidc-issuer needs --oidc-client-id: the client id fleetdeck is registered with at the provider".into()))?;
         let redirect = args.redirect_url.clone().unwrap_or_else(|| {
             format!(
-                "http://{}{CALLBACK_PATH}",
+                "{}://{}{CALLBACK_PATH}",
+                if https { "https" } else { "http" },
                 crate::serve::reachable(dashboard)
             )
         });
@@ -388,7 +393,7 @@ mod tests {
     }
 
     fn refusal(args: &OidcArgs) -> String {
-        match Provider::from_args(args, "127.0.0.1:3000".parse().expect("addr")) {
+        match Provider::from_args(args, "127.0.0.1:3000".parse().expect("addr"), false) {
             Err(e) => e.to_string(),
             Ok(_) => panic!("accepted {args:?}"),
         }
@@ -397,17 +402,25 @@ mod tests {
     #[test]
     fn a_configured_provider_defaults_its_redirect_url_and_button_to_what_it_knows() {
         let dashboard = "0.0.0.0:8080".parse().expect("addr");
-        let provider = Provider::from_args(&args("https://dex.example.com/"), dashboard)
+        let provider = Provider::from_args(&args("https://dex.example.com/"), dashboard, false)
             .expect("valid")
             .expect("configured");
         assert_eq!(
             provider.redirect.as_str(),
             "http://127.0.0.1:8080/auth/oidc/callback"
         );
+        // A dashboard served over HTTPS (--tls-cert) is called back over HTTPS.
+        let https = Provider::from_args(&args("https://dex.example.com/"), dashboard, true)
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(
+            https.redirect.as_str(),
+            "https://127.0.0.1:8080/auth/oidc/callback"
+        );
         assert_eq!(provider.display_name, "dex.example.com");
         assert_eq!(provider.issuer.as_str(), "https://dex.example.com");
         assert_eq!(provider.scopes, vec!["email", "profile"]);
-        assert!(Provider::from_args(&OidcArgs::default(), dashboard)
+        assert!(Provider::from_args(&OidcArgs::default(), dashboard, false)
             .expect("no flags, no provider")
             .is_none());
     }
@@ -425,7 +438,8 @@ mod tests {
         // Plain HTTP on loopback is a test or a local provider: accepted.
         assert!(Provider::from_args(
             &args("http://127.0.0.1:5556"),
-            "127.0.0.1:3000".parse().expect("addr")
+            "127.0.0.1:3000".parse().expect("addr"),
+            false
         )
         .is_ok());
     }
