@@ -100,6 +100,11 @@ pub struct ServeArgs {
     /// its bindings, the member clusters and the objects it can select drive it.
     #[arg(long, env = "FLEETDECK_PLACEMENT_RESYNC", default_value = "60s", value_parser = humantime::parse_duration)]
     pub placement_resync: std::time::Duration,
+    /// The release catalogue of upgrade runs (YAML, like examples/release-catalogue.yaml):
+    /// which Kubernetes versions and node images exist in which region. Default:
+    /// <data-dir>/release-catalogue.yaml, written with the shipped catalogue when missing.
+    #[arg(long, env = "FLEETDECK_RELEASE_CATALOGUE", value_name = "FILE")]
+    pub release_catalogue: Option<PathBuf>,
     /// Where fleetdeck keeps its state. Defaults to the per-user data directory
     /// (e.g. ~/.local/share/fleetdeck).
     #[arg(long, env = "FLEETDECK_DATA_DIR")]
@@ -168,6 +173,7 @@ impl ServeArgs {
             cluster_resync: std::time::Duration::from_secs(15),
             stage_resync: std::time::Duration::from_secs(60),
             placement_resync: std::time::Duration::from_secs(60),
+            release_catalogue: None,
             data_dir: Some(data_dir.to_path_buf()),
             in_memory: false,
             kubeconfig: None,
@@ -190,6 +196,7 @@ impl ServeArgs {
                 stuck_threshold: self.stuck_threshold,
             },
             placement_resync: self.placement_resync,
+            release_catalogue: self.release_catalogue.clone(),
             ..crate::engine::Config::default()
         }
     }

@@ -10,6 +10,7 @@ pub mod hub_rbac;
 pub mod informers;
 pub mod kubeconfig;
 pub mod members;
+pub mod release_catalogue;
 pub mod scope;
 pub mod serve;
 pub mod tls;

@@ -41,7 +41,13 @@ pub fn validate_update_run(
     let mut errors = Vec::new();
     check_arm_name("metadata.name", new.name(), &mut errors);
     let spec = &new.spec;
-    if spec.update_strategy_id.is_some() && spec.strategy.is_some() {
+    // The engine records its copy of the referenced strategy in `strategy` (aks §2: a run copies
+    // the strategy at creation); a user may set only one of the two.
+    let copied = old.is_some_and(|o| {
+        o.spec.update_strategy_id == spec.update_strategy_id
+            && (o.spec.strategy.is_none() || o.spec.strategy == spec.strategy)
+    });
+    if spec.update_strategy_id.is_some() && spec.strategy.is_some() && !copied {
         errors.push(FieldError::forbidden(
             "spec.strategy",
             "strategy and updateStrategyId cannot both be set",
