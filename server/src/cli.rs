@@ -30,6 +30,20 @@ pub enum Command {
     /// Dashboard accounts of the embedded hub.
     #[command(subcommand)]
     User(UserCommand),
+    /// Upgrade runs of the member clusters (seed 004), like `az fleet updaterun`.
+    Updaterun {
+        #[command(subcommand)]
+        command: crate::updates_cli::UpdateRunCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
+    /// Reusable stage sequences of upgrade runs, like `az fleet updatestrategy`.
+    Updatestrategy {
+        #[command(subcommand)]
+        command: crate::updates_cli::UpdateStrategyCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]

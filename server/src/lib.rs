@@ -14,6 +14,7 @@ pub mod release_catalogue;
 pub mod scope;
 pub mod serve;
 pub mod tls;
+pub mod updates_cli;
 pub mod upgrade_actions;
 pub mod web;
 
