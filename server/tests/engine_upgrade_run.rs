@@ -450,3 +450,121 @@ async fn an_approval_gate_holds_the_stage_until_approved() {
     .await;
     fleet.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_version_withdrawn_from_the_catalogue_fails_the_member_upgrading_to_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let catalogue = dir.path().join("catalogue.yaml");
+    std::fs::write(&catalogue, server::release_catalogue::DEFAULT).expect("catalogue");
+    let config = dir.path().join("fleet.yaml");
+    std::fs::write(
+        &config,
+        "lightweight: true\nmembers:\n  - {name: m1, upgradeTime: 30s}\n  - {name: m2, upgradeTime: 30s}\n",
+    )
+    .expect("fleet config");
+    let path = catalogue.clone();
+    let fleet = Fleet::start_with(move |args| ServeArgs {
+        fleet_config: Some(config),
+        release_catalogue: Some(path),
+        cluster_resync: Duration::from_secs(24 * 3600),
+        stage_resync: Duration::from_secs(24 * 3600),
+        placement_resync: Duration::from_secs(24 * 3600),
+        ..args
+    })
+    .await;
+    create_run(
+        &fleet,
+        "run-w",
+        json!({"managedClusterUpdate": {"upgrade": {"type": "ControlPlaneOnly", "kubernetesVersion": "1.26.6"}}}),
+    )
+    .await;
+    wait_planned(&fleet, "run-w").await;
+    action(&fleet, "run-w", RunAction::Start).await;
+    let api = runs(&fleet);
+    eventually("m1 upgrading", || {
+        let api = api.clone();
+        async move {
+            let run = api.get("run-w").await.map_err(|e| e.to_string())?;
+            match member(&run, "m1").0 {
+                UpdateState::Running => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        }
+    })
+    .await;
+    // The member re-reads the catalogue when it performs the upgrade: an edit applies at once.
+    let edited = server::release_catalogue::DEFAULT.replace(", 1.26.6, 1.27.3]", ", 1.27.3]");
+    assert_ne!(
+        edited,
+        server::release_catalogue::DEFAULT,
+        "eastus lists 1.26.6"
+    );
+    std::fs::write(&catalogue, edited).expect("edit");
+    let failed = wait_state(&fleet, "run-w", UpdateState::Failed).await;
+    let (state, m1) = member(&failed, "m1");
+    assert_eq!(state, UpdateState::Failed);
+    let error = m1
+        .status
+        .as_ref()
+        .and_then(|s| s.error.clone())
+        .expect("error");
+    assert_eq!(error["code"], "KubernetesVersionNotAvailable");
+    assert_eq!(
+        error["message"],
+        "Kubernetes version 1.26.6 is not available in region eastus; see the AKS release tracker https://releases.aks.azure.com/"
+    );
+    assert_eq!(
+        member(&failed, "m2").0,
+        UpdateState::NotStarted,
+        "fail-fast"
+    );
+    assert_eq!(cluster(&fleet, "m1").await.kubernetes_version, "1.25.6");
+    fleet.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_closed_maintenance_window_holds_the_member_pending_until_skipped() {
+    // A daily-closed window: weekly on the day after tomorrow (the engine's clock starts now).
+    let day = (chrono::Utc::now() + chrono::Duration::days(2))
+        .format("%A")
+        .to_string();
+    let (fleet, _dir) = fleet(&[
+        (
+            "m1",
+            &format!(
+                "maintenanceWindow: {{dayOfWeek: {day}, startTime: \"00:00\", durationHours: 4}}"
+            ),
+        ),
+        ("m2", ""),
+    ])
+    .await;
+    create_run(
+        &fleet,
+        "run-mw",
+        json!({"managedClusterUpdate": {"upgrade": {"type": "ControlPlaneOnly", "kubernetesVersion": "1.26.0"}}}),
+    )
+    .await;
+    wait_planned(&fleet, "run-mw").await;
+    action(&fleet, "run-mw", RunAction::Start).await;
+    let pending = wait_state(&fleet, "run-mw", UpdateState::Pending).await;
+    let (state, m1) = member(&pending, "m1");
+    assert_eq!(state, UpdateState::Pending);
+    let message = m1.message.clone().unwrap_or_default();
+    assert!(
+        message.starts_with(
+            "Member has been put into Pending state because its maintenance window is closed; the next window opens at "
+        ),
+        "{message}"
+    );
+    assert_eq!(cluster(&fleet, "m1").await.kubernetes_version, "1.25.6");
+    // The FAQ's way out: skip the member; the run goes on.
+    let skip: SkipProperties =
+        serde_json::from_value(json!({"targets": [{"type": "Member", "name": "m1"}]}))
+            .expect("targets");
+    action(&fleet, "run-mw", RunAction::Skip(skip)).await;
+    let done = wait_state(&fleet, "run-mw", UpdateState::Completed).await;
+    assert_eq!(member(&done, "m1").0, UpdateState::Skipped);
+    assert_eq!(member(&done, "m2").0, UpdateState::Completed);
+    assert_eq!(cluster(&fleet, "m2").await.kubernetes_version, "1.26.0");
+    fleet.stop().await;
+}

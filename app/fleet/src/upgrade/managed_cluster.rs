@@ -168,7 +168,7 @@ fn check(
         let target = KubernetesVersion::parse(target)?;
         let current = KubernetesVersion::parse(&cluster.kubernetes_version)?;
         check_upgrade_path(&current, &target)?;
-        if catalogue.kubernetes_in(region, &target) != Some(target.clone()) {
+        if catalogue.kubernetes_in(region, &target) != Some(target) {
             return Err(UpgradeError::KubernetesVersionNotAvailable {
                 version: target.to_string(),
                 region: region.to_string(),
