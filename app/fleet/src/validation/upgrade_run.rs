@@ -372,4 +372,35 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn only_the_engine_copy_of_a_referenced_strategy_sits_beside_its_id() {
+        let strategy = UpdateRunStrategy {
+            stages: vec![stage("s1", &["g"])],
+        };
+        let mut by_id = run(ManagedClusterUpgradeType::Full, Some("1.26.0"), None);
+        by_id.spec.update_strategy_id = Some("strategy-1".into());
+        let mut both = by_id.clone();
+        both.spec.strategy = Some(strategy.clone());
+        let refused = "strategy and updateStrategyId cannot both be set";
+        assert!(messages(validate_update_run(None, &both))
+            .iter()
+            .any(|m| m.contains(refused)));
+        // The copy, added to a run that named only the id, and kept afterwards.
+        assert_eq!(validate_update_run(Some(&by_id), &both), Ok(()));
+        assert_eq!(validate_update_run(Some(&both), &both), Ok(()));
+        // Not a different strategy later, nor a copy under a changed id.
+        let mut other = both.clone();
+        other.spec.strategy = Some(UpdateRunStrategy {
+            stages: vec![stage("s2", &["g"])],
+        });
+        assert!(messages(validate_update_run(Some(&both), &other))
+            .iter()
+            .any(|m| m.contains(refused)));
+        let mut renamed = both.clone();
+        renamed.spec.update_strategy_id = Some("strategy-2".into());
+        assert!(messages(validate_update_run(Some(&by_id), &renamed))
+            .iter()
+            .any(|m| m.contains(refused)));
+    }
 }
