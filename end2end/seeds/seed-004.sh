@@ -79,7 +79,7 @@ step "Assign the members to update groups (az fleet member update --update-group
 i=0
 for g in group-1a group-1b group-1c group-2a group-2b group-2c; do
   i=$((i + 1))
-  run_ok kubectl label membercluster "member$i" "updates.fleetdeck.dev/group=$g" >/dev/null
+  run_ok fd member update --name "member$i" --update-group "$g" >/dev/null
 done
 expect_eq "member4's group" "group-2a" "$(jp "membercluster member4" '{.metadata.labels.updates\.fleetdeck\.dev/group}')"
 
@@ -174,5 +174,24 @@ expect_eq "member5 control plane" "1.26.6" "$(version_of member5)"
 expect_eq "member6 (group-2c skipped) control plane" "1.26.0" "$(version_of member6)"
 out="$(run_ok fd updaterun show --name run-6 -o table)"
 expect_contains "show prints the tree" "      member6" "$out"
+
+# ---------------------------------------------------------------------------------------------
+step "Beyond the seed (aks §12): an approval gate before a stage, approved with fleetdeck gate approve"
+run_ok fd updaterun create --name run-7 --upgrade-type ControlPlaneOnly --kubernetes-version 1.27.3 \
+  --stages '{"stages": [{"name": "canary", "groups": [{"name": "group-1a"}]},
+    {"name": "rest", "groups": [{"name": "group-1b"}], "beforeGates": [{"displayName": "canary looks good", "type": "Approval"}]}]}' >/dev/null
+run_ok fd updaterun start --name run-7 >/dev/null
+wait_until "run-7 waits at the gate" jp_is "updaterun run-7" '{.status.stages[1].beforeGates[0].status.state}' "Pending"
+gate="$(jp "updaterun run-7" '{.status.stages[1].beforeGates[0].gateId}')"
+expect_table "$(run_ok fd gate list --state Pending -o table)" \
+  "Name Type State UpdateRun Stage Group Timing DisplayName" \
+  "$gate|Approval|Pending|run-7|rest||Before|canary looks good"
+expect_eq "member1 (canary) control plane" "1.27.3" "$(version_of member1)"
+expect_eq "member2 waits for the approval" "1.26.6" "$(version_of member2)"
+run_ok fd gate approve --gate-name "$gate" >/dev/null
+out="$(run_fails fd gate approve --gate-name "$gate")"
+expect_contains "a gate is approved once" "is Completed; only a Pending gate can be approved" "$out"
+run_ok fd updaterun wait --name run-7 >/dev/null
+expect_eq "member2 control plane" "1.27.3" "$(version_of member2)"
 
 log "seed 004 replayed"

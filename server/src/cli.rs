@@ -44,6 +44,20 @@ pub enum Command {
         #[command(flatten)]
         target: crate::updates_cli::Target,
     },
+    /// Gates of upgrade runs, like `az fleet gate`.
+    Gate {
+        #[command(subcommand)]
+        command: crate::updates_cli::GateCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
+    /// Member clusters' update groups, like `az fleet member update --update-group`.
+    Member {
+        #[command(subcommand)]
+        command: crate::updates_cli::MemberCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,6 +30,12 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Updatestrategy { command, target }) => {
             return server::updates_cli::update_strategy(command, target).await;
         }
+        Some(Command::Gate { command, target }) => {
+            return server::updates_cli::gate(command, target).await;
+        }
+        Some(Command::Member { command, target }) => {
+            return server::updates_cli::member(command, target).await;
+        }
         _ => {}
     }
     let args = cli.serve_args().clone();

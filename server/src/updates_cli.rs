@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context as _};
+use app::fleet::upgrade::run::GateState;
 use app::fleet::upgrade::run::{SkipProperties, SkipTarget, SkipTargetType};
 use app::fleet::upgrade::upgrade_run::{
     ManagedClusterUpdate, ManagedClusterUpgradeSpec, ManagedClusterUpgradeType, NodeImageSelection,
     NodeImageSelectionType, UpdateRunSpec, UpdateRunStrategy, UpdateState, UpdateStatus,
     UpdateStrategySpec,
 };
-use app::fleet::{UpdateRun, UpdateStrategy};
+use app::fleet::{Gate, MemberCluster, UpdateRun, UpdateStrategy};
 use clap::{Args, Subcommand, ValueEnum};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde::Serialize;
@@ -69,6 +70,50 @@ pub enum UpdateStrategyCommand {
     List,
     Show(NameArg),
     Delete(NameArg),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GateCommand {
+    /// Gates the runs have reached (`az fleet gate list`).
+    List(GateListArgs),
+    Show(GateNameArg),
+    /// Approve a Pending gate: its state to Completed (`az fleet gate approve`).
+    Approve(GateNameArg),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GateListArgs {
+    /// Only gates in this state.
+    #[arg(long = "state-filter", visible_alias = "state", value_enum)]
+    pub state: Option<GateStateArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[value(rename_all = "verbatim")]
+pub enum GateStateArg {
+    Pending,
+    Skipped,
+    Completed,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GateNameArg {
+    #[arg(short = 'n', long = "gate-name", visible_alias = "name")]
+    pub name: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Assign a member cluster to an update group (`az fleet member update --update-group`).
+    Update(MemberUpdateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MemberUpdateArgs {
+    #[arg(short = 'n', long)]
+    pub name: String,
+    #[arg(long)]
+    pub update_group: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -577,6 +622,109 @@ pub async fn update_strategy(
         UpdateStrategyCommand::Delete(n) => {
             api.delete(&n.name, &DeleteParams::default()).await?;
             Ok(())
+        }
+    }
+}
+
+pub async fn gate(command: &GateCommand, target: &Target) -> anyhow::Result<()> {
+    let hub = connect(target).await?;
+    let api: Api<Gate> = Api::all(hub.client.clone());
+    let out = target.output;
+    match command {
+        GateCommand::List(a) => {
+            let want = a.state.map(|s| match s {
+                GateStateArg::Pending => GateState::Pending,
+                GateStateArg::Skipped => GateState::Skipped,
+                GateStateArg::Completed => GateState::Completed,
+            });
+            let list: Vec<Gate> = api
+                .list(&ListParams::default())
+                .await?
+                .items
+                .into_iter()
+                .filter(|g| want.is_none_or(|w| g.spec.state == w))
+                .collect();
+            print(out, &list, || gate_table(&list))
+        }
+        GateCommand::Show(n) => {
+            let g = api
+                .get_opt(&n.name)
+                .await?
+                .ok_or_else(|| anyhow!("gate {} not found", n.name))?;
+            print(out, &g, || gate_table(std::slice::from_ref(&g)))
+        }
+        GateCommand::Approve(n) => {
+            let mut g = api
+                .get_opt(&n.name)
+                .await?
+                .ok_or_else(|| anyhow!("gate {} not found", n.name))?;
+            if g.spec.state != GateState::Pending {
+                bail!(
+                    "gate {} is {:?}; only a Pending gate can be approved",
+                    n.name,
+                    g.spec.state
+                );
+            }
+            g.spec.state = GateState::Completed;
+            // At the resourceVersion read: a gate completed meanwhile is not approved twice.
+            let written = api.replace(&n.name, &PostParams::default(), &g).await?;
+            print(out, &written, || gate_table(std::slice::from_ref(&written)))
+        }
+    }
+}
+
+fn gate_table(list: &[Gate]) -> String {
+    let mut rows = vec![[
+        "Name",
+        "Type",
+        "State",
+        "UpdateRun",
+        "Stage",
+        "Group",
+        "Timing",
+        "DisplayName",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect::<Vec<_>>()];
+    for g in list {
+        let t = &g.spec.target.update_run_properties;
+        rows.push(vec![
+            g.metadata.name.clone().unwrap_or_default(),
+            format!("{:?}", g.spec.gate_type),
+            format!("{:?}", g.spec.state),
+            t.name.clone(),
+            t.stage.clone().unwrap_or_default(),
+            t.group.clone().unwrap_or_default(),
+            format!("{:?}", t.timing),
+            g.spec.display_name.clone().unwrap_or_default(),
+        ]);
+    }
+    columns(&rows)
+}
+
+/// The update group is the MemberCluster label `updates.fleetdeck.dev/group` (DESIGN.md).
+pub async fn member(command: &MemberCommand, target: &Target) -> anyhow::Result<()> {
+    let hub = connect(target).await?;
+    let api: Api<MemberCluster> = Api::all(hub.client.clone());
+    match command {
+        MemberCommand::Update(a) => {
+            let patch = serde_json::json!({"metadata": {"labels": {
+                app::fleet::types::names::UPDATE_GROUP_LABEL: a.update_group}}});
+            let m = api
+                .patch(
+                    &a.name,
+                    &kube::api::PatchParams::default(),
+                    &kube::api::Patch::Merge(&patch),
+                )
+                .await
+                .with_context(|| format!("member {}", a.name))?;
+            print(target.output, &m, || {
+                columns(&[
+                    vec!["Name".into(), "UpdateGroup".into()],
+                    vec![a.name.clone(), a.update_group.clone()],
+                ])
+            })
         }
     }
 }
