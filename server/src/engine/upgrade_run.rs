@@ -185,8 +185,16 @@ async fn reconcile_run(trigger: &UpdateRun, uctx: &UpgradeContext) -> Result<Act
     let status = run.status.clone().unwrap_or_default();
     let planned = status.stages.as_ref().is_some_and(|s| !s.is_empty());
     if !planned {
-        // aks §4: the member list and thresholds are fixed when the run is created.
-        let listed: Vec<MemberView> = members.values().cloned().collect();
+        // aks §4: the member list and thresholds are fixed when the run is created. Read from
+        // the hub itself: a cache lagging a group assignment made just before would leave the
+        // member out.
+        let listed: Vec<MemberView> = Api::<MemberCluster>::all(ctx.client.clone())
+            .list(&ListParams::default())
+            .await?
+            .items
+            .iter()
+            .map(member_view)
+            .collect();
         let next = match plan(&name, &run.spec, &listed, &catalogue) {
             Ok(tree) => tree,
             Err(e) => not_planned(&run, &e),
@@ -238,7 +246,12 @@ async fn reconcile_run(trigger: &UpdateRun, uctx: &UpgradeContext) -> Result<Act
             }),
         }
     }
+    let changed = run.status.as_ref() != Some(&step.status);
     let written = write_status(&runs, &run, step.status).await?;
+    if changed && written.is_none() {
+        // Lost the write to a user's action: decide again on it (its event wakes us).
+        return Ok(Action::await_change());
+    }
     if !events.is_empty() {
         let reference = app::fleet::types::event::reference(written.as_ref().unwrap_or(&run));
         super::events::publish(
@@ -275,7 +288,8 @@ fn not_planned(run: &UpdateRun, error: &UpgradeError) -> UpdateRunStatus {
     status
 }
 
-/// Writes `status` when it differs from what the hub has; returns the written run.
+/// Writes `status` when it differs from what the hub has: `Some(written)`, or `None` when
+/// there was nothing to write or another writer came first.
 async fn write_status(
     runs: &Api<UpdateRun>,
     run: &UpdateRun,
@@ -286,10 +300,15 @@ async fn write_status(
     }
     let mut updated = run.clone();
     updated.status = Some(status);
-    Ok(Some(
-        runs.replace_status(run.name(), &PostParams::default(), &updated)
-            .await?,
-    ))
+    match runs
+        .replace_status(run.name(), &PostParams::default(), &updated)
+        .await
+    {
+        // Someone else (a start, stop or skip) wrote first: that write wakes the next
+        // reconcile, which decides again on it. Effects already performed are adopted then.
+        Err(kube::Error::Api(s)) if s.code == 409 => Ok(None),
+        other => Ok(Some(other?)),
+    }
 }
 
 async fn gates_of(store: &Store<Gate>, run: &str) -> Result<BTreeMap<String, GateView>> {
