@@ -568,3 +568,93 @@ async fn a_closed_maintenance_window_holds_the_member_pending_until_skipped() {
     assert_eq!(cluster(&fleet, "m2").await.kubernetes_version, "1.26.0");
     fleet.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_run_copies_its_strategy_at_creation_and_one_without_a_plan_cannot_start() {
+    let (fleet, _dir) = fleet(&[("m1", "updateGroup: group-1a")]).await;
+    // A strategy that does not exist (yet): the run stays NotStarted, saying why.
+    create_run(
+        &fleet,
+        "run-s",
+        json!({"updateStrategyId": "strategy-1",
+               "managedClusterUpdate": {"upgrade": {"type": "NodeImageOnly"}}}),
+    )
+    .await;
+    let api = runs(&fleet);
+    let run = eventually("run-s says why it has no plan", || {
+        let api = api.clone();
+        async move {
+            let run = api.get("run-s").await.map_err(|e| e.to_string())?;
+            let error = run
+                .status
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .and_then(|s| s.error.clone());
+            error.map(|_| run).ok_or_else(|| "no error yet".to_string())
+        }
+    })
+    .await;
+    assert_eq!(state_of(&run), Some(UpdateState::NotStarted));
+    let catalogue =
+        server::release_catalogue::parse(server::release_catalogue::DEFAULT).expect("catalogue");
+    let refused = act(
+        &fleet.hub,
+        "run-s",
+        &RunAction::Start,
+        &catalogue,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect_err("no plan, no start");
+    assert_eq!(
+        refused.to_string(),
+        "update run run-s has no plan yet: referenced updateStrategy not found: `strategy-1`"
+    );
+
+    // With the strategy in place, a new run gets a copy; editing the strategy later changes
+    // nothing in it (aks §2).
+    let strategies: Api<app::fleet::UpdateStrategy> = Api::all(fleet.hub.clone());
+    let spec = serde_json::from_value(
+        json!({"strategy": {"stages": [{"name": "stage1", "groups": [{"name": "group-1a"}]}]}}),
+    )
+    .expect("strategy");
+    strategies
+        .create(
+            &PostParams::default(),
+            &app::fleet::UpdateStrategy::new("strategy-2", spec),
+        )
+        .await
+        .expect("strategy created");
+    create_run(
+        &fleet,
+        "run-c",
+        json!({"updateStrategyId": "strategy-2",
+               "managedClusterUpdate": {"upgrade": {"type": "NodeImageOnly"}}}),
+    )
+    .await;
+    let planned = wait_planned(&fleet, "run-c").await;
+    let copied = planned.spec.strategy.clone().expect("the copy");
+    assert_eq!(copied.stages[0].name, "stage1");
+    assert_eq!(
+        planned.spec.update_strategy_id.as_deref(),
+        Some("strategy-2")
+    );
+    let mut edited = strategies.get("strategy-2").await.expect("strategy");
+    edited.spec.strategy.stages[0].name = "renamed".into();
+    strategies
+        .replace("strategy-2", &PostParams::default(), &edited)
+        .await
+        .expect("edited");
+    action(&fleet, "run-c", RunAction::Start).await;
+    let done = wait_state(&fleet, "run-c", UpdateState::Completed).await;
+    assert_eq!(done.spec.strategy, Some(copied));
+    assert_eq!(
+        done.status
+            .as_ref()
+            .and_then(|s| s.stages.as_ref())
+            .expect("stages")[0]
+            .name,
+        "stage1"
+    );
+    fleet.stop().await;
+}
