@@ -55,7 +55,7 @@ fn crds_are_up_to_date() {
         stale.is_empty() && extra.is_empty(),
         "deploy/crds is out of date (stale: {stale:?}, not generated: {extra:?}); regenerate with `{REGENERATE}`"
     );
-    assert_eq!(crds.len(), 17);
+    assert_eq!(crds.len(), 18);
     println!("{} CRDs up to date in deploy/crds", crds.len());
 }
 
@@ -270,7 +270,7 @@ fn names_scopes_versions_and_subresources_follow_spec_section_1() {
             );
         }
     }
-    for kind in ["UpdateRun", "UpdateStrategy"] {
+    for kind in ["UpdateRun", "UpdateStrategy", "Gate"] {
         let crd = find(&crds, kind);
         assert_eq!(crd.spec.group, "updates.fleetdeck.dev");
         assert_eq!(crd.spec.scope, "Cluster");

@@ -36,6 +36,7 @@ fn member(i: usize) -> MemberConfig {
         ]),
         region: Some(["eastus", "westeurope"][i % 2].into()),
         lightweight: true,
+        cluster: Default::default(),
     }
 }
 

@@ -30,6 +30,34 @@ pub enum Command {
     /// Dashboard accounts of the embedded hub.
     #[command(subcommand)]
     User(UserCommand),
+    /// Upgrade runs of the member clusters (seed 004), like `az fleet updaterun`.
+    Updaterun {
+        #[command(subcommand)]
+        command: crate::updates_cli::UpdateRunCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
+    /// Reusable stage sequences of upgrade runs, like `az fleet updatestrategy`.
+    Updatestrategy {
+        #[command(subcommand)]
+        command: crate::updates_cli::UpdateStrategyCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
+    /// Gates of upgrade runs, like `az fleet gate`.
+    Gate {
+        #[command(subcommand)]
+        command: crate::updates_cli::GateCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
+    /// Member clusters' update groups, like `az fleet member update --update-group`.
+    Member {
+        #[command(subcommand)]
+        command: crate::updates_cli::MemberCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +128,11 @@ pub struct ServeArgs {
     /// its bindings, the member clusters and the objects it can select drive it.
     #[arg(long, env = "FLEETDECK_PLACEMENT_RESYNC", default_value = "60s", value_parser = humantime::parse_duration)]
     pub placement_resync: std::time::Duration,
+    /// The release catalogue of upgrade runs (YAML, like examples/release-catalogue.yaml):
+    /// which Kubernetes versions and node images exist in which region. Default:
+    /// <data-dir>/release-catalogue.yaml, written with the shipped catalogue when missing.
+    #[arg(long, env = "FLEETDECK_RELEASE_CATALOGUE", value_name = "FILE")]
+    pub release_catalogue: Option<PathBuf>,
     /// Where fleetdeck keeps its state. Defaults to the per-user data directory
     /// (e.g. ~/.local/share/fleetdeck).
     #[arg(long, env = "FLEETDECK_DATA_DIR")]
@@ -178,6 +211,7 @@ impl ServeArgs {
             cluster_resync: std::time::Duration::from_secs(15),
             stage_resync: std::time::Duration::from_secs(60),
             placement_resync: std::time::Duration::from_secs(60),
+            release_catalogue: None,
             data_dir: Some(data_dir.to_path_buf()),
             in_memory: false,
             kubeconfig: None,
@@ -203,6 +237,7 @@ impl ServeArgs {
                 stuck_threshold: self.stuck_threshold,
             },
             placement_resync: self.placement_resync,
+            release_catalogue: self.release_catalogue.clone(),
             ..crate::engine::Config::default()
         }
     }

@@ -11,9 +11,12 @@ pub mod hub_rbac;
 pub mod informers;
 pub mod kubeconfig;
 pub mod members;
+pub mod release_catalogue;
 pub mod scope;
 pub mod serve;
 pub mod tls;
+pub mod updates_cli;
+pub mod upgrade_actions;
 pub mod web;
 
 pub use error::{Error, Result};

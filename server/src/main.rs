@@ -30,6 +30,21 @@ async fn run() -> anyhow::Result<()> {
         print!("{out}");
         return Ok(());
     }
+    match &cli.command {
+        Some(Command::Updaterun { command, target }) => {
+            return server::updates_cli::update_run(command, target).await;
+        }
+        Some(Command::Updatestrategy { command, target }) => {
+            return server::updates_cli::update_strategy(command, target).await;
+        }
+        Some(Command::Gate { command, target }) => {
+            return server::updates_cli::gate(command, target).await;
+        }
+        Some(Command::Member { command, target }) => {
+            return server::updates_cli::member(command, target).await;
+        }
+        _ => {}
+    }
     let args = cli.serve_args().clone();
     init_logging(&args.log, args.log_format)?;
     server::serve::run(args).await?;

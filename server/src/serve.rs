@@ -205,6 +205,25 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     // One watch per kind on the hub, shared by the engine, the member agent and the dashboard.
     let informers = Informers::new(fleet_client.clone());
 
+    // The simulated members perform the upgrades of upgrade runs (seed 004).
+    let catalogue = crate::release_catalogue::ensure(args.release_catalogue.as_deref(), &data_dir)?;
+    let upgrader = crate::members::sim::upgrader::Upgrader {
+        client: fleet_client.clone(),
+        upgrade_times: Arc::new(
+            members
+                .iter()
+                .map(|m| (m.config.name.clone(), m.config.cluster.upgrade_time))
+                .collect(),
+        ),
+        catalogue: catalogue.clone(),
+        clock: engine::Clock::system(),
+    };
+    let (upgrader_informers, upgrader_shutdown) = (informers.clone(), shutdown.clone());
+    tasks.push(spawn_until(&shutdown, "simulated upgrades", async move {
+        upgrader.run(upgrader_informers, upgrader_shutdown).await;
+        Ok(())
+    }));
+
     // The members' agents renew their heartbeats (members::heartbeat).
     let names = members.iter().map(|m| m.config.name.clone()).collect();
     let (beat_client, beat_informers, beat_shutdown) =
@@ -238,7 +257,10 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         }));
         engine::Engine::start_shared(
             &informers,
-            args.engine_config(),
+            engine::Config {
+                release_catalogue: Some(catalogue),
+                ..args.engine_config()
+            },
             Arc::new(engine::metrics::Metrics::new()),
         )
     });
@@ -301,13 +323,18 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
     // One set of metrics for every term this replica leads.
     let metrics = Arc::new(engine::metrics::Metrics::new());
     let mut tasks = Vec::new();
+    let data_dir = data_dir(args.data_dir.clone())?;
+    let catalogue = crate::release_catalogue::ensure(args.release_catalogue.as_deref(), &data_dir)?;
     if args.engine == EngineMode::On {
         let election = engine::leader::Election::new(&args.leader_lease, replica_identity())
             .map_err(|e| Error::Config(e.to_string()))?;
         let (informers, secrets, config, metrics) = (
             informers.clone(),
             args.member_secrets_namespace.clone(),
-            args.engine_config(),
+            engine::Config {
+                release_catalogue: Some(catalogue),
+                ..args.engine_config()
+            },
             metrics.clone(),
         );
         let shutdown = shutdown.clone();
@@ -327,7 +354,6 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
                 .map_err(|e| Error::Config(e.to_string()))
         }));
     }
-    let data_dir = data_dir(args.data_dir.clone())?;
     let (accounts, admin_link) = prepare_accounts(&data_dir, &client).await?;
     let dashboard_addr = web::dashboard::serve(
         &args,

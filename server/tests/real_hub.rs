@@ -170,6 +170,7 @@ async fn leader_elected_replicas_roll_out_through_member_kubeconfig_secrets_and_
                 labels: Default::default(),
                 region: None,
                 lightweight: false,
+                cluster: Default::default(),
             },
             3,
         )

@@ -40,3 +40,4 @@ pub type ApprovalRequest = Object<types::kind::ApprovalRequest>;
 pub type MemberCluster = Object<types::kind::MemberCluster>;
 pub type UpdateRun = Object<types::kind::UpdateRun>;
 pub type UpdateStrategy = Object<types::kind::UpdateStrategy>;
+pub type Gate = Object<types::kind::Gate>;

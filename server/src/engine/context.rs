@@ -22,6 +22,9 @@ pub struct Config {
     pub placement_resync: Duration,
     /// Delay before retrying a failed reconcile (doubling while it keeps failing).
     pub error_backoff: Duration,
+    /// The release catalogue file upgrade runs check versions against (seed 004), read at each
+    /// reconcile so that edits apply at once.
+    pub release_catalogue: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -30,6 +33,7 @@ impl Default for Config {
             timing: Timing::default(),
             placement_resync: Duration::from_secs(60),
             error_backoff: Duration::from_secs(1),
+            release_catalogue: None,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod leader;
 pub mod metrics;
 mod retry;
 pub mod update_run;
+pub mod upgrade_run;
 
 pub use context::{Clock, Config, Context};
 pub use controllers::Engine;

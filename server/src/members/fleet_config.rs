@@ -5,10 +5,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+use app::fleet::upgrade::maintenance_window::MaintenanceWindow;
+use app::fleet::upgrade::managed_cluster::{ManagedClusterStatus, NodePool};
+use app::fleet::upgrade::versions::{KubernetesVersion, NodeImage};
 use serde::Deserialize;
 
 /// The MemberCluster property a simulated member reports its region in.
 pub use app::fleet::types::names::REGION_PROPERTY;
+use app::fleet::types::names::UPDATE_GROUP_LABEL;
 
 /// Why a `--member` flag or a fleet config file is refused. The texts name the entry at fault
 /// and say what to write instead.
@@ -63,6 +67,9 @@ pub enum FleetConfigError {
     NotPositive { n: String, inner: String },
     #[error("unknown placeholder {{{inner}}}")]
     UnknownPlaceholder { inner: String },
+    /// A simulated cluster's version, node pool, window or upgrade time (seed 004).
+    #[error("{0}")]
+    Cluster(String),
 }
 
 impl FleetConfigError {
@@ -85,6 +92,59 @@ pub struct MemberConfig {
     /// No listener, no kubeconfig context, no store file: an in-memory API server reached only
     /// in-process (README "Choices worth knowing").
     pub lightweight: bool,
+    /// What an upgrade run changes on the simulated cluster, and how long an upgrade takes.
+    pub cluster: SimulatedCluster,
+}
+
+/// The simulated cluster behind a member, as upgrade runs see it (seed 004): reported as the
+/// MemberCluster's `fleetdeck.dev/managedCluster` status when the member first registers (later
+/// registrations keep what upgrades made of it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimulatedCluster {
+    pub kubernetes_version: String,
+    pub node_pools: Vec<NodePool>,
+    pub maintenance_window: Option<MaintenanceWindow>,
+    pub node_os_maintenance_window: Option<MaintenanceWindow>,
+    /// How long one upgrade of this member takes.
+    pub upgrade_time: std::time::Duration,
+}
+
+/// A simulated cluster's defaults: one minor below the seed's `--kubernetes-version 1.26.0`,
+/// one Ubuntu pool at the oldest image of the shipped release catalogue.
+pub const DEFAULT_KUBERNETES_VERSION: &str = "1.25.6";
+pub const DEFAULT_NODE_IMAGE: &str = "AKSUbuntu-2204gen2containerd-202401.09.0";
+pub const DEFAULT_NODE_POOL: &str = "nodepool1";
+/// The region of a member configured without one, for the release catalogue.
+pub const DEFAULT_REGION: &str = "eastus";
+pub const DEFAULT_UPGRADE_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Default for SimulatedCluster {
+    fn default() -> Self {
+        SimulatedCluster {
+            kubernetes_version: DEFAULT_KUBERNETES_VERSION.into(),
+            node_pools: vec![NodePool {
+                name: DEFAULT_NODE_POOL.into(),
+                node_image_version: DEFAULT_NODE_IMAGE.into(),
+            }],
+            maintenance_window: None,
+            node_os_maintenance_window: None,
+            upgrade_time: DEFAULT_UPGRADE_TIME,
+        }
+    }
+}
+
+impl SimulatedCluster {
+    /// The status the member reports before any upgrade.
+    pub fn initial_status(&self, region: Option<&str>) -> ManagedClusterStatus {
+        ManagedClusterStatus {
+            region: region.unwrap_or(DEFAULT_REGION).to_string(),
+            kubernetes_version: self.kubernetes_version.clone(),
+            node_pools: self.node_pools.clone(),
+            maintenance_window: self.maintenance_window.clone(),
+            node_os_maintenance_window: self.node_os_maintenance_window.clone(),
+            operation: None,
+        }
+    }
 }
 
 impl MemberConfig {
@@ -94,6 +154,7 @@ impl MemberConfig {
             labels: BTreeMap::new(),
             region: None,
             lightweight: false,
+            cluster: SimulatedCluster::default(),
         }
     }
 }
@@ -153,6 +214,99 @@ struct FileMember {
     labels: BTreeMap<String, Scalar>,
     region: Option<String>,
     lightweight: Option<bool>,
+    #[serde(rename = "updateGroup")]
+    update_group: Option<String>,
+    #[serde(rename = "kubernetesVersion")]
+    kubernetes_version: Option<String>,
+    #[serde(rename = "nodePools")]
+    node_pools: Option<Vec<FileNodePool>>,
+    #[serde(rename = "maintenanceWindow")]
+    maintenance_window: Option<MaintenanceWindow>,
+    #[serde(rename = "nodeOsMaintenanceWindow")]
+    node_os_maintenance_window: Option<MaintenanceWindow>,
+    #[serde(rename = "upgradeTime")]
+    upgrade_time: Option<String>,
+}
+
+/// The simulated cluster of a member or group (seed 004); absent fields take the defaults of
+/// [`SimulatedCluster`].
+#[derive(Debug, Default, Clone)]
+struct FileCluster {
+    /// Shorthand for the label `updates.fleetdeck.dev/group` (a template in groups).
+    update_group: Option<String>,
+    kubernetes_version: Option<String>,
+    node_pools: Option<Vec<FileNodePool>>,
+    maintenance_window: Option<MaintenanceWindow>,
+    node_os_maintenance_window: Option<MaintenanceWindow>,
+    /// e.g. `30s`, `2m`, `0s`.
+    upgrade_time: Option<String>,
+}
+
+/// Builds the [`FileCluster`] of a member or group entry (the same fields in both).
+macro_rules! file_cluster {
+    ($e:expr) => {
+        FileCluster {
+            update_group: $e.update_group.clone(),
+            kubernetes_version: $e.kubernetes_version.clone(),
+            node_pools: $e.node_pools.clone(),
+            maintenance_window: $e.maintenance_window.clone(),
+            node_os_maintenance_window: $e.node_os_maintenance_window.clone(),
+            upgrade_time: $e.upgrade_time.clone(),
+        }
+    };
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct FileNodePool {
+    name: String,
+    node_image_version: String,
+}
+
+impl FileCluster {
+    fn build(&self) -> Result<SimulatedCluster, FleetConfigError> {
+        let bad = |field: &str, why: String| FleetConfigError::Cluster(format!("{field}: {why}"));
+        let mut c = SimulatedCluster::default();
+        if let Some(v) = &self.kubernetes_version {
+            match KubernetesVersion::parse(v) {
+                Ok(k) if k.patch.is_some() => c.kubernetes_version = k.to_string(),
+                Ok(_) => {
+                    return Err(bad(
+                        "kubernetesVersion",
+                        format!("{v:?} must be an exact version x.y.z"),
+                    ))
+                }
+                Err(e) => return Err(bad("kubernetesVersion", e.to_string())),
+            }
+        }
+        if let Some(pools) = &self.node_pools {
+            c.node_pools = Vec::new();
+            for p in pools {
+                NodeImage::parse(&p.node_image_version)
+                    .map_err(|e| bad("nodePools", e.to_string()))?;
+                c.node_pools.push(NodePool {
+                    name: p.name.clone(),
+                    node_image_version: p.node_image_version.clone(),
+                });
+            }
+        }
+        for (field, window) in [
+            ("maintenanceWindow", &self.maintenance_window),
+            ("nodeOsMaintenanceWindow", &self.node_os_maintenance_window),
+        ] {
+            if let Some(w) = window {
+                w.state_at(chrono::Utc::now())
+                    .map_err(|why| bad(field, why))?;
+            }
+        }
+        c.maintenance_window = self.maintenance_window.clone();
+        c.node_os_maintenance_window = self.node_os_maintenance_window.clone();
+        if let Some(t) = &self.upgrade_time {
+            c.upgrade_time = humantime::parse_duration(t)
+                .map_err(|e| bad("upgradeTime", format!("{t:?}: {e}")))?;
+        }
+        Ok(c)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,6 +322,18 @@ struct FileGroup {
     labels: BTreeMap<String, Scalar>,
     region: Option<String>,
     lightweight: Option<bool>,
+    #[serde(rename = "updateGroup")]
+    update_group: Option<String>,
+    #[serde(rename = "kubernetesVersion")]
+    kubernetes_version: Option<String>,
+    #[serde(rename = "nodePools")]
+    node_pools: Option<Vec<FileNodePool>>,
+    #[serde(rename = "maintenanceWindow")]
+    maintenance_window: Option<MaintenanceWindow>,
+    #[serde(rename = "nodeOsMaintenanceWindow")]
+    node_os_maintenance_window: Option<MaintenanceWindow>,
+    #[serde(rename = "upgradeTime")]
+    upgrade_time: Option<String>,
 }
 
 /// A label value as YAML writes it: `order: 2` means the string "2".
@@ -220,6 +386,15 @@ pub fn parse_file(text: &str) -> Result<Vec<MemberConfig>, FleetConfigError> {
         }
         member.region = m.region.clone();
         member.lightweight = m.lightweight.unwrap_or(file.lightweight);
+        let cluster = file_cluster!(m);
+        member.cluster = cluster.build().map_err(FleetConfigError::at(&at))?;
+        if let Some(group) = &cluster.update_group {
+            check_label(UPDATE_GROUP_LABEL, group)
+                .map_err(FleetConfigError::at(format!("{at}.updateGroup")))?;
+            member
+                .labels
+                .insert(UPDATE_GROUP_LABEL.into(), group.clone());
+        }
         out.push((at, member));
     }
     for (n, g) in file.groups.iter().enumerate() {
@@ -234,6 +409,14 @@ pub fn parse_file(text: &str) -> Result<Vec<MemberConfig>, FleetConfigError> {
                     .map_err(FleetConfigError::at(format!("{at}.labels.{k}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let group_cluster = file_cluster!(g);
+        let cluster = group_cluster.build().map_err(FleetConfigError::at(&at))?;
+        let update_group = group_cluster
+            .update_group
+            .as_deref()
+            .map(Template::parse)
+            .transpose()
+            .map_err(FleetConfigError::at(format!("{at}.updateGroup")))?;
         for i in g.start..g.start.saturating_add(g.count) {
             let mut member = MemberConfig::named(&name.render(i));
             check_name(&member.name)
@@ -246,6 +429,13 @@ pub fn parse_file(text: &str) -> Result<Vec<MemberConfig>, FleetConfigError> {
             }
             member.region = g.region.clone();
             member.lightweight = g.lightweight.unwrap_or(file.lightweight);
+            member.cluster = cluster.clone();
+            if let Some(group) = &update_group {
+                let group = group.render(i);
+                check_label(UPDATE_GROUP_LABEL, &group)
+                    .map_err(FleetConfigError::at(format!("{at}.updateGroup (i = {i})")))?;
+                member.labels.insert(UPDATE_GROUP_LABEL.into(), group);
+            }
             out.push((format!("{at} (i = {i})"), member));
         }
     }
@@ -573,5 +763,43 @@ groups:
         let fleet = load(&path).expect("the example is valid");
         assert!(fleet.iter().any(|m| m.name == "member1"));
         assert!(fleet.iter().any(|m| m.lightweight));
+    }
+
+    #[test]
+    fn members_and_groups_carry_their_simulated_cluster() {
+        let fleet = parse_file(
+            "members:\n  - name: a\n    updateGroup: group-1a\n    kubernetesVersion: 1.24.9\n    upgradeTime: 30s\n    maintenanceWindow: {dayOfWeek: Saturday, startTime: \"02:00\", durationHours: 4}\n    nodePools:\n      - {name: system, nodeImageVersion: AzureLinux-V2gen2-202401.09.0}\ngroups:\n  - count: 2\n    name: \"g{i}\"\n    updateGroup: \"group-{i}\"\n",
+        )
+        .expect("parses");
+        let a = &fleet[0];
+        assert_eq!(
+            a.labels.get(UPDATE_GROUP_LABEL).map(String::as_str),
+            Some("group-1a")
+        );
+        assert_eq!(a.cluster.kubernetes_version, "1.24.9");
+        assert_eq!(a.cluster.upgrade_time, std::time::Duration::from_secs(30));
+        assert_eq!(a.cluster.node_pools[0].name, "system");
+        assert_eq!(
+            a.cluster
+                .maintenance_window
+                .as_ref()
+                .map(|w| w.duration_hours),
+            Some(4)
+        );
+        assert_eq!(
+            fleet[2].labels.get(UPDATE_GROUP_LABEL).map(String::as_str),
+            Some("group-1")
+        );
+        assert_eq!(fleet[2].cluster, SimulatedCluster::default());
+        for (bad, want) in [
+            ("members:\n  - name: a\n    kubernetesVersion: 1.26\n", "members[0]: kubernetesVersion: \"1.26\" must be an exact version"),
+            ("members:\n  - name: a\n    upgradeTime: soon\n", "members[0]: upgradeTime: \"soon\""),
+            ("members:\n  - name: a\n    nodePools: [{name: p, nodeImageVersion: nodash}]\n", "members[0]: nodePools: invalid node image version"),
+            ("members:\n  - name: a\n    maintenanceWindow: {startTime: \"25:00\", durationHours: 4}\n", "members[0]: maintenanceWindow:"),
+            ("members:\n  - name: a\n    kubernetesVersoin: 1.26.0\n", "kubernetesVersoin"),
+        ] {
+            let err = parse_file(bad).expect_err(bad).to_string();
+            assert!(err.contains(want), "{bad}: {err}");
+        }
     }
 }

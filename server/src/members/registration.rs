@@ -1,6 +1,7 @@
 //! Registering a member on the fleet hub as a `MemberCluster`, the way a KubeFleet member agent
 //! joins: the object with its labels (plus `kubernetes-fleet.io/member-name`, spec §2), then a
-//! joined and healthy status with the agent's heartbeat.
+//! joined and healthy status with the agent's heartbeat, and the simulated cluster's versions
+//! (seed 004).
 
 use app::fleet::placement::member_cluster::{MemberClusterSpec, Subject};
 use app::fleet::placement::member_status::joined_status;
@@ -41,18 +42,22 @@ pub async fn register(
             api.create(&PostParams::default(), &object).await?;
         }
     }
-    let generation = api
-        .get(&member.name)
-        .await?
-        .metadata
-        .generation
-        .unwrap_or(1);
-    let status = joined_status(
+    let registered = api.get(&member.name).await?;
+    let generation = registered.metadata.generation.unwrap_or(1);
+    let mut status = joined_status(
         generation,
         &Time(Timestamp::now()),
         node_count,
         member.region.as_deref(),
     );
+    // The simulated cluster's versions, once: a restart keeps what upgrade runs made of them.
+    let reported = registered
+        .status
+        .as_ref()
+        .is_some_and(|s| s.managed_cluster.is_some());
+    if !reported {
+        status.managed_cluster = Some(member.cluster.initial_status(member.region.as_deref()));
+    }
     api.patch_status(
         &member.name,
         &PatchParams::default(),

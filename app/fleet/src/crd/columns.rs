@@ -65,6 +65,58 @@ pub fn printer_columns(kind: &str) -> Vec<CustomResourceColumnDefinition> {
                 true,
             ),
         ],
+        "UpdateRun" => vec![
+            column("State", ".status.status.state", "string", false),
+            column(
+                "Upgrade-Type",
+                ".spec.managedClusterUpdate.upgrade.type",
+                "string",
+                false,
+            ),
+            column(
+                "Kubernetes-Version",
+                ".spec.managedClusterUpdate.upgrade.kubernetesVersion",
+                "string",
+                false,
+            ),
+            column(
+                "Node-Image-Selection",
+                ".spec.managedClusterUpdate.nodeImageSelection.type",
+                "string",
+                true,
+            ),
+            column("Strategy", ".spec.updateStrategyId", "string", true),
+            age(),
+        ],
+        "Gate" => vec![
+            column("Type", ".spec.gateType", "string", false),
+            column("State", ".spec.state", "string", false),
+            column(
+                "Update-Run",
+                ".spec.target.updateRunProperties.name",
+                "string",
+                false,
+            ),
+            column(
+                "Stage",
+                ".spec.target.updateRunProperties.stage",
+                "string",
+                false,
+            ),
+            column(
+                "Group",
+                ".spec.target.updateRunProperties.group",
+                "string",
+                false,
+            ),
+            column(
+                "Timing",
+                ".spec.target.updateRunProperties.timing",
+                "string",
+                false,
+            ),
+            age(),
+        ],
         "ClusterApprovalRequest" | "ApprovalRequest" => vec![
             column("Update-Run", ".spec.parentStageRollout", "string", false),
             column("Stage", ".spec.targetStage", "string", false),

@@ -56,6 +56,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         crd::<kind::MemberCluster>(),
         crd::<kind::UpdateRun>(),
         crd::<kind::UpdateStrategy>(),
+        crd::<kind::Gate>(),
     ]
 }
 

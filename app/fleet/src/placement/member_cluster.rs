@@ -83,6 +83,13 @@ pub struct MemberClusterStatus {
     pub namespaces: Option<BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_status: Option<Vec<AgentStatus>>,
+    /// fleetdeck: what an upgrade run changes on a simulated member (seed 004).
+    #[serde(
+        rename = "fleetdeck.dev/managedCluster",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub managed_cluster: Option<crate::upgrade::managed_cluster::ManagedClusterStatus>,
 }
 
 impl MemberClusterStatus {

@@ -73,6 +73,7 @@ pub fn joined_status(
             last_received_heartbeat: Some(now.clone()),
         }]),
         properties: Some(properties),
+        managed_cluster: None,
         resource_usage: None,
         namespaces: None,
     }
@@ -117,6 +118,7 @@ pub fn renewed_status(member: &MemberCluster, now: &Time) -> Option<MemberCluste
         agent_status: Some(agents),
         resource_usage: None,
         namespaces: None,
+        managed_cluster: None,
     })
 }
 

@@ -6,6 +6,7 @@ use crate::staged::{approval, staged_update, staged_update_run};
 use crate::types::object::{
     FleetKind, NoStatus, Scope, CLUSTER_GROUP, PLACEMENT_GROUP, UPDATES_GROUP,
 };
+use crate::upgrade::run::gates as upgrade_gates;
 use crate::upgrade::upgrade_run;
 
 const PLACEMENT_CATEGORIES: &[&str] = &["fleet", "fleet-placement"];
@@ -148,5 +149,12 @@ fleet_kinds! {
         group: UPDATES_GROUP, version: "v1alpha1", also: [], plural: "updatestrategies",
         short: [], categories: UPDATES_CATEGORIES, scope: Cluster, status_subresource: false,
         spec: upgrade_run::UpdateStrategySpec, status: NoStatus,
+    }
+    /// Seed 004 gate (aks §12): created by a run when it reaches the gate, named by its GUID;
+    /// approving is setting `spec.state` to Completed.
+    Gate {
+        group: UPDATES_GROUP, version: "v1alpha1", also: [], plural: "gates",
+        short: [], categories: UPDATES_CATEGORIES, scope: Cluster, status_subresource: false,
+        spec: upgrade_gates::GateProperties, status: NoStatus,
     }
 }

@@ -27,6 +27,10 @@ pub const STAGED_UPDATE_RUN_FINALIZER: &str = "kubernetes-fleet.io/stagedupdater
 pub const DELETION_STAGE_NAME: &str = "kubernetes-fleet.io/deleteStage";
 /// MemberCluster label holding a member's update group for upgrade runs (DESIGN.md).
 pub const UPDATE_GROUP_LABEL: &str = "updates.fleetdeck.dev/group";
+/// Label on a Gate: the name of the upgrade run that created it.
+pub const GATE_UPDATE_RUN_LABEL: &str = "updates.fleetdeck.dev/update-run";
+/// Finalizer of an upgrade run: its gates go with it (aks §12).
+pub const UPGRADE_RUN_FINALIZER: &str = "updates.fleetdeck.dev/updaterun-finalizer";
 
 /// MemberCluster property: the member's node count, as KubeFleet's property provider reports it.
 pub const NODE_COUNT_PROPERTY: &str = "kubernetes-fleet.io/node-count";

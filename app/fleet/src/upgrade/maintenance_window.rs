@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// A member's planned maintenance window, the subset of AKS's `maintenanceWindow` a simulated
 /// member carries: weekly on `dayOfWeek`, or daily when it is absent (interval 1; AKS's
 /// `intervalWeeks`/`intervalDays` > 1 and monthly schedules are not simulated).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MaintenanceWindow {
     /// `Monday` … `Sunday`; absent ⇒ every day.

@@ -4,6 +4,7 @@
 //! - [`versions`], [`release_catalogue`]: version rules and which releases exist where.
 //! - [`maintenance_window`]: when a member may be upgraded.
 //! - [`member_view`]: what the engine observes of a member.
+//! - [`managed_cluster`]: what a simulated member reports and how it performs an upgrade.
 //! - [`thresholds`]: `maxConcurrency` and `maxAllowedFailures` resolved to numbers.
 //! - [`plan`]: validation (aks §10) and the status tree of a new run.
 //! - [`member_target`]: what one member's operation is, or why it waits, skips or fails.
@@ -11,6 +12,7 @@
 //! - [`spec_change`]: what may change on an existing run, and when it may be deleted.
 
 pub mod maintenance_window;
+pub mod managed_cluster;
 pub mod member_target;
 pub mod member_view;
 pub mod plan;

@@ -41,7 +41,13 @@ pub fn validate_update_run(
     let mut errors = Vec::new();
     check_arm_name("metadata.name", new.name(), &mut errors);
     let spec = &new.spec;
-    if spec.update_strategy_id.is_some() && spec.strategy.is_some() {
+    // The engine records its copy of the referenced strategy in `strategy` (aks §2: a run copies
+    // the strategy at creation); a user may set only one of the two.
+    let copied = old.is_some_and(|o| {
+        o.spec.update_strategy_id == spec.update_strategy_id
+            && (o.spec.strategy.is_none() || o.spec.strategy == spec.strategy)
+    });
+    if spec.update_strategy_id.is_some() && spec.strategy.is_some() && !copied {
         errors.push(FieldError::forbidden(
             "spec.strategy",
             "strategy and updateStrategyId cannot both be set",
@@ -365,5 +371,36 @@ mod tests {
                 "spec.strategy.stages[2].groups: Invalid value: 0: spec.strategy.stages[2].groups in body should have at least 1 items",
             ]
         );
+    }
+
+    #[test]
+    fn only_the_engine_copy_of_a_referenced_strategy_sits_beside_its_id() {
+        let strategy = UpdateRunStrategy {
+            stages: vec![stage("s1", &["g"])],
+        };
+        let mut by_id = run(ManagedClusterUpgradeType::Full, Some("1.26.0"), None);
+        by_id.spec.update_strategy_id = Some("strategy-1".into());
+        let mut both = by_id.clone();
+        both.spec.strategy = Some(strategy.clone());
+        let refused = "strategy and updateStrategyId cannot both be set";
+        assert!(messages(validate_update_run(None, &both))
+            .iter()
+            .any(|m| m.contains(refused)));
+        // The copy, added to a run that named only the id, and kept afterwards.
+        assert_eq!(validate_update_run(Some(&by_id), &both), Ok(()));
+        assert_eq!(validate_update_run(Some(&both), &both), Ok(()));
+        // Not a different strategy later, nor a copy under a changed id.
+        let mut other = both.clone();
+        other.spec.strategy = Some(UpdateRunStrategy {
+            stages: vec![stage("s2", &["g"])],
+        });
+        assert!(messages(validate_update_run(Some(&both), &other))
+            .iter()
+            .any(|m| m.contains(refused)));
+        let mut renamed = both.clone();
+        renamed.spec.update_strategy_id = Some("strategy-2".into());
+        assert!(messages(validate_update_run(Some(&by_id), &renamed))
+            .iter()
+            .any(|m| m.contains(refused)));
     }
 }

@@ -30,7 +30,7 @@ pub struct GateView {
 }
 
 /// The properties of a gate resource (aks §12), field names as ARM's.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GateProperties {
     pub gate_type: GateType,
@@ -42,7 +42,7 @@ pub struct GateProperties {
     pub scheduled_start_properties: Option<ScheduledStartProperties>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GateTarget {
     /// The run's name (fleetdeck's runs are cluster-scoped objects, not ARM ids).
@@ -50,7 +50,7 @@ pub struct GateTarget {
     pub update_run_properties: GateRunProperties,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GateRunProperties {
     pub name: String,
@@ -61,8 +61,9 @@ pub struct GateRunProperties {
     pub timing: GateTiming,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum GateTiming {
+    #[default]
     Before,
     After,
 }
