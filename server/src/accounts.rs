@@ -196,6 +196,24 @@ impl Accounts {
         Ok(token)
     }
 
+    /// Removes `name` from the users file: their kubectl token stops working (the hub re-reads
+    /// the file) and their dashboard sessions end at their next request. The entry removed.
+    pub fn remove(&self, name: &str) -> Result<UserEntry> {
+        if name == ADMIN {
+            return Err(Error::Accounts(
+                "admin is fleetdeck's first account and cannot be removed; give it a new password with `fleetdeck user link admin`".into(),
+            ));
+        }
+        self.update(|file| {
+            let at = file
+                .users
+                .iter()
+                .position(|u| u.name == name)
+                .ok_or_else(|| Error::Accounts(format!("no user named {name:?}")))?;
+            Ok(file.users.remove(at))
+        })
+    }
+
     /// Embedded mode's first start: the `admin` account, and while it has no password yet a
     /// fresh one-time link (the previous one's secret was shown once and is not kept).
     pub fn ensure_admin(&self) -> Result<Option<String>> {
@@ -354,15 +372,7 @@ pub async fn add_user(
     namespace: Option<&str>,
 ) -> Result<String> {
     check_name(name)?;
-    let kubeconfig = crate::kubeconfig::path_in(data_dir);
-    let client = crate::serve::real_hub_client(&kubeconfig, Some("hub"))
-        .await
-        .map_err(|e| {
-            Error::Accounts(format!(
-                "{e}; start fleetdeck with --data-dir {} first, then add users",
-                data_dir.display()
-            ))
-        })?;
+    let client = hub_client(data_dir, "add users").await?;
     let accounts = Accounts::open(&data_dir.join(crate::hub_rbac::USERS_FILE))?;
     if accounts.person(name)?.is_some() {
         return Err(Error::Accounts(format!(
@@ -385,6 +395,74 @@ pub async fn add_user(
         link_url(&dashboard, &added.link_token),
         added.kubectl_token,
     ))
+}
+
+/// `fleetdeck user remove NAME`: the person's entry, then the binding `fleetdeck user add` wrote.
+pub async fn remove_user(data_dir: &Path, name: &str) -> Result<String> {
+    let client = hub_client(data_dir, "remove users").await?;
+    let accounts = Accounts::open(&data_dir.join(crate::hub_rbac::USERS_FILE))?;
+    let removed = accounts.remove(name)?;
+    let binding = removed
+        .role
+        .as_deref()
+        .map(|role| (format!("{role}-{name}"), removed.namespace.clone()));
+    let unbound = match &binding {
+        Some((binding, namespace)) => {
+            let params = kube::api::DeleteParams::default();
+            let deleted = match namespace {
+                None => Api::<ClusterRoleBinding>::all(client.clone())
+                    .delete(binding, &params)
+                    .await
+                    .map(|_| ()),
+                Some(ns) => Api::<RoleBinding>::namespaced(client.clone(), ns)
+                    .delete(binding, &params)
+                    .await
+                    .map(|_| ()),
+            };
+            match deleted {
+                Ok(()) => format!("binding {binding} deleted"),
+                Err(kube::Error::Api(s)) if s.code == 404 => {
+                    format!("binding {binding} was already gone")
+                }
+                Err(e) => {
+                    return Err(Error::Accounts(format!(
+                        "{name} is removed from the users file, but their binding {binding} could not be deleted: {e}; delete it with kubectl"
+                    )))
+                }
+            }
+        }
+        None => "no binding recorded; check the hub's bindings naming them".to_string(),
+    };
+    Ok(format!(
+        "removed {name}: their kubectl token no longer works and their dashboard sessions end at their next request; {unbound}\n"
+    ))
+}
+
+/// `fleetdeck user link NAME`: a new one-time sign-in link (a forgotten password, or a link
+/// that expired). The current password keeps working until the link sets a new one.
+pub async fn new_link(data_dir: &Path, name: &str) -> Result<String> {
+    let accounts = Accounts::open(&data_dir.join(crate::hub_rbac::USERS_FILE))?;
+    let token = accounts.issue_link(name)?;
+    let dashboard = std::fs::read_to_string(data_dir.join(DASHBOARD_URL_FILE))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+    Ok(format!(
+        "sign-in link for {name} (works once, for 24 hours): {}\n",
+        link_url(&dashboard, &token)
+    ))
+}
+
+/// The running hub of `data_dir`, through its admin kubeconfig.
+async fn hub_client(data_dir: &Path, what: &str) -> Result<kube::Client> {
+    let kubeconfig = crate::kubeconfig::path_in(data_dir);
+    crate::serve::real_hub_client(&kubeconfig, Some("hub"))
+        .await
+        .map_err(|e| {
+            Error::Accounts(format!(
+                "{e}; start fleetdeck with --data-dir {} first, then {what}",
+                data_dir.display()
+            ))
+        })
 }
 
 /// Names become RBAC subjects and binding names: lower-case DNS-label characters only, and never

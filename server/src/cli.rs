@@ -65,6 +65,20 @@ pub enum UserCommand {
     /// Add a person: an entry in the users file, the (Cluster)RoleBinding to a shipped role on
     /// the running hub, and a one-time sign-in link (printed, with their kubectl token, once).
     Add(UserAddArgs),
+    /// Remove a person: their entry in the users file (their kubectl token stops working, their
+    /// dashboard sessions end) and the binding `user add` wrote.
+    Remove(UserNameArgs),
+    /// A new one-time sign-in link for a person (a forgotten password, an expired link).
+    Link(UserNameArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UserNameArgs {
+    /// The person's name.
+    pub name: String,
+    /// The data directory of the running fleetdeck (as given to `serve`).
+    #[arg(long, env = "FLEETDECK_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -22,6 +22,17 @@ async fn run() -> anyhow::Result<()> {
         server::serve::print_kubeconfig(args.data_dir)?;
         return Ok(());
     }
+    if let Some(Command::User(UserCommand::Remove(who) | UserCommand::Link(who))) = &cli.command {
+        let data_dir = server::serve::data_dir(who.data_dir.clone())?;
+        let out = match &cli.command {
+            Some(Command::User(UserCommand::Remove(_))) => {
+                server::accounts::remove_user(&data_dir, &who.name).await?
+            }
+            _ => server::accounts::new_link(&data_dir, &who.name).await?,
+        };
+        print!("{out}");
+        return Ok(());
+    }
     if let Some(Command::User(UserCommand::Add(add))) = &cli.command {
         let data_dir = server::serve::data_dir(add.data_dir.clone())?;
         let out =

@@ -344,6 +344,21 @@ async fn signing_in_returns_to_next_and_signing_out_ends_the_session() {
     assert!(body.contains("fleetdeck-operator"), "{body}");
 }
 
+/// A person removed from the accounts (`fleetdeck user remove`) is signed out at their next
+/// request, however young their session.
+#[tokio::test]
+async fn a_removed_persons_session_ends_at_their_next_request() {
+    let admin = signin_support::hub_with_roles().await;
+    let st = AppState::in_process(&admin, Topics::default());
+    let cookie = signin_support::sign_in_as(&st, "rita", Role::Viewer, None).await;
+    let res = get(&st, Some(&cookie), "/").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    st.sign_in.accounts.remove("rita").expect("removed");
+    let res = get(&st, Some(&cookie), "/").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/signin?next=%2F");
+}
+
 #[tokio::test]
 async fn a_session_past_its_lifetime_is_sent_to_signin() {
     let admin = signin_support::hub_with_roles().await;

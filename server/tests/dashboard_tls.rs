@@ -67,8 +67,8 @@ async fn the_dashboard_serves_https_with_secure_cookies() {
     let url = std::fs::read_to_string(data.join(server::accounts::DASHBOARD_URL_FILE))
         .expect("dashboard url");
     assert_eq!(url.trim(), base);
-    let link = std::fs::read_to_string(data.join(server::accounts::ADMIN_LINK_FILE))
-        .expect("admin link");
+    let link =
+        std::fs::read_to_string(data.join(server::accounts::ADMIN_LINK_FILE)).expect("admin link");
     let token = link
         .trim()
         .strip_prefix(&format!("{base}/signin/setup?token="))

@@ -686,3 +686,79 @@ async fn kubectl_writes_with_a_persons_token_are_attributed_to_them() {
     running.shutdown();
     running.wait().await.expect("clean shutdown");
 }
+
+/// `fleetdeck user remove` takes everything `user add` gave: the kubectl token stops working and
+/// the binding is gone; `user link` gives a new one-time link; admin cannot be removed.
+#[tokio::test]
+async fn a_person_removed_with_the_cli_loses_their_token_and_binding() {
+    if !std::path::Path::new("/usr/bin/kubectl").exists() {
+        eprintln!("SKIPPED: /usr/bin/kubectl is not installed");
+        return;
+    }
+    use server::accounts::{add_user, new_link, remove_user, Role};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (running, admin, kc) = start(dir.path()).await;
+    let added = add_user(dir.path(), "rita", Role::Approver, None)
+        .await
+        .expect("added");
+    let token = added
+        .lines()
+        .find_map(|l| l.strip_prefix("kubectl token (shown only now): "))
+        .expect("the token is printed")
+        .to_string();
+    let can_approve = [
+        "auth",
+        "can-i",
+        "patch",
+        "clusterapprovalrequests",
+        "--subresource=status",
+    ];
+    let (_, out, err) = kubectl(&kc, Some(&token), &can_approve).await;
+    assert_eq!(out, "yes", "{err}");
+
+    let removed = remove_user(dir.path(), "rita").await.expect("removed");
+    assert_eq!(
+        removed,
+        "removed rita: their kubectl token no longer works and their dashboard sessions end at their next request; binding fleetdeck-approver-rita deleted\n"
+    );
+    let bindings = Api::<ClusterRoleBinding>::all(admin.clone());
+    assert!(bindings
+        .get_opt("fleetdeck-approver-rita")
+        .await
+        .expect("get")
+        .is_none());
+    let refused = eventually("the removed token refused", || {
+        let (kc, token) = (&kc, token.clone());
+        async move {
+            let (ok, _, err) = kubectl(kc, Some(&token), &["get", "csur"]).await;
+            (!ok && err.contains("Unauthorized")).then_some(err)
+        }
+    })
+    .await;
+    assert!(
+        refused.contains("You must be logged in to the server"),
+        "{refused}"
+    );
+    let again = remove_user(dir.path(), "rita").await.expect_err("gone");
+    assert!(
+        again.to_string().contains("no user named \"rita\""),
+        "{again}"
+    );
+    let admin_kept = remove_user(dir.path(), "admin").await.expect_err("kept");
+    assert!(
+        admin_kept.to_string().contains("cannot be removed"),
+        "{admin_kept}"
+    );
+    let link = new_link(dir.path(), "admin").await.expect("a link");
+    let url = std::fs::read_to_string(dir.path().join(server::accounts::DASHBOARD_URL_FILE))
+        .expect("dashboard url");
+    assert!(
+        link.starts_with(&format!(
+            "sign-in link for admin (works once, for 24 hours): {}/signin/setup?token=",
+            url.trim()
+        )),
+        "{link}"
+    );
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}

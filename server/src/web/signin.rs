@@ -158,6 +158,10 @@ struct SessionUser {
     /// instead of impersonation. Kept in the server's session store, never in the cookie.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     token: Option<String>,
+    /// Signed in with a fleetdeck account (users.yaml): the session ends once the account is
+    /// removed (`fleetdeck user remove`).
+    #[serde(default)]
+    account: bool,
 }
 
 impl SessionUser {
@@ -244,7 +248,10 @@ async fn current(sign_in: &SignIn, session: &Session) -> Option<SessionUser> {
     let user: SessionUser = session.get(USER_KEY).await.ok().flatten()?;
     let age = unix_now().saturating_sub(user.signed_in_at);
     let max = i64::try_from(sign_in.absolute.as_secs()).unwrap_or(i64::MAX);
-    if age >= max {
+    // A removed account's sessions end at their next request. An unreadable users file keeps
+    // them (the hub, which reads the same file, still decides every action).
+    let removed = user.account && matches!(sign_in.accounts.person(&user.name), Ok(None));
+    if age >= max || removed {
         let _ = session.flush().await;
         return None;
     }
@@ -363,7 +370,15 @@ pub async fn sign_out(State(state): State<AppState>, session: Session) -> Respon
 
 async fn start_session(session: &Session, person: Person, next: &str) -> Response {
     let name = person.name.clone();
-    if !open_session(session, person.name, person.groups, person.role).await {
+    let user = SessionUser {
+        name: person.name,
+        groups: person.groups,
+        role: person.role,
+        signed_in_at: unix_now(),
+        token: None,
+        account: true,
+    };
+    if !open(session, user).await {
         return back_to_signin(next, &name, "unavailable", None);
     }
     tracing::info!(user = %name, "signed in");
@@ -386,6 +401,7 @@ pub(super) async fn open_session(
             role,
             signed_in_at: unix_now(),
             token: None,
+            account: false,
         },
     )
     .await
@@ -407,6 +423,7 @@ pub(super) async fn open_session_with_token(
             role: None,
             signed_in_at: unix_now(),
             token: Some(token),
+            account: false,
         },
     )
     .await
