@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use app::fleet::types::kind;
-use app::fleet::validation::{self, FieldError, FieldErrorKind};
+use app::fleet::validation::{self, overrides, FieldError, FieldErrorKind};
 use app::fleet::{FleetKind, Object};
 use hub::{Cause, KindSpec, Registry, ValidateFn};
 use serde_json::Value;
@@ -65,6 +65,19 @@ fn validator(kind: &str) -> Option<ValidateFn> {
         "MemberCluster" => typed::<kind::MemberCluster>(validation::validate_member_cluster),
         "UpdateRun" => typed::<kind::UpdateRun>(validation::validate_update_run),
         "UpdateStrategy" => typed::<kind::UpdateStrategy>(validation::validate_update_strategy),
+        "ClusterResourceOverride" => with_webhook::<kind::ClusterResourceOverride>(
+            validation::validate_cluster_resource_override,
+            |spec| {
+                overrides::webhook_cluster_resource_override(spec)
+                    .map_err(|text| overrides::webhook_denial(overrides::CRO_WEBHOOK, &text))
+            },
+        ),
+        "ResourceOverride" => {
+            with_webhook::<kind::ResourceOverride>(validation::validate_resource_override, |spec| {
+                overrides::webhook_resource_override(spec)
+                    .map_err(|text| overrides::webhook_denial(overrides::RO_WEBHOOK, &text))
+            })
+        }
         // Snapshots and bindings are written by the engine; their schema is the check.
         _ => return None,
     })
@@ -77,6 +90,20 @@ fn typed<K: FleetKind>(check: TypedCheck<K>) -> ValidateFn {
         let new: Object<K> = decode(new)?;
         let old: Option<Object<K>> = old.map(decode).transpose()?;
         check(old.as_ref(), &new).map_err(|errors| errors.iter().map(cause).collect())
+    })
+}
+
+/// A kind's CRD rules, then (when they pass, as an apiserver calls its webhooks after the schema)
+/// its KubeFleet validating webhook, whose denial the hub answers with 403.
+fn with_webhook<K: FleetKind>(
+    check: TypedCheck<K>,
+    webhook: fn(&K::Spec) -> Result<(), String>,
+) -> ValidateFn {
+    Arc::new(move |old: Option<&Value>, new: &Value| {
+        let new: Object<K> = decode(new)?;
+        let old: Option<Object<K>> = old.map(decode).transpose()?;
+        check(old.as_ref(), &new).map_err(|errors| errors.iter().map(cause).collect::<Vec<_>>())?;
+        webhook(&new.spec).map_err(|denial| vec![Cause::webhook_denied(denial)])
     })
 }
 

@@ -393,9 +393,14 @@ fn check(kind: &KindSpec, name: &str, old: Option<&Value>, new: &Value) -> Resul
             }
         }
     }
-    if causes.is_empty() {
-        Ok(())
-    } else {
+    let (denials, causes): (Vec<Cause>, Vec<Cause>) = causes
+        .into_iter()
+        .partition(|c| c.reason == crate::status::WEBHOOK_DENIED);
+    if !causes.is_empty() {
         Err(invalid(kind, name, causes))
+    } else if let Some(denial) = denials.into_iter().next() {
+        Err(Error::Forbidden(denial.message))
+    } else {
+        Ok(())
     }
 }
