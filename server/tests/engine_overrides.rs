@@ -471,3 +471,64 @@ async fn a_namespaced_run_applies_a_resource_override_scoped_to_its_placement() 
     .await;
     fleet.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rolling_update_placement_follows_override_edits_on_every_cluster() {
+    let fleet = Fleet::members(&[("member1", "env=prod"), ("member2", "env=test")]).await;
+    fleet.config_map("base").await;
+    fleet.apply(config_map_ro("/data/key")).await;
+    fleet
+        .apply(json!({"apiVersion": GV, "kind": "ClusterResourcePlacement", "metadata": {"name": PLACEMENT},
+            "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": NS}],
+                     "policy": {"placementType": "PickAll"}, "strategy": {"type": "RollingUpdate"}}}))
+        .await;
+    fleet.wait_member_value("member1", "member1-prod").await;
+    fleet.wait_member_value("member2", "member2-test").await;
+    let b = fleet.binding("member1").await;
+    assert_eq!(
+        b.spec.resource_override_snapshots,
+        Some(vec![NamespacedName {
+            name: "ro-cm-0".into(),
+            namespace: NS.into()
+        }])
+    );
+
+    // An edit: every binding moves to snapshot 1 of the override without a new resource snapshot.
+    let mut edited = config_map_ro("/data/key");
+    edited["spec"]["policy"]["overrideRules"][0]["clusterSelector"] =
+        json!({"clusterSelectorTerms": [{"labelSelector": {"matchLabels": {"env": "prod"}}}]});
+    edited["spec"]["policy"]["overrideRules"][0]["jsonPatchOverrides"][0]["value"] =
+        json!("v2-${MEMBER-CLUSTER-NAME}");
+    fleet.apply(edited).await;
+    fleet.wait_member_value("member1", "v2-member1").await;
+    // member2 no longer matches: its list is cleared and the member gets the hub's value back.
+    fleet.wait_member_value("member2", "base").await;
+    assert_eq!(
+        fleet
+            .binding("member2")
+            .await
+            .spec
+            .resource_override_snapshots,
+        None
+    );
+    assert_eq!(
+        fleet
+            .binding("member1")
+            .await
+            .spec
+            .resource_snapshot_name
+            .as_deref(),
+        Some("example-placement-0-snapshot"),
+        "the same resource snapshot"
+    );
+    wait_placement_overridden(
+        &fleet,
+        c3(
+            "True",
+            "OverriddenSucceeded",
+            "The selected resources are successfully overridden in 2 cluster(s)",
+        ),
+    )
+    .await;
+    fleet.stop().await;
+}
