@@ -350,6 +350,17 @@ async fn an_override_that_cannot_apply_fails_the_cluster_and_the_member_keeps_wh
         Some("base"),
         "the member keeps the previous version"
     );
+    // The run counts the cluster as failing to apply: stuck after the 5-minute threshold.
+    fleet.elapse(std::time::Duration::from_secs(5 * 60)).await;
+    let run = fleet
+        .wait_run("run-2", "stuck", |r| {
+            cs(run_conds(r), "Progressing") == sr("False", "UpdateRunStuck")
+        })
+        .await;
+    assert_eq!(
+        cond(run_conds(&run), "Progressing"),
+        c3("False", "UpdateRunStuck", "The updateRun is stuck waiting for member1 cluster(s) in stage all to finish updating, please check placement status for potential errors")
+    );
     fleet.stop().await;
 }
 
