@@ -153,3 +153,30 @@ async fn the_placement_reference_cannot_be_added_later() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn a_resource_already_selected_by_another_override_is_denied() {
+    let api: Api<ClusterResourceOverride> = Api::all(client());
+    api.create(&PostParams::default(), &cro(good_spec()))
+        .await
+        .expect("the first");
+    // Updating the first one is fine: it is not "another" override.
+    let patch = json!({"spec": {"policy": {"overrideRules": [{"clusterSelector": {"clusterSelectorTerms": []}, "overrideType": "Delete"}]}}});
+    api.patch("example-cro", &PatchParams::default(), &Patch::Merge(patch))
+        .await
+        .expect("an update of the same override");
+    let mut second = cro(good_spec());
+    second.metadata.name = Some("second-cro".into());
+    let (code, _, message) = status_of(
+        api.create(&PostParams::default(), &second)
+            .await
+            .expect_err("denied"),
+    );
+    assert_eq!(code, 403);
+    assert_eq!(
+        message,
+        "admission webhook \"fleet.clusterresourceoverride.validating\" denied the request: \
+invalid resource selector {Group: Version:v1 Kind:Namespace Name:app LabelSelector:<nil> SelectionScope:NamespaceWithResources}: \
+the resource has been selected by both second-cro and example-cro, which is not supported"
+    );
+}

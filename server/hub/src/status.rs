@@ -15,9 +15,6 @@ pub struct Cause {
     pub field: String,
 }
 
-/// The reason of a [`Cause::webhook_denied`].
-pub const WEBHOOK_DENIED: &str = "AdmissionWebhookDenied";
-
 impl Cause {
     pub fn new(reason: &str, field: &str, message: impl Into<String>) -> Self {
         Cause {
@@ -25,12 +22,6 @@ impl Cause {
             message: message.into(),
             field: field.into(),
         }
-    }
-    /// A validating admission webhook's refusal; `message` is the apiserver's whole sentence
-    /// (`admission webhook "<name>" denied the request: <text>`). The hub answers 403 with it
-    /// when the schema found nothing, as an apiserver runs its webhooks after the schema.
-    pub fn webhook_denied(message: impl Into<String>) -> Self {
-        Self::new(WEBHOOK_DENIED, "", message)
     }
     /// `FieldValueInvalid`, e.g. `Invalid value: "x": must be ...`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {

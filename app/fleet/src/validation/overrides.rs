@@ -6,8 +6,7 @@
 //!
 //! The list sizes, required fields and enums are the schema's (the hub checks them generically
 //! before these rules, as an apiserver does before its webhooks). The webhook's checks against the
-//! other overrides on the hub (at most 100, one override per resource) need the hub's store and
-//! are not made here.
+//! other overrides (at most 100, one override per resource) get them from the hub's admission hook.
 
 use std::collections::BTreeSet;
 
@@ -106,9 +105,22 @@ where
     finish(errors)
 }
 
-/// The webhook's denial text for a ClusterResourceOverride, if it denies it
-/// (`ValidateClusterResourceOverride`, without the checks against other overrides).
-pub fn webhook_cluster_resource_override(spec: &ClusterResourceOverrideSpec) -> Result<(), String> {
+/// Upstream's cap on overrides: cluster-wide for CROs, per namespace for ROs.
+pub const MAX_OVERRIDES: usize = 100;
+
+/// The webhook's denial text for ClusterResourceOverride `name`, if it denies it. `existing` are
+/// the CROs on the hub (this one's stored version included on update); `create` is a CREATE.
+pub fn webhook_cluster_resource_override(
+    name: &str,
+    spec: &ClusterResourceOverrideSpec,
+    existing: &[(String, ClusterResourceOverrideSpec)],
+    create: bool,
+) -> Result<(), String> {
+    if create && existing.len() >= MAX_OVERRIDES {
+        return Err(format!(
+            "clusterResourceOverride limit has been reached: at most {MAX_OVERRIDES} cluster resources can be created."
+        ));
+    }
     // Selector errors are returned alone: the other checks assume selection by name.
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
@@ -133,23 +145,80 @@ pub fn webhook_cluster_resource_override(spec: &ClusterResourceOverrideSpec) -> 
         }
     }
     aggregate(errors)?;
-    aggregate(policy_errors(&spec.policy).into_iter().collect())
+    let taken = existing.iter().flat_map(|(other, s)| {
+        s.cluster_resource_selectors
+            .iter()
+            .map(move |sel| (go_selector_term(sel), other.as_str()))
+    });
+    let mut errors = selected_by_others(
+        name,
+        spec.cluster_resource_selectors.iter().map(go_selector_term),
+        taken,
+    );
+    errors.extend(policy_errors(&spec.policy));
+    aggregate(errors)
 }
 
-/// The webhook's denial text for a ResourceOverride, if it denies it.
-pub fn webhook_resource_override(spec: &ResourceOverrideSpec) -> Result<(), String> {
+/// The webhook's denial text for ResourceOverride `name`, if it denies it; `existing` are the
+/// ROs of its namespace.
+pub fn webhook_resource_override(
+    name: &str,
+    spec: &ResourceOverrideSpec,
+    existing: &[(String, ResourceOverrideSpec)],
+    create: bool,
+) -> Result<(), String> {
+    if create && existing.len() >= MAX_OVERRIDES {
+        return Err(format!(
+            "resourceOverride limit has been reached: at most {MAX_OVERRIDES} resources can be created."
+        ));
+    }
     let mut errors = Vec::new();
     let mut seen = BTreeSet::new();
     for selector in &spec.resource_selectors {
         if !seen.insert(selector) {
             errors.push(format!(
-                "resource selector {{Group:{} Version:{} Kind:{} Name:{}}} already exists, and must be unique",
-                selector.group, selector.version, selector.kind, selector.name
+                "resource selector {} already exists, and must be unique",
+                go_ro_selector(selector)
             ));
         }
     }
     aggregate(errors)?;
-    aggregate(policy_errors(&spec.policy).into_iter().collect())
+    let taken = existing.iter().flat_map(|(other, s)| {
+        s.resource_selectors
+            .iter()
+            .map(move |sel| (go_ro_selector(sel), other.as_str()))
+    });
+    let mut errors = selected_by_others(
+        name,
+        spec.resource_selectors.iter().map(go_ro_selector),
+        taken,
+    );
+    errors.extend(policy_errors(&spec.policy));
+    aggregate(errors)
+}
+
+/// `validate…ResourceLimit`: each of this override's selectors (as Go prints them) that another
+/// override already has. As upstream, a selector held by several others names the last listed.
+fn selected_by_others<'a>(
+    name: &str,
+    mine: impl Iterator<Item = String>,
+    taken: impl Iterator<Item = (String, &'a str)>,
+) -> Vec<String> {
+    let owners: std::collections::BTreeMap<String, &str> = taken.collect();
+    mine.filter_map(|shown| {
+        let other = owners.get(&shown).filter(|o| **o != name)?;
+        Some(format!(
+            "invalid resource selector {shown}: the resource has been selected by both {name} and {other}, which is not supported"
+        ))
+    })
+    .collect()
+}
+
+fn go_ro_selector(s: &crate::overrides::override_spec::OverrideResourceSelector) -> String {
+    format!(
+        "{{Group:{} Version:{} Kind:{} Name:{}}}",
+        s.group, s.version, s.kind, s.name
+    )
 }
 
 /// The apiserver's rendering of a webhook denial.

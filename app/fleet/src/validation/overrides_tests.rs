@@ -39,14 +39,17 @@ fn with(path: &[&str], value: serde_json::Value) -> ClusterResourceOverride {
 }
 
 fn denial(o: &ClusterResourceOverride) -> String {
-    webhook_cluster_resource_override(&o.spec).expect_err("denied")
+    webhook_cluster_resource_override(o.name(), &o.spec, &[], true).expect_err("denied")
 }
 
 #[test]
 fn a_well_formed_override_passes_both_checks() {
     let o = cro(base());
     assert_eq!(validate_cluster_resource_override(None, &o), Ok(()));
-    assert_eq!(webhook_cluster_resource_override(&o.spec), Ok(()));
+    assert_eq!(
+        webhook_cluster_resource_override("cro-1", &o.spec, &[], true),
+        Ok(())
+    );
 }
 
 #[test]
@@ -195,11 +198,50 @@ fn ro_duplicate_selectors_are_denied() {
     }))
     .expect("spec");
     assert_eq!(
-        webhook_resource_override(&spec),
+        webhook_resource_override("ro", &spec, &[], true),
         Err("resource selector {Group: Version:v1 Kind:ConfigMap Name:cm} already exists, and must be unique".into())
     );
     assert_eq!(
         webhook_denial(RO_WEBHOOK, "x"),
         "admission webhook \"fleet.resourceoverride.validating\" denied the request: x"
+    );
+}
+
+#[test]
+fn a_resource_selected_by_another_override_and_the_limit_are_denied() {
+    let o = cro(base());
+    let other = ("cro-0".to_string(), o.spec.clone());
+    assert_eq!(
+        webhook_cluster_resource_override("cro-1", &o.spec, &[other.clone()], true),
+        Err("invalid resource selector {Group: Version:v1 Kind:Namespace Name:app LabelSelector:<nil> SelectionScope:NamespaceWithResources}: \
+the resource has been selected by both cro-1 and cro-0, which is not supported".into())
+    );
+    // Its own stored version on update is not another override.
+    let own = ("cro-1".to_string(), o.spec.clone());
+    assert_eq!(
+        webhook_cluster_resource_override("cro-1", &o.spec, &[own], false),
+        Ok(())
+    );
+    let hundred: Vec<_> = (0..100)
+        .map(|i| (format!("x-{i}"), ClusterResourceOverrideSpec::default()))
+        .collect();
+    assert_eq!(
+        webhook_cluster_resource_override("cro-1", &o.spec, &hundred, true),
+        Err("clusterResourceOverride limit has been reached: at most 100 cluster resources can be created.".into())
+    );
+    assert_eq!(
+        webhook_cluster_resource_override("cro-1", &o.spec, &hundred, false),
+        Ok(()),
+        "updates are not capped"
+    );
+    let ro_spec = ResourceOverrideSpec::default();
+    let many: Vec<_> = (0..100)
+        .map(|i| (format!("r-{i}"), ResourceOverrideSpec::default()))
+        .collect();
+    assert_eq!(
+        webhook_resource_override("ro", &ro_spec, &many, true),
+        Err(
+            "resourceOverride limit has been reached: at most 100 resources can be created.".into()
+        )
     );
 }
