@@ -212,7 +212,7 @@ fn a_resource_selected_by_another_override_and_the_limit_are_denied() {
     let o = cro(base());
     let other = ("cro-0".to_string(), o.spec.clone());
     assert_eq!(
-        webhook_cluster_resource_override("cro-1", &o.spec, &[other.clone()], true),
+        webhook_cluster_resource_override("cro-1", &o.spec, std::slice::from_ref(&other), true),
         Err("invalid resource selector {Group: Version:v1 Kind:Namespace Name:app LabelSelector:<nil> SelectionScope:NamespaceWithResources}: \
 the resource has been selected by both cro-1 and cro-0, which is not supported".into())
     );
