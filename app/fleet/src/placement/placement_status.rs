@@ -457,6 +457,17 @@ fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerCluste
                 let mut k = k.clone();
                 k.observed_generation = Some(gen);
                 conditions.push(k);
+            } else if type_ == types::OVERRIDDEN {
+                // placement-extras §1.9: started, not yet rendered by the agent.
+                conditions.push(new_condition(
+                    types::OVERRIDDEN,
+                    UNKNOWN,
+                    reasons::OVERRIDDEN_PENDING,
+                    messages::CLUSTER_OVERRIDDEN_PENDING,
+                    gen,
+                    now,
+                ));
+                break;
             }
         }
     }

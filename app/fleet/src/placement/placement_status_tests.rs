@@ -551,6 +551,22 @@ fn the_placement_overridden_condition_follows_kubefleet() {
     let mut pending = done("m3", "0", TRUE);
     pending.conditions.truncate(1);
     let s = derive(&facts(false), &[pending, failed], &now());
+    let m3 = &s.placement_statuses.as_deref().unwrap_or_default()[0];
+    let m3: Vec<(&str, &str, &str)> = m3
+        .conditions
+        .iter()
+        .flatten()
+        .map(|c| (c.type_.as_str(), c.status.as_str(), c.reason.as_str()))
+        .collect();
+    assert_eq!(
+        m3,
+        [
+            ("Scheduled", "True", "Scheduled"),
+            ("RolloutStarted", "True", "r"),
+            ("Overridden", "Unknown", "OverriddenPending")
+        ],
+        "a started cluster the agent has not rendered yet"
+    );
     assert_eq!(
         overridden_of(&s),
         (UNKNOWN.into(), "OverriddenPending".into(), "There are still 1 cluster(s) in the process of overriding the selected resources if there is any override defined".into())
