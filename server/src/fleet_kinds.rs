@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use app::fleet::types::kind;
-use app::fleet::validation::{self, FieldError, FieldErrorKind};
+use app::fleet::validation::{self, overrides, FieldError, FieldErrorKind};
 use app::fleet::{FleetKind, Object};
-use hub::{Cause, KindSpec, Registry, ValidateFn};
+use hub::{AdmitFn, Cause, KindSpec, Registry, ValidateFn};
 use serde_json::Value;
 
 /// Every fleet kind, ready for `hub::Hub::open`.
@@ -34,6 +34,7 @@ fn kind_spec(crd: &Value) -> Option<KindSpec> {
     match KindSpec::from_crd(crd) {
         Ok(mut spec) => {
             spec.validate = validator(&kind);
+            spec.admit = admission(&kind);
             Some(spec)
         }
         // Our own generated CRDs: a failure is a bug that the tests catch.
@@ -65,6 +66,12 @@ fn validator(kind: &str) -> Option<ValidateFn> {
         "MemberCluster" => typed::<kind::MemberCluster>(validation::validate_member_cluster),
         "UpdateRun" => typed::<kind::UpdateRun>(validation::validate_update_run),
         "UpdateStrategy" => typed::<kind::UpdateStrategy>(validation::validate_update_strategy),
+        "ClusterResourceOverride" => {
+            typed::<kind::ClusterResourceOverride>(validation::validate_cluster_resource_override)
+        }
+        "ResourceOverride" => {
+            typed::<kind::ResourceOverride>(validation::validate_resource_override)
+        }
         // Snapshots and bindings are written by the engine; their schema is the check.
         _ => return None,
     })
@@ -77,6 +84,39 @@ fn typed<K: FleetKind>(check: TypedCheck<K>) -> ValidateFn {
         let new: Object<K> = decode(new)?;
         let old: Option<Object<K>> = old.map(decode).transpose()?;
         check(old.as_ref(), &new).map_err(|errors| errors.iter().map(cause).collect())
+    })
+}
+
+/// KubeFleet's validating webhooks (placement-extras §1.3), for the hub's admission hook.
+fn admission(kind: &str) -> Option<AdmitFn> {
+    Some(match kind {
+        "ClusterResourceOverride" => webhook::<kind::ClusterResourceOverride>(
+            overrides::CRO_WEBHOOK,
+            overrides::webhook_cluster_resource_override,
+        ),
+        "ResourceOverride" => webhook::<kind::ResourceOverride>(
+            overrides::RO_WEBHOOK,
+            overrides::webhook_resource_override,
+        ),
+        _ => return None,
+    })
+}
+
+type WebhookCheck<S> = fn(&str, &S, &[(String, S)], bool) -> Result<(), String>;
+
+/// A webhook over the kind's stored objects (cluster-wide, or the object's namespace), denying
+/// with the apiserver's sentence.
+fn webhook<K: FleetKind>(name: &'static str, check: WebhookCheck<K::Spec>) -> AdmitFn {
+    Arc::new(move |old, new, stored| {
+        let deny = |text: String| overrides::webhook_denial(name, &text);
+        let new: Object<K> =
+            serde_json::from_value(new.clone()).map_err(|e| deny(e.to_string()))?;
+        let existing: Vec<(String, K::Spec)> = stored(new.metadata.namespace.as_deref())
+            .iter()
+            .filter_map(|o| serde_json::from_value::<Object<K>>((**o).clone()).ok())
+            .map(|o| (o.name().to_string(), o.spec))
+            .collect();
+        check(new.name(), &new.spec, &existing, old.is_none()).map_err(deny)
     })
 }
 

@@ -13,6 +13,7 @@
 #[cfg(feature = "kube")]
 pub mod crd;
 pub mod error;
+pub mod overrides;
 pub mod placement;
 pub mod staged;
 pub mod types;
@@ -41,3 +42,7 @@ pub type MemberCluster = Object<types::kind::MemberCluster>;
 pub type UpdateRun = Object<types::kind::UpdateRun>;
 pub type UpdateStrategy = Object<types::kind::UpdateStrategy>;
 pub type Gate = Object<types::kind::Gate>;
+pub type ClusterResourceOverride = Object<types::kind::ClusterResourceOverride>;
+pub type ResourceOverride = Object<types::kind::ResourceOverride>;
+pub type ClusterResourceOverrideSnapshot = Object<types::kind::ClusterResourceOverrideSnapshot>;
+pub type ResourceOverrideSnapshot = Object<types::kind::ResourceOverrideSnapshot>;

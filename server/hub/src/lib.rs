@@ -52,8 +52,8 @@ use state::HubState;
 pub use auth::users::{token_sha256, Authenticator, SigninLink, UserEntry, UsersFile};
 pub use options::{Options, MAX_BODY};
 pub use registry::{
-    CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec, Scope,
-    ValidateFn,
+    AdmitFn, CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec,
+    Scope, ValidateFn,
 };
 pub use schema::OpenApiSchema;
 pub use status::{Cause, Error, Result, Subject};

@@ -174,6 +174,7 @@ pub fn create(
         m.insert("generation".into(), json!(1));
     }
     check(kind, &name, None, &obj)?;
+    admit(kind, tx, None, &obj)?;
     Ok(tx.put(&kind.resource(), obj))
 }
 
@@ -355,6 +356,7 @@ pub fn commit(
         return Ok(Arc::new(old.clone()));
     }
     check(kind, &name, Some(old), &new)?;
+    admit(kind, tx, Some(old), &new)?;
     if object::is_deleting(&new) && object::finalizers(&new).is_empty() {
         let ns = object::namespace(&new).to_string();
         tx.put(&kind.resource(), new);
@@ -398,4 +400,14 @@ fn check(kind: &KindSpec, name: &str, old: Option<&Value>, new: &Value) -> Resul
     } else {
         Err(invalid(kind, name, causes))
     }
+}
+
+/// The kind's admission webhook, after [`check`]: it may list the kind's stored objects.
+fn admit(kind: &KindSpec, tx: &Tx, old: Option<&Value>, new: &Value) -> Result<()> {
+    let Some(admit) = &kind.admit else {
+        return Ok(());
+    };
+    let resource = kind.resource();
+    let stored = |ns: Option<&str>| tx.list(&resource, ns);
+    admit(old, new, &stored).map_err(Error::Forbidden)
 }

@@ -11,6 +11,15 @@ use crate::status::{Cause, Subject};
 
 /// The fleet model plugs its validation in here: `(old, new)`, `old` is `None` on create.
 pub type ValidateFn = Arc<dyn Fn(Option<&Value>, &Value) -> Result<(), Vec<Cause>> + Send + Sync>;
+/// A validating admission webhook, run after the schema and [`ValidateFn`] found nothing, as an
+/// apiserver calls its webhooks after its own checks: `(old, new, stored)` where `stored(ns)` lists
+/// the stored objects of the kind (every namespace for `None`), as a webhook's own list would.
+/// `Err` is the apiserver's whole denial sentence, answered with 403.
+pub type AdmitFn = Arc<
+    dyn Fn(Option<&Value>, &Value, &dyn Fn(Option<&str>) -> Vec<Arc<Value>>) -> Result<(), String>
+        + Send
+        + Sync,
+>;
 /// Server-side defaulting applied to a new object before it is stored (e.g. Service clusterIP).
 pub type DefaultFn = Arc<dyn Fn(&mut Value) + Send + Sync>;
 /// A table cell computed in Rust, for built-ins whose real printers are Go code (spec §3.3).
@@ -131,6 +140,7 @@ pub struct KindSpec {
     /// Extra field-selector labels beyond metadata.name/namespace: (label, dotted JSON path).
     pub field_labels: Vec<(String, String)>,
     pub validate: Option<ValidateFn>,
+    pub admit: Option<AdmitFn>,
     pub defaults: Option<DefaultFn>,
     /// The CRD version's `openAPIV3Schema`: defaults and validation (types, enum, pattern, sizes,
     /// required, CEL rules) applied to every write, as kube-apiserver does for custom resources.
@@ -175,6 +185,7 @@ impl KindSpec {
             name_rule: NameRule::Subdomain,
             field_labels: vec![],
             validate: None,
+            admit: None,
             defaults: None,
             schema: None,
             version_schemas: BTreeMap::new(),

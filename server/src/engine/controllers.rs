@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::metrics::Metrics;
-use super::{placement, update_run, upgrade_run, Config, Context};
+use super::{overrides, placement, update_run, upgrade_run, Config, Context};
 use crate::informers::Informers;
 
 /// The running controllers of one engine.
@@ -107,5 +107,6 @@ fn spawn(ctx: &Arc<Context>, informers: &Informers) -> Vec<JoinHandle<()>> {
     };
     let runs = tokio::spawn(update_run::run(ctx.clone(), informers.clone()));
     let upgrades = tokio::spawn(upgrade_run::run(ctx.clone(), informers.clone()));
-    vec![placements, runs, upgrades]
+    let overrides = tokio::spawn(overrides::run(ctx.clone(), informers.clone()));
+    vec![placements, runs, upgrades, overrides]
 }

@@ -9,6 +9,7 @@ mod error;
 pub mod events;
 pub mod leader;
 pub mod metrics;
+pub mod overrides;
 mod retry;
 pub mod update_run;
 pub mod upgrade_run;

@@ -372,19 +372,26 @@ async fn read_world<S: RunScope>(
     let approvals = api::<S::Approval>(client, ns)
         .list(&ListParams::default().labels(&format!("{TARGET_UPDATE_RUN_LABEL}={}", run.name())))
         .await?;
-    let (strategy, resource_snapshots) = if initializing {
+    let (strategy, resource_snapshots, overrides) = if initializing {
         let strategy = api::<S::Strategy>(client, ns)
             .get_opt(&run.spec.staged_rollout_strategy_name)
             .await?;
         let snapshots = api::<S::ResourceSnapshot>(client, ns)
             .list(&of_placement)
             .await?;
+        let mut overrides = crate::engine::overrides::latest_snapshots(client).await?;
+        overrides.resources = snapshots
+            .items
+            .iter()
+            .map(|s| (s.name().to_string(), s.spec.selected_resources.clone()))
+            .collect();
         (
             strategy.map(|s| s.spec),
             snapshots.items.iter().map(Into::into).collect(),
+            overrides,
         )
     } else {
-        (None, Vec::new())
+        (None, Vec::new(), Default::default())
     };
     Ok(World {
         placement: placement.map(|p| p.spec),
@@ -399,6 +406,7 @@ async fn read_world<S: RunScope>(
             .map(|a| (a.name().to_string(), ApprovalView::from(a)))
             .collect::<BTreeMap<_, _>>(),
         resource_selection_error: None,
+        overrides,
     })
 }
 

@@ -11,6 +11,7 @@
 //! only assembles: `columns` (spec §8), `rules` per kind, `schema_node` for editing the schema.
 
 mod columns;
+mod overrides;
 mod placement;
 mod rules;
 mod schema_node;
@@ -36,7 +37,8 @@ use rules::add_rules;
 use crate::types::kind;
 use crate::types::object::{FleetKind, Scope};
 
-/// Every CRD fleetdeck installs on a real hub, in spec §1 order, then the upgrade-run kinds.
+/// Every CRD fleetdeck installs on a real hub, in spec §1 order, then the upgrade-run kinds, then
+/// the override kinds (placement-extras §1.1).
 pub fn all_crds() -> Vec<CustomResourceDefinition> {
     vec![
         crd::<kind::ClusterResourcePlacement>(),
@@ -57,6 +59,10 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         crd::<kind::UpdateRun>(),
         crd::<kind::UpdateStrategy>(),
         crd::<kind::Gate>(),
+        crd::<kind::ClusterResourceOverride>(),
+        crd::<kind::ResourceOverride>(),
+        crd::<kind::ClusterResourceOverrideSnapshot>(),
+        crd::<kind::ResourceOverrideSnapshot>(),
     ]
 }
 
@@ -64,6 +70,15 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
 pub fn file_name(crd: &CustomResourceDefinition) -> String {
     format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural)
 }
+
+/// The kinds whose `v1alpha1` schema differs upstream (left out of their CRDs, see
+/// [`served_versions`]). The override kinds' `v1alpha1` is their `v1beta1` schema less the
+/// placement-immutability rule (placement-extras §1.1), so they serve it.
+const OLDER_V1ALPHA1: &[&str] = &[
+    "ClusterStagedUpdateStrategy",
+    "ClusterStagedUpdateRun",
+    "ClusterApprovalRequest",
+];
 
 /// The served versions of a kind's CRD; the storage version is [`FleetKind::VERSION`].
 ///
@@ -77,7 +92,7 @@ pub fn served_versions<K: FleetKind>() -> Vec<&'static str> {
             K::ALSO_ACCEPTED
                 .iter()
                 .copied()
-                .filter(|v| *v != "v1alpha1"),
+                .filter(|v| *v != "v1alpha1" || !OLDER_V1ALPHA1.contains(&K::KIND)),
         )
         .collect();
     // controller-gen's order: by name.

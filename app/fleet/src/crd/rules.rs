@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::schema_node::{cel, range, required, set, strip_defaults};
-use super::{placement, staged_update};
+use super::{overrides, placement, staged_update};
 use crate::validation::{self, upgrade_run as vu};
 
 /// Puts the OpenAPI and CEL rules of a kind into its schema.
@@ -30,6 +30,10 @@ pub(super) fn add_rules(kind: &str, root: &mut Value) {
         }
         "MemberCluster" => member_cluster_rules(root),
         "UpdateRun" | "UpdateStrategy" => update_run_rules(root),
+        "ClusterResourceOverride"
+        | "ResourceOverride"
+        | "ClusterResourceOverrideSnapshot"
+        | "ResourceOverrideSnapshot" => overrides::override_rules(kind, root),
         _ => {}
     }
 }

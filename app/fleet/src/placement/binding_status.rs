@@ -227,7 +227,8 @@ pub struct BindingReport {
 
 /// The report after `pass` on a binding at `generation` of the placement `placement`.
 ///
-/// `Overridden` and `WorkSynchronized` are True (fleetdeck has no overrides and no Work objects).
+/// `Overridden` True with `NoOverrideSpecified` and `WorkSynchronized` True (fleetdeck has no Work
+/// objects).
 /// `Applied` is True only when every object applied; when one failed it is False, `Available` is
 /// dropped (it says nothing about objects not applied) and each failed object is a failed
 /// placement. Otherwise `Available` is True only when every object is available, and each
@@ -238,6 +239,20 @@ pub fn report(
     generation: i64,
     pass: &ApplyPass,
     placement: &str,
+    now: &Time,
+) -> BindingReport {
+    report_overridden(old, generation, pass, placement, false, now)
+}
+
+/// [`report`] after a pass whose objects the binding's overrides rendered: `Overridden` True,
+/// `OverriddenSucceeded` when the binding lists an override (`with_overrides`), else
+/// `NoOverrideSpecified` (placement-extras §1.9).
+pub fn report_overridden(
+    old: Option<&ResourceBindingStatus>,
+    generation: i64,
+    pass: &ApplyPass,
+    placement: &str,
+    with_overrides: bool,
     now: &Time,
 ) -> BindingReport {
     let mut conditions = old.and_then(|s| s.conditions.clone()).unwrap_or_default();
@@ -251,13 +266,18 @@ pub fn report(
             new_condition(type_, status, reason, message, generation, now),
         );
     };
-    set(
-        &mut conditions,
-        types::OVERRIDDEN,
-        TRUE,
-        reasons::NO_OVERRIDE_SPECIFIED,
-        messages::NO_OVERRIDE_SPECIFIED,
-    );
+    let (reason, message) = if with_overrides {
+        (
+            reasons::OVERRIDDEN_SUCCEEDED,
+            messages::OVERRIDDEN_SUCCEEDED,
+        )
+    } else {
+        (
+            reasons::NO_OVERRIDE_SPECIFIED,
+            messages::NO_OVERRIDE_SPECIFIED,
+        )
+    };
+    set(&mut conditions, types::OVERRIDDEN, TRUE, reason, message);
     set(
         &mut conditions,
         types::WORK_SYNCHRONIZED,
@@ -329,6 +349,36 @@ pub fn report(
     BindingReport {
         conditions,
         failed_placements,
+    }
+}
+
+/// The report when the binding's overrides cannot be applied (placement-extras §1.8 step 5, §1.9):
+/// `Overridden` False with the error, and no `WorkSynchronized`, `Applied` or `Available` (nothing
+/// was written to the member, which keeps what it had). Failed placements are left as they were.
+pub fn override_failed(
+    old: Option<&ResourceBindingStatus>,
+    generation: i64,
+    error: &str,
+    now: &Time,
+) -> BindingReport {
+    let mut conditions = old.and_then(|s| s.conditions.clone()).unwrap_or_default();
+    conditions.retain(|c| {
+        ![types::WORK_SYNCHRONIZED, types::APPLIED, types::AVAILABLE].contains(&c.type_.as_str())
+    });
+    set_condition(
+        &mut conditions,
+        new_condition(
+            types::OVERRIDDEN,
+            FALSE,
+            reasons::OVERRIDDEN_FAILED,
+            &messages::overridden_failed(error),
+            generation,
+            now,
+        ),
+    );
+    BindingReport {
+        conditions,
+        failed_placements: Vec::new(),
     }
 }
 

@@ -7,9 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 
+use crate::overrides::matching::ClusterOverrides;
 use crate::placement::binding::{BindingState, ResourceBindingSpec};
 use crate::placement::placement_ref::PlacementRef;
-use crate::placement::resource_placement::ApplyStrategy;
+use crate::placement::resource_placement::{ApplyStrategy, NamespacedName};
 use crate::placement::scheduling::{BindingChanges, ExistingBinding, Schedule};
 use crate::placement::snapshot::ClusterDecision;
 use crate::types::merge_patch::MetadataPatch;
@@ -39,6 +40,23 @@ pub struct BindingSpecPatch {
     pub scheduling_policy_snapshot_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub apply_strategy: Option<ApplyStrategy>,
+    /// `Some(None)` clears the list (a merge patch's `null`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_resource_override_snapshots: Option<Option<Vec<String>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_override_snapshots: Option<Option<Vec<NamespacedName>>>,
+}
+
+impl BindingSpecPatch {
+    /// Sets both override lists, clearing an empty one.
+    pub fn set_overrides(&mut self, overrides: &ClusterOverrides) {
+        fn list<T: Clone>(v: &[T]) -> Option<Vec<T>> {
+            (!v.is_empty()).then(|| v.to_vec())
+        }
+        self.cluster_resource_override_snapshots =
+            Some(list(&overrides.cluster_resource_overrides));
+        self.resource_override_snapshots = Some(list(&overrides.resource_overrides));
+    }
 }
 
 impl BindingPatch {

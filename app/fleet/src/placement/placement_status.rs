@@ -2,7 +2,7 @@
 //! gathers one [`ClusterView`] per scheduled cluster and writes what [`derive`] returns.
 
 use crate::placement::resource_placement::{
-    PerClusterPlacementStatus, PlacementStatus, ResourceIdentifier,
+    NamespacedName, PerClusterPlacementStatus, PlacementStatus, ResourceIdentifier,
 };
 use crate::placement::resource_placement::{PlacementPolicy, PlacementType};
 use crate::placement::scheduling::{picked_reason, Schedule};
@@ -31,6 +31,10 @@ pub struct ClusterView {
     /// The binding's conditions that are current (at the binding's generation).
     pub conditions: Vec<Condition>,
     pub failed_placements: Option<Vec<serde_json::Value>>,
+    /// The binding's override snapshots, once its `RolloutStarted` is True at its generation
+    /// (placement-extras §1.7).
+    pub applicable_cluster_resource_overrides: Vec<String>,
+    pub applicable_resource_overrides: Vec<NamespacedName>,
 }
 
 /// Everything [`derive`] needs besides the clusters.
@@ -255,6 +259,14 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
         ),
     ];
     for (type_, ok_reason, ok_message, bad_reason, bad_message) in steps {
+        if type_ == types::OVERRIDDEN {
+            let (condition, all_true) = overridden(clusters, &placement_statuses);
+            conditions.push(cond(type_, condition.0, condition.1, condition.2));
+            if all_true {
+                continue;
+            }
+            break;
+        }
         let all_true = clusters
             .iter()
             .all(|c| find_condition(&c.conditions, type_).is_some_and(|k| k.status == TRUE));
@@ -275,6 +287,68 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
         common,
         facts.selected_resources.clone(),
     )
+}
+
+/// The placement's `…Overridden` as `(status, reason, message)` and whether it is True
+/// (placement-extras §1.9, KubeFleet's `setPlacementConditions`): Unknown before False, each
+/// counting its clusters; True says whether any cluster has overrides.
+fn overridden(
+    clusters: &[ClusterView],
+    per_cluster: &[PerClusterPlacementStatus],
+) -> ((&'static str, &'static str, String), bool) {
+    fn status_of(c: &ClusterView) -> Option<&str> {
+        find_condition(&c.conditions, types::OVERRIDDEN).map(|k| k.status.as_str())
+    }
+    let unknown = clusters
+        .iter()
+        .filter(|c| !matches!(status_of(c), Some(TRUE) | Some(FALSE)))
+        .count();
+    let failed = clusters
+        .iter()
+        .filter(|c| status_of(c) == Some(FALSE))
+        .count();
+    if unknown > 0 {
+        return (
+            (
+                UNKNOWN,
+                reasons::OVERRIDDEN_PENDING,
+                messages::placement_override_pending(unknown),
+            ),
+            false,
+        );
+    }
+    if failed > 0 {
+        return (
+            (
+                FALSE,
+                reasons::OVERRIDDEN_FAILED,
+                messages::placement_override_failed(failed),
+            ),
+            false,
+        );
+    }
+    let any_override = per_cluster.iter().any(|p| {
+        p.applicable_cluster_resource_overrides
+            .as_ref()
+            .is_some_and(|v| !v.is_empty())
+            || p.applicable_resource_overrides
+                .as_ref()
+                .is_some_and(|v| !v.is_empty())
+    });
+    let condition = if any_override {
+        (
+            TRUE,
+            reasons::OVERRIDDEN_SUCCEEDED,
+            messages::placement_overridden(clusters.len()),
+        )
+    } else {
+        (
+            TRUE,
+            reasons::NO_OVERRIDE_SPECIFIED,
+            messages::NO_OVERRIDE_SPECIFIED.to_string(),
+        )
+    };
+    (condition, true)
 }
 
 /// KubeFleet's answer to resource selectors it cannot follow (an unknown kind, a namespaced
@@ -383,6 +457,17 @@ fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerCluste
                 let mut k = k.clone();
                 k.observed_generation = Some(gen);
                 conditions.push(k);
+            } else if type_ == types::OVERRIDDEN {
+                // placement-extras §1.9: started, not yet rendered by the agent.
+                conditions.push(new_condition(
+                    types::OVERRIDDEN,
+                    UNKNOWN,
+                    reasons::OVERRIDDEN_PENDING,
+                    messages::CLUSTER_OVERRIDDEN_PENDING,
+                    gen,
+                    now,
+                ));
+                break;
             }
         }
     }
@@ -390,6 +475,12 @@ fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerCluste
         cluster_name: Some(c.cluster.clone()),
         observed_resource_index: Some(c.resource_index.clone().unwrap_or_default()),
         failed_placements: c.failed_placements.clone(),
+        applicable_cluster_resource_overrides: (!c
+            .applicable_cluster_resource_overrides
+            .is_empty())
+        .then(|| c.applicable_cluster_resource_overrides.clone()),
+        applicable_resource_overrides: (!c.applicable_resource_overrides.is_empty())
+            .then(|| c.applicable_resource_overrides.clone()),
         conditions: Some(conditions),
         ..PerClusterPlacementStatus::default()
     }

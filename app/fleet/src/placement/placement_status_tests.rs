@@ -477,3 +477,98 @@ fn clusters_a_pick_n_could_not_get_are_listed_without_a_name() {
     .expect("policy");
     assert!(failed_to_schedule(Some(&two), &sched).is_empty());
 }
+
+fn overridden_of(s: &PlacementStatus) -> (String, String, String) {
+    let c = s
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_.ends_with("Overridden"))
+        .expect("an Overridden condition");
+    (c.status.clone(), c.reason.clone(), c.message.clone())
+}
+
+#[test]
+fn the_placement_overridden_condition_follows_kubefleet() {
+    let with_cro = |mut c: ClusterView| {
+        c.applicable_cluster_resource_overrides = vec!["cro-1-0".into()];
+        c
+    };
+    // All True, none with overrides: NoOverrideSpecified.
+    let s = derive(
+        &facts(false),
+        &[done("m1", "0", TRUE), done("m2", "0", TRUE)],
+        &now(),
+    );
+    assert_eq!(
+        overridden_of(&s),
+        (
+            TRUE.into(),
+            "NoOverrideSpecified".into(),
+            "No override rules are configured for the selected resources".into()
+        )
+    );
+    // One cluster lists an override: OverriddenSucceeded over all clusters, and its status lists it.
+    let s = derive(
+        &facts(false),
+        &[with_cro(done("m1", "0", TRUE)), done("m2", "0", TRUE)],
+        &now(),
+    );
+    assert_eq!(
+        overridden_of(&s),
+        (
+            TRUE.into(),
+            "OverriddenSucceeded".into(),
+            "The selected resources are successfully overridden in 2 cluster(s)".into()
+        )
+    );
+    let per_cluster = s.placement_statuses.as_deref().unwrap_or_default();
+    assert_eq!(
+        per_cluster[0].applicable_cluster_resource_overrides,
+        Some(vec!["cro-1-0".to_string()])
+    );
+    assert_eq!(per_cluster[1].applicable_cluster_resource_overrides, None);
+    // A failed cluster: False with the count, and nothing after it.
+    let mut failed = done("m2", "0", TRUE);
+    failed.conditions[1].status = FALSE.into();
+    let s = derive(
+        &facts(false),
+        &[done("m1", "0", TRUE), failed.clone()],
+        &now(),
+    );
+    assert_eq!(
+        overridden_of(&s),
+        (
+            FALSE.into(),
+            "OverriddenFailed".into(),
+            "Failed to override resources in 1 cluster(s)".into()
+        )
+    );
+    assert!(!types(&s)
+        .iter()
+        .any(|(t, _)| t.ends_with("WorkSynchronized")));
+    // Unknown (no Overridden yet) wins over False, as upstream counts it first.
+    let mut pending = done("m3", "0", TRUE);
+    pending.conditions.truncate(1);
+    let s = derive(&facts(false), &[pending, failed], &now());
+    let m3 = &s.placement_statuses.as_deref().unwrap_or_default()[0];
+    let m3: Vec<(&str, &str, &str)> = m3
+        .conditions
+        .iter()
+        .flatten()
+        .map(|c| (c.type_.as_str(), c.status.as_str(), c.reason.as_str()))
+        .collect();
+    assert_eq!(
+        m3,
+        [
+            ("Scheduled", "True", "Scheduled"),
+            ("RolloutStarted", "True", "r"),
+            ("Overridden", "Unknown", "OverriddenPending")
+        ],
+        "a started cluster the agent has not rendered yet"
+    );
+    assert_eq!(
+        overridden_of(&s),
+        (UNKNOWN.into(), "OverriddenPending".into(), "There are still 1 cluster(s) in the process of overriding the selected resources if there is any override defined".into())
+    );
+}

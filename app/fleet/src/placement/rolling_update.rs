@@ -9,6 +9,7 @@
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use thiserror::Error;
 
+use crate::overrides::matching::ClusterOverrides;
 use crate::placement::binding::{BindingState, ResourceBindingSpec, ResourceBindingStatus};
 use crate::placement::binding_writes::BindingPatch;
 use crate::placement::resource_placement::{
@@ -62,6 +63,13 @@ pub struct RolloutBinding {
     pub available: bool,
     /// Has a deletion timestamp.
     pub deleting: bool,
+    /// The cluster it targets.
+    pub target_cluster: String,
+    /// The override snapshots its spec lists.
+    pub overrides: ClusterOverrides,
+    /// The override snapshots it should list (placement-extras §1.7: recomputed on every
+    /// rollout pass from the latest override snapshots); `None` leaves the lists alone.
+    pub wanted_overrides: Option<ClusterOverrides>,
 }
 
 impl RolloutBinding {
@@ -80,6 +88,20 @@ impl RolloutBinding {
             resource_snapshot: binding.spec.resource_snapshot_name.clone(),
             available: is_true_at(conditions, types::AVAILABLE, binding.generation()),
             deleting: binding.metadata.deletion_timestamp.is_some(),
+            target_cluster: binding.spec.target_cluster.clone(),
+            overrides: ClusterOverrides {
+                cluster_resource_overrides: binding
+                    .spec
+                    .cluster_resource_override_snapshots
+                    .clone()
+                    .unwrap_or_default(),
+                resource_overrides: binding
+                    .spec
+                    .resource_override_snapshots
+                    .clone()
+                    .unwrap_or_default(),
+            },
+            wanted_overrides: None,
         }
     }
 }
@@ -139,14 +161,26 @@ pub fn plan_rollout(
         0,
         now,
     );
+    // A changed override list is a new rollout of the same snapshot for that cluster.
+    let overrides_current = |b: &RolloutBinding| {
+        b.wanted_overrides
+            .as_ref()
+            .is_none_or(|wanted| *wanted == b.overrides)
+    };
     let moves = active
         .into_iter()
-        .filter(|b| !(b.state == BindingState::Bound && on_master(b)))
+        .filter(|b| !(b.state == BindingState::Bound && on_master(b) && overrides_current(b)))
         .take(budget)
-        .map(|b| RolloutMove {
-            name: b.name.clone(),
-            patch: BindingPatch::roll_out(master, apply_strategy.clone()),
-            rollout_started: rollout_started.clone(),
+        .map(|b| {
+            let mut patch = BindingPatch::roll_out(master, apply_strategy.clone());
+            if let (Some(wanted), Some(spec)) = (&b.wanted_overrides, patch.spec.as_mut()) {
+                spec.set_overrides(wanted);
+            }
+            RolloutMove {
+                name: b.name.clone(),
+                patch,
+                rollout_started: rollout_started.clone(),
+            }
         })
         .collect();
     Ok(RolloutEffects { deletes, moves })

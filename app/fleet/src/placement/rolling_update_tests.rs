@@ -105,6 +105,7 @@ fn binding(
         resource_snapshot: snapshot.map(str::to_string),
         available,
         deleting: false,
+        ..RolloutBinding::default()
     }
 }
 
@@ -247,6 +248,7 @@ fn a_move_binds_to_the_master_with_the_defaulted_apply_strategy_and_starts_the_r
             resource_snapshot_name: Some(MASTER.into()),
             apply_strategy: Some(defaulted_apply_strategy(strategy.apply_strategy.as_ref())),
             scheduling_policy_snapshot_name: None,
+            ..BindingSpecPatch::default()
         })
     );
     assert_eq!(m.patch.metadata, None);
@@ -310,4 +312,37 @@ fn availability_is_read_at_the_binding_generation() {
         b.status = status.clone();
         assert_eq!(RolloutBinding::of(&b).available, want, "{status:?}");
     }
+}
+
+#[test]
+fn a_bound_binding_whose_overrides_changed_rolls_out_again_with_the_new_lists() {
+    use crate::overrides::matching::ClusterOverrides;
+    let wanted = ClusterOverrides {
+        cluster_resource_overrides: vec!["cro-1".into()],
+        resource_overrides: vec![],
+    };
+    let mut changed = binding("b1", BindingState::Bound, Some(MASTER), true);
+    changed.wanted_overrides = Some(wanted.clone());
+    let mut same = binding("b2", BindingState::Bound, Some(MASTER), true);
+    same.overrides = wanted.clone();
+    same.wanted_overrides = Some(wanted);
+    let effects = plan_rollout(&[changed, same], MASTER, None, &now()).expect("plans");
+    assert_eq!(effects.moves.len(), 1);
+    assert_eq!(effects.moves[0].name, "b1");
+    let patch = serde_json::to_value(&effects.moves[0].patch).expect("patch");
+    assert_eq!(
+        patch["spec"]["clusterResourceOverrideSnapshots"],
+        serde_json::json!(["cro-1"])
+    );
+    assert_eq!(
+        patch["spec"]["resourceOverrideSnapshots"],
+        serde_json::Value::Null
+    );
+    assert!(
+        patch["spec"]
+            .as_object()
+            .expect("spec")
+            .contains_key("resourceOverrideSnapshots"),
+        "an empty list is cleared with null"
+    );
 }

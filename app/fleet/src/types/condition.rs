@@ -169,6 +169,10 @@ pub mod reasons {
     // Binding conditions the member agent writes (spec §5; KubeFleet's work generator and
     // applier reasons).
     pub const NO_OVERRIDE_SPECIFIED: &str = "NoOverrideSpecified";
+    // `Overridden` of bindings, clusters and placements (placement-extras §1.9).
+    pub const OVERRIDDEN_SUCCEEDED: &str = "OverriddenSucceeded";
+    pub const OVERRIDDEN_FAILED: &str = "OverriddenFailed";
+    pub const OVERRIDDEN_PENDING: &str = "OverriddenPending";
     pub const ALL_WORK_SYNCED: &str = "AllWorkSynced";
     pub const ALL_WORK_HAVE_BEEN_APPLIED: &str = "AllWorkHaveBeenApplied";
     pub const NOT_ALL_WORK_HAVE_BEEN_APPLIED: &str = "NotAllWorkHaveBeenApplied";
@@ -246,6 +250,32 @@ pub mod messages {
     // Binding conditions the member agent writes (spec §5).
     pub const NO_OVERRIDE_SPECIFIED: &str =
         "No override rules are configured for the selected resources";
+    // `Overridden` (placement-extras §1.9).
+    pub const OVERRIDDEN_SUCCEEDED: &str =
+        "Successfully applied the override rules on the resources";
+    pub const CLUSTER_OVERRIDDEN_PENDING: &str =
+        "In the process of overriding the selected resources if there is any override defined";
+
+    /// A binding's `Overridden` False: its overrides cannot be applied.
+    pub fn overridden_failed(error: &str) -> String {
+        format!("Failed to apply the override rules on the resources: {error}")
+    }
+
+    /// A placement's `…Overridden` True when some cluster has overrides.
+    pub fn placement_overridden(clusters: usize) -> String {
+        format!("The selected resources are successfully overridden in {clusters} cluster(s)")
+    }
+
+    /// A placement's `…Overridden` False.
+    pub fn placement_override_failed(clusters: usize) -> String {
+        format!("Failed to override resources in {clusters} cluster(s)")
+    }
+
+    /// A placement's `…Overridden` Unknown.
+    pub fn placement_override_pending(clusters: usize) -> String {
+        format!("There are still {clusters} cluster(s) in the process of overriding the selected resources if there is any override defined")
+    }
+
     pub const ALL_WORK_SYNCED: &str = "All of the works are synchronized to the latest";
     pub const ALL_WORK_APPLIED: &str = "All corresponding work objects are applied";
     pub const ALL_WORK_AVAILABLE: &str = "All corresponding work objects are available";

@@ -1,6 +1,7 @@
 //! Kind markers: one unit type per kind, carrying its group, names, scope and spec/status types.
 //! Twins (cluster-scoped / namespaced) point at the same spec and status types.
 
+use crate::overrides::override_spec;
 use crate::placement::{binding, member_cluster, resource_placement, snapshot};
 use crate::staged::{approval, staged_update, staged_update_run};
 use crate::types::object::{
@@ -137,6 +138,27 @@ fleet_kinds! {
         group: CLUSTER_GROUP, version: "v1beta1", also: ["v1"], plural: "memberclusters",
         short: ["cluster"], categories: CLUSTER_CATEGORIES, scope: Cluster, status_subresource: true,
         spec: member_cluster::MemberClusterSpec, status: member_cluster::MemberClusterStatus,
+    }
+    /// placement-extras §1.1: no shortName, no printer columns, no status.
+    ClusterResourceOverride {
+        group: PLACEMENT_GROUP, version: "v1beta1", also: ["v1", "v1alpha1"], plural: "clusterresourceoverrides",
+        short: [], categories: PLACEMENT_CATEGORIES, scope: Cluster, status_subresource: false,
+        spec: override_spec::ClusterResourceOverrideSpec, status: NoStatus,
+    }
+    ResourceOverride {
+        group: PLACEMENT_GROUP, version: "v1beta1", also: ["v1", "v1alpha1"], plural: "resourceoverrides",
+        short: [], categories: PLACEMENT_CATEGORIES, scope: Namespaced, status_subresource: false,
+        spec: override_spec::ResourceOverrideSpec, status: NoStatus,
+    }
+    ClusterResourceOverrideSnapshot {
+        group: PLACEMENT_GROUP, version: "v1beta1", also: ["v1", "v1alpha1"], plural: "clusterresourceoverridesnapshots",
+        short: [], categories: PLACEMENT_CATEGORIES, scope: Cluster, status_subresource: false,
+        spec: override_spec::ClusterResourceOverrideSnapshotSpec, status: NoStatus,
+    }
+    ResourceOverrideSnapshot {
+        group: PLACEMENT_GROUP, version: "v1beta1", also: ["v1", "v1alpha1"], plural: "resourceoverridesnapshots",
+        short: [], categories: PLACEMENT_CATEGORIES, scope: Namespaced, status_subresource: false,
+        spec: override_spec::ResourceOverrideSnapshotSpec, status: NoStatus,
     }
     /// Seed 004 upgrade run (fleetdeck's group).
     UpdateRun {

@@ -13,12 +13,14 @@ pub mod approval;
 pub mod cel_rule;
 pub mod int_range;
 pub mod member_cluster;
+pub mod overrides;
 pub mod placement;
 pub mod staged_update;
 pub mod upgrade_run;
 
 pub use approval::validate_approval_request;
 pub use member_cluster::validate_member_cluster;
+pub use overrides::{validate_cluster_resource_override, validate_resource_override};
 pub use placement::validate_placement;
 pub use staged_update::{validate_staged_update_run, validate_staged_update_strategy};
 pub use upgrade_run::{validate_update_run, validate_update_strategy};

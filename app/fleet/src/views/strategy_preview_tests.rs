@@ -168,6 +168,7 @@ fn world(spec: &StagedUpdateStrategySpec, scheduled: &[&str]) -> World {
         }],
         approvals: Default::default(),
         resource_selection_error: None,
+        overrides: Default::default(),
     }
 }
 

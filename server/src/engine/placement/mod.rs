@@ -99,8 +99,11 @@ async fn run_controller<S: RunScope>(
         bindings: bindings.store(),
         members: members.store(),
     });
+    let cro_snapshots = informers.of::<app::fleet::ClusterResourceOverrideSnapshot>();
+    let ro_snapshots = informers.of::<app::fleet::ResourceOverrideSnapshot>();
     let controller = Controller::for_shared_stream(placements.applied(), placements.store());
     let placements = controller.store();
+    let (placements_of_cro, placements_of_ro) = (placements.clone(), placements.clone());
     controller
         // A binding's status feeds the placement's status.
         .owns_shared_stream(bindings.touched())
@@ -112,11 +115,28 @@ async fn run_controller<S: RunScope>(
                 .map(|p| ObjectRef::from_obj(p.as_ref()))
                 .collect::<Vec<_>>()
         })
+        // placement-extras §1.10: a new override snapshot may change any placement's overrides
+        // (a RollingUpdate placement rolls them out; an External one waits for a run).
+        .watches_shared_stream(cro_snapshots.touched(), move |_| {
+            all_refs(&placements_of_cro)
+        })
+        .watches_shared_stream(ro_snapshots.touched(), move |_| all_refs(&placements_of_ro))
         // A change to any selectable object may change a RollingUpdate placement's snapshot.
         .reconcile_all_on(resources)
         .run(reconcile::<S>, error_policy::<S>, sctx)
         .for_each(|_| async {})
         .await;
+}
+
+fn all_refs<K>(store: &Store<K>) -> Vec<ObjectRef<K>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + 'static,
+{
+    store
+        .state()
+        .iter()
+        .map(|p| ObjectRef::from_obj(p.as_ref()))
+        .collect()
 }
 
 /// The member events that can change a schedule: any change of what the scheduler reads of a

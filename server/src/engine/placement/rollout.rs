@@ -2,6 +2,7 @@
 //! get or create their snapshot group, and move bindings to it as
 //! `app::fleet::placement::rolling_update` decides.
 
+use app::fleet::overrides::matching;
 use app::fleet::placement::binding::ResourceBindingStatus;
 use app::fleet::placement::placement_ref::PlacementRef;
 use app::fleet::placement::rolling_update::{
@@ -9,6 +10,7 @@ use app::fleet::placement::rolling_update::{
 };
 use app::fleet::placement::snapshot_group::DEFAULT_REVISION_HISTORY_LIMIT;
 use app::fleet::types::merge_patch::StatusPatch;
+use app::fleet::MemberCluster;
 use kube::api::{DeleteParams, Patch, PatchParams};
 
 use super::{bindings, status, Placement, PlacementContext};
@@ -51,7 +53,7 @@ pub(super) async fn snapshot_and_roll_out<S: RunScope>(
         .filter(|l| *l > 0)
         .map_or(DEFAULT_REVISION_HISTORY_LIMIT, |l| l as u32);
     let plan = get_or_create::<S::ResourceSnapshot>(client, owner, &resources, limit).await?;
-    roll_out::<S>(pctx, placement, owner, &plan.master_name).await?;
+    roll_out::<S>(pctx, placement, owner, &plan.master_name, &resources).await?;
     Ok(RolloutPass::RolledOut)
 }
 
@@ -62,9 +64,11 @@ async fn roll_out<S: RunScope>(
     placement: &Placement<S>,
     owner: &PlacementRef,
     master: &str,
+    resources: &[serde_json::Value],
 ) -> Result<()> {
     let listed = bindings::list::<S>(&pctx.ctx.client, owner).await?;
-    let views: Vec<RolloutBinding> = listed.iter().map(RolloutBinding::of).collect();
+    let mut views: Vec<RolloutBinding> = listed.iter().map(RolloutBinding::of).collect();
+    wanted_overrides(&pctx.ctx.client, owner, resources, &mut views).await?;
     let RolloutEffects { deletes, moves } = plan_rollout(
         &views,
         master,
@@ -107,6 +111,44 @@ async fn roll_out<S: RunScope>(
         bindings
             .patch_status(&m.name, &params, &Patch::Merge(&StatusPatch { status }))
             .await?;
+    }
+    Ok(())
+}
+
+/// Each binding's override lists as the latest override snapshots give them (placement-extras
+/// §1.7: a RollingUpdate placement recomputes them on every rollout pass). A binding whose
+/// member is gone keeps its lists; it is about to be unscheduled.
+async fn wanted_overrides(
+    client: &kube::Client,
+    owner: &PlacementRef,
+    resources: &[serde_json::Value],
+    views: &mut [RolloutBinding],
+) -> Result<()> {
+    let inputs = crate::engine::overrides::latest_snapshots(client).await?;
+    let key = matching::placement_key(owner.namespace.as_deref(), &owner.name);
+    let (cros, ros) = matching::matching_overrides(
+        &key,
+        resources,
+        &inputs.cluster_resource_overrides,
+        &inputs.resource_overrides,
+    );
+    let members = kube::Api::<MemberCluster>::all(client.clone())
+        .list(&kube::api::ListParams::default())
+        .await?;
+    for view in views.iter_mut() {
+        let Some(member) = members
+            .items
+            .iter()
+            .find(|m| m.name() == view.target_cluster)
+        else {
+            continue;
+        };
+        view.wanted_overrides = Some(matching::for_cluster(&cros, &ros, member.labels()).map_err(
+            |e| Error::Placement {
+                placement: owner.name.clone(),
+                message: e.to_string(),
+            },
+        )?);
     }
     Ok(())
 }

@@ -90,6 +90,25 @@ pub(super) async fn write<S: RunScope>(
 
 /// One view per selected cluster: its decision and its active binding (first one wins, so
 /// lookups stay linear at 10,000 clusters), conditions only at the binding's generation.
+/// The binding's `RolloutStarted` is True at its generation: its override lists are current.
+fn started<K>(binding: Option<&Object<K>>) -> bool
+where
+    K: app::fleet::FleetKind<Status = app::fleet::placement::binding::ResourceBindingStatus>,
+{
+    binding.is_some_and(|b| {
+        let conditions = b
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.as_deref())
+            .unwrap_or_default();
+        app::fleet::types::condition::is_true_at(
+            conditions,
+            app::fleet::types::condition::types::ROLLOUT_STARTED,
+            b.metadata.generation.unwrap_or(0),
+        )
+    })
+}
+
 fn cluster_views<S: RunScope>(
     schedule: &Schedule,
     bindings: &[Arc<Object<S::Binding>>],
@@ -131,6 +150,16 @@ fn cluster_views<S: RunScope>(
                     .filter(|c| c.observed_generation == Some(generation))
                     .collect(),
                 failed_placements: binding_status.and_then(|s| s.failed_placements.clone()),
+                applicable_cluster_resource_overrides: started(binding)
+                    .then(|| {
+                        binding.and_then(|b| b.spec.cluster_resource_override_snapshots.clone())
+                    })
+                    .flatten()
+                    .unwrap_or_default(),
+                applicable_resource_overrides: started(binding)
+                    .then(|| binding.and_then(|b| b.spec.resource_override_snapshots.clone()))
+                    .flatten()
+                    .unwrap_or_default(),
             }
         })
         .collect()

@@ -21,6 +21,7 @@
 
 mod apply;
 mod deployment_watch;
+mod overrides;
 mod reconcile;
 mod record;
 
@@ -100,6 +101,8 @@ pub enum AgentError {
         record: String,
         problem: String,
     },
+    #[error("member cluster {0} is not on the hub")]
+    NoMemberCluster(String),
     #[error("serializing {what}: {source}")]
     Serialize {
         what: &'static str,

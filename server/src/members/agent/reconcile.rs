@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use app::fleet::placement::binding::ResourceBindingStatus;
 use app::fleet::placement::binding_status::{
-    is_available, report, snapshot_to_apply, ApplyPass, Outcome, ResourceRef,
+    is_available, override_failed, report_overridden, snapshot_to_apply, ApplyPass, Outcome,
+    ResourceRef,
 };
 use app::fleet::types::condition::Time;
 use app::fleet::types::merge_patch::StatusPatch;
@@ -28,6 +29,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::apply::{apply, snapshot_objects};
+use super::overrides::{render_for_cluster, Rendered};
 use super::record::{record_name, remove_placed, write_record};
 use super::{
     patch_params, Agent, AgentError, Binding, BindingKey, Result, AVAILABILITY_RECHECK,
@@ -98,6 +100,28 @@ async fn reconcile<S: RunScope>(binding: Arc<Binding<S>>, agent: Arc<Agent>) -> 
     }
 
     let objects = snapshot_objects::<S>(&agent.hub, binding.namespace(), master).await?;
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let old = binding.status.as_ref();
+    let (objects, with_overrides) =
+        match render_for_cluster(&agent.hub, &binding.spec, objects).await? {
+            Rendered::Objects {
+                objects,
+                with_overrides,
+            } => (objects, with_overrides),
+            // The member keeps what it has; the binding waits for a change of its spec.
+            Rendered::Failed(error) => {
+                let status = override_failed(old, generation, &error.to_string(), &now)
+                    .into_status(old)
+                    .map_err(|source| AgentError::Serialize {
+                        what: "the binding's status",
+                        source,
+                    })?;
+                if old != Some(&status) {
+                    write_status::<S>(&bindings, &name, &status).await?;
+                }
+                return Ok(Action::await_change());
+            }
+        };
     let ids = objects
         .iter()
         .map(ResourceRef::of_manifest)
@@ -127,9 +151,7 @@ async fn reconcile<S: RunScope>(binding: Arc<Binding<S>>, agent: Arc<Agent>) -> 
         deployments,
     );
 
-    let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let old = binding.status.as_ref();
-    let status = report(old, generation, &pass, &placement, &now)
+    let status = report_overridden(old, generation, &pass, &placement, with_overrides, &now)
         .into_status(old)
         .map_err(|source| AgentError::Serialize {
             what: "the binding's failed placements",

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::overrides::matching;
 use crate::placement::binding::BindingState;
 use crate::placement::resource_placement::{
     defaulted_apply_strategy, ApplyStrategy, PlacementType, RolloutStrategyType,
@@ -322,7 +323,61 @@ fn initialize_fields(
     status: &mut StagedUpdateRunStatus,
 ) -> Result<(), RunError> {
     steps_before_snapshot(run, world, status)?;
-    status.resource_snapshot_index_used = Some(resolve_resource_snapshot(run, world)?);
+    let index = resolve_resource_snapshot(run, world)?;
+    status.resource_snapshot_index_used = Some(index.clone());
+    record_override_snapshots(run, world, &index, status)
+}
+
+/// placement-extras §1.10 (`recordOverrideSnapshots`): each stage cluster gets the latest override
+/// snapshots that apply to it, frozen for the run; the deletion stage none. The placement is known
+/// to overrides by `<ns>/<name>` for a namespaced run — upstream passes the bare name, so an RO
+/// meant for the RP never matched a `StagedUpdateRun` (a listed quirk fleetdeck fixes).
+fn record_override_snapshots(
+    run: &RunMeta,
+    world: &World,
+    index: &str,
+    status: &mut StagedUpdateRunStatus,
+) -> Result<(), RunError> {
+    let inputs = &world.overrides;
+    let resources: Vec<serde_json::Value> = world
+        .resource_snapshots
+        .iter()
+        .filter(|s| {
+            s.labels
+                .get(names::RESOURCE_INDEX_LABEL)
+                .map(String::as_str)
+                == Some(index)
+        })
+        .flat_map(|s| inputs.resources.get(&s.name).cloned().unwrap_or_default())
+        .collect();
+    let key = matching::placement_key(run.namespace, &run.spec.placement_name);
+    let (cros, ros) = matching::matching_overrides(
+        &key,
+        &resources,
+        &inputs.cluster_resource_overrides,
+        &inputs.resource_overrides,
+    );
+    for stage in status.stages_status.iter_mut().flatten() {
+        for cluster in stage.clusters.iter_mut().flatten() {
+            let member = world
+                .members
+                .iter()
+                .find(|m| m.name() == cluster.cluster_name)
+                .ok_or_else(|| {
+                    RunError::unexpected(format!(
+                        "failed to get the member cluster {}",
+                        cluster.cluster_name
+                    ))
+                })?;
+            let found = matching::for_cluster(&cros, &ros, member.labels())
+                .map_err(|e| RunError::unexpected(e.to_string()))?;
+            cluster.cluster_resource_override_snapshots =
+                (!found.cluster_resource_overrides.is_empty())
+                    .then_some(found.cluster_resource_overrides);
+            cluster.resource_override_snapshots =
+                (!found.resource_overrides.is_empty()).then_some(found.resource_overrides);
+        }
+    }
     Ok(())
 }
 

@@ -94,6 +94,7 @@ fn world(stages: serde_json::Value) -> World {
         }],
         approvals: Default::default(),
         resource_selection_error: None,
+        overrides: Default::default(),
     }
 }
 
@@ -370,3 +371,46 @@ fn only_runs_passing_steps_one_to_four_reach_the_snapshot_step() {
 
 #[path = "exec_tests.rs"]
 mod exec_tests;
+
+#[test]
+fn initialization_records_each_clusters_overrides_and_bindings_get_them() {
+    use crate::overrides::matching::CroSnapshot;
+    let mut w = world(two_stages());
+    w.overrides.resources.insert(
+        "p-0-snapshot".into(),
+        vec![json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "app"}})],
+    );
+    // Canary clusters get a Delete rule; nothing matches staging.
+    w.overrides.cluster_resource_overrides.push(CroSnapshot {
+        name: "cro-0".into(),
+        spec: serde_json::from_value(json!({"overrideHash": "", "overrideSpec": {
+            "clusterResourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "app"}],
+            "policy": {"overrideRules": [{"clusterSelector": {"clusterSelectorTerms": [{"labelSelector": {"matchLabels": {"env": "canary"}}}]}, "overrideType": "Delete"}]}
+        }}))
+        .expect("snapshot"),
+    });
+    let st = go(&spec(UpdateRunState::Run, Some("0")), None, &w, &at(0));
+    let stages = st.status.stages_status.as_ref().expect("stages");
+    let lists: Vec<(String, Option<Vec<String>>)> = stages
+        .iter()
+        .flat_map(|s| s.clusters())
+        .map(|c| {
+            (
+                c.cluster_name.clone(),
+                c.cluster_resource_override_snapshots.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        vec![
+            ("member1".to_string(), None),
+            ("member3".to_string(), Some(vec!["cro-0".to_string()])),
+            ("member2".to_string(), Some(vec!["cro-0".to_string()])),
+        ]
+    );
+    // The first stage's binding is written without overrides; a canary one would carry cro-0.
+    let update = &st.effects.binding_updates[0];
+    assert_eq!(update.spec.target_cluster, "member1");
+    assert_eq!(update.spec.cluster_resource_override_snapshots, None);
+}

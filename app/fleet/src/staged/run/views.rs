@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
+use crate::overrides::matching::{CroSnapshot, RoSnapshot};
 use crate::placement::binding::{ResourceBindingSpec, ResourceBindingStatus};
 use crate::placement::resource_placement::{PlacementPolicy, PlacementSpec};
 use crate::placement::snapshot::{
@@ -142,4 +143,15 @@ pub struct World {
     /// A user error from selecting the placement's resources for a run without an index
     /// (spec §10.3: terminal).
     pub resource_selection_error: Option<String>,
+    /// What initialization matches overrides with (placement-extras §1.10); read only then.
+    pub overrides: OverrideInputs,
+}
+
+/// The latest override snapshots of the hub and the objects of the placement's resource
+/// snapshots, by snapshot name.
+#[derive(Clone, Debug, Default)]
+pub struct OverrideInputs {
+    pub cluster_resource_overrides: Vec<CroSnapshot>,
+    pub resource_overrides: Vec<RoSnapshot>,
+    pub resources: BTreeMap<String, Vec<serde_json::Value>>,
 }
