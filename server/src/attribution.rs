@@ -18,7 +18,7 @@ use app::fleet::views::attribution::{
     APPROVED_BY_ANNOTATION,
 };
 use app::fleet::{FleetKind, Object};
-use hub::auth::writes::Write;
+use hub::writes::Write;
 use k8s_openapi::api::core::v1::{Event, ObjectReference};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use tokio::sync::broadcast::error::RecvError;
@@ -46,7 +46,7 @@ pub async fn run(client: kube::Client, mut writes: tokio::sync::broadcast::Recei
 
 async fn record(client: &kube::Client, write: &Write) {
     let person = PersonWrite {
-        user: &write.user.name,
+        user: &write.user,
         verb: &write.verb,
         group: &write.group,
         resource: &write.resource,
@@ -75,7 +75,7 @@ async fn record(client: &kube::Client, write: &Write) {
         (None, _) => Ok(()),
     };
     if let Err(error) = result {
-        warn!(%error, user = %write.user.name, name = %write.name, "could not record a kubectl write");
+        warn!(%error, user = %write.user, name = %write.name, "could not record a kubectl write");
     }
 }
 

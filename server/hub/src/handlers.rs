@@ -345,7 +345,7 @@ async fn resource(
             if let Some(name) = name {
                 response
                     .extensions_mut()
-                    .insert(auth::writes::CreatedName(name.to_string()));
+                    .insert(crate::writes::CreatedName(name.to_string()));
             }
             Ok(response)
         }

@@ -39,6 +39,7 @@ mod status;
 mod store;
 mod table;
 mod watch;
+pub mod writes;
 
 use std::sync::Arc;
 
@@ -130,7 +131,7 @@ impl Hub {
     /// Every write made through authentication from now on (kubectl users, the console acting
     /// as a person), with who made it; the in-process callers' own writes (the engine) are not
     /// announced.
-    pub fn writes(&self) -> tokio::sync::broadcast::Receiver<auth::writes::Write> {
+    pub fn writes(&self) -> tokio::sync::broadcast::Receiver<writes::Write> {
         self.inner.writes.subscribe()
     }
 

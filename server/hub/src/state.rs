@@ -14,5 +14,5 @@ pub(crate) struct HubState {
     pub max_body: usize,
     pub open_watches: Arc<OpenWatches>,
     pub openapi: crate::openapi::Cache,
-    pub writes: crate::auth::writes::Writes,
+    pub writes: crate::writes::Writes,
 }

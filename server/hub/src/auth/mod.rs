@@ -7,12 +7,11 @@ pub mod rbac;
 pub mod request_info;
 pub(crate) mod review;
 pub mod users;
-pub mod writes;
 
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -136,13 +135,27 @@ async fn run_as(hub: &Arc<HubState>, user: UserInfo, mut req: Request, next: Nex
     let method = req.method().clone();
     req.extensions_mut().insert(Requester(user.clone()));
     let response = next.run(req).await;
-    if response.status().is_success() {
+    let is_write = matches!(
+        method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
+    if response.status().is_success() && is_write && !dry_run && attrs.resource_request {
+        // A create's name is in its body, not its URL: the handler leaves it on the response.
         let created = response
             .extensions()
-            .get::<writes::CreatedName>()
+            .get::<crate::writes::CreatedName>()
             .map(|c| c.0.clone());
-        hub.writes
-            .announce(&method, dry_run, user, impersonated, attrs, created);
+        hub.writes.announce(crate::writes::Write {
+            user: user.name,
+            groups: user.groups,
+            impersonated,
+            verb: attrs.verb,
+            group: attrs.group,
+            resource: attrs.resource,
+            subresource: attrs.subresource,
+            namespace: attrs.namespace,
+            name: created.unwrap_or(attrs.name),
+        });
     }
     response
 }

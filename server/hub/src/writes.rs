@@ -3,10 +3,7 @@
 //! would hold it. The hub itself does nothing with them; fleetdeck turns the ones that matter
 //! (approvals, run changes) into Events naming the person.
 
-use axum::http::Method;
 use tokio::sync::broadcast;
-
-use super::{Attributes, UserInfo};
 
 /// How many announcements a slow listener may fall behind before it misses some.
 const BACKLOG: usize = 1024;
@@ -14,8 +11,9 @@ const BACKLOG: usize = 1024;
 /// One write the hub accepted and stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Write {
-    /// Who the write ran as (after impersonation).
-    pub user: UserInfo,
+    /// Who the write ran as (after impersonation), and their groups.
+    pub user: String,
+    pub groups: Vec<String>,
     /// The hub's own callers acting as `user` (the console), rather than the person's own
     /// credentials (kubectl).
     pub impersonated: bool,
@@ -47,34 +45,10 @@ impl Writes {
         self.0.subscribe()
     }
 
-    /// Announces a write if it is one and nobody listens for nothing: a send without listeners
-    /// is simply dropped.
-    pub fn announce(
-        &self,
-        method: &Method,
-        dry_run: bool,
-        user: UserInfo,
-        impersonated: bool,
-        attrs: Attributes,
-        created: Option<String>,
-    ) {
-        let is_write = matches!(
-            *method,
-            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-        );
-        if !is_write || dry_run || !attrs.resource_request || self.0.receiver_count() == 0 {
-            return;
+    /// Announces `write`; with nobody listening it is simply dropped.
+    pub fn announce(&self, write: Write) {
+        if self.0.receiver_count() > 0 {
+            let _ = self.0.send(write);
         }
-        let name = created.unwrap_or(attrs.name);
-        let _ = self.0.send(Write {
-            user,
-            impersonated,
-            verb: attrs.verb,
-            group: attrs.group,
-            resource: attrs.resource,
-            subresource: attrs.subresource,
-            namespace: attrs.namespace,
-            name,
-        });
     }
 }
