@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every seed replay (seed-*.sh, or the ones named) in parallel — they mostly wait for the
-# tutorials' TimedWaits — and fails if any fails, printing the log of each one that did.
+# Runs every seed replay and walkthrough (seed-*.sh and *-walkthrough.sh, or the ones named) in
+# parallel — they mostly wait for the tutorials' TimedWaits — and fails if any fails, printing the
+# log of each one that did.
 #   end2end/seeds/run.sh                  # all of them
 #   end2end/seeds/run.sh seed-002.sh      # one
 # FLEETDECK_BIN picks the binary (default: $CARGO_TARGET_DIR/debug/fleetdeck); SEEDS_LOG_DIR
@@ -11,7 +12,8 @@ cd "$(dirname "$0")"
 if [ $# -gt 0 ]; then
   scripts=("$@")
 else
-  scripts=(seed-*.sh)
+  # The seeds, then the walkthroughs of behaviour the seeds do not show (overrides).
+  scripts=(seed-*.sh *-walkthrough.sh)
 fi
 log_dir="${SEEDS_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/fleetdeck-seeds.XXXXXX")}"
 mkdir -p "$log_dir"
