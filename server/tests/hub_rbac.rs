@@ -539,6 +539,22 @@ async fn events_on(admin: &kube::Client, ns: &str, name: &str) -> Vec<(String, S
         .collect()
 }
 
+/// `kubectl patch` of r1-before-canary's status with `patch`, as `token`'s person.
+async fn approve_r1(kc: &Kubectl, token: Option<&str>, patch: &str) -> (bool, String, String) {
+    let args = [
+        "patch",
+        "clusterapprovalrequest",
+        "r1-before-canary",
+        "--subresource",
+        "status",
+        "--type",
+        "merge",
+        "-p",
+        patch,
+    ];
+    kubectl(kc, token, &args).await
+}
+
 /// A person approving and stopping with kubectl and their own token is named as the console
 /// names its own: `fleetdeck.dev/approved-by` on the request, Events with the actor on the
 /// request and the run (what the run page's history shows).
@@ -570,22 +586,7 @@ async fn kubectl_writes_with_a_persons_token_are_attributed_to_them() {
     assert!(ok, "{err}");
 
     let approve = "{\"status\":{\"conditions\":[{\"type\":\"Approved\",\"status\":\"True\",\"reason\":\"Approved\",\"message\":\"lgtm\",\"lastTransitionTime\":\"2026-12-07T00:00:00Z\",\"observedGeneration\":1}]}}";
-    let (ok, _, err) = kubectl(
-        &kc,
-        Some("alma-token"),
-        &[
-            "patch",
-            "clusterapprovalrequest",
-            "r1-before-canary",
-            "--subresource",
-            "status",
-            "--type",
-            "merge",
-            "-p",
-            approve,
-        ],
-    )
-    .await;
+    let (ok, _, err) = approve_r1(&kc, Some("alma-token"), approve).await;
     assert!(ok, "{err}");
     let requests: Api<app::fleet::ClusterApprovalRequest> = Api::all(admin.clone());
     let by = eventually("the approver annotation", || {
@@ -658,22 +659,7 @@ async fn kubectl_writes_with_a_persons_token_are_attributed_to_them() {
     assert_eq!(stopped.1, "vera");
     assert_eq!(stopped.2, "vera set it to Stop with kubectl (run r1)");
     // A repeated approval, by someone else, names nobody new.
-    let (ok, _, err) = kubectl(
-        &kc,
-        None,
-        &[
-            "patch",
-            "clusterapprovalrequest",
-            "r1-before-canary",
-            "--subresource",
-            "status",
-            "--type",
-            "merge",
-            "-p",
-            approve,
-        ],
-    )
-    .await;
+    let (ok, _, err) = approve_r1(&kc, None, approve).await;
     assert!(ok, "{err}");
     let by = requests
         .get("r1-before-canary")
