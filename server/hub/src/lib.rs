@@ -58,7 +58,7 @@ pub use registry::{
 };
 pub use schema::OpenApiSchema;
 pub use status::{Cause, Error, Result, Subject};
-pub use store::Storage;
+pub use store::{CommitStats, Storage};
 
 /// A running hub: cheap to clone, all clones share one store.
 #[derive(Clone)]
@@ -136,6 +136,12 @@ impl Hub {
     }
 
     /// The current global resourceVersion.
+    /// How many database transactions (fsyncs) carried how many writes: concurrent writes share
+    /// one (group commit).
+    pub fn commit_stats(&self) -> CommitStats {
+        self.inner.store.commit_stats()
+    }
+
     pub fn resource_version(&self) -> u64 {
         self.inner.store.current_rv()
     }

@@ -13,6 +13,10 @@ pub struct Options {
     pub history_bytes: usize,
     /// The largest request body accepted (larger ones get 413). kube-apiserver's 3 MiB by default.
     pub max_body: usize,
+    /// The most the SQLite database may grow to, in bytes (etcd's `--quota-backend-bytes`): past
+    /// it writes fail with a "database is full" Status, and succeed again once deletions free
+    /// space. `None`: only the disk limits it.
+    pub quota_bytes: Option<u64>,
 }
 
 impl Default for Options {
@@ -21,6 +25,7 @@ impl Default for Options {
             history: 10_000,
             history_bytes: 256 << 20,
             max_body: MAX_BODY,
+            quota_bytes: None,
         }
     }
 }

@@ -111,6 +111,10 @@ pub enum Error {
     /// The database file is not one the hub can use (at start, never from a request).
     #[error("{0}")]
     Database(String),
+    /// A write whose commit failed (the whole group it was committed with failed too): nothing of
+    /// it was kept, in memory or on disk. The text says why and what to do.
+    #[error("{0}")]
+    NotSaved(String),
 }
 
 fn render_causes(causes: &[Cause]) -> String {
@@ -152,6 +156,7 @@ impl Error {
             Error::Internal(_) => "internal",
             Error::Users(_) => "users_file",
             Error::Database(_) => "database",
+            Error::NotSaved(_) => "not_saved",
         }
     }
 
@@ -175,9 +180,11 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Storage(_) | Error::Internal(_) | Error::Users(_) | Error::Database(_) => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Error::Storage(_)
+            | Error::Internal(_)
+            | Error::Users(_)
+            | Error::Database(_)
+            | Error::NotSaved(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -194,9 +201,11 @@ impl Error {
             Error::UnsupportedMediaType(_) => "UnsupportedMediaType",
             Error::MethodNotAllowed => "MethodNotAllowed",
             Error::TooLarge => "RequestEntityTooLarge",
-            Error::Storage(_) | Error::Internal(_) | Error::Users(_) | Error::Database(_) => {
-                "InternalError"
-            }
+            Error::Storage(_)
+            | Error::Internal(_)
+            | Error::Users(_)
+            | Error::Database(_)
+            | Error::NotSaved(_) => "InternalError",
         }
     }
 
@@ -244,7 +253,10 @@ impl Error {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if matches!(self, Error::Storage(_) | Error::Internal(_)) {
+        if matches!(
+            self,
+            Error::Storage(_) | Error::Internal(_) | Error::NotSaved(_)
+        ) {
             tracing::error!(error = %self, "hub request failed");
         }
         let body = self.to_status().to_string();
@@ -290,6 +302,7 @@ mod tests {
             Error::Denied { .. } => 15,
             Error::Users(_) => 16,
             Error::Database(_) => 17,
+            Error::NotSaved(_) => 18,
         }
     }
 
@@ -323,6 +336,7 @@ mod tests {
             },
             Error::Users(m()),
             Error::Database(m()),
+            Error::NotSaved(m()),
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

@@ -1,7 +1,9 @@
 //! Every acknowledged write survives a crash: a child process writes through the hub and reports
 //! each acknowledged write; the parent SIGKILLs it mid-stream (no destructors, no flush, no
 //! checkpoint), reopens the SQLite file, and finds every acknowledged object, the resourceVersion
-//! counter at least as far as the last acknowledgement, and new writes ordered after it.
+//! counter at least as far as the last acknowledgement, and new writes ordered after it. Rounds
+//! alternate one writer and many concurrent ones, whose writes the hub commits in groups (one
+//! fsync each): a write is acknowledged only once its group is on disk.
 //!
 //! `harness = false`: the same binary is the parent (no arguments) and the writer (`child DB`).
 
@@ -16,14 +18,19 @@ use kube::api::{Api, Patch, PatchParams, PostParams};
 use serde_json::json;
 
 /// Acknowledgements the parent waits for before each kill.
-const ACKS_PER_ROUND: usize = 150;
+const ACKS_PER_ROUND: usize = 300;
 /// Kill-and-reopen rounds, each appending to the same database.
-const ROUNDS: usize = 4;
+const ROUNDS: usize = 6;
+/// Concurrent writers in the odd rounds (the even ones have one).
+const CONCURRENT_WRITERS: usize = 16;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
-        [mode, db, round] if mode == "child" => child(Path::new(db), round),
+        [mode, db, round, writers] if mode == "child" => {
+            let writers = writers.parse().expect("writer count");
+            child(Path::new(db), round, writers)
+        }
         // libtest-style flags (e.g. `--show-output`, a filter) are ignored: there is one test.
         _ => parent(),
     }
@@ -37,36 +44,51 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
-/// Writes until killed: alternately creates ConfigMaps and patches the previous one, printing
-/// `<name> <data> <resourceVersion>` after the hub acknowledged each write.
-fn child(db: &Path, round: &str) {
+/// Writes until killed, with `writers` concurrent tasks: each alternately creates a ConfigMap and
+/// patches it, printing `<name> <data> <resourceVersion>` after the hub acknowledged each write.
+fn child(db: &Path, round: &str, writers: usize) {
     let hub = Hub::open(Storage::Sqlite(db.to_path_buf()), Registry::new()).expect("open store");
     runtime().block_on(async move {
         let cms: Api<ConfigMap> =
             Api::default_namespaced(kube::Client::new(hub.router(), "default"));
-        let mut out = std::io::stdout().lock();
-        for i in 0.. {
-            let name = format!("r{round}-cm-{i}");
-            let cm: ConfigMap = serde_json::from_value(json!({
-                "metadata": {"name": name}, "data": {"v": "created"}
-            }))
-            .expect("configmap");
-            let created = cms
-                .create(&PostParams::default(), &cm)
-                .await
-                .expect("create");
-            let rv = created.metadata.resource_version.unwrap_or_default();
-            writeln!(out, "{name} created {rv}").expect("stdout");
-            let patch = json!({"data": {"v": "patched"}});
-            let patched = cms
-                .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-                .expect("patch");
-            let rv = patched.metadata.resource_version.unwrap_or_default();
-            writeln!(out, "{name} patched {rv}").expect("stdout");
-            out.flush().expect("flush");
+        let tasks: Vec<_> = (0..writers)
+            .map(|w| {
+                let cms = cms.clone();
+                let round = round.to_string();
+                tokio::spawn(async move { write_forever(cms, &format!("r{round}-w{w}")).await })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("writer task");
         }
     });
+}
+
+async fn write_forever(cms: Api<ConfigMap>, prefix: &str) {
+    let ack = |name: &str, data: &str, rv: Option<String>| {
+        // One locked write per line, so lines from concurrent writers never interleave.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{name} {data} {}", rv.unwrap_or_default()).expect("stdout");
+        out.flush().expect("flush");
+    };
+    for i in 0.. {
+        let name = format!("{prefix}-cm-{i}");
+        let cm: ConfigMap = serde_json::from_value(json!({
+            "metadata": {"name": name}, "data": {"v": "created"}
+        }))
+        .expect("configmap");
+        let created = cms
+            .create(&PostParams::default(), &cm)
+            .await
+            .expect("create");
+        ack(&name, "created", created.metadata.resource_version);
+        let patch = json!({"data": {"v": "patched"}});
+        let patched = cms
+            .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+            .expect("patch");
+        ack(&name, "patched", patched.metadata.resource_version);
+    }
 }
 
 fn parent() {
@@ -77,11 +99,18 @@ fn parent() {
     let mut acked: BTreeMap<String, (String, u64)> = BTreeMap::new();
     let mut max_rv = 0u64;
     for round in 0..ROUNDS {
+        let round_floor = max_rv;
+        let writers = if round % 2 == 1 {
+            CONCURRENT_WRITERS
+        } else {
+            1
+        };
         let mut child = Command::new(&exe)
             .args([
                 "child",
                 db.to_str().expect("utf-8 path"),
                 &round.to_string(),
+                &writers.to_string(),
             ])
             .stdout(Stdio::piped())
             .spawn()
@@ -99,11 +128,11 @@ fn parent() {
                 panic!("malformed acknowledgement {line:?}");
             };
             let rv: u64 = rv.parse().expect("numeric resourceVersion");
-            assert!(
-                rv > max_rv,
-                "resourceVersions increase: {rv} after {max_rv}"
-            );
-            max_rv = rv;
+            // Concurrent writers' acknowledgements arrive in any order; one object's only go up,
+            // and a new round's only after everything acknowledged before the kill.
+            let floor = acked.get(name).map_or(round_floor, |(_, prev)| *prev);
+            assert!(rv > floor, "{name}: resourceVersion {rv} after {floor}");
+            max_rv = max_rv.max(rv);
             acked.insert(name.to_string(), (data.to_string(), rv));
         }
         // SIGKILL while the writer is mid-stream.
@@ -111,7 +140,7 @@ fn parent() {
         child.wait().expect("reap the writer");
         verify(&db, &acked, max_rv);
         println!(
-            "round {round}: SIGKILLed after {} acknowledged writes to {} objects (rv {max_rv}); all present after reopen",
+            "round {round} ({writers} writers): SIGKILLed after {} acknowledged writes to {} objects (rv {max_rv}); all present after reopen",
             (round + 1) * ACKS_PER_ROUND,
             acked.len()
         );

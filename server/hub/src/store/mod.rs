@@ -3,19 +3,31 @@
 //! and a bounded event history for watch replay (spec §6.3). Live watches read the same history:
 //! they are woken with the latest resourceVersion and fetch what is new, so the only copies of old
 //! object versions are the ones the history keeps, bounded by count and by bytes.
+//!
+//! Writes are group-committed (issue 20): a writer validates and applies its change under the state
+//! lock into `pending`, queues it and waits; one committer thread takes everything queued, writes it
+//! in one SQLite transaction with one fsync, then makes it visible and acknowledges it. Readers
+//! (get, list, watch) only ever see committed objects, like etcd's; writers read through `pending`,
+//! so they are ordered after every write applied before them. A failed commit fails its whole
+//! group and every write applied after it (they were decided on top of it), and `pending` is
+//! dropped: nothing half-applied stays, in memory or on disk.
 
+mod commit;
 mod sqlite;
+mod tx;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::object;
 use crate::options::Options;
 use crate::status::{Error, Result};
+
+pub(crate) use tx::Tx;
 
 /// (resource, namespace, name); namespace is "" for cluster-scoped objects.
 pub type Key = (String, String, String);
@@ -59,10 +71,37 @@ pub enum Storage {
     Sqlite(PathBuf),
 }
 
-struct State {
-    objects: BTreeMap<Key, Arc<Value>>,
+/// A key's value written by a write not yet committed (`None`: deleted), and that write's rv.
+#[derive(Clone)]
+struct Staged {
+    value: Option<Arc<Value>>,
     rv: u64,
-    db: Option<sqlite::Db>,
+}
+
+/// One write applied in memory and waiting for its commit.
+struct Queued {
+    /// The write's last resourceVersion (its counter value when it finished).
+    rv: u64,
+    /// The final state of every key it touched.
+    rows: Vec<(Key, Option<Arc<Value>>)>,
+    events: Vec<Event>,
+    /// Told the outcome once the group is durable (or failed).
+    done: std::sync::mpsc::SyncSender<Result<()>>,
+}
+
+struct State {
+    /// Committed objects: what readers see.
+    objects: BTreeMap<Key, Arc<Value>>,
+    /// Applied but not yet committed, newest per key; writers read through it.
+    pending: BTreeMap<Key, Staged>,
+    /// The resourceVersion counter, including pending writes.
+    rv: u64,
+    /// The resourceVersion of the last committed write.
+    committed_rv: u64,
+    /// Pending writes in resourceVersion order, not yet taken by the committer.
+    queue: Vec<Queued>,
+    /// Set when the store is dropped: the committer drains the queue and stops.
+    closing: bool,
 }
 
 /// The retained events, behind their own lock: live watches read it on every commit and must
@@ -77,16 +116,35 @@ struct History {
     rv: u64,
 }
 
-pub(crate) struct Store {
+/// What the writers, the readers and the committer thread share.
+struct Shared {
     /// Lock order: `state`, then `history`.
     state: Mutex<State>,
+    /// Wakes the committer when something is queued (or the store closes).
+    queued: Condvar,
     history: RwLock<History>,
     /// The resourceVersion of the last commit that announced events; wakes live watches.
     latest: watch::Sender<u64>,
     history_cap: usize,
     history_bytes_cap: usize,
-    /// Whether commits go to SQLite (and may wait on the disk).
-    durable: bool,
+    /// Transactions written to the database, and the writes they carried.
+    groups: AtomicU64,
+    grouped_writes: AtomicU64,
+}
+
+/// How the hub's writes reached the disk since it opened: `writes` acknowledged writes in `groups`
+/// transactions (one fsync each). A memory store reports zeros.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CommitStats {
+    pub groups: u64,
+    pub writes: u64,
+}
+
+pub(crate) struct Store {
+    shared: Arc<Shared>,
+    /// The thread that owns the database connection; `None` for a memory store, whose writes
+    /// commit in place.
+    committer: Option<std::thread::JoinHandle<()>>,
 }
 
 /// Where a watch starts (spec §3.8).
@@ -102,13 +160,20 @@ impl Store {
         let (db, objects, rv) = match storage {
             Storage::Memory => (None, BTreeMap::new(), 0),
             Storage::Sqlite(path) => {
-                let (db, loaded) = sqlite::Db::open(path)?;
+                let (db, loaded) = sqlite::Db::open(path, opts.quota_bytes)?;
                 (Some(db), loaded.objects, loaded.rv)
             }
         };
-        Ok(Store {
-            durable: db.is_some(),
-            state: Mutex::new(State { objects, rv, db }),
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                objects,
+                pending: BTreeMap::new(),
+                rv,
+                committed_rv: rv,
+                queue: Vec::new(),
+                closing: false,
+            }),
+            queued: Condvar::new(),
             history: RwLock::new(History {
                 events: VecDeque::new(),
                 size: 0,
@@ -118,111 +183,106 @@ impl Store {
             latest: watch::Sender::new(rv),
             history_cap: opts.history.max(1),
             history_bytes_cap: opts.history_bytes,
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock cannot leave a half-applied write (rollback runs before
-        // any unwinding point that matters), so a poisoned lock is still usable.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn read_history(&self) -> std::sync::RwLockReadGuard<'_, History> {
-        // Only whole events are ever pushed or popped, so a poisoned lock is still consistent.
-        self.history.read().unwrap_or_else(|e| e.into_inner())
+            groups: AtomicU64::new(0),
+            grouped_writes: AtomicU64::new(0),
+        });
+        let committer = match db {
+            None => None,
+            Some(db) => {
+                let shared = shared.clone();
+                let handle = std::thread::Builder::new()
+                    .name("hub-commit".into())
+                    .spawn(move || commit::run(&shared, db))
+                    .map_err(|e| Error::Internal(format!("cannot start the commit thread: {e}")))?;
+                Some(handle)
+            }
+        };
+        Ok(Store { shared, committer })
     }
 
     /// Whether a write may wait on the disk (SQLite) rather than only on memory.
     pub fn durable(&self) -> bool {
-        self.durable
+        self.committer.is_some()
+    }
+
+    pub fn commit_stats(&self) -> CommitStats {
+        CommitStats {
+            groups: self.shared.groups.load(Ordering::Relaxed),
+            writes: self.shared.grouped_writes.load(Ordering::Relaxed),
+        }
     }
 
     pub fn current_rv(&self) -> u64 {
-        self.lock().rv
+        self.shared.lock().committed_rv
     }
 
     pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
-        self.lock()
+        self.shared
+            .lock()
             .objects
             .get(&(resource.into(), ns.into(), name.into()))
             .cloned()
     }
 
-    /// Objects of a resource (one namespace or all), sorted by namespace/name, with the list RV.
+    /// Committed objects of a resource (one namespace or all), sorted by namespace/name, with
+    /// the list RV.
     pub fn list(&self, resource: &str, ns: Option<&str>) -> (Vec<Arc<Value>>, u64) {
-        let st = self.lock();
-        (list_in(&st.objects, resource, ns), st.rv)
+        let st = self.shared.lock();
+        (list_in(&st.objects, resource, ns), st.committed_rv)
     }
 
-    /// Runs a read-modify-write atomically. Changes become visible, durable and announced only if
-    /// `f` succeeds and the SQLite commit succeeds; otherwise memory is rolled back. With `dry`
-    /// (`?dryRun=All`) the result is computed and then always rolled back.
+    /// Runs a read-modify-write atomically and returns once it is committed (durable, for a SQLite
+    /// store) and announced to watches. If `f` fails, or the commit fails, nothing of the write
+    /// stays. With `dry` (`?dryRun=All`) the result is computed and then always rolled back.
+    ///
+    /// A SQLite store's write blocks until its group's fsync: call it from a blocking thread.
     pub fn write<R>(&self, dry: bool, f: impl FnOnce(&mut Tx<'_>) -> Result<R>) -> Result<R> {
-        let mut st = self.lock();
+        let mut st = self.shared.lock();
         let start_rv = st.rv;
-        let mut tx = Tx {
-            st: &mut st,
-            undo: Vec::new(),
-            events: Vec::new(),
-            dry,
-        };
+        let mut tx = Tx::new(&mut st, dry);
         let out = f(&mut tx);
-        let Tx { undo, events, .. } = tx;
-        let rollback = |st: &mut State, undo: Vec<(Key, Option<Arc<Value>>)>| {
-            for (k, prev) in undo.into_iter().rev() {
-                match prev {
-                    Some(v) => st.objects.insert(k, v),
-                    None => st.objects.remove(&k),
-                };
-            }
-            st.rv = start_rv;
-        };
+        let (undo, events) = tx.into_parts();
         let out = match out {
-            Ok(out) => out,
-            Err(e) => {
-                rollback(&mut st, undo);
-                return Err(e);
+            Ok(out) if !dry => out,
+            other => {
+                tx::rollback(&mut st, undo, start_rv);
+                return other;
             }
         };
-        if dry {
-            rollback(&mut st, undo);
+        if events.is_empty() && st.pending.is_empty() {
             return Ok(out);
         }
-        if events.is_empty() {
-            return Ok(out);
-        }
-        let rv = st.rv;
-        let mut touched: Vec<(Key, Option<Arc<Value>>)> = Vec::new();
+        // A write that changed nothing may still have read pending state: it is answered once
+        // that is committed, as an empty entry in the queue.
+        let mut rows: Vec<(Key, Option<Arc<Value>>)> = Vec::new();
         for (k, _) in &undo {
-            if !touched.iter().any(|(t, _)| t == k) {
-                touched.push((k.clone(), st.objects.get(k).cloned()));
+            if !rows.iter().any(|(t, _)| t == k) {
+                let now = st.pending.get(k).and_then(|s| s.value.clone());
+                rows.push((k.clone(), now));
             }
         }
-        if let Some(db) = st.db.as_mut() {
-            if let Err(e) = db.commit(&touched, rv) {
-                rollback(&mut st, undo);
-                return Err(e);
-            }
+        let (done, outcome) = std::sync::mpsc::sync_channel(1);
+        let queued = Queued {
+            rv: st.rv,
+            rows,
+            events,
+            done,
+        };
+        if self.committer.is_none() {
+            // Memory: nothing to wait for, commit in place.
+            commit::publish(&self.shared, &mut st, vec![queued]);
+            return Ok(out);
         }
-        let mut h = self.history.write().unwrap_or_else(|e| e.into_inner());
-        for ev in events {
-            h.size += ev.size;
-            h.events.push_back(Arc::new(ev));
+        st.queue.push(queued);
+        drop(st);
+        self.shared.queued.notify_one();
+        match outcome.recv() {
+            Ok(Ok(())) => Ok(out),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(Error::Internal(
+                "the hub's database writer stopped; the write was not saved".into(),
+            )),
         }
-        // The newest event always stays, whatever its size, so live watches never miss it.
-        while h.events.len() > self.history_cap
-            || (h.size > self.history_bytes_cap && h.events.len() > 1)
-        {
-            if let Some(old) = h.events.pop_front() {
-                h.floor = old.rv;
-                h.size -= old.size;
-            }
-        }
-        h.rv = rv;
-        drop(h);
-        // Under the lock, so a watch subscribing now sees either the events or the wake-up.
-        self.latest.send_replace(rv);
-        Ok(out)
     }
 
     /// Subscribes to live events and computes the starting point under one lock, so no event is
@@ -233,13 +293,13 @@ impl Store {
         ns: Option<&str>,
         rv: Option<u64>,
     ) -> Result<(WatchStart, watch::Receiver<u64>, u64)> {
-        let st = self.lock();
-        let rx = self.latest.subscribe();
+        let st = self.shared.lock();
+        let rx = self.shared.latest.subscribe();
         let start = match rv {
             None => WatchStart::Snapshot(list_in(&st.objects, resource, ns)),
-            Some(n) => WatchStart::Replay(events_in(&self.read_history(), n, resource, ns)?),
+            Some(n) => WatchStart::Replay(events_in(&self.shared.read_history(), n, resource, ns)?),
         };
-        Ok((start, rx, st.rv))
+        Ok((start, rx, st.committed_rv))
     }
 
     /// The events of `resource` (in `ns`, or all) after resourceVersion `after`, and the
@@ -250,8 +310,33 @@ impl Store {
         resource: &str,
         ns: Option<&str>,
     ) -> Result<(Vec<Arc<Event>>, u64)> {
-        let h = self.read_history();
+        let h = self.shared.read_history();
         Ok((events_in(&h, after, resource, ns)?, h.rv))
+    }
+}
+
+impl Drop for Store {
+    /// Lets the committer finish what is queued and close the database, so the file can be
+    /// reopened as soon as the hub is gone.
+    fn drop(&mut self) {
+        self.shared.lock().closing = true;
+        self.shared.queued.notify_all();
+        if let Some(handle) = self.committer.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-applied write (rollback runs before
+        // any unwinding point that matters), so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_history(&self) -> std::sync::RwLockReadGuard<'_, History> {
+        // Only whole events are ever pushed or popped, so a poisoned lock is still consistent.
+        self.history.read().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -286,120 +371,27 @@ fn approx_size(v: &Value) -> usize {
     }
 }
 
+/// The first key of `resource` (in `ns`, or all namespaces) in key order.
+fn range_start(resource: &str, ns: Option<&str>) -> Key {
+    (
+        resource.to_string(),
+        ns.unwrap_or("").to_string(),
+        String::new(),
+    )
+}
+
+fn in_range(key: &Key, resource: &str, ns: Option<&str>) -> bool {
+    key.0 == resource && ns.is_none_or(|ns| key.1 == ns)
+}
+
 fn list_in(
     objects: &BTreeMap<Key, Arc<Value>>,
     resource: &str,
     ns: Option<&str>,
 ) -> Vec<Arc<Value>> {
-    let lo = (
-        resource.to_string(),
-        ns.unwrap_or("").to_string(),
-        String::new(),
-    );
     objects
-        .range(lo..)
-        .take_while(|((r, n, _), _)| r == resource && ns.is_none_or(|ns| n == ns))
+        .range(range_start(resource, ns)..)
+        .take_while(|(k, _)| in_range(k, resource, ns))
         .map(|(_, v)| v.clone())
         .collect()
-}
-
-/// A write transaction over the in-memory state.
-pub(crate) struct Tx<'a> {
-    st: &'a mut State,
-    undo: Vec<(Key, Option<Arc<Value>>)>,
-    events: Vec<Event>,
-    /// `?dryRun=All`: objects come back with the resourceVersion they have in storage (none for a
-    /// create), as kube-apiserver's DryRunnableStorage answers, so `kubectl diff` shows no bump.
-    dry: bool,
-}
-
-impl Tx<'_> {
-    pub fn get(&self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
-        self.st
-            .objects
-            .get(&(resource.into(), ns.into(), name.into()))
-            .cloned()
-    }
-
-    pub fn list(&self, resource: &str, ns: Option<&str>) -> Vec<Arc<Value>> {
-        list_in(&self.st.objects, resource, ns)
-    }
-
-    /// Every object of every resource, with its key (for garbage collection and namespaces).
-    pub fn all(&self) -> Vec<(Key, Arc<Value>)> {
-        self.st
-            .objects
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-
-    fn next_rv(&mut self) -> u64 {
-        self.st.rv += 1;
-        self.st.rv
-    }
-
-    /// The resourceVersion a written object carries: a new one, or in a dry run the stored one.
-    fn stamp(&self, obj: &mut Value, rv: u64, stored: Option<&Value>) {
-        let m = object::meta_mut(obj);
-        if !self.dry {
-            m.insert("resourceVersion".into(), Value::String(rv.to_string()));
-            return;
-        }
-        match stored.and_then(|o| object::meta_str(o, "resourceVersion")) {
-            Some(stored) => m.insert("resourceVersion".into(), Value::String(stored.into())),
-            None => m.remove("resourceVersion"),
-        };
-    }
-
-    /// Stores `obj` (stamping a new resourceVersion) and records ADDED or MODIFIED.
-    pub fn put(&mut self, resource: &str, mut obj: Value) -> Arc<Value> {
-        let rv = self.next_rv();
-        let key: Key = (
-            resource.into(),
-            object::namespace(&obj).into(),
-            object::name(&obj).into(),
-        );
-        let stored = self.st.objects.get(&key).cloned();
-        self.stamp(&mut obj, rv, stored.as_deref());
-        let obj = Arc::new(obj);
-        let old = self.st.objects.insert(key.clone(), obj.clone());
-        self.undo.push((key.clone(), old.clone()));
-        let type_ = if old.is_some() {
-            EventType::Modified
-        } else {
-            EventType::Added
-        };
-        self.events.push(Event {
-            rv,
-            resource: key.0,
-            namespace: key.1,
-            type_,
-            size: approx_size(&obj),
-            object: obj.clone(),
-            old,
-        });
-        obj
-    }
-
-    /// Removes an object; the DELETED event carries its last state with a new resourceVersion.
-    pub fn remove(&mut self, resource: &str, ns: &str, name: &str) -> Option<Arc<Value>> {
-        let key: Key = (resource.into(), ns.into(), name.into());
-        let old = self.st.objects.remove(&key)?;
-        self.undo.push((key.clone(), Some(old.clone())));
-        let rv = self.next_rv();
-        let mut last = (*old).clone();
-        self.stamp(&mut last, rv, Some(&old));
-        let last = Arc::new(last);
-        self.events.push(Event {
-            rv,
-            resource: key.0,
-            namespace: key.1,
-            type_: EventType::Deleted,
-            size: approx_size(&last),
-            object: last.clone(),
-            old: Some(old),
-        });
-        Some(last)
-    }
 }

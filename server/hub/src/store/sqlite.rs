@@ -25,14 +25,14 @@ impl Db {
     /// Opens the hub's database at `path` (created if absent). A file that is not an SQLite
     /// database, or one holding another program's tables, is refused with what to do, before
     /// anything is written to it.
-    pub fn open(path: &Path) -> Result<(Db, Loaded)> {
-        Self::open_checked(path).map_err(|e| match e {
+    pub fn open(path: &Path, quota_bytes: Option<u64>) -> Result<(Db, Loaded)> {
+        Self::open_checked(path, quota_bytes).map_err(|e| match e {
             Error::Storage(cause) => unusable(path, &cause.to_string()),
             other => other,
         })
     }
 
-    fn open_checked(path: &Path) -> Result<(Db, Loaded)> {
+    fn open_checked(path: &Path, quota_bytes: Option<u64>) -> Result<(Db, Loaded)> {
         let conn = Connection::open(path)?;
         let foreign: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
@@ -52,6 +52,13 @@ impl Db {
         }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        if let Some(quota) = quota_bytes {
+            // Like etcd's backend quota: past it, commits fail with "database or disk is full"
+            // and succeed again once deletions free pages.
+            let page: i64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let pages = (quota / page.max(512) as u64).max(1);
+            conn.pragma_update(None, "max_page_count", pages as i64)?;
+        }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS objects (
                  resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
@@ -96,24 +103,26 @@ impl Db {
         ))
     }
 
-    /// Writes the final state of every touched key and the counter in one transaction.
-    pub fn commit(&mut self, changes: &[(Key, Option<Arc<Value>>)], rv: u64) -> Result<()> {
+    /// Writes the final state of every touched key and the counter in one transaction (one fsync).
+    pub fn commit<'a>(
+        &mut self,
+        changes: impl Iterator<Item = (&'a Key, &'a Option<Arc<Value>>)>,
+        rv: u64,
+    ) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
-        for ((res, ns, name), obj) in changes {
-            match obj {
-                Some(v) => {
-                    tx.execute(
-                        "INSERT INTO objects (resource, namespace, name, body) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT(resource, namespace, name) DO UPDATE SET body = excluded.body",
-                        params![res, ns, name, v.to_string()],
-                    )?;
-                }
-                None => {
-                    tx.execute(
-                        "DELETE FROM objects WHERE resource = ?1 AND namespace = ?2 AND name = ?3",
-                        params![res, ns, name],
-                    )?;
-                }
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO objects (resource, namespace, name, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(resource, namespace, name) DO UPDATE SET body = excluded.body",
+            )?;
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM objects WHERE resource = ?1 AND namespace = ?2 AND name = ?3",
+            )?;
+            for ((res, ns, name), obj) in changes {
+                match obj {
+                    Some(v) => upsert.execute(params![res, ns, name, v.to_string()])?,
+                    None => delete.execute(params![res, ns, name])?,
+                };
             }
         }
         tx.execute(

@@ -23,6 +23,7 @@ const LIGHTWEIGHT_STORE: hub::Options = hub::Options {
     history: 256,
     history_bytes: 1 << 20,
     max_body: hub::MAX_BODY,
+    quota_bytes: None,
 };
 
 /// What every simulated member of one fleetdeck shares.
