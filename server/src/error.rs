@@ -16,6 +16,8 @@ pub enum Error {
     },
     #[error("no per-user data directory could be determined; pass --data-dir")]
     NoDataDir,
+    #[error("{}", crate::data_dir_lock::holder_text(path, *holder))]
+    DataDirInUse { path: PathBuf, holder: Option<u32> },
     #[error("the dashboard configuration is invalid: {0}")]
     Config(String),
     #[error("the fleet configuration is invalid: {0}")]
@@ -61,6 +63,7 @@ impl Error {
             Error::Engine(_) => "engine",
             Error::Agent(_) => "agent",
             Error::Accounts(_) => "accounts",
+            Error::DataDirInUse { .. } => "data_dir_in_use",
         }
     }
 }
@@ -90,6 +93,7 @@ mod tests {
             Error::Engine(_) => 9,
             Error::Agent(_) => 10,
             Error::Accounts(_) => 11,
+            Error::DataDirInUse { .. } => 12,
         }
     }
 
@@ -123,6 +127,10 @@ mod tests {
             }
             .into(),
             Error::Accounts(m()),
+            Error::DataDirInUse {
+                path: PathBuf::from("d"),
+                holder: Some(1),
+            },
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

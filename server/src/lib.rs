@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod attribution;
 pub mod cli;
+mod data_dir_lock;
 pub mod engine;
 mod error;
 pub mod fleet_kinds;

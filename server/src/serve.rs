@@ -11,6 +11,7 @@ use tracing::{debug, info};
 
 use crate::accounts::{self, Accounts, Role};
 use crate::cli::{EngineMode, ServeArgs};
+use crate::data_dir_lock::DataDirLock;
 use crate::engine;
 use crate::informers::Informers;
 use crate::kubeconfig::{self, Endpoint};
@@ -42,6 +43,8 @@ pub struct Running {
     pub engine: Option<engine::Engine>,
     shutdown: CancellationToken,
     tasks: Vec<JoinHandle<Result<()>>>,
+    /// The embedded hub's claim on its data directory, released when this is dropped.
+    _data_dir_lock: Option<DataDirLock>,
 }
 
 impl Running {
@@ -98,6 +101,7 @@ const FLEET_HUB_MAX_BODY: usize = 64 << 20;
 /// Opens the store, binds both listeners, writes the kubeconfig and serves in the background.
 async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let data_dir = data_dir(args.data_dir.clone())?;
+    let data_dir_lock = DataDirLock::acquire(&data_dir)?;
     let shutdown = CancellationToken::new();
     let storage = if args.in_memory {
         hub::Storage::Memory
@@ -309,6 +313,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         engine,
         shutdown,
         tasks,
+        _data_dir_lock: Some(data_dir_lock),
     })
 }
 
@@ -389,6 +394,7 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
         engine: None,
         shutdown,
         tasks,
+        _data_dir_lock: None,
     })
 }
 

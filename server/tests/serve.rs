@@ -95,6 +95,43 @@ async fn in_memory_state_is_gone_after_a_restart() {
     running.wait().await.expect("clean shutdown");
 }
 
+/// Two fleetdecks on one data directory would run two engines on one store, and the second would
+/// rewrite the first's kubeconfig: the second is refused, naming the directory and the first's
+/// pid, before it touches anything; once the first stops, it starts.
+#[tokio::test]
+async fn a_second_fleetdeck_on_the_same_data_directory_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = server::serve::start(ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("starts");
+    let kubeconfig_before = std::fs::read(&first.kubeconfig).expect("kubeconfig");
+    let refusal = match server::serve::start(ServeArgs::ephemeral(dir.path())).await {
+        Ok(_) => panic!("a second fleetdeck started on the same data directory"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        refusal,
+        format!(
+            "another fleetdeck (pid {}) is already running on the data directory {}; stop it \
+             first, or give this one its own directory with --data-dir",
+            std::process::id(),
+            dir.path().display()
+        )
+    );
+    assert_eq!(
+        std::fs::read(&first.kubeconfig).expect("kubeconfig"),
+        kubeconfig_before,
+        "the refused one left the kubeconfig alone"
+    );
+    first.shutdown();
+    first.wait().await.expect("clean shutdown");
+    let second = server::serve::start(ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("starts once the first has stopped");
+    second.shutdown();
+    second.wait().await.expect("clean shutdown");
+}
+
 /// Every file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
