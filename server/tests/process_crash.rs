@@ -485,6 +485,37 @@ async fn roll_out(
         };
         match condition(&run, "Succeeded").as_deref() {
             Some("True") => {
+                // Only this test approves: a gate it never approved must not have been passed.
+                let Ok(gates) = api(&c.hub, &approvals, None)
+                    .list(&ListParams::default())
+                    .await
+                else {
+                    continue;
+                };
+                let gates: Vec<(String, Option<String>)> = gates
+                    .items
+                    .iter()
+                    .filter(|r| {
+                        r.data
+                            .pointer("/spec/parentStageRollout")
+                            .and_then(Value::as_str)
+                            == Some(name)
+                    })
+                    .map(|r| {
+                        (
+                            r.metadata.name.clone().unwrap_or_default(),
+                            condition(r, "Approved"),
+                        )
+                    })
+                    .collect();
+                assert_eq!(gates.len(), 2, "run {name} succeeded with gates {gates:?}");
+                for (gate, approved) in &gates {
+                    assert_eq!(
+                        approved.as_deref(),
+                        Some("True"),
+                        "run {name} succeeded past {gate}, which was never approved"
+                    );
+                }
                 let used = run
                     .data
                     .pointer("/status/resourceSnapshotIndexUsed")
