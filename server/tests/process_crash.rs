@@ -1,8 +1,8 @@
 //! The whole `fleetdeck` process killed anywhere (issue 21): the real binary on a data directory on
 //! disk runs seed 002's cluster-scoped flow — a rollout with a gate after the staging stage and one
 //! before the canary stage, a second rollout, then a rollback to the first snapshot by index —
-//! over and over, while a killer SIGKILLs it at seeded random moments and starts it again on the
-//! same directory. After every restart every write acknowledged before the kill is still there;
+//! over and over, while a killer SIGKILLs it (one time in four: SIGTERM, after which it must
+//! exit cleanly by itself) at seeded random moments and starts it again on the same directory. After every restart every write acknowledged before the kill is still there;
 //! every run reaches `Succeeded`; after each run every member holds exactly that run's snapshot;
 //! and whenever a gate is approved, no cluster of a later stage has started on the run's snapshot.
 //!
@@ -339,6 +339,38 @@ async fn verify_acked(world: &World) {
     }
 }
 
+/// Sends SIGTERM and waits for a clean exit (status 0); a process that does not stop is a
+/// failure (the 60 s are a guard against hanging, not a timing requirement).
+async fn terminate(p: &mut Process) {
+    let status = Command::new("kill")
+        .args(["-TERM", &p.child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM failed");
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        match p.child.try_wait().expect("wait for fleetdeck") {
+            Some(exit) => {
+                let log = std::fs::read_to_string(&p.log).unwrap_or_default();
+                assert!(
+                    exit.success(),
+                    "fleetdeck exited with {exit} on SIGTERM:\n{log}"
+                );
+                assert!(
+                    log.contains("fleetdeck stopped"),
+                    "fleetdeck did not say it stopped:\n{log}"
+                );
+                return;
+            }
+            None if Instant::now() > until => {
+                let log = std::fs::read_to_string(&p.log).unwrap_or_default();
+                panic!("fleetdeck did not stop within 60 s of SIGTERM:\n{log}");
+            }
+            None => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
 /// The killer: SIGKILLs the process at seeded random moments, starts it again on the same
 /// directory and checks the acknowledged writes, until it has killed `kills` times.
 async fn killer(
@@ -357,11 +389,19 @@ async fn killer(
         if world.done.load(Ordering::SeqCst) {
             break;
         }
-        p.child.kill().expect("SIGKILL fleetdeck");
-        p.child.wait().expect("reap fleetdeck");
+        // One stop in four is a SIGTERM: fleetdeck must then finish and exit cleanly by itself.
+        let graceful = rng.next() % 4 == 0;
+        let how = if graceful {
+            terminate(&mut p).await;
+            "SIGTERM"
+        } else {
+            p.child.kill().expect("SIGKILL fleetdeck");
+            p.child.wait().expect("reap fleetdeck");
+            "SIGKILL"
+        };
         let step = world.step.lock().expect("step lock").clone();
         println!(
-            "kill {n} at +{} ms ({delay} ms after start), during: {step}",
+            "kill {n} ({how}) at +{} ms ({delay} ms after start), during: {step}",
             started.elapsed().as_millis()
         );
         world.kills.store(n, Ordering::SeqCst);
