@@ -554,6 +554,7 @@ fn watch_response(
             .get("sendInitialEvents")
             .is_some_and(|b| b == "true" || b == "1"),
         timeout,
+        grace: hub.slow_watch_grace,
     };
     let body = watch::start(&hub.store, &hub.open_watches, req);
     Response::builder()

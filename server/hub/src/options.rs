@@ -1,5 +1,8 @@
 //! How a hub is sized: the watch history it keeps and the request bodies it accepts.
 
+/// How long a watch waits for a client that stopped reading, by default.
+pub const SLOW_WATCH_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// kube-apiserver's request body limit (3 MiB).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
@@ -17,6 +20,10 @@ pub struct Options {
     /// it writes fail with a "database is full" Status, and succeed again once deletions free
     /// space. `None`: only the disk limits it.
     pub quota_bytes: Option<u64>,
+    /// How long a watch may wait for its client to read before the hub closes it (kube-apiserver
+    /// also closes unresponsive watchers): a client that stopped reading holds no more than its
+    /// buffered lines, and when it comes back its resourceVersion may have expired (410).
+    pub slow_watch_grace: std::time::Duration,
 }
 
 impl Default for Options {
@@ -26,6 +33,7 @@ impl Default for Options {
             history_bytes: 256 << 20,
             max_body: MAX_BODY,
             quota_bytes: None,
+            slow_watch_grace: SLOW_WATCH_GRACE,
         }
     }
 }

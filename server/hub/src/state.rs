@@ -12,6 +12,7 @@ pub(crate) struct HubState {
     pub registry: Registry,
     pub store: Arc<Store>,
     pub max_body: usize,
+    pub slow_watch_grace: std::time::Duration,
     pub open_watches: Arc<OpenWatches>,
     pub openapi: crate::openapi::Cache,
     pub writes: crate::writes::Writes,

@@ -14,11 +14,19 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use serde::Serialize;
 use serde_json::json;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::render::{Format, Renderer};
 use crate::selector::Selectors;
 use crate::store::{Event, EventType, Store, WatchStart};
+
+/// The most a watch buffers for a client that is slow to read, in lines and in bytes: a client
+/// that stopped reading costs at most this until the grace period lets it go.
+const BUFFERED_LINES: usize = 64;
+const BUFFERED_BYTES: usize = 256 << 10;
+
+/// A line on its way to the client, holding its share of the byte budget until sent.
+type Queued = (Bytes, OwnedSemaphorePermit);
 
 /// How often an idle watch with allowWatchBookmarks gets a bookmark (real servers: about a minute).
 const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
@@ -32,6 +40,8 @@ pub(crate) struct WatchRequest {
     pub bookmarks: bool,
     pub send_initial_events: bool,
     pub timeout: Option<Duration>,
+    /// How long a line may wait for room in the client's buffer before the watch is closed.
+    pub grace: Duration,
 }
 
 /// How many watch streams are open, per resource (`plural.group`, or `plural` for the core
@@ -89,7 +99,9 @@ impl Drop for OpenWatch {
 
 /// Starts a watch; errors found before streaming (too-old rv) are still sent in-stream (§0.5).
 pub(crate) fn start(store: &Arc<Store>, open: &Arc<OpenWatches>, req: WatchRequest) -> Body {
-    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let (tx, rx) = mpsc::channel::<Queued>(BUFFERED_LINES);
+    let budget = Arc::new(Semaphore::new(BUFFERED_BYTES));
+    let tx = Outbox { tx, budget };
     let resource = req.renderer.kind.resource();
     let rv = if req.send_initial_events {
         None
@@ -103,15 +115,17 @@ pub(crate) fn start(store: &Arc<Store>, open: &Arc<OpenWatches>, req: WatchReque
         }
         Err(e) => {
             let line = encode("ERROR", e.to_status());
+            let grace = req.grace;
             tokio::spawn(async move {
-                let _ = tx.send(line).await;
+                tx.deliver(line, grace, &resource).await;
             });
         }
     }
+    // The permit goes when the line is handed to the connection.
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv()
             .await
-            .map(|b| (Ok::<_, std::convert::Infallible>(b), rx))
+            .map(|(b, _permit)| (Ok::<_, std::convert::Infallible>(b), rx))
     });
     Body::from_stream(stream)
 }
@@ -130,7 +144,7 @@ fn encode(type_: &str, object: impl Serialize) -> Bytes {
 
 async fn run(
     store: Arc<Store>,
-    tx: mpsc::Sender<Bytes>,
+    tx: Outbox,
     req: WatchRequest,
     start: WatchStart,
     mut live: watch::Receiver<u64>,
@@ -142,9 +156,11 @@ async fn run(
     let resource = req.renderer.kind.resource();
     let mut first = true;
     let mut last_rv;
+    // A client that stopped reading is let go after the grace period (its buffered lines still
+    // reach it; it then watches again from its last resourceVersion, or gets 410 and relists).
     macro_rules! send {
         ($line:expr) => {
-            if tx.send($line).await.is_err() {
+            if !tx.deliver($line, req.grace, &resource).await {
                 return;
             }
         };
@@ -182,10 +198,10 @@ async fn run(
         tokio::time::interval_at(tokio::time::Instant::now() + BOOKMARK_EVERY, BOOKMARK_EVERY);
     loop {
         tokio::select! {
-            _ = tx.closed() => return,
+            _ = tx.tx.closed() => return,
             _ = &mut deadline => {
                 if req.bookmarks {
-                    let _ = tx.send(bookmark(&req, last_rv, false)).await;
+                    send!(bookmark(&req, last_rv, false));
                 }
                 return;
             }
@@ -208,10 +224,36 @@ async fn run(
                         last_rv = rv;
                     }
                     Err(e) => {
-                        let _ = tx.send(encode("ERROR", e.to_status())).await;
+                        send!(encode("ERROR", e.to_status()));
                         return;
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The lines of one watch on their way to its client, bounded in count and bytes.
+struct Outbox {
+    tx: mpsc::Sender<Queued>,
+    budget: Arc<Semaphore>,
+}
+
+impl Outbox {
+    /// Queues one line for the client; false once the client is gone or has not made room for
+    /// it within `grace`. A line larger than the whole budget waits for all of it.
+    async fn deliver(&self, line: Bytes, grace: Duration, resource: &str) -> bool {
+        let bytes = line.len().clamp(1, BUFFERED_BYTES) as u32;
+        let queued = tokio::time::timeout(grace, async {
+            let permit = self.budget.clone().acquire_many_owned(bytes).await.ok()?;
+            self.tx.send((line, permit)).await.ok()
+        })
+        .await;
+        match queued {
+            Ok(sent) => sent.is_some(),
+            Err(_) => {
+                tracing::info!(resource, "closing a watch whose client stopped reading");
+                false
             }
         }
     }
@@ -230,6 +272,12 @@ fn translate(req: &WatchRequest, e: &Event, first: &mut bool) -> Option<Bytes> {
         EventType::Deleted if before || now => EventType::Deleted,
         _ => return None,
     };
+    if req.renderer.format == Format::Object && type_ == e.type_ {
+        let api_version = req.renderer.api_version();
+        return Some(e.shared_line(&api_version, || {
+            encode(type_.as_str(), req.renderer.event_object(&e.object, first))
+        }));
+    }
     Some(encode(
         type_.as_str(),
         req.renderer.event_object(&e.object, first),

@@ -60,6 +60,28 @@ pub struct Event {
     pub old: Option<Arc<Value>>,
     /// Estimated memory of `object` (`old` is counted by the event that made it).
     size: usize,
+    /// The watch line most watches send for this event (its own type, as JSON, at one
+    /// apiVersion), encoded once for all of them instead of once per watch.
+    line: std::sync::OnceLock<(String, axum::body::Bytes)>,
+}
+
+impl Event {
+    /// The shared watch line for `api_version`, encoded by `encode` the first time.
+    pub fn shared_line(
+        &self,
+        api_version: &str,
+        encode: impl FnOnce() -> axum::body::Bytes,
+    ) -> axum::body::Bytes {
+        if let Some((v, line)) = self.line.get() {
+            if v == api_version {
+                return line.clone();
+            }
+            return encode();
+        }
+        let line = encode();
+        let _ = self.line.set((api_version.to_string(), line.clone()));
+        line
+    }
 }
 
 /// Where objects live.

@@ -144,6 +144,7 @@ impl Tx<'_> {
             size: approx_size(&obj),
             object: obj.clone(),
             old,
+            line: Default::default(),
         });
         obj
     }
@@ -165,6 +166,7 @@ impl Tx<'_> {
             size: approx_size(&last),
             object: last.clone(),
             old: Some(old),
+            line: Default::default(),
         });
         Some(last)
     }

@@ -24,6 +24,7 @@ const LIGHTWEIGHT_STORE: hub::Options = hub::Options {
     history_bytes: 1 << 20,
     max_body: hub::MAX_BODY,
     quota_bytes: None,
+    slow_watch_grace: hub::SLOW_WATCH_GRACE,
 };
 
 /// What every simulated member of one fleetdeck shares.
