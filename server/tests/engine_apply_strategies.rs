@@ -546,3 +546,84 @@ async fn server_side_apply_with_force_sets_the_hubs_fields_and_keeps_the_members
     .await;
     fleet.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rolling_report_diff_resource_placement_reaches_every_cluster_and_writes_nothing() {
+    use app::fleet::{ResourceBinding, ResourcePlacement};
+    use kube::api::ListParams;
+    let fleet = Fleet::members(&[
+        ("member1", "env=prod"),
+        ("member2", "env=prod"),
+        ("member3", "env=prod"),
+    ])
+    .await;
+    pre_existing(&fleet, "member1", json!({"key": "member"})).await;
+    fleet.config_map("hub").await;
+    // One cluster in flight at a time (25% of 3, at least 1): the rollout reaches the second
+    // and third only once the first's diff is reported.
+    fleet
+        .apply(json!({"apiVersion": GV, "kind": "ResourcePlacement", "metadata": {"name": "rp", "namespace": NS},
+            "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "ConfigMap", "name": "test-cm"}],
+                     "policy": {"placementType": "PickAll"},
+                     "strategy": {"type": "RollingUpdate", "applyStrategy": {"type": "ReportDiff"}}}}))
+        .await;
+    let bindings = Api::<ResourceBinding>::namespaced(fleet.hub.clone(), NS);
+    let bindings = &bindings;
+    let reported = eventually("three bindings with DiffReported True", || async move {
+        let list = bindings
+            .list(&ListParams::default().labels("kubernetes-fleet.io/parent-CRP=rp"))
+            .await
+            .expect("bindings")
+            .items;
+        let done = list.iter().filter(|b| {
+            cond(
+                b.status.as_ref().and_then(|s| s.conditions.as_ref()),
+                "DiffReported",
+            ) == c3(
+                "True",
+                "AllWorkHaveDiffReported",
+                "All corresponding work objects have reported diff",
+            )
+        });
+        match done.count() {
+            3 => Ok(list),
+            _ => Err(list.into_iter().map(|b| b.status).collect::<Vec<_>>()),
+        }
+    })
+    .await;
+    for b in &reported {
+        let status = serde_json::to_value(&b.status).expect("status");
+        let d = diffed(&status);
+        assert_eq!(d.len(), 1, "{}: {d:?}", b.spec.target_cluster);
+        let want = if b.spec.target_cluster == "member1" {
+            detail("/data/key", Some("member"), Some("hub"))
+        } else {
+            detail("/", None, Some("(the whole object)"))
+        };
+        assert_eq!(details(&d[0].observed_diffs), vec![want]);
+    }
+    let cm = member_cm(&fleet, "member1")
+        .await
+        .expect("member1's own test-cm");
+    assert_eq!(data(&cm), json!({"key": "member"}));
+    for member in ["member2", "member3"] {
+        assert!(member_cm(&fleet, member).await.is_none(), "{member}");
+    }
+    let rps = Api::<ResourcePlacement>::namespaced(fleet.hub.clone(), NS);
+    let rps = &rps;
+    eventually("the RP's DiffReported", || async move {
+        let rp = rps.get("rp").await.expect("rp");
+        let conds = rp.status.as_ref().and_then(|s| s.conditions.as_ref());
+        match cond(conds, "ResourcePlacementDiffReported")
+            == c3(
+                "True",
+                "DiffReportingCompleted",
+                "Diff reporting in 3 cluster(s) has been completed",
+            ) {
+            true => Ok(()),
+            false => Err(rp.status),
+        }
+    })
+    .await;
+    fleet.stop().await;
+}
