@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::apply::compare::PatchDetail;
-use crate::apply::decide::{results, DiffReport, Failure};
+use crate::apply::decide::{DiffReport, Failure};
 use crate::placement::binding::{BindingState, ResourceBindingSpec, ResourceBindingStatus};
 use crate::placement::resource_placement::ResourceIdentifier;
 use crate::types::condition::{
@@ -156,6 +156,8 @@ pub struct ApplyPass {
     pub drifts: Vec<Observed>,
     /// The binding's apply strategy is `ReportDiff`.
     pub report_diff: bool,
+    /// Keys of the objects fleetdeck owned on the member before this pass.
+    pub owned: std::collections::BTreeSet<String>,
 }
 
 impl ApplyPass {
@@ -174,18 +176,23 @@ impl ApplyPass {
         }
     }
 
-    /// The objects the member holds now, by key: what the record lists after the pass. An
-    /// object refused for drifts was placed before and stays fleetdeck's.
+    /// The objects the member holds now, by key: what the record lists after the pass. Those
+    /// applied, and those fleetdeck owned before the pass that it did not write this time
+    /// (refused for drifts, an update the member rejected): they stay its own, not left-overs to
+    /// delete. An object never taken over is not listed.
     pub fn placed(&self) -> BTreeMap<String, ResourceRef> {
         self.objects
             .iter()
-            .filter(|(_, outcome)| match outcome {
-                Outcome::Applied { .. } => true,
-                Outcome::Refused(f) => f.reason == results::FOUND_DRIFTS,
-                _ => false,
+            .filter(|(object, outcome)| {
+                matches!(outcome, Outcome::Applied { .. }) || self.owned.contains(&object.key())
             })
             .map(|(object, _)| (object.key(), object.clone()))
             .collect()
+    }
+
+    /// `object` was fleetdeck's on the member before this pass.
+    pub fn owned_before(&mut self, object: &ResourceRef) {
+        self.owned.insert(object.key());
     }
 
     /// Every object applied and available (or its diff reported): nothing left to check

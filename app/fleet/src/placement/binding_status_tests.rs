@@ -474,6 +474,8 @@ fn refused_objects_are_failed_placements_with_their_result_type_and_findings() {
             }),
         ),
     ]);
+    let mut p = p;
+    p.owned_before(&config_map());
     let r = report(None, 1, &p, "shop", &now);
     assert_eq!(
         condition(&r, types::APPLIED),
@@ -492,7 +494,7 @@ fn refused_objects_are_failed_placements_with_their_result_type_and_findings() {
     assert_eq!(r.drifted_placements.len(), 1);
     assert_eq!(r.drifted_placements[0].observed_drifts, vec![drift]);
     assert!(r.diffed_placements.is_empty());
-    // The drifted object stays fleetdeck's; the one not taken over never was.
+    // The drifted object (owned before) stays fleetdeck's; the one not taken over never was.
     assert_eq!(
         p.placed().into_keys().collect::<Vec<_>>(),
         vec!["v1/ConfigMap/shop/cm".to_string()]

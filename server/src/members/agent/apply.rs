@@ -4,7 +4,7 @@
 
 use app::fleet::apply::compare::PatchDetail;
 use app::fleet::apply::decide::{
-    decide, post_apply_drifts, prepared, results, ApplyOp, Decision, Failure,
+    decide, post_apply_drifts, prepared, results, ApplyOp, Decision, Failure, Ownership,
 };
 use app::fleet::apply::WORK_FIELD_MANAGER;
 use app::fleet::placement::binding_status::{is_available, Outcome, ResourceRef};
@@ -131,6 +131,8 @@ fn resolve_message(error: &AgentError) -> String {
 pub(super) struct Processed {
     pub outcome: Outcome,
     pub drifts: Option<(i64, Vec<PatchDetail>)>,
+    /// The member's object was fleetdeck's (this record's) before the pass.
+    pub owned_before: bool,
 }
 
 impl From<Outcome> for Processed {
@@ -138,6 +140,7 @@ impl From<Outcome> for Processed {
         Processed {
             outcome,
             drifts: None,
+            owned_before: false,
         }
     }
 }
@@ -194,9 +197,15 @@ pub(super) async fn process(
         Ok(live) => live,
         Err(e) => return failed(e.to_string()),
     };
+    let owned_before = Ownership::of(live.as_ref(), record) == Ownership::Ours;
     let applied = match decide(strategy, manifest, live.as_ref(), record) {
         Decision::Report(report) => return Outcome::Diff(report).into(),
-        Decision::Refuse(failure) => return Outcome::Refused(failure).into(),
+        Decision::Refuse(failure) => {
+            return Processed {
+                owned_before,
+                ..Outcome::Refused(failure).into()
+            }
+        }
         decision => {
             write(
                 &api,
@@ -219,9 +228,13 @@ pub(super) async fn process(
                     available: is_available(&live),
                 },
                 drifts: (!drifts.is_empty()).then_some((generation, drifts)),
+                owned_before,
             }
         }
-        Err(e) => Outcome::Failed(e.to_string()).into(),
+        Err(e) => Processed {
+            owned_before,
+            ..Outcome::Failed(e.to_string()).into()
+        },
     }
 }
 

@@ -141,6 +141,9 @@ async fn reconcile<S: RunScope>(binding: Arc<Binding<S>>, agent: Arc<Agent>) -> 
     };
     for (id, object) in ids.into_iter().zip(&objects) {
         let processed = process(&agent, &member, &id, object, &record, strategy, report_diff).await;
+        if processed.owned_before {
+            pass.owned_before(&id);
+        }
         if let Some((generation, drifts)) = processed.drifts {
             pass.push_drifts(id.clone(), generation, drifts);
         }
