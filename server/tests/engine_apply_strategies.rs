@@ -627,3 +627,73 @@ async fn a_rolling_report_diff_resource_placement_reaches_every_cluster_and_writ
     .await;
     fleet.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn full_comparison_reports_what_the_member_added_as_drifts_and_stays_applied() {
+    let fleet = Fleet::members(&[("member1", "env=prod")]).await;
+    fleet.config_map("hub").await;
+    rolling_placement(&fleet, json!({"comparisonOption": "FullComparison"})).await;
+    fleet.wait_member_value("member1", "hub").await;
+    // Someone adds a key the hub's manifest does not have.
+    Api::<ConfigMap>::namespaced(fleet.member("member1"), NS)
+        .patch(
+            "test-cm",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"data": {"extra": "added on member1"}})),
+        )
+        .await
+        .expect("member edit");
+    fleet.elapse(Duration::from_secs(31)).await;
+    let status = eventually("member1's binding listing the drift", || async {
+        let b = fleet.binding("member1").await;
+        let status = serde_json::to_value(&b.status).expect("status");
+        match drifted(&status).is_empty() {
+            false => Ok(status),
+            true => Err(b.status),
+        }
+    })
+    .await;
+    let drifts = drifted(&status);
+    assert_eq!(drifts.len(), 1);
+    assert_eq!(drifts[0].resource.kind, "ConfigMap");
+    assert_eq!(
+        details(&drifts[0].observed_drifts),
+        vec![detail("/data/extra", Some("added on member1"), None)]
+    );
+    let conds = status["conditions"].clone();
+    let conds: Vec<app::fleet::types::condition::Condition> =
+        serde_json::from_value(conds).expect("conditions");
+    assert_eq!(
+        cond(Some(&conds), "Available"),
+        c3(
+            "True",
+            "AllWorkAreAvailable",
+            "All corresponding work objects are available"
+        )
+    );
+    assert_eq!(failed(&status), vec![]);
+    // The member keeps its key (a drift is reported, not undone), and the placement is all True
+    // with the drift per cluster.
+    let cm = member_cm(&fleet, "member1").await.expect("test-cm");
+    assert_eq!(
+        data(&cm),
+        json!({"key": "hub", "extra": "added on member1"})
+    );
+    let p = wait_placement(
+        &fleet,
+        "Available",
+        c3(
+            "True",
+            "ResourceAvailable",
+            "The selected resources in 1 cluster(s) are available now",
+        ),
+    )
+    .await;
+    let per = p
+        .status
+        .and_then(|s| s.placement_statuses)
+        .expect("per cluster");
+    let placement_drifts = per[0].drifted_placements.clone().unwrap_or_default();
+    assert_eq!(placement_drifts.len(), 1, "{per:?}");
+    fleet.stop().await;
+}

@@ -16,8 +16,10 @@
 //! deletion on the member) reconciles the binding that placed it at once ([`deployment_watch`]).
 //! The recheck of an unavailable binding is only a fallback.
 //!
-//! The reconciler ([`reconcile`]) reads the binding and its snapshot, applies ([`apply`]), and
-//! writes what `app::fleet::placement::binding_status` decides from what was applied.
+//! The reconciler ([`reconcile`]) reads the binding and its snapshot, takes each manifest through
+//! the work applier's pipeline under the binding's apply strategy ([`apply`]; the decisions are
+//! `app::fleet::apply`'s: takeover, ReportDiff, drift detection, server-side apply), and writes
+//! what `app::fleet::placement::binding_status` decides from the outcomes.
 
 mod apply;
 mod deployment_watch;
