@@ -148,7 +148,7 @@ async fn an_apply_failure_on_a_member_reports_the_member_api_message() {
             "Applied",
             "False",
             "ManifestApplyFailed",
-            "namespaces \"test-namespace\" not found"
+            "Failed to apply the manifest (error: failed to apply the manifest: namespaces \"test-namespace\" not found)"
         )
     );
     let b = &bindings

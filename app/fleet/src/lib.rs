@@ -10,6 +10,7 @@
 //! below are the names to use (`ClusterStagedUpdateRun`, `StagedUpdateRun`, …).
 #![forbid(unsafe_code)]
 
+pub mod apply;
 #[cfg(feature = "kube")]
 pub mod crd;
 pub mod error;

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::apply::compare::PatchDetail;
+use crate::apply::decide::{DiffReport, Failure};
 use crate::placement::binding::{BindingState, ResourceBindingSpec, ResourceBindingStatus};
 use crate::placement::resource_placement::ResourceIdentifier;
 use crate::types::condition::{
@@ -126,14 +128,36 @@ pub struct FailedResourcePlacement {
 pub enum Outcome {
     /// The member holds the object; `available` as [`is_available`] judged what it holds.
     Applied { available: bool },
-    /// The member refused it, or could not be asked; the message says why.
+    /// The member refused the apply, or could not be asked; the member API's message says why
+    /// (result type `ManifestApplyFailed`).
     Failed(String),
+    /// Not applied for another reason of the pipeline (takeover, drifts, …).
+    Refused(Failure),
+    /// ReportDiff: the differences found, nothing written.
+    Diff(DiffReport),
+    /// ReportDiff: the differences could not be found; the error says why.
+    DiffFailed(String),
 }
 
-/// What an apply pass did with each object of the binding's snapshot, in snapshot order.
+/// Differences seen on one object of the member, with when they were first seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    pub object: ResourceRef,
+    /// The member object's generation; `None` when the member lacks it.
+    pub generation: Option<i64>,
+    pub details: Vec<PatchDetail>,
+}
+
+/// What an apply pass did with each object of the binding's snapshot, in snapshot order, and
+/// the drifts a `FullComparison` found after applying.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApplyPass {
     pub objects: Vec<(ResourceRef, Outcome)>,
+    pub drifts: Vec<Observed>,
+    /// The binding's apply strategy is `ReportDiff`.
+    pub report_diff: bool,
+    /// Keys of the objects fleetdeck owned on the member before this pass.
+    pub owned: std::collections::BTreeSet<String>,
 }
 
 impl ApplyPass {
@@ -141,28 +165,57 @@ impl ApplyPass {
         self.objects.push((object, outcome));
     }
 
-    /// The objects the member holds now, by key: what the record lists after the pass.
+    /// Drifts left on an applied object (post-apply check).
+    pub fn push_drifts(&mut self, object: ResourceRef, generation: i64, details: Vec<PatchDetail>) {
+        if !details.is_empty() {
+            self.drifts.push(Observed {
+                object,
+                generation: Some(generation),
+                details,
+            });
+        }
+    }
+
+    /// The objects the member holds now, by key: what the record lists after the pass. Those
+    /// applied, and those fleetdeck owned before the pass that it did not write this time
+    /// (refused for drifts, an update the member rejected): they stay its own, not left-overs to
+    /// delete. An object never taken over is not listed.
     pub fn placed(&self) -> BTreeMap<String, ResourceRef> {
         self.objects
             .iter()
-            .filter(|(_, outcome)| matches!(outcome, Outcome::Applied { .. }))
+            .filter(|(object, outcome)| {
+                matches!(outcome, Outcome::Applied { .. }) || self.owned.contains(&object.key())
+            })
             .map(|(object, _)| (object.key(), object.clone()))
             .collect()
     }
 
-    /// Every object applied and available: nothing left to check again.
-    pub fn settled(&self) -> bool {
-        self.objects
-            .iter()
-            .all(|(_, outcome)| *outcome == Outcome::Applied { available: true })
+    /// `object` was fleetdeck's on the member before this pass.
+    pub fn owned_before(&mut self, object: &ResourceRef) {
+        self.owned.insert(object.key());
     }
 
-    fn failed(&self) -> impl Iterator<Item = (&ResourceRef, &str)> {
+    /// Every object applied and available (or its diff reported): nothing left to check
+    /// again. Refused objects and drifts are looked at again later, as KubeFleet's periodic
+    /// requeue does (placement-extras §2.2 step 7).
+    pub fn settled(&self) -> bool {
+        self.drifts.is_empty()
+            && self.objects.iter().all(|(_, outcome)| {
+                matches!(
+                    outcome,
+                    Outcome::Applied { available: true } | Outcome::Diff(_)
+                )
+            })
+    }
+
+    /// The objects not applied, with why.
+    fn failed(&self) -> impl Iterator<Item = (&ResourceRef, Failure)> {
         self.objects
             .iter()
             .filter_map(|(object, outcome)| match outcome {
-                Outcome::Failed(message) => Some((object, message.as_str())),
-                Outcome::Applied { .. } => None,
+                Outcome::Failed(message) => Some((object, Failure::apply_failed(message))),
+                Outcome::Refused(failure) => Some((object, failure.clone())),
+                _ => None,
             })
     }
 
@@ -217,12 +270,43 @@ impl DeploymentProgress {
     }
 }
 
+/// An object whose member copy drifted from what was applied (KubeFleet's
+/// `DriftedResourcePlacement`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftedResourcePlacement {
+    #[serde(flatten)]
+    pub resource: ResourceIdentifier,
+    pub observation_time: Time,
+    pub target_cluster_observed_generation: i64,
+    pub first_drifted_observed_time: Time,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed_drifts: Vec<PatchDetail>,
+}
+
+/// An object whose member copy differs from the hub's manifest (KubeFleet's
+/// `DiffedResourcePlacement`); `targetClusterObservedGeneration` is null when the member lacks
+/// the object.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffedResourcePlacement {
+    #[serde(flatten)]
+    pub resource: ResourceIdentifier,
+    pub observation_time: Time,
+    pub target_cluster_observed_generation: Option<i64>,
+    pub first_diffed_observed_time: Time,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub observed_diffs: Vec<PatchDetail>,
+}
+
 /// The agent's report on a binding after an apply pass: its conditions (the others it had,
-/// `RolloutStarted` among them, kept as they were) and its failed placements.
+/// `RolloutStarted` among them, kept as they were) and its failed, drifted and diffed placements.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BindingReport {
     pub conditions: Vec<Condition>,
     pub failed_placements: Vec<FailedResourcePlacement>,
+    pub drifted_placements: Vec<DriftedResourcePlacement>,
+    pub diffed_placements: Vec<DiffedResourcePlacement>,
 }
 
 /// The report after `pass` on a binding at `generation` of the placement `placement`.
@@ -247,6 +331,12 @@ pub fn report(
 /// [`report`] after a pass whose objects the binding's overrides rendered: `Overridden` True,
 /// `OverriddenSucceeded` when the binding lists an override (`with_overrides`), else
 /// `NoOverrideSpecified` (placement-extras §1.9).
+///
+/// Under ReportDiff (placement-extras §2.10) `DiffReported` takes the place of `Applied` and
+/// `Available`: True when every object's diff was reported, with the objects that differ as
+/// diffed placements. When applying, an object not applied is a failed placement with its
+/// result type as reason, and the diffs (a refused `IfNoDiff` takeover) and drifts (`IfNotDrifted`,
+/// or `FullComparison` after applying) found are the diffed and drifted placements.
 pub fn report_overridden(
     old: Option<&ResourceBindingStatus>,
     generation: i64,
@@ -291,7 +381,52 @@ pub fn report_overridden(
             resource: object.identifier(),
             condition: new_condition(type_, FALSE, reason, message, generation, now),
         };
-    let failed_placements: Vec<FailedResourcePlacement> = if pass.failed().next().is_some() {
+    let mut report = BindingReport {
+        conditions: Vec::new(),
+        failed_placements: Vec::new(),
+        drifted_placements: Vec::new(),
+        diffed_placements: Vec::new(),
+    };
+    let mut diffs: Vec<Observed> = Vec::new();
+    let mut drifts: Vec<Observed> = Vec::new();
+
+    if pass.report_diff {
+        conditions.retain(|c| c.type_ != types::APPLIED && c.type_ != types::AVAILABLE);
+        let reported = pass
+            .objects
+            .iter()
+            .all(|(_, outcome)| matches!(outcome, Outcome::Diff(_)));
+        if reported {
+            set(
+                &mut conditions,
+                types::DIFF_REPORTED,
+                TRUE,
+                ALL_WORK_HAVE_DIFF_REPORTED,
+                "All corresponding work objects have reported diff",
+            );
+            diffs = pass
+                .objects
+                .iter()
+                .filter_map(|(object, outcome)| match outcome {
+                    Outcome::Diff(d) if !d.diffs.is_empty() => Some(Observed {
+                        object: object.clone(),
+                        generation: d.generation,
+                        details: d.diffs.clone(),
+                    }),
+                    _ => None,
+                })
+                .collect();
+        } else {
+            set(
+                &mut conditions,
+                types::DIFF_REPORTED,
+                FALSE,
+                NOT_ALL_WORK_HAVE_DIFF_REPORTED,
+                &format!("Work object {work} has failed to report diff"),
+            );
+        }
+    } else if pass.failed().next().is_some() {
+        conditions.retain(|c| c.type_ != types::DIFF_REPORTED);
         set(
             &mut conditions,
             types::APPLIED,
@@ -300,17 +435,28 @@ pub fn report_overridden(
             &messages::work_not_applied(&work),
         );
         conditions.retain(|c| c.type_ != types::AVAILABLE);
-        pass.failed()
-            .map(|(object, message)| {
-                failed_placement(
-                    object,
-                    types::APPLIED,
-                    reasons::MANIFEST_APPLY_FAILED,
-                    message,
-                )
-            })
-            .collect()
+        for (object, failure) in pass.failed() {
+            report.failed_placements.push(failed_placement(
+                object,
+                types::APPLIED,
+                failure.reason,
+                &failure.message(),
+            ));
+            let observed = |details: Vec<PatchDetail>| Observed {
+                object: object.clone(),
+                generation: failure.generation,
+                details,
+            };
+            if !failure.diffs.is_empty() {
+                diffs.push(observed(failure.diffs.clone()));
+            }
+            if !failure.drifts.is_empty() {
+                drifts.push(observed(failure.drifts.clone()));
+            }
+        }
+        drifts.extend(pass.drifts.iter().cloned());
     } else {
+        conditions.retain(|c| c.type_ != types::DIFF_REPORTED);
         set(
             &mut conditions,
             types::APPLIED,
@@ -335,7 +481,8 @@ pub fn report_overridden(
                 &messages::work_not_available(&work),
             );
         }
-        pass.unavailable()
+        report.failed_placements = pass
+            .unavailable()
             .map(|object| {
                 failed_placement(
                     object,
@@ -344,11 +491,111 @@ pub fn report_overridden(
                     messages::MANIFEST_NOT_AVAILABLE_YET,
                 )
             })
-            .collect()
-    };
-    BindingReport {
-        conditions,
-        failed_placements,
+            .collect();
+        drifts.extend(pass.drifts.iter().cloned());
+    }
+    report.failed_placements.truncate(MAX_PLACEMENTS);
+    report.conditions = conditions;
+    report.diffed_placements = limit(diffs)
+        .into_iter()
+        .map(|o| {
+            let resource = o.object.identifier();
+            let prev = old
+                .and_then(|s| s.diffed_placements.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| serde_json::from_value::<DiffedResourcePlacement>(v.clone()).ok())
+                .find(|p| p.resource == resource);
+            let (observed, first) = observation_times(
+                prev.as_ref().map(|p| {
+                    (
+                        &p.observed_diffs,
+                        &p.observation_time,
+                        &p.first_diffed_observed_time,
+                    )
+                }),
+                &o.details,
+                now,
+            );
+            DiffedResourcePlacement {
+                resource,
+                observation_time: observed,
+                target_cluster_observed_generation: o.generation,
+                first_diffed_observed_time: first,
+                observed_diffs: o.details,
+            }
+        })
+        .collect();
+    report.drifted_placements = limit(drifts)
+        .into_iter()
+        .map(|o| {
+            let resource = o.object.identifier();
+            let prev = old
+                .and_then(|s| s.drifted_placements.as_deref())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| serde_json::from_value::<DriftedResourcePlacement>(v.clone()).ok())
+                .find(|p| p.resource == resource);
+            let (observed, first) = observation_times(
+                prev.as_ref().map(|p| {
+                    (
+                        &p.observed_drifts,
+                        &p.observation_time,
+                        &p.first_drifted_observed_time,
+                    )
+                }),
+                &o.details,
+                now,
+            );
+            DriftedResourcePlacement {
+                resource,
+                observation_time: observed,
+                target_cluster_observed_generation: o.generation.unwrap_or(0),
+                first_drifted_observed_time: first,
+                observed_drifts: o.details,
+            }
+        })
+        .collect();
+    report
+}
+
+/// At most this many failed, drifted and diffed placements each (KubeFleet's limit).
+pub const MAX_PLACEMENTS: usize = 100;
+const ALL_WORK_HAVE_DIFF_REPORTED: &str = "AllWorkHaveDiffReported";
+const NOT_ALL_WORK_HAVE_DIFF_REPORTED: &str = "NotAllWorkHaveDiffReported";
+
+/// Drifted or diffed objects over the limit: sorted by group/version/kind/namespace/name first
+/// (placement-extras §2.10).
+fn limit(mut observed: Vec<Observed>) -> Vec<Observed> {
+    if observed.len() > MAX_PLACEMENTS {
+        observed.sort_by_key(|o| {
+            (
+                o.object.group().to_string(),
+                o.object.version().to_string(),
+                o.object.kind.clone(),
+                o.object.namespace.clone().unwrap_or_default(),
+                o.object.name.clone(),
+            )
+        });
+        observed.truncate(MAX_PLACEMENTS);
+    }
+    observed
+}
+
+/// `(observationTime, firstObservedTime)` of an entry: the first time is kept while the object
+/// stays in the list; the observation time is kept while the details are the same, so a pass
+/// that sees nothing new writes nothing (KubeFleet refreshes it on each of its backed-off passes).
+fn observation_times(
+    prev: Option<(&Vec<PatchDetail>, &Time, &Time)>,
+    details: &[PatchDetail],
+    now: &Time,
+) -> (Time, Time) {
+    match prev {
+        Some((old, observed, first)) if old.as_slice() == details => {
+            (observed.clone(), first.clone())
+        }
+        Some((_, _, first)) => (now.clone(), first.clone()),
+        None => (now.clone(), now.clone()),
     }
 }
 
@@ -379,25 +626,29 @@ pub fn override_failed(
     BindingReport {
         conditions,
         failed_placements: Vec::new(),
+        drifted_placements: Vec::new(),
+        diffed_placements: Vec::new(),
     }
 }
 
 impl BindingReport {
-    /// The binding's status with this report: its drifted and diffed placements stay as they
-    /// were; no failed placement leaves the field out.
+    /// The binding's status with this report; an empty list leaves its field out.
     pub fn into_status(
         self,
-        old: Option<&ResourceBindingStatus>,
+        _old: Option<&ResourceBindingStatus>,
     ) -> Result<ResourceBindingStatus, serde_json::Error> {
-        let failed_placements = self
-            .failed_placements
-            .iter()
-            .map(serde_json::to_value)
-            .collect::<Result<Vec<_>, _>>()?;
+        fn values<T: Serialize>(list: &[T]) -> Result<Option<Vec<Value>>, serde_json::Error> {
+            let values = list
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((!values.is_empty()).then_some(values))
+        }
         Ok(ResourceBindingStatus {
-            failed_placements: (!failed_placements.is_empty()).then_some(failed_placements),
+            failed_placements: values(&self.failed_placements)?,
+            drifted_placements: values(&self.drifted_placements)?,
+            diffed_placements: values(&self.diffed_placements)?,
             conditions: Some(self.conditions),
-            ..old.cloned().unwrap_or_default()
         })
     }
 }

@@ -28,6 +28,7 @@ fn namespace() -> ResourceRef {
 fn pass(objects: &[(ResourceRef, Outcome)]) -> ApplyPass {
     ApplyPass {
         objects: objects.to_vec(),
+        ..ApplyPass::default()
     }
 }
 
@@ -84,7 +85,7 @@ fn a_failed_object_makes_applied_false_drops_available_and_is_the_only_failed_pl
         Some((FALSE, reasons::NOT_ALL_WORK_HAVE_BEEN_APPLIED))
     );
     let applied = find_condition(&report.conditions, types::APPLIED).expect("Applied");
-    assert_eq!(applied.message, "Work object shop-work is not yet applied");
+    assert_eq!(applied.message, "Work object shop-work has failed to apply");
     assert_eq!(condition(&report, types::AVAILABLE), None);
     assert_eq!(report.failed_placements.len(), 1);
     let failed = &report.failed_placements[0];
@@ -92,7 +93,10 @@ fn a_failed_object_makes_applied_false_drops_available_and_is_the_only_failed_pl
     assert_eq!(failed.condition.type_, types::APPLIED);
     assert_eq!(failed.condition.status, FALSE);
     assert_eq!(failed.condition.reason, reasons::MANIFEST_APPLY_FAILED);
-    assert_eq!(failed.condition.message, "denied");
+    assert_eq!(
+        failed.condition.message,
+        "Failed to apply the manifest (error: failed to apply the manifest: denied)"
+    );
     assert!(!pass.settled());
     assert_eq!(
         pass.placed().into_keys().collect::<Vec<_>>(),
@@ -175,7 +179,10 @@ fn conditions_are_written_at_the_generation_and_others_are_kept() {
         .iter()
         .all(|p| p.condition.observed_generation == Some(6)));
     let status = second.into_status(Some(&first)).expect("serializes");
-    assert_eq!(status.drifted_placements, old.drifted_placements);
+    assert_eq!(
+        status.drifted_placements, None,
+        "the agent lists the drifts it sees: none this pass"
+    );
     assert_eq!(status.conditions.as_ref().map(Vec::len), Some(5));
 }
 
@@ -358,4 +365,139 @@ fn identifiers_keys_and_the_record_format() {
             },
         })])
     );
+}
+
+fn config_map() -> ResourceRef {
+    ResourceRef {
+        api_version: "v1".into(),
+        kind: "ConfigMap".into(),
+        name: "cm".into(),
+        namespace: Some("shop".into()),
+    }
+}
+
+fn detail(path: &str, member: &str, hub: &str) -> PatchDetail {
+    PatchDetail {
+        path: path.into(),
+        value_in_member: Some(member.into()),
+        value_in_hub: Some(hub.into()),
+    }
+}
+
+#[test]
+fn report_diff_sets_diff_reported_lists_the_differing_objects_and_drops_applied() {
+    let now = t("2026-01-09T01:53:53Z");
+    let old = report(None, 1, &pass(&[(namespace(), AVAILABLE)]), "shop", &now)
+        .into_status(None)
+        .expect("serializes");
+    let mut p = pass(&[
+        (
+            namespace(),
+            Outcome::Diff(DiffReport {
+                diffs: vec![],
+                generation: Some(0),
+            }),
+        ),
+        (
+            config_map(),
+            Outcome::Diff(DiffReport {
+                diffs: vec![detail("/data/key", "member", "hub")],
+                generation: Some(0),
+            }),
+        ),
+    ]);
+    p.report_diff = true;
+    let r = report(Some(&old), 2, &p, "shop", &now);
+    assert_eq!(
+        condition(&r, types::DIFF_REPORTED),
+        Some((TRUE, "AllWorkHaveDiffReported"))
+    );
+    assert_eq!(
+        find_condition(&r.conditions, types::DIFF_REPORTED)
+            .expect("DiffReported")
+            .message,
+        "All corresponding work objects have reported diff"
+    );
+    assert_eq!(condition(&r, types::APPLIED), None);
+    assert_eq!(condition(&r, types::AVAILABLE), None);
+    assert!(r.failed_placements.is_empty());
+    assert_eq!(r.diffed_placements.len(), 1, "only the object that differs");
+    let d = &r.diffed_placements[0];
+    assert_eq!(d.resource.name, "cm");
+    assert_eq!(d.observed_diffs, vec![detail("/data/key", "member", "hub")]);
+    assert!(p.settled());
+    assert!(p.placed().is_empty(), "ReportDiff places nothing");
+
+    // A later pass seeing the same diff keeps its times (nothing to write); one failing to
+    // report makes DiffReported False with KubeFleet's message and lists nothing.
+    let status = r.into_status(None).expect("serializes");
+    let later = t("2026-01-09T02:00:00Z");
+    let again = report(Some(&status), 2, &p, "shop", &later);
+    assert_eq!(again.diffed_placements[0].observation_time, now);
+    let mut failing = pass(&[(config_map(), Outcome::DiffFailed("boom".into()))]);
+    failing.report_diff = true;
+    let r = report(Some(&status), 2, &failing, "shop", &later);
+    let c = find_condition(&r.conditions, types::DIFF_REPORTED).expect("DiffReported");
+    assert_eq!(
+        (c.status.as_str(), c.reason.as_str(), c.message.as_str()),
+        (
+            FALSE,
+            "NotAllWorkHaveDiffReported",
+            "Work object shop-work has failed to report diff"
+        )
+    );
+    assert!(r.diffed_placements.is_empty());
+}
+
+#[test]
+fn refused_objects_are_failed_placements_with_their_result_type_and_findings() {
+    let now = t("2026-01-09T01:53:53Z");
+    let drift = detail("/data/key", "edited", "hub");
+    let p = pass(&[
+        (
+            config_map(),
+            Outcome::Refused(Failure {
+                reason: "FoundDrifts",
+                error: "cannot apply manifest: drifts are found between the manifest and the object from the member cluster".into(),
+                generation: Some(0),
+                diffs: vec![],
+                drifts: vec![drift.clone()],
+            }),
+        ),
+        (
+            namespace(),
+            Outcome::Refused(Failure {
+                reason: "NotTakenOver",
+                error: "no ownership of the object in the member cluster; takeover is needed"
+                    .into(),
+                ..Failure::default()
+            }),
+        ),
+    ]);
+    let mut p = p;
+    p.owned_before(&config_map());
+    let r = report(None, 1, &p, "shop", &now);
+    assert_eq!(
+        condition(&r, types::APPLIED),
+        Some((FALSE, reasons::NOT_ALL_WORK_HAVE_BEEN_APPLIED))
+    );
+    let reasons_: Vec<&str> = r
+        .failed_placements
+        .iter()
+        .map(|f| f.condition.reason.as_str())
+        .collect();
+    assert_eq!(reasons_, ["FoundDrifts", "NotTakenOver"]);
+    assert_eq!(
+        r.failed_placements[1].condition.message,
+        "Failed to apply the manifest (error: no ownership of the object in the member cluster; takeover is needed)"
+    );
+    assert_eq!(r.drifted_placements.len(), 1);
+    assert_eq!(r.drifted_placements[0].observed_drifts, vec![drift]);
+    assert!(r.diffed_placements.is_empty());
+    // The drifted object (owned before) stays fleetdeck's; the one not taken over never was.
+    assert_eq!(
+        p.placed().into_keys().collect::<Vec<_>>(),
+        vec!["v1/ConfigMap/shop/cm".to_string()]
+    );
+    assert!(!p.settled(), "drifts are looked at again");
 }

@@ -31,6 +31,8 @@ pub struct ClusterView {
     /// The binding's conditions that are current (at the binding's generation).
     pub conditions: Vec<Condition>,
     pub failed_placements: Option<Vec<serde_json::Value>>,
+    pub drifted_placements: Option<Vec<serde_json::Value>>,
+    pub diffed_placements: Option<Vec<serde_json::Value>>,
     /// The binding's override snapshots, once its `RolloutStarted` is True at its generation
     /// (placement-extras §1.7).
     pub applicable_cluster_resource_overrides: Vec<String>,
@@ -46,6 +48,9 @@ pub struct PlacementFacts {
     pub run_kind: &'static str,
     pub generation: i64,
     pub external: bool,
+    /// The placement's apply strategy is `ReportDiff`: its clusters report `DiffReported`
+    /// instead of `Applied` and `Available`.
+    pub report_diff: bool,
     pub fulfilled: bool,
     pub scheduled_count: usize,
     /// The resources of the snapshot every cluster observes, if they agree.
@@ -221,64 +226,74 @@ pub fn derive(facts: &PlacementFacts, clusters: &[ClusterView], now: &Time) -> P
         );
     }
     // Each later condition is shown only while the earlier ones are all True.
-    let steps: [(&str, &str, &str, &str, &str); 5] = [
-        (
+    let (ok, bad_reason, bad_message) = (
+        "All required clusters have started the rollout process",
+        "RolloutNotStartedYet",
+        "some clusters have not started the rollout process yet",
+    );
+    let all_started = clusters.iter().all(|c| {
+        find_condition(&c.conditions, types::ROLLOUT_STARTED).is_some_and(|k| k.status == TRUE)
+    });
+    if !all_started {
+        let any_false = clusters.iter().any(|c| {
+            find_condition(&c.conditions, types::ROLLOUT_STARTED).is_some_and(|k| k.status == FALSE)
+        });
+        let status_ = if any_false { FALSE } else { UNKNOWN };
+        conditions.push(cond(
             "RolloutStarted",
-            "RolloutStarted",
-            "All required clusters have started the rollout process",
-            "RolloutNotStartedYet",
-            "some clusters have not started the rollout process yet",
-        ),
-        (
-            "Overridden",
-            "NoOverrideSpecified",
-            "No override rules are configured for the selected resources",
-            "OverriddenFailed",
-            "failed to override the selected resources for some clusters",
-        ),
-        (
-            "WorkSynchronized",
-            "WorkSynchronized",
-            "All corresponding work objects are synchronized",
-            "WorkNotSynchronizedYet",
-            "some work objects are not synchronized yet",
-        ),
-        (
-            "Applied",
-            "ApplySucceeded",
-            "The selected resources are successfully applied to all clusters",
-            "ApplyFailed",
-            "failed to apply the selected resources to some clusters",
-        ),
-        (
-            "Available",
-            "ResourceAvailable",
-            "The selected resources are available on all clusters",
-            "ResourceNotAvailableYet",
-            "the selected resources are not available yet on some clusters",
-        ),
-    ];
-    for (type_, ok_reason, ok_message, bad_reason, bad_message) in steps {
-        if type_ == types::OVERRIDDEN {
-            let (condition, all_true) = overridden(clusters, &placement_statuses);
-            conditions.push(cond(type_, condition.0, condition.1, condition.2));
-            if all_true {
-                continue;
+            status_,
+            bad_reason,
+            bad_message.into(),
+        ));
+        return status(
+            conditions,
+            placement_statuses,
+            common,
+            facts.selected_resources.clone(),
+        );
+    }
+    conditions.push(cond(
+        "RolloutStarted",
+        TRUE,
+        reasons::ROLLOUT_STARTED,
+        ok.into(),
+    ));
+    let (overridden_condition, all_overridden) = overridden(clusters, &placement_statuses);
+    conditions.push(cond(
+        types::OVERRIDDEN,
+        overridden_condition.0,
+        overridden_condition.1,
+        overridden_condition.2,
+    ));
+    if all_overridden {
+        // placement-extras §2.11: Unknown if any cluster is, else False if any is, else True,
+        // each counting its clusters; the first type not True ends the list.
+        for type_ in &cluster_condition_types(facts.report_diff)[3..] {
+            let count = |s: &str| {
+                placement_statuses
+                    .iter()
+                    .take(clusters.len())
+                    .filter(|p| {
+                        let status_ = p
+                            .conditions
+                            .as_deref()
+                            .and_then(|cs| find_condition(cs, type_))
+                            .map_or(UNKNOWN, |k| k.status.as_str());
+                        status_ == s || (s == UNKNOWN && status_ != TRUE && status_ != FALSE)
+                    })
+                    .count()
+            };
+            let (unknown, failed) = (count(UNKNOWN), count(FALSE));
+            let (status_, n) = match (unknown, failed) {
+                (0, 0) => (TRUE, clusters.len()),
+                (0, n) => (FALSE, n),
+                (n, _) => (UNKNOWN, n),
+            };
+            let (reason, message) = placement_condition(type_, status_, n);
+            conditions.push(cond(type_, status_, reason, message));
+            if status_ != TRUE {
+                break;
             }
-            break;
-        }
-        let all_true = clusters
-            .iter()
-            .all(|c| find_condition(&c.conditions, type_).is_some_and(|k| k.status == TRUE));
-        if all_true {
-            conditions.push(cond(type_, TRUE, ok_reason, ok_message.into()));
-        } else {
-            let any_false = clusters
-                .iter()
-                .any(|c| find_condition(&c.conditions, type_).is_some_and(|k| k.status == FALSE));
-            let status = if any_false { FALSE } else { UNKNOWN };
-            conditions.push(cond(type_, status, bad_reason, bad_message.into()));
-            break;
         }
     }
     status(
@@ -452,29 +467,42 @@ fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerCluste
             now,
         ));
     } else {
-        for type_ in BINDING_CONDITIONS {
-            if let Some(k) = find_condition(&c.conditions, type_) {
-                let mut k = k.clone();
-                k.observed_generation = Some(gen);
-                conditions.push(k);
-            } else if type_ == types::OVERRIDDEN {
-                // placement-extras §1.9: started, not yet rendered by the agent.
-                conditions.push(new_condition(
-                    types::OVERRIDDEN,
-                    UNKNOWN,
-                    reasons::OVERRIDDEN_PENDING,
-                    messages::CLUSTER_OVERRIDDEN_PENDING,
-                    gen,
-                    now,
-                ));
-                break;
+        for type_ in cluster_condition_types(facts.report_diff) {
+            match find_condition(&c.conditions, type_) {
+                Some(k) => {
+                    let mut k = k.clone();
+                    k.observed_generation = Some(gen);
+                    let stop = k.status != TRUE;
+                    conditions.push(k);
+                    if stop {
+                        break;
+                    }
+                }
+                // placement-extras §2.11: a condition the binding does not have yet is Unknown,
+                // and ends the list.
+                None => {
+                    let (reason, message) = unknown_per_cluster(type_);
+                    conditions.push(new_condition(type_, UNKNOWN, reason, message, gen, now));
+                    break;
+                }
             }
         }
     }
+    let has = |type_: &str, status_: &str| {
+        find_condition(&conditions, type_).is_some_and(|k| k.status == status_)
+    };
+    let apply_failed = has(types::APPLIED, FALSE) || has(types::AVAILABLE, FALSE);
+    let apply_evaluated = find_condition(&conditions, types::APPLIED).is_some();
+    let diff_reported = has(types::DIFF_REPORTED, TRUE);
     PerClusterPlacementStatus {
         cluster_name: Some(c.cluster.clone()),
         observed_resource_index: Some(c.resource_index.clone().unwrap_or_default()),
-        failed_placements: c.failed_placements.clone(),
+        failed_placements: c.failed_placements.clone().filter(|_| apply_failed),
+        drifted_placements: c.drifted_placements.clone().filter(|_| apply_evaluated),
+        diffed_placements: c
+            .diffed_placements
+            .clone()
+            .filter(|_| apply_failed || diff_reported),
         applicable_cluster_resource_overrides: (!c
             .applicable_cluster_resource_overrides
             .is_empty())
@@ -482,7 +510,69 @@ fn per_cluster(facts: &PlacementFacts, c: &ClusterView, now: &Time) -> PerCluste
         applicable_resource_overrides: (!c.applicable_resource_overrides.is_empty())
             .then(|| c.applicable_resource_overrides.clone()),
         conditions: Some(conditions),
-        ..PerClusterPlacementStatus::default()
+    }
+}
+
+/// The per-cluster condition types in rollout order: `…Applied, Available` when applying,
+/// `…DiffReported` under ReportDiff.
+pub fn cluster_condition_types(report_diff: bool) -> &'static [&'static str] {
+    const REPORT_DIFF: [&str; 4] = [
+        types::ROLLOUT_STARTED,
+        types::OVERRIDDEN,
+        types::WORK_SYNCHRONIZED,
+        types::DIFF_REPORTED,
+    ];
+    if report_diff {
+        &REPORT_DIFF
+    } else {
+        &BINDING_CONDITIONS
+    }
+}
+
+/// A per-cluster condition the binding has not reported yet (KubeFleet's
+/// `UnknownPerClusterCondition`).
+fn unknown_per_cluster(type_: &str) -> (&'static str, &'static str) {
+    match type_ {
+        types::OVERRIDDEN => (
+            reasons::OVERRIDDEN_PENDING,
+            messages::CLUSTER_OVERRIDDEN_PENDING,
+        ),
+        types::WORK_SYNCHRONIZED => (
+            "WorkSynchronizedUnknown",
+            "In the process of creating or updating the work object(s) in the hub cluster",
+        ),
+        types::APPLIED => (
+            "ApplyPending",
+            "In the process of applying the resources on the member cluster",
+        ),
+        types::AVAILABLE => (
+            "ResourceAvailableUnknown",
+            "The availability of the selected resources is unknown yet ",
+        ),
+        _ => (
+            "DiffReportingPending",
+            "Diff reporting has just started; its status is not yet to be known",
+        ),
+    }
+}
+
+/// The placement's condition of `type_` (WorkSynchronized, Applied, Available, DiffReported)
+/// with `status`, counting `n` clusters: KubeFleet's reason and message
+/// (`{Unknown,False,True}ClusterResourcePlacementCondition`).
+pub fn placement_condition(type_: &str, status: &str, n: usize) -> (&'static str, String) {
+    match (type_, status) {
+        (types::WORK_SYNCHRONIZED, TRUE) => ("WorkSynchronized", format!("Work(s) are successfully created or updated in {n} target cluster(s)' namespaces")),
+        (types::WORK_SYNCHRONIZED, FALSE) => ("WorkNotSynchronizedYet", format!("There are {n} cluster(s) which have not finished creating or updating work(s) yet")),
+        (types::WORK_SYNCHRONIZED, _) => ("WorkSynchronizedUnknown", format!("There are still {n} cluster(s) in the process of creating or updating the work object(s) in the hub cluster")),
+        (types::APPLIED, TRUE) => ("ApplySucceeded", format!("The selected resources are successfully applied to {n} cluster(s)")),
+        (types::APPLIED, FALSE) => ("ApplyFailed", format!("Failed to apply resources to {n} cluster(s), please check the `failedPlacements` status")),
+        (types::APPLIED, _) => ("ApplyPending", format!("There are still {n} cluster(s) in the process of applying the resources on the member cluster")),
+        (types::AVAILABLE, TRUE) => ("ResourceAvailable", format!("The selected resources in {n} cluster(s) are available now")),
+        (types::AVAILABLE, FALSE) => ("ResourceNotAvailableYet", format!("The selected resources in {n} cluster(s) are still not available yet")),
+        (types::AVAILABLE, _) => ("ResourceAvailableUnknown", format!("There are still {n} cluster(s) in the process of checking the availability of the selected resources")),
+        (_, TRUE) => ("DiffReportingCompleted", format!("Diff reporting in {n} cluster(s) has been completed")),
+        (_, FALSE) => ("DiffReportingIncompleteOrFailed", format!("Diff reporting in {n} clusters is still in progress or has failed")),
+        (_, _) => ("DiffReportingPending", format!("There are still {n} cluster(s) in the process of checking for configuration differences")),
     }
 }
 

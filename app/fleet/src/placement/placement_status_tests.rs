@@ -60,6 +60,7 @@ fn facts(external: bool) -> PlacementFacts {
         run_kind: "ClusterStagedUpdateRun",
         generation: 1,
         external,
+        report_diff: false,
         fulfilled: true,
         scheduled_count: 2,
         selected_resources: Vec::new(),
@@ -570,5 +571,127 @@ fn the_placement_overridden_condition_follows_kubefleet() {
     assert_eq!(
         overridden_of(&s),
         (UNKNOWN.into(), "OverriddenPending".into(), "There are still 1 cluster(s) in the process of overriding the selected resources if there is any override defined".into())
+    );
+}
+
+fn reported(cluster: &str, diff: &str) -> ClusterView {
+    let c = |t: &str, s: &str| new_condition(t, s, "r", "m", 3, &now());
+    ClusterView {
+        cluster: cluster.into(),
+        reason: picked_reason(cluster, 0),
+        resource_index: Some("0".into()),
+        conditions: vec![
+            c("RolloutStarted", TRUE),
+            c("Overridden", TRUE),
+            c("WorkSynchronized", TRUE),
+            c("DiffReported", diff),
+        ],
+        diffed_placements: Some(vec![serde_json::json!({"kind": "ConfigMap"})]),
+        ..ClusterView::default()
+    }
+}
+
+fn condition_of(s: &PlacementStatus, type_: &str) -> (String, String, String) {
+    let c = find_condition(s.conditions.as_deref().unwrap_or_default(), type_).expect(type_);
+    (c.status.clone(), c.reason.clone(), c.message.clone())
+}
+
+#[test]
+fn a_report_diff_placement_completes_with_diff_reported_and_lists_each_clusters_diffs() {
+    let facts = PlacementFacts {
+        report_diff: true,
+        ..facts(false)
+    };
+    let s = derive(
+        &facts,
+        &[reported("member1", TRUE), reported("member2", TRUE)],
+        &now(),
+    );
+    assert_eq!(
+        condition_of(&s, "ClusterResourcePlacementDiffReported"),
+        (
+            TRUE.into(),
+            "DiffReportingCompleted".into(),
+            "Diff reporting in 2 cluster(s) has been completed".into()
+        )
+    );
+    assert!(find_condition(
+        s.conditions.as_deref().unwrap_or_default(),
+        "ClusterResourcePlacementApplied"
+    )
+    .is_none());
+    let per = &s.placement_statuses.as_ref().expect("clusters")[0];
+    let types_: Vec<&str> = per
+        .conditions
+        .iter()
+        .flatten()
+        .map(|c| c.type_.as_str())
+        .collect();
+    assert_eq!(
+        types_,
+        [
+            "Scheduled",
+            "RolloutStarted",
+            "Overridden",
+            "WorkSynchronized",
+            "DiffReported"
+        ]
+    );
+    assert_eq!(per.diffed_placements.as_ref().map(Vec::len), Some(1));
+
+    let s = derive(
+        &facts,
+        &[reported("member1", TRUE), reported("member2", FALSE)],
+        &now(),
+    );
+    assert_eq!(
+        condition_of(&s, "ClusterResourcePlacementDiffReported"),
+        (
+            FALSE.into(),
+            "DiffReportingIncompleteOrFailed".into(),
+            "Diff reporting in 1 clusters is still in progress or has failed".into()
+        )
+    );
+    let per = &s.placement_statuses.as_ref().expect("clusters")[1];
+    assert_eq!(per.diffed_placements, None, "not reported: no diffs shown");
+}
+
+#[test]
+fn applied_and_available_count_their_clusters_as_kubefleet_does() {
+    let mut failed = done("member2", "0", TRUE);
+    failed.conditions.retain(|c| c.type_ != "Available");
+    failed.conditions[3].status = FALSE.into();
+    failed.failed_placements = Some(vec![serde_json::json!({"kind": "ConfigMap"})]);
+    failed.drifted_placements = Some(vec![serde_json::json!({"kind": "ConfigMap"})]);
+    let s = derive(&facts(false), &[done("member1", "0", TRUE), failed], &now());
+    assert_eq!(
+        condition_of(&s, "ClusterResourcePlacementApplied"),
+        (
+            FALSE.into(),
+            "ApplyFailed".into(),
+            "Failed to apply resources to 1 cluster(s), please check the `failedPlacements` status"
+                .into()
+        )
+    );
+    let per = &s.placement_statuses.as_ref().expect("clusters")[1];
+    assert_eq!(per.failed_placements.as_ref().map(Vec::len), Some(1));
+    assert_eq!(per.drifted_placements.as_ref().map(Vec::len), Some(1));
+
+    let s = derive(
+        &facts(false),
+        &[done("member1", "0", TRUE), done("member2", "0", TRUE)],
+        &now(),
+    );
+    assert_eq!(
+        condition_of(&s, "ClusterResourcePlacementApplied").2,
+        "The selected resources are successfully applied to 2 cluster(s)"
+    );
+    assert_eq!(
+        condition_of(&s, "ClusterResourcePlacementAvailable"),
+        (
+            TRUE.into(),
+            "ResourceAvailable".into(),
+            "The selected resources in 2 cluster(s) are available now".into()
+        )
     );
 }

@@ -59,7 +59,9 @@ pub struct RolloutBinding {
     pub name: String,
     pub state: BindingState,
     pub resource_snapshot: Option<String>,
-    /// `Available` True at the binding's generation (spec §7.4 observedGeneration rule).
+    /// `Available` True at the binding's generation (spec §7.4 observedGeneration rule), or
+    /// under ReportDiff `DiffReported` True (KubeFleet's rollout counts a binding whose diff is
+    /// reported as ready, placement-extras §2.6).
     pub available: bool,
     /// Has a deletion timestamp.
     pub deleting: bool,
@@ -86,7 +88,8 @@ impl RolloutBinding {
             name: binding.name().to_string(),
             state: binding.spec.state,
             resource_snapshot: binding.spec.resource_snapshot_name.clone(),
-            available: is_true_at(conditions, types::AVAILABLE, binding.generation()),
+            available: is_true_at(conditions, types::AVAILABLE, binding.generation())
+                || is_true_at(conditions, types::DIFF_REPORTED, binding.generation()),
             deleting: binding.metadata.deletion_timestamp.is_some(),
             target_cluster: binding.spec.target_cluster.clone(),
             overrides: ClusterOverrides {

@@ -292,22 +292,30 @@ fn availability_is_read_at_the_binding_generation() {
     use crate::types::kind::ClusterResourceBinding;
     let mut b = Object::<ClusterResourceBinding>::new("b", ResourceBindingSpec::default());
     b.metadata.generation = Some(3);
-    let available = |generation: i64, status: &str| ResourceBindingStatus {
-        conditions: Some(vec![new_condition(
-            "Available",
-            status,
-            "r",
-            "m",
-            generation,
-            &now(),
-        )]),
-        ..ResourceBindingStatus::default()
+    let condition = |type_: &'static str| {
+        move |generation: i64, status: &str| ResourceBindingStatus {
+            conditions: Some(vec![new_condition(
+                type_,
+                status,
+                "r",
+                "m",
+                generation,
+                &now(),
+            )]),
+            ..ResourceBindingStatus::default()
+        }
     };
+    let available = condition("Available");
+    // A ReportDiff binding is ready once its diff is reported.
+    let diff_reported = condition("DiffReported");
     for (status, want) in [
         (None, false),
         (Some(available(3, TRUE)), true),
         (Some(available(2, TRUE)), false),
         (Some(available(3, "False")), false),
+        (Some(diff_reported(3, TRUE)), true),
+        (Some(diff_reported(2, TRUE)), false),
+        (Some(diff_reported(3, "False")), false),
     ] {
         b.status = status.clone();
         assert_eq!(RolloutBinding::of(&b).available, want, "{status:?}");

@@ -288,9 +288,10 @@ pub mod messages {
     pub const MEMBER_AGENT_JOINED: &str = "the member agent has joined";
     pub const MEMBER_AGENT_HEALTHY: &str = "the member agent is healthy";
 
-    /// Binding Applied=False message; `work` is the placement's work object (`<placement>-work`).
+    /// Binding Applied=False message when an object failed to apply; `work` is the placement's
+    /// work object (`<placement>-work`).
     pub fn work_not_applied(work: &str) -> String {
-        format!("Work object {work} is not yet applied")
+        format!("Work object {work} has failed to apply")
     }
 
     /// Binding Available=False message; `work` is the placement's work object.

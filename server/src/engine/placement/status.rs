@@ -75,6 +75,13 @@ pub(super) async fn write<S: RunScope>(
         run_kind: <S::Run as FleetKind>::KIND,
         generation: generation::<S>(placement)?,
         external,
+        report_diff: placement
+            .spec
+            .strategy
+            .as_ref()
+            .and_then(|s| s.apply_strategy.as_ref())
+            .and_then(|a| a.type_)
+            == Some(app::fleet::placement::resource_placement::ApplyStrategyType::ReportDiff),
         fulfilled: schedule.fulfilled,
         scheduled_count: schedule.selected.len(),
         selected_resources,
@@ -150,6 +157,8 @@ fn cluster_views<S: RunScope>(
                     .filter(|c| c.observed_generation == Some(generation))
                     .collect(),
                 failed_placements: binding_status.and_then(|s| s.failed_placements.clone()),
+                drifted_placements: binding_status.and_then(|s| s.drifted_placements.clone()),
+                diffed_placements: binding_status.and_then(|s| s.diffed_placements.clone()),
                 applicable_cluster_resource_overrides: started(binding)
                     .then(|| {
                         binding.and_then(|b| b.spec.cluster_resource_override_snapshots.clone())

@@ -1,14 +1,23 @@
 //! Putting a snapshot's objects on a member: the snapshot group read from the hub, each object's
-//! kind found on the member (discovery, cached per member), the object created or replaced.
+//! kind found on the member (discovery, cached per member), and each manifest taken through the
+//! work applier's pipeline under the binding's apply strategy ([`process`]).
 
-use app::fleet::placement::binding_status::ResourceRef;
+use app::fleet::apply::compare::PatchDetail;
+use app::fleet::apply::decide::{
+    decide, post_apply_drifts, prepared, results, ApplyOp, Decision, Failure, Ownership,
+};
+use app::fleet::apply::WORK_FIELD_MANAGER;
+use app::fleet::placement::binding_status::{is_available, Outcome, ResourceRef};
+use app::fleet::placement::resource_placement::{
+    defaulted_apply_strategy, ApplyStrategy, WhenToApply,
+};
 use app::fleet::types::names::{PARENT_PLACEMENT_LABEL, RESOURCE_INDEX_LABEL};
-use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::discovery::{ApiCapabilities, Discovery, Scope};
 use kube::ResourceExt;
 use serde_json::Value;
 
-use super::{post_params, Agent, AgentError, MemberTarget, Result, APPLIED_BY_LABEL};
+use super::{Agent, AgentError, MemberTarget, Result};
 use crate::scope::{api, RunScope};
 
 /// The objects of the snapshot group whose master is `master`, the master's first and then each
@@ -117,42 +126,172 @@ fn resolve_message(error: &AgentError) -> String {
     }
 }
 
-/// Creates or replaces the object `id` (`desired`, from the snapshot) on the member, labelled with
-/// the record it is listed in; returns what the member now holds.
-pub(super) async fn apply(
+/// What one manifest came to on the member, and the drifts a `FullComparison` left after
+/// applying it (the member object's generation and the details).
+pub(super) struct Processed {
+    pub outcome: Outcome,
+    pub drifts: Option<(i64, Vec<PatchDetail>)>,
+    /// The member's object was fleetdeck's (this record's) before the pass.
+    pub owned_before: bool,
+}
+
+impl From<Outcome> for Processed {
+    fn from(outcome: Outcome) -> Self {
+        Processed {
+            outcome,
+            drifts: None,
+            owned_before: false,
+        }
+    }
+}
+
+/// The work applier's pipeline for one manifest (placement-extras §2.3): read the member's
+/// object, let `app::fleet::apply::decide` say what to do under `strategy`, do it. Errors are the
+/// member API's messages, never a debug rendering.
+pub(super) async fn process(
     agent: &Agent,
     member: &MemberTarget,
     id: &ResourceRef,
-    desired: &Value,
+    manifest: &Value,
     record: &str,
-) -> Result<Value, ApplyError> {
-    let (resource, api) = agent
-        .api_of(member, id)
-        .await
-        .map_err(ApplyError::Resolve)?;
-    let Some(api) = api else {
-        return Err(ApplyError::NoNamespace {
-            kind: resource.kind,
-            name: id.name.clone(),
-        });
-    };
-    let mut object: DynamicObject = serde_json::from_value(desired.clone())?;
-    object
-        .labels_mut()
-        .insert(APPLIED_BY_LABEL.to_string(), record.to_string());
-    let live = match api.get_opt(&id.name).await? {
-        None => api.create(&post_params(), &object).await?,
-        Some(live) if same_content(&live, &object)? => live,
-        Some(live) => {
-            object.metadata.resource_version = live.metadata.resource_version.clone();
-            // Keep what the member itself owns: a Service's IPs.
-            if id.kind == "Service" {
-                carry_service_ips(&mut object, &live);
-            }
-            api.replace(&id.name, &post_params(), &object).await?
+    strategy: Option<&ApplyStrategy>,
+    report_diff: bool,
+) -> Processed {
+    // An error before anything was compared: under ReportDiff the diff could not be reported.
+    let failed = |error: String| -> Processed {
+        if report_diff {
+            Outcome::DiffFailed(error).into()
+        } else {
+            Outcome::Failed(error).into()
         }
     };
-    Ok(serde_json::to_value(live)?)
+    let api = match agent.api_of(member, id).await {
+        Ok((_, Some(api))) => api,
+        Ok((resource, None)) => {
+            return failed(
+                ApplyError::NoNamespace {
+                    kind: resource.kind,
+                    name: id.name.clone(),
+                }
+                .to_string(),
+            )
+        }
+        Err(e) => return failed(ApplyError::Resolve(e).to_string()),
+    };
+    let live = match api.get_opt(&id.name).await {
+        Ok(live) => live,
+        Err(e) if report_diff => return failed(member_message(&e)),
+        Err(e) => {
+            return Outcome::Refused(Failure {
+                reason: results::FAILED_TO_FIND_OBJ,
+                error: format!(
+                    "failed to find the corresponding object for the manifest object in the member cluster: {}",
+                    member_message(&e)
+                ),
+                ..Failure::default()
+            })
+            .into()
+        }
+    };
+    let live = match live.map(serde_json::to_value).transpose() {
+        Ok(live) => live,
+        Err(e) => return failed(e.to_string()),
+    };
+    let owned_before = Ownership::of(live.as_ref(), record) == Ownership::Ours;
+    let applied = match decide(strategy, manifest, live.as_ref(), record) {
+        Decision::Report(report) => return Outcome::Diff(report).into(),
+        Decision::Refuse(failure) => {
+            return Processed {
+                owned_before,
+                ..Outcome::Refused(failure).into()
+            }
+        }
+        decision => {
+            write(
+                &api,
+                id,
+                manifest,
+                live.as_ref(),
+                record,
+                strategy,
+                decision,
+            )
+            .await
+        }
+    };
+    match applied {
+        Ok(live) => {
+            let drifts = post_apply_drifts(strategy, manifest, &live);
+            let generation = live["metadata"]["generation"].as_i64().unwrap_or(0);
+            Processed {
+                outcome: Outcome::Applied {
+                    available: is_available(&live),
+                },
+                drifts: (!drifts.is_empty()).then_some((generation, drifts)),
+                owned_before,
+            }
+        }
+        Err(e) => Processed {
+            owned_before,
+            ..Outcome::Failed(e.to_string()).into()
+        },
+    }
+}
+
+/// Creates the object, or writes the manifest over the member's as `decision` says (replace for
+/// `ClientSideApply`, server-side apply for `ServerSideApply`); returns what the member holds.
+/// Under `IfNotDrifted` the write carries the live object's `resourceVersion`, so an edit made on
+/// the member meanwhile fails it (placement-extras §2.5).
+async fn write(
+    api: &Api<DynamicObject>,
+    id: &ResourceRef,
+    manifest: &Value,
+    live: Option<&Value>,
+    record: &str,
+    strategy: Option<&ApplyStrategy>,
+    decision: Decision,
+) -> Result<Value, ApplyError> {
+    let mut object: DynamicObject = serde_json::from_value(prepared(manifest, record))?;
+    let live_object: Option<DynamicObject> =
+        live.cloned().map(serde_json::from_value).transpose()?;
+    let written = match (decision, live_object) {
+        (Decision::Apply(op), Some(live)) => {
+            let lock =
+                defaulted_apply_strategy(strategy).when_to_apply == Some(WhenToApply::IfNotDrifted);
+            match op {
+                ApplyOp::Replace if same_content(&live, &object)? => live,
+                ApplyOp::Replace => {
+                    object.metadata.resource_version = live.metadata.resource_version.clone();
+                    // Keep what the member itself owns: a Service's IPs.
+                    if id.kind == "Service" {
+                        carry_service_ips(&mut object, &live);
+                    }
+                    api.replace(&id.name, &member_post_params(), &object)
+                        .await?
+                }
+                ApplyOp::ServerSide { force } => {
+                    if lock {
+                        object.metadata.resource_version = live.metadata.resource_version.clone();
+                    }
+                    let mut params = PatchParams::apply(WORK_FIELD_MANAGER);
+                    if force {
+                        params = params.force();
+                    }
+                    api.patch(&id.name, &params, &Patch::Apply(&object)).await?
+                }
+            }
+        }
+        _ => api.create(&member_post_params(), &object).await?,
+    };
+    Ok(serde_json::to_value(written)?)
+}
+
+/// The agent's creates and replaces on members, as KubeFleet's work applier's field manager.
+fn member_post_params() -> PostParams {
+    PostParams {
+        field_manager: Some(WORK_FIELD_MANAGER.to_string()),
+        ..PostParams::default()
+    }
 }
 
 /// A Service's cluster IPs are assigned by the member: a replace keeps them.

@@ -16,8 +16,10 @@
 //! deletion on the member) reconciles the binding that placed it at once ([`deployment_watch`]).
 //! The recheck of an unavailable binding is only a fallback.
 //!
-//! The reconciler ([`reconcile`]) reads the binding and its snapshot, applies ([`apply`]), and
-//! writes what `app::fleet::placement::binding_status` decides from what was applied.
+//! The reconciler ([`reconcile`]) reads the binding and its snapshot, takes each manifest through
+//! the work applier's pipeline under the binding's apply strategy ([`apply`]; the decisions are
+//! `app::fleet::apply`'s: takeover, ReportDiff, drift detection, server-side apply), and writes
+//! what `app::fleet::placement::binding_status` decides from the outcomes.
 
 mod apply;
 mod deployment_watch;
@@ -44,13 +46,17 @@ use deployment_watch::{Placed, Wake};
 pub const CLEANUP_FINALIZER: &str = "fleetdeck.dev/member-cleanup";
 /// Where the records of applied objects live on a member.
 pub const RECORD_NAMESPACE: &str = "fleet-system";
-/// Marks what the agent placed on a member, with the record it is listed in.
-pub const APPLIED_BY_LABEL: &str = "fleetdeck.dev/applied-by";
+/// Marks what the agent placed on a member, with the record it is listed in (the object's
+/// owner, as `app::fleet::apply` decides ownership).
+pub const APPLIED_BY_LABEL: &str = app::fleet::apply::OWNER_LABEL;
 /// The field manager of the agent's writes, on the hub and on the members.
 pub const FIELD_MANAGER: &str = "fleetdeck-member-agent";
 /// How often an applied-but-not-yet-available binding is checked again when no watch wakes it
 /// first (a fallback: a watch of the member's placed Deployments wakes it at once).
 const AVAILABILITY_RECHECK: Duration = Duration::from_secs(10);
+/// How often a settled binding whose strategy detects drifts or reports diffs looks at its
+/// member again (KubeFleet's requeue backoff tops its slow phase at 30 s).
+const DRIFT_RECHECK: Duration = Duration::from_secs(30);
 
 /// A member cluster the agent applies to.
 #[derive(Clone)]

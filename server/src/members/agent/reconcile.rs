@@ -14,8 +14,10 @@ use std::time::Duration;
 
 use app::fleet::placement::binding::ResourceBindingStatus;
 use app::fleet::placement::binding_status::{
-    is_available, override_failed, report_overridden, snapshot_to_apply, ApplyPass, Outcome,
-    ResourceRef,
+    override_failed, report_overridden, snapshot_to_apply, ApplyPass, ResourceRef,
+};
+use app::fleet::placement::resource_placement::{
+    defaulted_apply_strategy, ApplyStrategy, ApplyStrategyType, ComparisonOption, WhenToApply,
 };
 use app::fleet::types::condition::Time;
 use app::fleet::types::merge_patch::StatusPatch;
@@ -28,12 +30,12 @@ use kube::ResourceExt;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::apply::{apply, snapshot_objects};
+use super::apply::{process, snapshot_objects};
 use super::overrides::{render_for_cluster, Rendered};
 use super::record::{record_name, remove_placed, write_record};
 use super::{
     patch_params, Agent, AgentError, Binding, BindingKey, Result, AVAILABILITY_RECHECK,
-    CLEANUP_FINALIZER,
+    CLEANUP_FINALIZER, DRIFT_RECHECK,
 };
 use crate::informers::Informers;
 use crate::scope::{api, object_ref, RunScope};
@@ -130,19 +132,30 @@ async fn reconcile<S: RunScope>(binding: Arc<Binding<S>>, agent: Arc<Agent>) -> 
             snapshot: master.to_string(),
             missing,
         })?;
-    let mut pass = ApplyPass::default();
+    let strategy = binding.spec.apply_strategy.as_ref();
+    let report_diff =
+        defaulted_apply_strategy(strategy).type_ == Some(ApplyStrategyType::ReportDiff);
+    let mut pass = ApplyPass {
+        report_diff,
+        ..ApplyPass::default()
+    };
     for (id, object) in ids.into_iter().zip(&objects) {
-        let outcome = match apply(&agent, &member, &id, object, &record).await {
-            Ok(live) => Outcome::Applied {
-                available: is_available(&live),
-            },
-            Err(error) => Outcome::Failed(error.to_string()),
-        };
-        pass.push(id, outcome);
+        let processed = process(&agent, &member, &id, object, &record, strategy, report_diff).await;
+        if processed.owned_before {
+            pass.owned_before(&id);
+        }
+        if let Some((generation, drifts)) = processed.drifts {
+            pass.push_drifts(id.clone(), generation, drifts);
+        }
+        pass.push(id, processed.outcome);
     }
-    let placed = pass.placed();
-    remove_placed(&agent, &member, &record, &placed).await?;
-    write_record(&member, &record, &placed).await?;
+    // ReportDiff touches nothing on the member, left-over objects and the record included
+    // (placement-extras §2.6).
+    if !report_diff {
+        let placed = pass.placed();
+        remove_placed(&agent, &member, &record, &placed).await?;
+        write_record(&member, &record, &placed).await?;
+    }
     let deployments = pass.objects.iter().any(|(id, _)| id.kind == "Deployment");
     agent.track(
         &member,
@@ -160,11 +173,24 @@ async fn reconcile<S: RunScope>(binding: Arc<Binding<S>>, agent: Arc<Agent>) -> 
     if old != Some(&status) {
         write_status::<S>(&bindings, &name, &status).await?;
     }
-    Ok(if pass.settled() {
-        Action::await_change()
-    } else {
+    Ok(if !pass.settled() {
         Action::requeue(AVAILABILITY_RECHECK)
+    } else if watches_for_drifts(strategy) {
+        // Edits on the member wake nothing on the hub: look again, as KubeFleet's backed-off
+        // requeue of every Work does.
+        Action::requeue(DRIFT_RECHECK)
+    } else {
+        Action::await_change()
     })
+}
+
+/// Strategies whose outcome changes with edits made on the member: drift detection
+/// (`IfNotDrifted`, `FullComparison`) and ReportDiff.
+fn watches_for_drifts(strategy: Option<&ApplyStrategy>) -> bool {
+    let s = defaulted_apply_strategy(strategy);
+    s.type_ == Some(ApplyStrategyType::ReportDiff)
+        || s.when_to_apply == Some(WhenToApply::IfNotDrifted)
+        || s.comparison_option == Some(ComparisonOption::FullComparison)
 }
 
 /// The placement a binding belongs to, from the label its placement controller sets.
@@ -202,7 +228,8 @@ async fn set_finalizers<S: RunScope>(
 }
 
 /// Writes a binding's status (a merge patch of `status`). A merge patch keeps every field it does
-/// not name, so failed placements this pass no longer reports are cleared with an explicit null:
+/// not name, so failed, drifted and diffed placements this pass no longer reports are cleared
+/// with an explicit null:
 /// left out, they stayed on the hub, the next pass saw a status unlike its own and wrote again,
 /// and each write woke the binding once more.
 async fn write_status<S: RunScope>(
@@ -215,9 +242,9 @@ async fn write_status<S: RunScope>(
         source,
     })?;
     if let Some(fields) = status.as_object_mut() {
-        fields
-            .entry("failedPlacements")
-            .or_insert(serde_json::Value::Null);
+        for list in ["failedPlacements", "driftedPlacements", "diffedPlacements"] {
+            fields.entry(list).or_insert(serde_json::Value::Null);
+        }
     }
     bindings
         .patch_status(name, &patch_params(), &Patch::Merge(StatusPatch { status }))
