@@ -69,7 +69,7 @@ pub async fn register(
 
 /// The spec a KubeFleet member is registered with: the member agent's service account in the
 /// member's own reserved namespace, beating every 60 s (the default).
-fn registered_spec(member: &str) -> MemberClusterSpec {
+pub fn registered_spec(member: &str) -> MemberClusterSpec {
     MemberClusterSpec {
         identity: Subject {
             kind: "ServiceAccount".into(),

@@ -20,6 +20,7 @@
 //! writes what `app::fleet::placement::binding_status` decides from what was applied.
 
 mod apply;
+mod departure;
 mod deployment_watch;
 mod overrides;
 mod reconcile;
