@@ -394,3 +394,154 @@ async fn a_run_in_progress_fails_when_a_cluster_leaves_and_the_next_run_deletes_
     );
     fleet.stop().await;
 }
+
+/// Runs `program` with `args`; (exit success, stdout, stderr).
+async fn run(program: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.as_bytes())
+        .await
+        .expect("stdin written");
+    drop(input);
+    let out = child.wait_with_output().await.expect("ends");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn fleetdeck_member_join_and_leave_and_kubectl_on_the_membercluster_work_while_fleetdeck_runs(
+) {
+    const KUBECTL: &str = "/usr/bin/kubectl";
+    if !std::path::Path::new(KUBECTL).exists() {
+        eprintln!("SKIPPED: /usr/bin/kubectl is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("data dir");
+    let running = server::serve::start(server::cli::ServeArgs::ephemeral(dir.path()))
+        .await
+        .expect("fleetdeck starts");
+    let cache = tempfile::tempdir().expect("kubectl cache");
+    let kubeconfig = running.kubeconfig.display().to_string();
+    let data_dir = dir.path().display().to_string();
+    let kubectl = |args: &[&str]| {
+        let mut all = vec!["--kubeconfig", &kubeconfig, "--cache-dir"];
+        all.push(cache.path().to_str().expect("utf-8 path"));
+        all.extend_from_slice(args);
+        let all: Vec<String> = all.into_iter().map(str::to_string).collect();
+        async move {
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            run(KUBECTL, &all, "").await
+        }
+    };
+    let fleetdeck = env!("CARGO_BIN_EXE_fleetdeck");
+
+    let (ok, out, err) = run(
+        fleetdeck,
+        &[
+            "member",
+            "join",
+            "member4",
+            "--label",
+            "environment=canary",
+            "--label",
+            "order=3",
+            "--data-dir",
+            &data_dir,
+            "-o",
+            "table",
+        ],
+        "",
+    )
+    .await;
+    assert!(ok, "join: {err}");
+    assert_eq!(
+        out,
+        "membercluster.cluster.kubernetes-fleet.io/member4 joined"
+    );
+    let joined = r#"-o=jsonpath={.status.conditions[?(@.type=="Joined")].status}"#;
+    assert_eq!(
+        kubectl(&["get", "membercluster", "member4", joined])
+            .await
+            .1,
+        "True"
+    );
+    assert_eq!(
+        kubectl(&[
+            "get",
+            "membercluster",
+            "member4",
+            "-o=jsonpath={.metadata.labels.order}"
+        ])
+        .await
+        .1,
+        "3"
+    );
+    // The new member's own API, through its context in the kubeconfig.
+    let (ok, out, err) = kubectl(&[
+        "--context",
+        "member4",
+        "get",
+        "namespace",
+        "default",
+        "-o",
+        "name",
+    ])
+    .await;
+    assert!(ok, "member4's API: {err}");
+    assert_eq!(out, "namespace/default");
+
+    let (ok, out, err) = run(
+        fleetdeck,
+        &["member", "leave", "member4", "--data-dir", &data_dir],
+        "",
+    )
+    .await;
+    assert!(ok, "leave: {err}");
+    assert_eq!(
+        out,
+        "membercluster.cluster.kubernetes-fleet.io/member4 left"
+    );
+    let (ok, _, err) = kubectl(&["get", "membercluster", "member4"]).await;
+    assert!(!ok && err.contains("NotFound"), "{err}");
+    let (_, contexts, _) = kubectl(&["config", "get-contexts", "-o", "name"]).await;
+    assert!(!contexts.lines().any(|c| c == "member4"), "{contexts}");
+
+    // kubectl on the MemberCluster object itself: create joins, delete leaves.
+    let member5 = "apiVersion: cluster.kubernetes-fleet.io/v1beta1\nkind: MemberCluster\nmetadata:\n  name: member5\n  labels:\n    environment: staging\nspec:\n  identity:\n    kind: ServiceAccount\n    name: fleet-member-agent-sa\n    namespace: fleet-member-member5\n";
+    let mut apply = vec![
+        "--kubeconfig".to_string(),
+        kubeconfig.clone(),
+        "--cache-dir".into(),
+    ];
+    apply.push(cache.path().display().to_string());
+    apply.extend(["apply".into(), "-f".into(), "-".into()]);
+    let apply: Vec<&str> = apply.iter().map(String::as_str).collect();
+    let (ok, _, err) = run(KUBECTL, &apply, member5).await;
+    assert!(ok, "apply: {err}");
+    let (ok, _, err) = kubectl(&[
+        "wait",
+        "--for=condition=Joined",
+        "membercluster/member5",
+        "--timeout=60s",
+    ])
+    .await;
+    assert!(ok, "member5 joins: {err}");
+    let (ok, _, err) = kubectl(&["delete", "membercluster", "member5"]).await;
+    assert!(ok, "delete: {err}");
+    let (ok, _, err) = kubectl(&["get", "membercluster", "member5"]).await;
+    assert!(!ok && err.contains("NotFound"), "{err}");
+
+    running.shutdown();
+    running.wait().await.expect("clean shutdown");
+}
