@@ -135,7 +135,7 @@ async fn reconcile(
                     api.patch_status(
                         &name,
                         &PatchParams::default(),
-                        &Patch::Merge(&StatusPatch { status }),
+                        &Patch::Merge(&StatusPatch { status: *status }),
                     )
                     .await?
                 }

@@ -21,7 +21,9 @@ pub enum MembershipStep {
     Join,
     /// Deleted while held: stop its agent, write `status` (none when the left conditions are
     /// there already), then remove the finalizer.
-    Leave { status: Option<MemberClusterStatus> },
+    Leave {
+        status: Option<Box<MemberClusterStatus>>,
+    },
     /// Deleted and let go; only other finalizers hold it. Its agent must not run.
     Gone,
 }
@@ -52,7 +54,7 @@ pub fn membership_step(member: &MemberCluster, now: &Time) -> MembershipStep {
                 old.conditions == status.conditions && old.agent_status == status.agent_status
             });
             MembershipStep::Leave {
-                status: (!unchanged).then_some(status),
+                status: (!unchanged).then(|| Box::new(status)),
             }
         }
         (true, false) => MembershipStep::Gone,
