@@ -7,7 +7,7 @@
 mod fleet_support;
 
 use app::fleet::placement::membership::MEMBER_CLUSTER_FINALIZER;
-use app::fleet::{ClusterResourcePlacement, MemberCluster};
+use app::fleet::{ClusterResourcePlacement, ClusterSchedulingPolicySnapshot, MemberCluster};
 use fleet_support::*;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
@@ -78,6 +78,27 @@ async fn placed_on(fleet: &Fleet, placement: &str) -> Vec<String> {
         .into_iter()
         .filter_map(|s| s.cluster_name)
         .collect()
+}
+
+/// The reason of the first unselected decision of `placement`'s latest policy snapshot.
+async fn fixed_decision(fleet: &Fleet, placement: &str) -> Option<String> {
+    let api: Api<ClusterSchedulingPolicySnapshot> = Api::all(fleet.hub.clone());
+    let latest = format!(
+        "kubernetes-fleet.io/parent-CRP={placement},kubernetes-fleet.io/is-latest-snapshot=true"
+    );
+    let snapshots = api
+        .list(&kube::api::ListParams::default().labels(&latest))
+        .await
+        .expect("policy snapshots")
+        .items;
+    snapshots
+        .into_iter()
+        .next()?
+        .status?
+        .target_clusters?
+        .into_iter()
+        .find(|d| !d.selected)?
+        .reason
 }
 
 #[tokio::test(start_paused = true)]
@@ -239,6 +260,17 @@ async fn a_member_that_rejoins_is_joined_scheduled_again_and_gets_the_current_re
         json!({"placementType": "PickFixed", "clusterNames": ["member2"]}),
     )
     .await;
+    // A PickN placement of two, of a third namespace.
+    fleet
+        .apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "pickn-namespace"}}))
+        .await;
+    rolling_placement(
+        &fleet,
+        "pickn-placement",
+        "pickn-namespace",
+        json!({"placementType": "PickN", "numberOfClusters": 2}),
+    )
+    .await;
     fleet.wait_member_value("member2", "value1").await;
     let member2_namespaces: Api<Namespace> = Api::all(fleet.member("member2"));
     let fixed_on_member2 = || async {
@@ -252,6 +284,24 @@ async fn a_member_that_rejoins_is_joined_scheduled_again_and_gets_the_current_re
     delete_member(&fleet, "member2").await;
     wait_member_gone(&fleet, "member2").await;
     wait_no_binding(&fleet, "member2").await;
+    // PickFixed keeps the departed name (§4.2 step 5); PickN finds one cluster of two.
+    eventually(
+        "fixed-placement's decision for the departed member2",
+        || async {
+            match fixed_decision(&fleet, "fixed-placement").await {
+                Some(reason) if reason == "Specified cluster \"member2\" is not found" => Ok(()),
+                other => Err(other),
+            }
+        },
+    )
+    .await;
+    eventually("pickn-placement on member1 only", || async {
+        match placed_on(&fleet, "pickn-placement").await {
+            clusters if clusters == ["member1"] => Ok(()),
+            clusters => Err(clusters),
+        }
+    })
+    .await;
     fleet.config_map("value2").await;
     fleet.wait_member_value("member1", "value2").await;
     assert_eq!(
@@ -275,6 +325,16 @@ async fn a_member_that_rejoins_is_joined_scheduled_again_and_gets_the_current_re
     fleet.wait_bound("member2").await;
     eventually("the placement listing both members", || async {
         let mut clusters = placed_on(&fleet, PLACEMENT).await;
+        clusters.sort();
+        match clusters == ["member1", "member2"] {
+            true => Ok(()),
+            false => Err(clusters),
+        }
+    })
+    .await;
+    // PickN picks it again to make two.
+    eventually("pickn-placement on both members", || async {
+        let mut clusters = placed_on(&fleet, "pickn-placement").await;
         clusters.sort();
         match clusters == ["member1", "member2"] {
             true => Ok(()),
