@@ -7,7 +7,9 @@
 mod fleet_support;
 
 use app::fleet::placement::membership::MEMBER_CLUSTER_FINALIZER;
-use app::fleet::{ClusterResourcePlacement, ClusterSchedulingPolicySnapshot, MemberCluster};
+use app::fleet::{
+    ClusterResourcePlacement, ClusterSchedulingPolicySnapshot, MemberCluster, ResourceBinding,
+};
 use fleet_support::*;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
@@ -159,6 +161,56 @@ async fn a_member_that_leaves_has_its_bindings_removed_and_keeps_what_was_placed
     assert_eq!(
         fleet.member_value("member2").await.as_deref(),
         Some("value1")
+    );
+    fleet.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_namespaced_placement_on_a_member_that_leaves_loses_its_binding_and_keeps_its_objects() {
+    const GV: &str = "placement.kubernetes-fleet.io/v1beta1";
+    let fleet = Fleet::members(&TWO).await;
+    fleet.config_map("value1").await;
+    // The namespace reaches the members by a CRP of the namespace alone; the ConfigMap by an RP.
+    fleet
+        .apply(json!({"apiVersion": GV, "kind": "ClusterResourcePlacement", "metadata": {"name": "ns-placement"},
+            "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "Namespace", "name": "test-namespace",
+                                            "selectionScope": "NamespaceOnly"}],
+                     "policy": {"placementType": "PickAll"}, "strategy": {"type": "RollingUpdate"}}}))
+        .await;
+    fleet
+        .apply(json!({"apiVersion": GV, "kind": "ResourcePlacement",
+            "metadata": {"name": "rp", "namespace": "test-namespace"},
+            "spec": {"resourceSelectors": [{"group": "", "version": "v1", "kind": "ConfigMap", "name": "test-cm"}],
+                     "policy": {"placementType": "PickAll"}, "strategy": {"type": "RollingUpdate"}}}))
+        .await;
+    fleet.wait_member_value("member2", "value1").await;
+    let bindings: Api<ResourceBinding> = Api::namespaced(fleet.hub.clone(), "test-namespace");
+    let of_member2 = || async {
+        bindings
+            .list(&kube::api::ListParams::default())
+            .await
+            .expect("bindings")
+            .items
+            .into_iter()
+            .filter(|b| b.spec.target_cluster == "member2")
+            .count()
+    };
+    assert_eq!(of_member2().await, 1, "the RP's binding to member2");
+
+    delete_member(&fleet, "member2").await;
+    wait_member_gone(&fleet, "member2").await;
+    eventually("no ResourceBinding for member2", || async {
+        match of_member2().await {
+            0 => Ok(()),
+            n => Err(n),
+        }
+    })
+    .await;
+    fleet.settle().await;
+    assert_eq!(
+        fleet.member_value("member2").await.as_deref(),
+        Some("value1"),
+        "the RP's ConfigMap stays on the departed member"
     );
     fleet.stop().await;
 }
