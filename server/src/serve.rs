@@ -165,6 +165,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     // leave while fleetdeck runs (members::membership).
     let configs = member_configs(&args)?;
     let (beats, hosting) = tokio::sync::mpsc::unbounded_channel();
+    let upgrade_times = crate::members::sim::upgrader::UpgradeTimes::default();
     let simulated = Arc::new(SimulatedFleet::new(
         FleetEnv {
             dir: data_dir.join("members"),
@@ -186,6 +187,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         },
         configs.iter().any(|c| c.lightweight),
         beats,
+        upgrade_times.clone(),
     ));
     let mut members = Vec::new();
     for config in configs {
@@ -215,12 +217,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let catalogue = crate::release_catalogue::ensure(args.release_catalogue.as_deref(), &data_dir)?;
     let upgrader = crate::members::sim::upgrader::Upgrader {
         client: fleet_client.clone(),
-        upgrade_times: Arc::new(
-            members
-                .iter()
-                .map(|m| (m.config.name.clone(), m.config.cluster.upgrade_time))
-                .collect(),
-        ),
+        upgrade_times,
         catalogue: catalogue.clone(),
         clock: engine::Clock::system(),
     };

@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::simulated::{MemberEnv, SimulatedMember};
+use super::upgrader::UpgradeTimes;
 use crate::kubeconfig::{self, Endpoint};
 use crate::members::agent::MemberTarget;
 use crate::members::heartbeat::Hosting;
@@ -62,17 +63,25 @@ pub struct SimulatedFleet {
     members: tokio::sync::Mutex<Members>,
     /// Tells the heartbeat loop which members beat.
     beats: UnboundedSender<Hosting>,
+    /// The running members' upgrade times, for the upgrades of upgrade runs.
+    upgrade_times: UpgradeTimes,
     /// Tasks of members started after fleetdeck started, awaited at shutdown.
     tasks: std::sync::Mutex<Vec<JoinHandle<Result<()>>>>,
 }
 
 impl SimulatedFleet {
-    pub fn new(env: FleetEnv, lightweight: bool, beats: UnboundedSender<Hosting>) -> Self {
+    pub fn new(
+        env: FleetEnv,
+        lightweight: bool,
+        beats: UnboundedSender<Hosting>,
+        upgrade_times: UpgradeTimes,
+    ) -> Self {
         SimulatedFleet {
             env,
             lightweight,
             members: tokio::sync::Mutex::new(Members::default()),
             beats,
+            upgrade_times,
             tasks: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -120,6 +129,12 @@ impl SimulatedFleet {
         }
         member.register(&self.env.fleet).await?;
         let _ = self.beats.send(Hosting::Joined(member.config.name.clone()));
+        if let Ok(mut times) = self.upgrade_times.write() {
+            times.insert(
+                member.config.name.clone(),
+                member.config.cluster.upgrade_time,
+            );
+        }
         Ok((member, tasks))
     }
 
@@ -166,6 +181,9 @@ impl SimulatedFleet {
             hosted
         };
         let _ = self.beats.send(Hosting::Left(name.to_string()));
+        if let Ok(mut times) = self.upgrade_times.write() {
+            times.remove(name);
+        }
         if left.addr.is_some() {
             self.write_kubeconfig().await?;
         }
