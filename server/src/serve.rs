@@ -286,16 +286,12 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         |e| e.metrics(),
     );
 
-    let member_clients = members
-        .iter()
-        .map(|m| (m.config.name.clone(), m.client.clone()))
-        .collect();
     let dashboard_addr = web::dashboard::serve(
         &args,
         &informers,
         web::dashboard::Served {
             mode: "embedded",
-            members: app::server_fns::ssr::Members(Arc::new(member_clients)),
+            members: simulated.clients(),
             metrics,
             accounts,
         },

@@ -65,6 +65,8 @@ pub struct SimulatedFleet {
     beats: UnboundedSender<Hosting>,
     /// The running members' upgrade times, for the upgrades of upgrade runs.
     upgrade_times: UpgradeTimes,
+    /// The running members' clients, for the dashboard.
+    clients: app::server_fns::ssr::Members,
     /// Tasks of members started after fleetdeck started, awaited at shutdown.
     tasks: std::sync::Mutex<Vec<JoinHandle<Result<()>>>>,
 }
@@ -82,6 +84,7 @@ impl SimulatedFleet {
             members: tokio::sync::Mutex::new(Members::default()),
             beats,
             upgrade_times,
+            clients: app::server_fns::ssr::Members::default(),
             tasks: std::sync::Mutex::new(Vec::new()),
         }
     }
@@ -129,6 +132,8 @@ impl SimulatedFleet {
         }
         member.register(&self.env.fleet).await?;
         let _ = self.beats.send(Hosting::Joined(member.config.name.clone()));
+        self.clients
+            .insert(&member.config.name, member.client.clone());
         if let Ok(mut times) = self.upgrade_times.write() {
             times.insert(
                 member.config.name.clone(),
@@ -184,11 +189,17 @@ impl SimulatedFleet {
         if let Ok(mut times) = self.upgrade_times.write() {
             times.remove(name);
         }
+        self.clients.remove(name);
         if left.addr.is_some() {
             self.write_kubeconfig().await?;
         }
         tracing::info!(member = %name, "simulated member cluster left");
         Ok(())
+    }
+
+    /// The running members' clients, kept up to date as members join and leave.
+    pub fn clients(&self) -> app::server_fns::ssr::Members {
+        self.clients.clone()
     }
 
     /// Whether `name` runs here.
