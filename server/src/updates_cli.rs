@@ -121,7 +121,8 @@ pub struct MemberJoinArgs {
     /// A label of the member, `key=value`; repeat for more.
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
-    /// How long to wait for the member to join.
+    /// How long to wait for the member to join (`0s`: do not wait, e.g. for a real member whose
+    /// own agent joins later).
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub wait: std::time::Duration,
 }
@@ -130,7 +131,7 @@ pub struct MemberJoinArgs {
 pub struct MemberLeaveArgs {
     /// The member's name.
     pub name: String,
-    /// How long to wait for the member to be gone.
+    /// How long to wait for the member to be gone (`0s`: do not wait).
     #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub wait: std::time::Duration,
 }
@@ -757,16 +758,25 @@ pub async fn member(command: &MemberCommand, target: &Target) -> anyhow::Result<
             use crate::members::commands;
             let member = commands::member_cluster(&a.name, &a.labels)?;
             let joined = commands::join(&hub.client, &member, a.wait).await?;
+            let done = if a.wait.is_zero() {
+                "created"
+            } else {
+                "joined"
+            };
             print(target.output, &joined, || {
                 format!(
-                    "membercluster.cluster.kubernetes-fleet.io/{} joined\n",
+                    "membercluster.cluster.kubernetes-fleet.io/{} {done}\n",
                     a.name
                 )
             })
         }
         MemberCommand::Leave(a) => {
             crate::members::commands::leave(&hub.client, &a.name, a.wait).await?;
-            println!("membercluster.cluster.kubernetes-fleet.io/{} left", a.name);
+            let done = if a.wait.is_zero() { "deleted" } else { "left" };
+            println!(
+                "membercluster.cluster.kubernetes-fleet.io/{} {done}",
+                a.name
+            );
             Ok(())
         }
     }

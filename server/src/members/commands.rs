@@ -49,7 +49,7 @@ pub fn member_cluster(name: &str, labels: &[String]) -> Result<MemberCluster, Me
     Ok(member)
 }
 
-/// Creates `member` and waits up to `wait` until it has joined.
+/// Creates `member` and waits up to `wait` (zero: not at all) until it has joined.
 pub async fn join(
     hub: &kube::Client,
     member: &MemberCluster,
@@ -64,7 +64,11 @@ pub async fn join(
             MemberCommandError::AlreadyMember(name)
         });
     }
-    api.create(&PostParams::default(), member).await?;
+    let created = api.create(&PostParams::default(), member).await?;
+    // A real member's own agent reports the join, on its own time: `--wait 0s` does not wait.
+    if wait.is_zero() {
+        return Ok(created);
+    }
     let joined = |m: Option<&MemberCluster>| {
         m.and_then(|m| m.status.as_ref())
             .and_then(|s| s.conditions.as_deref())
@@ -82,7 +86,7 @@ pub async fn join(
     }
 }
 
-/// Deletes member `name` and waits up to `wait` until it is gone.
+/// Deletes member `name` and waits up to `wait` (zero: not at all) until it is gone.
 pub async fn leave(
     hub: &kube::Client,
     name: &str,
@@ -93,6 +97,9 @@ pub async fn leave(
         return Err(MemberCommandError::NotMember(name.to_string()));
     };
     api.delete(name, &DeleteParams::default()).await?;
+    if wait.is_zero() {
+        return Ok(());
+    }
     let uid = member.metadata.uid.unwrap_or_default();
     match tokio::time::timeout(
         wait,
