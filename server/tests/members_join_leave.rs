@@ -468,6 +468,11 @@ async fn a_run_in_progress_fails_when_a_cluster_leaves_and_the_next_run_deletes_
         sr("True", "UpdateRunInitializedSuccessfully")
     );
     let status = run.status.as_ref().expect("status");
+    assert_eq!(
+        status.policy_observed_cluster_count,
+        Some(2),
+        "the remaining selected clusters"
+    );
     assert_eq!(cluster_names(&run, 0), ["member1"]);
     assert_eq!(cluster_names(&run, 1), ["member2"]);
     let deletion = status
