@@ -51,8 +51,8 @@ struct Hosted {
 #[derive(Default)]
 struct Members {
     running: BTreeMap<String, Hosted>,
-    /// Stores of members that left, by name, for a rejoin.
-    departed: BTreeMap<String, hub::Hub>,
+    /// Stores and configurations of members that left, by name, for a rejoin.
+    departed: BTreeMap<String, (hub::Hub, MemberConfig)>,
 }
 
 /// The simulated members of one fleetdeck.
@@ -110,7 +110,10 @@ impl SimulatedFleet {
             in_memory: self.env.in_memory,
             shutdown: &stop,
         };
-        let store = members.departed.remove(&config.name);
+        let store = members
+            .departed
+            .remove(&config.name)
+            .map(|(store, _)| store);
         let mut member = SimulatedMember::launch(config, &env, store).await?;
         let tasks = std::mem::take(&mut member.tasks);
         members.running.insert(
@@ -151,16 +154,24 @@ impl SimulatedFleet {
         name: &str,
         labels: &BTreeMap<String, String>,
     ) -> Result<Option<MemberTarget>> {
-        if self.members.lock().await.running.contains_key(name) {
-            return Ok(None);
-        }
-        let mut config = MemberConfig::named(name);
+        let before = {
+            let members = self.members.lock().await;
+            if members.running.contains_key(name) {
+                return Ok(None);
+            }
+            members.departed.get(name).map(|(_, config)| config.clone())
+        };
+        // A member that left comes back as the cluster it was (region, versions, upgrade time),
+        // with the labels of its new MemberCluster.
+        let mut config = before.unwrap_or_else(|| MemberConfig {
+            lightweight: self.lightweight,
+            ..MemberConfig::named(name)
+        });
         config.labels = labels
             .iter()
             .filter(|(k, _)| k.as_str() != crate::members::registration::MEMBER_NAME_LABEL)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        config.lightweight = self.lightweight;
         let (member, tasks) = self.start(config, true).await?;
         if let Ok(mut all) = self.tasks.lock() {
             all.extend(tasks);
@@ -180,9 +191,10 @@ impl SimulatedFleet {
                 return Ok(());
             };
             hosted.stop.cancel();
-            members
-                .departed
-                .insert(name.to_string(), hosted.store.clone());
+            members.departed.insert(
+                name.to_string(),
+                (hosted.store.clone(), hosted.config.clone()),
+            );
             hosted
         };
         let _ = self.beats.send(Hosting::Left(name.to_string()));
@@ -218,14 +230,8 @@ impl SimulatedFleet {
                 members
                     .departed
                     .get(name)
-                    .map(|store| kube::Client::new(store.router(), "default"))
+                    .map(|(store, _)| kube::Client::new(store.router(), "default"))
             })
-    }
-
-    /// The running members' configurations.
-    pub async fn configs(&self) -> Vec<MemberConfig> {
-        let members = self.members.lock().await;
-        members.running.values().map(|m| m.config.clone()).collect()
     }
 
     /// Writes the kubeconfig: the hub and every running member that listens.
