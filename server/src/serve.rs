@@ -17,7 +17,8 @@ use crate::informers::Informers;
 use crate::kubeconfig::{self, Endpoint};
 use crate::members::agent::{Agent, MemberTarget};
 use crate::members::kubeconfig_secrets;
-use crate::members::sim::simulated::MemberEnv;
+use crate::members::membership::Membership;
+use crate::members::sim::fleet::{FleetEnv, SimulatedFleet};
 use crate::members::{demo_fleet, MemberConfig, SimulatedMember};
 use crate::tls::HubTls;
 use crate::web;
@@ -37,7 +38,10 @@ pub struct Running {
     pub hub: Option<hub::Hub>,
     /// A client of the hub, embedded or real.
     pub client: kube::Client,
+    /// The members simulated from the start (see `simulated` for those that joined later).
     pub members: Vec<SimulatedMember>,
+    /// Every simulated member, joining and leaving while fleetdeck runs (none on a real hub).
+    pub simulated: Option<Arc<SimulatedFleet>>,
     /// The engine's controllers; they can be restarted against the same hub (a crash test does).
     /// None with `--engine off`, and on a real hub (where the lease holder runs it).
     pub engine: Option<engine::Engine>,
@@ -48,6 +52,12 @@ pub struct Running {
 }
 
 impl Running {
+    /// An in-process client of simulated member `name`'s API: one of the start, one that
+    /// joined later, or one that left (its store stays).
+    pub async fn member_client(&self, name: &str) -> Option<kube::Client> {
+        self.simulated.as_ref()?.client(name).await
+    }
+
     /// Starts a graceful shutdown of every listener.
     pub fn shutdown(&self) {
         self.shutdown.cancel();
@@ -60,7 +70,12 @@ impl Running {
             engine.stop().await;
         }
         let mut outcome = Ok(());
-        for task in self.tasks {
+        let joined_later = self
+            .simulated
+            .as_ref()
+            .map(|s| s.take_tasks())
+            .unwrap_or_default();
+        for task in self.tasks.into_iter().chain(joined_later) {
             let result = task
                 .await
                 .unwrap_or_else(|e| Err(Error::Serve(std::io::Error::other(e))));
@@ -150,21 +165,38 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         shutdown.clone(),
     )?];
 
-    // The simulated member clusters, each with its own API server and kubelet.
-    let members_dir = data_dir.join("members");
-    let env = MemberEnv {
-        dir: &members_dir,
-        ip: hub_addr.ip(),
-        tls: &tls,
-        token: &token,
-        fleet: &fleet_client,
-        ready_after: args.kubelet_delay,
-        in_memory: args.in_memory,
-        shutdown: &shutdown,
-    };
+    // The simulated member clusters, each with its own API server and kubelet; members join and
+    // leave while fleetdeck runs (members::membership).
+    let configs = member_configs(&args)?;
+    let (beats, hosting) = tokio::sync::mpsc::unbounded_channel();
+    let upgrade_times = crate::members::sim::upgrader::UpgradeTimes::default();
+    let simulated = Arc::new(SimulatedFleet::new(
+        FleetEnv {
+            dir: data_dir.join("members"),
+            ip: hub_addr.ip(),
+            tls: tls.clone(),
+            token: token.clone(),
+            fleet: fleet_client.clone(),
+            ready_after: args.kubelet_delay,
+            in_memory: args.in_memory,
+            shutdown: shutdown.clone(),
+            kubeconfig: kubeconfig_path.clone(),
+            hub_endpoint: Endpoint {
+                name: "hub".into(),
+                server: format!("https://{}", reachable(hub_addr)),
+                token: token.clone(),
+                ca_pem: Some(tls.ca_pem.clone()),
+            },
+            secrets_namespace: args.member_secrets_namespace.clone(),
+        },
+        configs.iter().any(|c| c.lightweight),
+        beats,
+        upgrade_times.clone(),
+    ));
     let mut members = Vec::new();
-    for config in member_configs(&args)? {
-        let member = SimulatedMember::start(config, &env).await?;
+    for config in configs {
+        let (member, member_tasks) = simulated.start(config, false).await?;
+        tasks.extend(member_tasks);
         match member.addr {
             Some(addr) => {
                 info!(member = %member.config.name, %addr, "simulated member cluster started")
@@ -173,37 +205,13 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         }
         members.push(member);
     }
-    let endpoint = |name: &str, addr: SocketAddr| Endpoint {
-        name: name.into(),
-        server: format!("https://{}", reachable(addr)),
-        token: token.clone(),
-        ca_pem: Some(tls.ca_pem.clone()),
-    };
-    let endpoints: Vec<Endpoint> = std::iter::once(endpoint("hub", hub_addr))
-        .chain(
-            members
-                .iter()
-                .filter_map(|m| Some(endpoint(&m.config.name, m.addr?))),
-        )
-        .collect();
-    kubeconfig::write(&kubeconfig_path, &kubeconfig::render(&endpoints, "hub")?)?;
-    for member in &mut members {
-        tasks.append(&mut member.tasks);
+    simulated.write_kubeconfig().await?;
+    for member in &members {
         // Registered like a real member, so a fleetdeck started with --kubeconfig against this
         // hub reaches it too (lightweight members have no address to reach).
-        let Some(addr) = member.addr else { continue };
-        let own = kubeconfig::render(&[endpoint(&member.config.name, addr)], &member.config.name)?;
-        kubeconfig_secrets::publish(
-            &fleet_client,
-            &args.member_secrets_namespace,
-            &member.config.name,
-            &own,
-        )
-        .await
-        .map_err(|e| Error::Member {
-            member: member.config.name.clone(),
-            message: format!("cannot store its kubeconfig Secret: {e}"),
-        })?;
+        if let Some(addr) = member.addr {
+            simulated.publish(&member.config.name, addr).await?;
+        }
     }
 
     // One watch per kind on the hub, shared by the engine, the member agent and the dashboard.
@@ -213,12 +221,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     let catalogue = crate::release_catalogue::ensure(args.release_catalogue.as_deref(), &data_dir)?;
     let upgrader = crate::members::sim::upgrader::Upgrader {
         client: fleet_client.clone(),
-        upgrade_times: Arc::new(
-            members
-                .iter()
-                .map(|m| (m.config.name.clone(), m.config.cluster.upgrade_time))
-                .collect(),
-        ),
+        upgrade_times,
         catalogue: catalogue.clone(),
         clock: engine::Clock::system(),
     };
@@ -229,11 +232,10 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     }));
 
     // The members' agents renew their heartbeats (members::heartbeat).
-    let names = members.iter().map(|m| m.config.name.clone()).collect();
     let (beat_client, beat_informers, beat_shutdown) =
         (fleet_client.clone(), informers.clone(), shutdown.clone());
     tasks.push(spawn_until(&shutdown, "member heartbeats", async move {
-        crate::members::heartbeat::run(beat_client, beat_informers, names, beat_shutdown).await;
+        crate::members::heartbeat::run(beat_client, beat_informers, hosting, beat_shutdown).await;
         Ok(())
     }));
 
@@ -246,7 +248,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
     }));
 
     // The engine (placements, update runs) and the member agent, all against the hub in-process.
-    let engine = (args.engine == EngineMode::On).then(|| {
+    let agent = (args.engine == EngineMode::On).then(|| {
         let targets = members
             .iter()
             .map(|m| MemberTarget {
@@ -254,9 +256,24 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
                 client: m.client.clone(),
             })
             .collect();
-        let (agent_client, agent_informers) = (fleet_client.clone(), informers.clone());
+        Agent::new(fleet_client.clone(), targets)
+    });
+    // Members joining and leaving: the agent's set and the simulated clusters follow the
+    // MemberClusters (with --engine off, the simulated clusters alone).
+    let membership = Arc::new(Membership {
+        hub: fleet_client.clone(),
+        agent: agent.clone(),
+        simulated: Some(simulated.clone()),
+    });
+    let membership_informers = informers.clone();
+    tasks.push(spawn_until(&shutdown, "membership", async move {
+        membership.run(membership_informers).await;
+        Ok(())
+    }));
+    let engine = agent.map(|agent| {
+        let agent_informers = informers.clone();
         tasks.push(spawn_until(&shutdown, "member agent", async move {
-            Agent::new(agent_client, targets).run(agent_informers).await;
+            agent.run(agent_informers).await;
             Ok(())
         }));
         engine::Engine::start_shared(
@@ -273,16 +290,12 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         |e| e.metrics(),
     );
 
-    let member_clients = members
-        .iter()
-        .map(|m| (m.config.name.clone(), m.client.clone()))
-        .collect();
     let dashboard_addr = web::dashboard::serve(
         &args,
         &informers,
         web::dashboard::Served {
             mode: "embedded",
-            members: app::server_fns::ssr::Members(Arc::new(member_clients)),
+            members: simulated.clients(),
             metrics,
             accounts,
         },
@@ -310,6 +323,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
         hub: Some(hub),
         client: fleet_client,
         members,
+        simulated: Some(simulated),
         engine,
         shutdown,
         tasks,
@@ -391,6 +405,7 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
         hub: None,
         client,
         members: Vec::new(),
+        simulated: None,
         engine: None,
         shutdown,
         tasks,
@@ -458,9 +473,16 @@ async fn run_engine(
 ) {
     let mut engine = engine::Engine::start_shared(&informers, config, metrics);
     let agent = Agent::new(informers.client().clone(), Vec::new());
+    // Members leaving: held by KubeFleet's finalizer until the agent has let them go.
+    let membership = Arc::new(Membership {
+        hub: informers.client().clone(),
+        agent: Some(agent.clone()),
+        simulated: None,
+    });
     tokio::select! {
         _ = stop.cancelled() => {}
         _ = agent.clone().run(informers.clone()) => {}
+        _ = membership.run(informers.clone()) => {}
         _ = kubeconfig_secrets::run(informers, secrets_namespace, agent) => {}
     }
     engine.stop().await;

@@ -106,6 +106,34 @@ pub struct GateNameArg {
 pub enum MemberCommand {
     /// Assign a member cluster to an update group (`az fleet member update --update-group`).
     Update(MemberUpdateArgs),
+    /// A member cluster joins the fleet: its MemberCluster is created (in the embedded mode the
+    /// running fleetdeck starts a simulated cluster for it); waits until it has joined.
+    Join(MemberJoinArgs),
+    /// A member cluster leaves the fleet: its MemberCluster is deleted, its bindings are
+    /// unscheduled, and what was placed on it stays there; waits until it is gone.
+    Leave(MemberLeaveArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MemberJoinArgs {
+    /// The member's name (a DNS label).
+    pub name: String,
+    /// A label of the member, `key=value`; repeat for more.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// How long to wait for the member to join (`0s`: do not wait, e.g. for a real member whose
+    /// own agent joins later).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub wait: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MemberLeaveArgs {
+    /// The member's name.
+    pub name: String,
+    /// How long to wait for the member to be gone (`0s`: do not wait).
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub wait: std::time::Duration,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -725,6 +753,31 @@ pub async fn member(command: &MemberCommand, target: &Target) -> anyhow::Result<
                     vec![a.name.clone(), a.update_group.clone()],
                 ])
             })
+        }
+        MemberCommand::Join(a) => {
+            use crate::members::commands;
+            let member = commands::member_cluster(&a.name, &a.labels)?;
+            let joined = commands::join(&hub.client, &member, a.wait).await?;
+            let done = if a.wait.is_zero() {
+                "created"
+            } else {
+                "joined"
+            };
+            print(target.output, &joined, || {
+                format!(
+                    "membercluster.cluster.kubernetes-fleet.io/{} {done}\n",
+                    a.name
+                )
+            })
+        }
+        MemberCommand::Leave(a) => {
+            crate::members::commands::leave(&hub.client, &a.name, a.wait).await?;
+            let done = if a.wait.is_zero() { "deleted" } else { "left" };
+            println!(
+                "membercluster.cluster.kubernetes-fleet.io/{} {done}",
+                a.name
+            );
+            Ok(())
         }
     }
 }

@@ -658,3 +658,31 @@ async fn a_run_copies_its_strategy_at_creation_and_one_without_a_plan_cannot_sta
     );
     fleet.stop().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_member_that_joined_while_fleetdeck_runs_is_upgraded_too() {
+    let (fleet, _dir) = fleet(&[("m1", "updateGroup: group-1a")]).await;
+    // `fleetdeck member join m2 --label updates.fleetdeck.dev/group=group-1b`.
+    let m2 = server::members::commands::member_cluster(
+        "m2",
+        &["updates.fleetdeck.dev/group=group-1b".into()],
+    )
+    .expect("member");
+    server::members::commands::join(&fleet.hub, &m2, DEADLINE)
+        .await
+        .expect("m2 joins");
+    create_run(
+        &fleet,
+        "run-joined",
+        json!({"managedClusterUpdate": {"upgrade": {"type": "Full", "kubernetesVersion": "1.26.0"}},
+               "strategy": {"stages": [
+                   {"name": "stage1", "groups": [{"name": "group-1a"}, {"name": "group-1b"}]}]}}),
+    )
+    .await;
+    wait_planned(&fleet, "run-joined").await;
+    action(&fleet, "run-joined", RunAction::Start).await;
+    let done = wait_state(&fleet, "run-joined", UpdateState::Completed).await;
+    assert_eq!(member(&done, "m2").0, UpdateState::Completed);
+    assert_eq!(cluster(&fleet, "m2").await.kubernetes_version, "1.26.0");
+    fleet.stop().await;
+}

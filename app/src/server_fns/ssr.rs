@@ -17,13 +17,30 @@ pub const CONSOLE: &str = "fleetdeck-console";
 
 /// The member clusters the server can reach (the embedded mode's simulated members), so a stuck
 /// run can name the member's own reason — a pod that cannot pull its image. Empty when the
-/// dashboard only sees the hub.
+/// dashboard only sees the hub. Members join and leave while the server runs, so the map is
+/// shared with whatever starts and stops them.
 #[derive(Clone, Default)]
-pub struct Members(pub std::sync::Arc<std::collections::HashMap<String, kube::Client>>);
+pub struct Members(
+    pub std::sync::Arc<std::sync::RwLock<std::collections::HashMap<String, kube::Client>>>,
+);
 
 impl Members {
     pub fn client(&self, name: &str) -> Option<kube::Client> {
-        self.0.get(name).cloned()
+        self.0.read().ok()?.get(name).cloned()
+    }
+
+    /// A member joined: the server reaches it through `client`.
+    pub fn insert(&self, name: &str, client: kube::Client) {
+        if let Ok(mut members) = self.0.write() {
+            members.insert(name.to_string(), client);
+        }
+    }
+
+    /// A member left.
+    pub fn remove(&self, name: &str) {
+        if let Ok(mut members) = self.0.write() {
+            members.remove(name);
+        }
     }
 }
 

@@ -148,7 +148,7 @@ impl SimulatedCluster {
 }
 
 impl MemberConfig {
-    fn named(name: &str) -> Self {
+    pub fn named(name: &str) -> Self {
         MemberConfig {
             name: name.to_string(),
             labels: BTreeMap::new(),

@@ -29,6 +29,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher::Event;
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -39,11 +40,18 @@ pub const STOPPED_ANNOTATION: &str = "sim.fleetdeck.dev/agent-stopped";
 /// At most this many heartbeat writes are in flight.
 const CONCURRENT_BEATS: usize = 16;
 
-/// Beats for `members` (by name) until `shutdown`.
+/// Which members this process beats for changes as they join and leave (placement-extras §4).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Hosting {
+    Joined(String),
+    Left(String),
+}
+
+/// Beats for the members `hosting` names as joined, until they leave or `shutdown`.
 pub async fn run(
     hub: kube::Client,
     informers: Informers,
-    members: Vec<String>,
+    mut hosting: UnboundedReceiver<Hosting>,
     shutdown: CancellationToken,
 ) {
     let informer = informers.of::<MemberCluster>();
@@ -53,16 +61,19 @@ pub async fn run(
     let mut schedule = Schedule::default();
     let mut rng = SplitMix(seed());
     let default = Duration::from_secs(u64::from(DEFAULT_HEARTBEAT_PERIOD_SECONDS));
-    // Registration has just written a heartbeat: the first beats spread over one period.
-    for name in members {
-        let first = default.mul_f64(rng.unit());
-        schedule.set(name, Instant::now() + first, default);
-    }
     let mut beats = FuturesUnordered::new();
     loop {
         let due = schedule.next_due();
         tokio::select! {
             () = shutdown.cancelled() => break,
+            Some(change) = hosting.recv() => match change {
+                // Registration has just written a heartbeat: the first beats spread over one period.
+                Hosting::Joined(name) => {
+                    let first = default.mul_f64(rng.unit());
+                    schedule.set(name, Instant::now() + first, default);
+                }
+                Hosting::Left(name) => schedule.remove(&name),
+            },
             Some(event) = events.next() => {
                 if let Event::Apply(member) | Event::InitApply(member) = event {
                     schedule.member_changed(&member, &mut rng);
@@ -100,7 +111,8 @@ async fn beat(
     let Some(member) = store.get(&ObjectRef::new(&name)) else {
         return Ok(());
     };
-    if stopped(&member) {
+    // A leaving member's agent has stopped; a beat would write back its old conditions.
+    if stopped(&member) || member.metadata.deletion_timestamp.is_some() {
         return Ok(());
     }
     let Some(status) = renewed_status(&member, &Time(Timestamp::now())) else {
@@ -142,6 +154,11 @@ impl Schedule {
         self.members
             .insert(name.clone(), (self.next_seq, period, stopped));
         self.heap.push(Reverse((at, self.next_seq, name)));
+    }
+
+    /// Stops beating for `name` (its heap entry is dropped lazily).
+    fn remove(&mut self, name: &str) {
+        self.members.remove(name);
     }
 
     fn next_due(&mut self) -> Option<Instant> {

@@ -76,6 +76,10 @@ pub async fn run(informers: Informers, namespace: String, agent: Arc<Agent>) {
             .collect();
         let mut wanted: BTreeMap<String, String> = BTreeMap::new();
         for member in members.state() {
+            // A leaving member's agent has stopped (members::membership).
+            if member.metadata.deletion_timestamp.is_some() {
+                continue;
+            }
             let secret = secret_name(&member);
             match by_name.get(&secret).map(|s| kubeconfig_of(s)) {
                 Some(Ok(kubeconfig)) => {

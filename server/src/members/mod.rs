@@ -5,9 +5,11 @@
 //! simulated kubelet, registered on the fleet hub as a `MemberCluster`.
 
 pub mod agent;
+pub mod commands;
 pub mod fleet_config;
 pub mod heartbeat;
 pub mod kubeconfig_secrets;
+pub mod membership;
 pub mod registration;
 pub mod sim;
 

@@ -5,6 +5,7 @@
 
 use app::fleet::placement::member_cluster::{MemberClusterSpec, Subject};
 use app::fleet::placement::member_status::joined_status;
+use app::fleet::placement::membership::MEMBER_CLUSTER_FINALIZER;
 use app::fleet::types::condition::Time;
 use app::fleet::types::merge_patch::{MetadataOnly, MetadataPatch, StatusPatch};
 use app::fleet::MemberCluster;
@@ -39,6 +40,9 @@ pub async fn register(
         None => {
             let mut object = MemberCluster::new(&member.name, registered_spec(&member.name));
             object.metadata.labels = Some(labels);
+            // Held from the start, as the membership controller would hold it (saves a write
+            // per member of a big simulated fleet).
+            object.metadata.finalizers = Some(vec![MEMBER_CLUSTER_FINALIZER.to_string()]);
             api.create(&PostParams::default(), &object).await?;
         }
     }
@@ -69,7 +73,7 @@ pub async fn register(
 
 /// The spec a KubeFleet member is registered with: the member agent's service account in the
 /// member's own reserved namespace, beating every 60 s (the default).
-fn registered_spec(member: &str) -> MemberClusterSpec {
+pub fn registered_spec(member: &str) -> MemberClusterSpec {
     MemberClusterSpec {
         identity: Subject {
             kind: "ServiceAccount".into(),

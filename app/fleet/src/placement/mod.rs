@@ -5,6 +5,7 @@ pub mod binding_status;
 pub mod binding_writes;
 pub mod member_cluster;
 pub mod member_status;
+pub mod membership;
 pub mod placement_ref;
 pub mod placement_status;
 pub mod policy_snapshot;

@@ -99,9 +99,12 @@ pub fn schedule(
                     Some(_) => {
                         rejected.push((name.clone(), "cluster has not joined the fleet".into()))
                     }
-                    None => {
-                        rejected.push((name.clone(), "cluster is not found in the fleet".into()))
-                    }
+                    // placement-extras §4.2 step 5: a PickFixed placement keeps the name of a
+                    // cluster that left (KubeFleet's `pickFixedNotFoundClusterReasonTemplate`).
+                    None => rejected.push((
+                        name.clone(),
+                        format!("Specified cluster {name:?} is not found"),
+                    )),
                 }
             }
             fulfilled = selected.len() == wanted.len();

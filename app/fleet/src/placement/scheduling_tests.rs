@@ -101,7 +101,7 @@ fn pick_fixed_takes_the_named_clusters_and_flags_missing_ones() {
     assert!(!s.fulfilled);
     assert_eq!(
         s.decisions[1].reason.as_deref(),
-        Some("cluster is not found in the fleet")
+        Some("Specified cluster \"ghost\" is not found")
     );
 }
 

@@ -194,6 +194,10 @@ pub mod reasons {
     pub const MEMBER_CLUSTER_HEALTHY: &str = "MemberClusterHealthy";
     pub const MEMBER_AGENT_JOINED: &str = "MemberAgentJoined";
     pub const MEMBER_AGENT_HEALTHY: &str = "MemberAgentHealthy";
+    // A member leaving (placement-extras §4.1): KubeFleet's hub and agent reasons.
+    pub const MEMBER_CLUSTER_NOT_READY_TO_JOIN: &str = "MemberClusterNotReadyToJoin";
+    pub const MEMBER_CLUSTER_LEFT: &str = "MemberClusterLeft";
+    pub const INTERNAL_MEMBER_CLUSTER_LEFT: &str = "InternalMemberClusterLeft";
     /// False reasons of binding conditions that mean "still in progress", not failure (spec §9.5).
     pub const IN_PROGRESS_BINDING_REASONS: [&str; 4] = [
         "OverriddenPending",
@@ -287,6 +291,10 @@ pub mod messages {
     pub const MEMBER_CLUSTER_HEALTHY: &str = "the member cluster is healthy";
     pub const MEMBER_AGENT_JOINED: &str = "the member agent has joined";
     pub const MEMBER_AGENT_HEALTHY: &str = "the member agent is healthy";
+    // A member leaving (placement-extras §4.1, KubeFleet's wording).
+    pub const MEMBER_CLUSTER_NOT_READY_TO_JOIN: &str =
+        "Member cluster is not ready to join the fleet";
+    pub const MEMBER_CLUSTER_LEFT: &str = "Member cluster has left the fleet";
 
     /// Binding Applied=False message when an object failed to apply; `work` is the placement's
     /// work object (`<placement>-work`).

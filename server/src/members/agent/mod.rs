@@ -6,7 +6,8 @@
 //! When a binding goes away everything it placed is removed. An `Unscheduled` binding keeps what
 //! it placed until it is deleted (spec §5: the work generator treats it as bound until then), so a
 //! de-selected cluster leaves when its rollout owner says: an update run's deletion stage, or the
-//! placement controller for a RollingUpdate placement.
+//! placement controller for a RollingUpdate placement. A binding deleted after its member left
+//! the fleet removes nothing there and lets go at once ([`departure`], placement-extras §4.3).
 //!
 //! What was applied is recorded on the member in a ConfigMap `fleet-system/<record>`, playing the
 //! part of KubeFleet's AppliedWork, so removal works across restarts ([`record`]).
@@ -22,6 +23,7 @@
 //! what `app::fleet::placement::binding_status` decides from the outcomes.
 
 mod apply;
+mod departure;
 mod deployment_watch;
 mod overrides;
 mod reconcile;

@@ -68,6 +68,11 @@ fn error_policy<S: RunScope>(_: Arc<Binding<S>>, error: &AgentError, _: Arc<Agen
 }
 
 async fn reconcile<S: RunScope>(binding: Arc<Binding<S>>, agent: Arc<Agent>) -> Result<Action> {
+    if binding.metadata.deletion_timestamp.is_some()
+        && super::departure::left_in_place::<S>(&agent, &binding).await?
+    {
+        return Ok(Action::await_change());
+    }
     let Some(member) = agent.member(&binding.spec.target_cluster) else {
         // Not reachable (yet): a change of the member set reconciles it again.
         return Ok(Action::await_change());
@@ -206,7 +211,7 @@ fn placement_of<S: RunScope>(binding: &Binding<S>) -> Result<String> {
 }
 
 /// Sets a binding's finalizers (a merge patch of `metadata.finalizers`).
-async fn set_finalizers<S: RunScope>(
+pub(super) async fn set_finalizers<S: RunScope>(
     bindings: &Api<Binding<S>>,
     name: &str,
     finalizers: Vec<String>,

@@ -3,6 +3,7 @@
 //! deployment controller ([`kubelet`]), the container runtime's image check ([`image`]) and the
 //! cluster upgrades of upgrade runs ([`upgrader`]).
 
+pub mod fleet;
 pub mod image;
 pub mod kubelet;
 pub mod simulated;

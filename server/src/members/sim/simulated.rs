@@ -58,36 +58,67 @@ impl SimulatedMember {
     /// Opens the member's store, listens on a free port with the same certificate and token as
     /// the fleet hub (unless lightweight), starts its kubelet and registers it on the fleet.
     pub async fn start(config: MemberConfig, env: &MemberEnv<'_>) -> Result<Self> {
+        let member = Self::launch(config, env, None).await?;
+        member.register(env.fleet).await?;
+        Ok(member)
+    }
+
+    /// Registers the member on the fleet hub (joined, with its labels).
+    pub async fn register(&self, fleet: &kube::Client) -> Result<()> {
+        crate::members::registration::register(fleet, &self.config, NODE_COUNT)
+            .await
+            .map_err(|e| Error::Member {
+                member: self.config.name.clone(),
+                message: e.to_string(),
+            })
+    }
+
+    /// As [`SimulatedMember::start`] without registering, on `store` when given: the store of a
+    /// member that left, which rejoins with what was left on it (a real cluster keeps its
+    /// objects when it leaves).
+    pub async fn launch(
+        config: MemberConfig,
+        env: &MemberEnv<'_>,
+        store: Option<hub::Hub>,
+    ) -> Result<Self> {
         let MemberEnv {
             dir,
             ip,
             tls,
             token,
-            fleet,
+            fleet: _,
             ready_after,
             in_memory,
             shutdown,
         } = *env;
         let mut tasks = Vec::new();
         let (hub, addr) = if config.lightweight {
-            let hub = hub::Hub::open_with(
-                hub::Storage::Memory,
-                hub::Registry::new(),
-                LIGHTWEIGHT_STORE,
-            )?;
+            let hub = match store {
+                Some(hub) => hub,
+                None => hub::Hub::open_with(
+                    hub::Storage::Memory,
+                    hub::Registry::new(),
+                    LIGHTWEIGHT_STORE,
+                )?,
+            };
             (hub, None)
         } else {
             let addr = SocketAddr::new(ip, 0);
-            let storage = if in_memory {
-                hub::Storage::Memory
-            } else {
-                std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
-                    path: dir.to_path_buf(),
-                    source,
-                })?;
-                hub::Storage::Sqlite(dir.join(format!("{}.db", config.name)))
+            let hub = match store {
+                Some(hub) => hub,
+                None => {
+                    let storage = if in_memory {
+                        hub::Storage::Memory
+                    } else {
+                        std::fs::create_dir_all(dir).map_err(|source| Error::DataDir {
+                            path: dir.to_path_buf(),
+                            source,
+                        })?;
+                        hub::Storage::Sqlite(dir.join(format!("{}.db", config.name)))
+                    };
+                    hub::Hub::open(storage, hub::Registry::new())?
+                }
             };
-            let hub = hub::Hub::open(storage, hub::Registry::new())?;
             let listener = std::net::TcpListener::bind(addr)
                 .and_then(|l| l.set_nonblocking(true).map(|()| l))
                 .map_err(|source| Error::Bind { addr, source })?;
@@ -108,12 +139,6 @@ impl SimulatedMember {
                 Ok(())
             })
         });
-        crate::members::registration::register(fleet, &config, NODE_COUNT)
-            .await
-            .map_err(|e| Error::Member {
-                member: config.name.clone(),
-                message: e.to_string(),
-            })?;
         Ok(SimulatedMember {
             config,
             hub,

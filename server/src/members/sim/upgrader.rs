@@ -25,12 +25,16 @@ use crate::informers::Informers;
 /// How often a result write that keeps conflicting with other status writers is tried.
 const WRITE_ATTEMPTS: usize = 8;
 
+/// The running simulated members' upgrade times, by name: members join and leave while
+/// fleetdeck runs (`sim::fleet`).
+pub type UpgradeTimes = Arc<std::sync::RwLock<BTreeMap<String, Duration>>>;
+
 /// What every simulated member's upgrades share.
 #[derive(Clone)]
 pub struct Upgrader {
     pub client: kube::Client,
     /// Simulated member name → how long one of its upgrades takes.
-    pub upgrade_times: Arc<BTreeMap<String, Duration>>,
+    pub upgrade_times: UpgradeTimes,
     /// The release catalogue file, read at each upgrade.
     pub catalogue: PathBuf,
     pub clock: Clock,
@@ -51,7 +55,12 @@ impl Upgrader {
                 },
             };
             let name = member.metadata.name.clone().unwrap_or_default();
-            let Some(upgrade_time) = self.upgrade_times.get(&name).copied() else {
+            let upgrade_time = self
+                .upgrade_times
+                .read()
+                .ok()
+                .and_then(|times| times.get(&name).copied());
+            let Some(upgrade_time) = upgrade_time else {
                 continue;
             };
             let Some(op) = managed_cluster::of(member.status.as_ref())
