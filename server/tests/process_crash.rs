@@ -390,7 +390,7 @@ async fn killer(
             break;
         }
         // One stop in four is a SIGTERM: fleetdeck must then finish and exit cleanly by itself.
-        let graceful = rng.next() % 4 == 0;
+        let graceful = rng.next().is_multiple_of(4);
         let how = if graceful {
             terminate(&mut p).await;
             "SIGTERM"
