@@ -7,7 +7,7 @@ use std::sync::Arc;
 use app::fleet::types::kind;
 use app::fleet::validation::{self, overrides, FieldError, FieldErrorKind};
 use app::fleet::{FleetKind, Object};
-use hub::{AdmitFn, Cause, KindSpec, Registry, ValidateFn};
+use hub::{AdmitDeleteFn, AdmitFn, Cause, KindSpec, Registry, ValidateFn};
 use serde_json::Value;
 
 /// Every fleet kind, ready for `hub::Hub::open`.
@@ -35,6 +35,7 @@ fn kind_spec(crd: &Value) -> Option<KindSpec> {
         Ok(mut spec) => {
             spec.validate = validator(&kind);
             spec.admit = admission(&kind);
+            spec.admit_delete = delete_admission(&kind);
             Some(spec)
         }
         // Our own generated CRDs: a failure is a bug that the tests catch.
@@ -100,6 +101,26 @@ fn admission(kind: &str) -> Option<AdmitFn> {
         ),
         _ => return None,
     })
+}
+
+/// Deletes the model refuses: an upgrade run whose members may be in flight (aks §8.5, the
+/// decision in `spec_change::check_delete`), so kubectl is held to what the CLI and the dashboard
+/// already refuse.
+fn delete_admission(kind: &str) -> Option<AdmitDeleteFn> {
+    match kind {
+        "UpdateRun" => Some(Arc::new(|stored: &Value| {
+            let run: Object<kind::UpdateRun> =
+                serde_json::from_value(stored.clone()).map_err(|e| e.to_string())?;
+            let state = run
+                .status
+                .as_ref()
+                .and_then(|s| s.status.as_ref())
+                .and_then(|s| s.state)
+                .unwrap_or_default();
+            app::fleet::upgrade::spec_change::check_delete(state).map_err(|e| e.to_string())
+        })),
+        _ => None,
+    }
 }
 
 type WebhookCheck<S> = fn(&str, &S, &[(String, S)], bool) -> Result<(), String>;

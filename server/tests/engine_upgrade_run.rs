@@ -11,7 +11,7 @@ use app::fleet::upgrade::run::{GateState, SkipProperties};
 use app::fleet::upgrade::upgrade_run::{MemberUpdateStatus, UpdateRunSpec, UpdateState};
 use app::fleet::{Gate, MemberCluster, UpdateRun};
 use fleet_support::*;
-use kube::api::{Api, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::json;
 use server::cli::ServeArgs;
 use server::upgrade_actions::{act, RunAction};
@@ -231,6 +231,18 @@ async fn stop_lets_the_member_in_flight_finish_and_start_carries_on() {
         }
     })
     .await;
+    // kubectl delete is refused while members may be in flight, as the CLI refuses it.
+    match api.delete("run-1", &DeleteParams::default()).await {
+        Err(kube::Error::Api(s)) => assert_eq!(
+            (s.code, s.message.as_str()),
+            (
+                403,
+                "updateruns.updates.fleetdeck.dev \"run-1\" is forbidden: cannot delete an update \
+                 run that is Running: stop it first"
+            )
+        ),
+        other => panic!("a Running run's delete must be refused, got {other:?}"),
+    }
     let stopping = action(&fleet, "run-1", RunAction::Stop).await;
     assert_eq!(state_of(&stopping), Some(UpdateState::Stopping));
     let stopped = wait_state(&fleet, "run-1", UpdateState::Stopped).await;
@@ -256,6 +268,9 @@ async fn stop_lets_the_member_in_flight_finish_and_start_carries_on() {
         assert_eq!(member(&done, name).0, UpdateState::Completed, "{name}");
         assert_eq!(cluster(&fleet, name).await.kubernetes_version, "1.26.0");
     }
+    api.delete("run-1", &DeleteParams::default())
+        .await
+        .expect("a completed run can be deleted");
     fleet.stop().await;
 }
 

@@ -81,6 +81,18 @@ pub fn delete(
     {
         return Err(Error::stale(kind.subject(name)));
     }
+    if let Some(check) = kind
+        .admit_delete
+        .as_ref()
+        .filter(|_| !object::is_deleting(&old))
+    {
+        check(&old).map_err(|reason| {
+            Error::Forbidden(format!(
+                "{} \"{name}\" is forbidden: {reason}",
+                kind.subject(name).qualified_resource()
+            ))
+        })?;
+    }
     if opts.propagation == Propagation::Orphan {
         orphan_dependents(tx, object::uid(&old));
     }

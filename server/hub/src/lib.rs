@@ -53,8 +53,8 @@ use state::HubState;
 pub use auth::users::{token_sha256, Authenticator, SigninLink, UserEntry, UsersFile};
 pub use options::{Options, MAX_BODY, SLOW_WATCH_GRACE};
 pub use registry::{
-    AdmitFn, CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn, Registry, ScaleSpec,
-    Scope, ValidateFn,
+    AdmitDeleteFn, AdmitFn, CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn,
+    Registry, ScaleSpec, Scope, ValidateFn,
 };
 pub use schema::OpenApiSchema;
 pub use status::{Cause, Error, Result, Subject};

@@ -20,6 +20,9 @@ pub type AdmitFn = Arc<
         + Send
         + Sync,
 >;
+/// A check before an object is deleted (a validating admission webhook on DELETE): `Err` is the
+/// reason, answered with 403 "<resource> \"<name>\" is forbidden: <reason>".
+pub type AdmitDeleteFn = Arc<dyn Fn(&Value) -> Result<(), String> + Send + Sync>;
 /// Server-side defaulting applied to a new object before it is stored (e.g. Service clusterIP).
 pub type DefaultFn = Arc<dyn Fn(&mut Value) + Send + Sync>;
 /// A table cell computed in Rust, for built-ins whose real printers are Go code (spec §3.3).
@@ -141,6 +144,7 @@ pub struct KindSpec {
     pub field_labels: Vec<(String, String)>,
     pub validate: Option<ValidateFn>,
     pub admit: Option<AdmitFn>,
+    pub admit_delete: Option<AdmitDeleteFn>,
     pub defaults: Option<DefaultFn>,
     /// The CRD version's `openAPIV3Schema`: defaults and validation (types, enum, pattern, sizes,
     /// required, CEL rules) applied to every write, as kube-apiserver does for custom resources.
@@ -186,6 +190,7 @@ impl KindSpec {
             field_labels: vec![],
             validate: None,
             admit: None,
+            admit_delete: None,
             defaults: None,
             schema: None,
             version_schemas: BTreeMap::new(),

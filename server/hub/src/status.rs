@@ -48,7 +48,7 @@ pub struct Subject {
 
 impl Subject {
     /// `configmaps` or `clusterstagedupdateruns.placement.kubernetes-fleet.io`.
-    fn qualified_resource(&self) -> String {
+    pub(crate) fn qualified_resource(&self) -> String {
         if self.group.is_empty() {
             self.plural.clone()
         } else {
