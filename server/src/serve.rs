@@ -207,6 +207,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
 
     // The simulated members perform the upgrades of upgrade runs (seed 004).
     let catalogue = crate::release_catalogue::ensure(args.release_catalogue.as_deref(), &data_dir)?;
+    let console_catalogue = crate::release_catalogue::for_console(&catalogue);
     let upgrader = crate::members::sim::upgrader::Upgrader {
         client: fleet_client.clone(),
         upgrade_times: Arc::new(
@@ -281,6 +282,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
             members: app::server_fns::ssr::Members(Arc::new(member_clients)),
             metrics,
             accounts,
+            catalogue: console_catalogue,
         },
         &shutdown,
         &mut tasks,
@@ -325,6 +327,7 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
     let mut tasks = Vec::new();
     let data_dir = data_dir(args.data_dir.clone())?;
     let catalogue = crate::release_catalogue::ensure(args.release_catalogue.as_deref(), &data_dir)?;
+    let console_catalogue = crate::release_catalogue::for_console(&catalogue);
     if args.engine == EngineMode::On {
         let election = engine::leader::Election::new(&args.leader_lease, replica_identity())
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -363,6 +366,7 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
             members: app::server_fns::ssr::Members::default(),
             metrics,
             accounts,
+            catalogue: console_catalogue,
         },
         &shutdown,
         &mut tasks,

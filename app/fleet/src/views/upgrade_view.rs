@@ -146,6 +146,8 @@ pub struct UpgradeDetail {
     pub selected_images: Vec<String>,
     pub may_start: bool,
     pub may_stop: bool,
+    /// How the run orders its members: the strategy it copied, its own stages, or one by one.
+    pub sequence: String,
     pub stages: Vec<StageLine>,
 }
 
@@ -384,6 +386,11 @@ pub fn detail(
         selected_images: selected.iter().map(|i| i.text.clone()).collect(),
         may_start: may_start(run_state) && status.stages.as_ref().is_some_and(|s| !s.is_empty()),
         may_stop: may_stop(run_state),
+        sequence: match (&run.spec.update_strategy_id, &run.spec.strategy) {
+            (Some(id), _) => format!("stages copied from strategy {id}"),
+            (None, Some(_)) => "its own stages".into(),
+            (None, None) => "one member at a time (no strategy)".into(),
+        },
         stages,
     }
 }
