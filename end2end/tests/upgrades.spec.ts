@@ -55,6 +55,17 @@ async function act(scope: ReturnType<Page["locator"]>, action: string, confirm: 
   await details.getByRole("button", { name: confirm }).click();
 }
 
+/// The theme toggle, as a person uses it (the system preference only counts at page load).
+async function setTheme(page: Page, theme: "light" | "dark") {
+  // The toggle works once the page is hydrated.
+  await expect(page.locator("#live-status")).toHaveAttribute("data-status", "live");
+  const html = page.locator("html");
+  const dark = await html.evaluate((e) => e.classList.contains("dark"));
+  if (dark !== (theme === "dark")) await page.locator("#theme-toggle").click();
+  if (theme === "dark") await expect(html).toHaveClass(/\bdark\b/);
+  else await expect(html).not.toHaveClass(/\bdark\b/);
+}
+
 const pill = (page: Page) => page.locator("#upgrade-pill .pill");
 const member = (page: Page, name: string) => page.locator(`li.member[data-member="${name}"]`);
 
@@ -154,18 +165,15 @@ test("approve a gate from the browser", async ({ page }) => {
   await expect(page.locator("#upgrade-now")).toContainText("waiting for approval of gate e2e sign-off");
   const gate = stage.locator(".gate");
   await expect(gate).toContainText("waiting for approval");
-  for (const [theme, width, height, name] of [
-    ["light", 1280, 900, "upgrade-gate-light"],
-    ["dark", 1280, 900, "upgrade-gate-dark"],
-    ["light", 390, 844, "upgrade-gate-light-phone"],
-    ["dark", 390, 844, "upgrade-gate-dark-phone"],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.emulateMedia({ colorScheme: theme });
-    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  for (const theme of ["light", "dark"]) {
+    if (theme === "dark") await setTheme(page, "dark");
+    for (const [width, height, suffix] of [[1280, 900, ""], [390, 844, "-phone"]] as const) {
+      await page.setViewportSize({ width, height });
+      await page.screenshot({ path: join(ARTIFACTS, `upgrade-gate-${theme}${suffix}.png`), fullPage: true });
+    }
   }
+  await setTheme(page, "light");
   await page.setViewportSize({ width: 1280, height: 900 });
-  await page.emulateMedia({ colorScheme: "light" });
   await act(gate, "approve", "Approve the gate");
   await expect(gate).toHaveAttribute("data-state", "Completed");
   await expect(gate).toContainText("approved");
@@ -175,7 +183,7 @@ test("approve a gate from the browser", async ({ page }) => {
   await expect(member(page, "member2").locator(".versions")).toContainText("→");
   await notReloaded(page);
   await page.screenshot({ path: join(ARTIFACTS, "upgrade-completed.png"), fullPage: true });
-  await page.emulateMedia({ colorScheme: "dark" });
+  await setTheme(page, "dark");
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: join(ARTIFACTS, "upgrade-completed-dark-phone.png"), fullPage: true });
 });
@@ -188,7 +196,7 @@ test("the Fleet page shows each member's versions and update group", async ({ pa
   await expect(m3.locator(".node-images")).toContainText("nodepool1: AKSUbuntu-2204gen2containerd-");
   await expect(m3.locator(".update-group")).toHaveText("group-e2e");
   await page.screenshot({ path: join(ARTIFACTS, "fleet-versions.png"), fullPage: true });
-  await page.emulateMedia({ colorScheme: "dark" });
+  await setTheme(page, "dark");
   await page.screenshot({ path: join(ARTIFACTS, "fleet-versions-dark.png"), fullPage: true });
   kubectl(["label", "membercluster", "member3", "updates.fleetdeck.dev/group-"]);
   await expect(m3.locator(".update-group")).toHaveText("—");

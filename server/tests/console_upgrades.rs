@@ -227,3 +227,46 @@ async fn the_run_page_offers_what_the_run_allows_and_shows_the_gate_to_approve()
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("\"name\":\"r1\""), "{body}");
 }
+
+/// GETs a page as the browser does without JavaScript: the server's HTML.
+async fn page(st: &AppState, cookie: &str, uri: &str) -> String {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = Request::get(uri)
+        .header("host", signin_support::HOST)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request");
+    let res = server::web::router(st.clone())
+        .oneshot(req)
+        .await
+        .expect("infallible");
+    assert_eq!(res.status(), StatusCode::OK, "GET {uri}");
+    let bytes = res.into_body().collect().await.expect("body").to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[tokio::test]
+async fn the_pages_are_readable_without_javascript() {
+    let (_, st) = dashboard("Pending").await;
+    let cookie = signin_support::ops_cookie(&st).await;
+    let list = page(&st, &cookie, "/upgrades").await;
+    assert!(list.contains(r#"data-run="r1""#), "{list}");
+    assert!(list.contains("ControlPlaneOnly"), "{list}");
+    let run = page(&st, &cookie, "/upgrades/r1").await;
+    for want in [
+        "Pending: waiting for approval of gate sign-off; 0 of 3 members done.",
+        r#"data-member="m1""#,
+        r#"data-group="g2""#,
+        "Skip group…",
+        "Approve…",
+        "Stop…",
+        "Approval sign-off before stage s2: ",
+    ] {
+        assert!(run.contains(want), "{want:?} in {run}");
+    }
+    // Start is not offered to a Pending run.
+    assert!(!run.contains("Start…"), "{run}");
+}
