@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { addUser, setPassword, writeState } from "./support/signin";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -200,4 +201,25 @@ test("the Fleet page shows each member's versions and update group", async ({ pa
   await page.screenshot({ path: join(ARTIFACTS, "fleet-versions-dark.png"), fullPage: true });
   kubectl(["label", "membercluster", "member3", "updates.fleetdeck.dev/group-"]);
   await expect(m3.locator(".update-group")).toHaveText("—");
+});
+
+test("a viewer sees the run's actions disabled, with the permission they lack", async ({ browser }) => {
+  const state = join(mkdtempSync(join(tmpdir(), "upgrades-viewer-")), "state.json");
+  writeState(state, await setPassword(addUser("uma", "viewer")));
+  const context = await browser.newContext({ baseURL: process.env.BASE_URL, storageState: state });
+  const page = await context.newPage();
+  // e2e-upgrade is Stopped: Start applies, but not for her.
+  await page.goto("/upgrades/e2e-upgrade");
+  await expect(pill(page)).toHaveAttribute("data-state", "Stopped");
+  const start = page.locator('#upgrade-actions button[data-action="start"]');
+  await expect(start).toBeDisabled();
+  await expect(start).toHaveAttribute("aria-describedby", "upgrade-change-reason");
+  await expect(page.locator("#upgrade-change-reason")).toHaveText(
+    "uma (fleetdeck-viewer) may not start, stop or skip upgrade runs: needs update on updateruns/status — ask an administrator",
+  );
+  await expect(page.locator('#upgrade-actions details[data-action="start"]')).toHaveCount(0);
+  // No gate waits here, so no approval reason either.
+  await expect(page.locator("#upgrade-approve-reason")).toHaveCount(0);
+  await page.screenshot({ path: join(ARTIFACTS, "upgrade-viewer.png"), fullPage: true });
+  await context.close();
 });

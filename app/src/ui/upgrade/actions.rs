@@ -78,8 +78,9 @@ pub(crate) fn RunActions(
                 <Confirm acts name action=UpgradeAction::Stop target=String::new() label="Stop…".to_string() small=false/>
             </Show>
         </div>
-        {move || acts.change.get().and_then(|g| g.reason).map(|r| view! { <p id=CHANGE_REASON class=REASON>{r}</p> })}
-        {move || acts.approval.get().and_then(|g| g.reason).map(|r| view! { <p id=APPROVE_REASON class=REASON>{r}</p> })}
+        // Each reason once, and only where a button it disables is on the page.
+        {move || acts.change.get().and_then(|g| g.reason).filter(|_| any_change(&detail.read())).map(|r| view! { <p id=CHANGE_REASON class=REASON>{r}</p> })}
+        {move || acts.approval.get().and_then(|g| g.reason).filter(|_| any_approval(&detail.read())).map(|r| view! { <p id=APPROVE_REASON class=REASON>{r}</p> })}
         <Outcome value=Signal::derive(move || acts.act.value().get()) done="Done: written to the hub; the engine takes it from here."/>
         <Outcome value=Signal::derive(move || acts.approve.value().get()) done="Approved: the gate is Completed and the run goes on."/>
     }
@@ -94,6 +95,34 @@ struct Texts {
     consequence: String,
     confirm: String,
     short: String,
+}
+
+/// Whether the page offers start, stop or any skip.
+fn any_change(d: &UpgradeDetail) -> bool {
+    d.may_start
+        || d.may_stop
+        || d.stages.iter().any(|s| {
+            s.progress.skippable
+                || s.wait.as_ref().is_some_and(|w| w.skippable)
+                || s.groups
+                    .iter()
+                    .any(|g| g.progress.skippable || g.members.iter().any(|m| m.progress.skippable))
+        })
+}
+
+/// Whether the page offers a gate to approve.
+fn any_approval(d: &UpgradeDetail) -> bool {
+    d.stages.iter().any(|s| {
+        s.before_gates
+            .iter()
+            .chain(&s.after_gates)
+            .chain(
+                s.groups
+                    .iter()
+                    .flat_map(|g| g.before_gates.iter().chain(&g.after_gates)),
+            )
+            .any(|g| g.approvable)
+    })
 }
 
 /// One action behind its confirmation; `label` names it for the person ("Skip group g1…").
