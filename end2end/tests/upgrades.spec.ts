@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { addUser, setPassword, writeState } from "./support/signin";
+import { ADMIN_STATE, addUser, setPassword, writeState } from "./support/signin";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -146,6 +146,23 @@ test("skip a group from the browser", async ({ page }) => {
   await expect(group.locator('details[data-action="skipgroup"]')).toHaveCount(0);
   await expect(page.locator('li.group-node[data-group="skip-canaries"] details[data-action="skipgroup"]')).toHaveCount(1);
   await notReloaded(page);
+});
+
+test("without JavaScript the run page reads whole and Skip works as a plain form", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false, storageState: ADMIN_STATE, baseURL: process.env.BASE_URL });
+  const page = await context.newPage();
+  await page.goto("/upgrades/e2e-skip");
+  await expect(pill(page)).toHaveAttribute("data-state", "NotStarted");
+  await expect(member(page, "member1").locator(".versions")).toContainText("nodepool1:");
+  const m1 = member(page, "member1");
+  await m1.locator('details[data-action="skipmember"] > summary').click();
+  await expect(m1.locator('details[data-action="skipmember"]')).toContainText("Member member1 is not upgraded by this run");
+  await m1.getByRole("button", { name: "Skip member1" }).click();
+  // The server function answers a plain form with a redirect back to the run page.
+  await expect(page).toHaveURL(/\/upgrades\/e2e-skip\??$/);
+  await expect(member(page, "member1")).toHaveAttribute("data-state", "Skipped");
+  await page.screenshot({ path: join(ARTIFACTS, "upgrade-no-js.png"), fullPage: true });
+  await context.close();
 });
 
 test("approve a gate from the browser", async ({ page }) => {

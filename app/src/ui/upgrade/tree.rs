@@ -53,6 +53,10 @@ pub(crate) fn Stages(
 }
 
 fn times(p: &Progress) -> Option<String> {
+    // A skip stamps both times at once: say when, not "took 0 s".
+    if p.state == UpdateState::Skipped {
+        return p.ended.map(|e| format!("skipped {}", stamp(e)));
+    }
     match (p.started, p.ended) {
         (Some(a), Some(b)) => Some(format!(
             "started {}, took {}",
