@@ -206,6 +206,35 @@ test("approve a gate from the browser", async ({ page }) => {
   await page.screenshot({ path: join(ARTIFACTS, "upgrade-completed-dark-phone.png"), fullPage: true });
 });
 
+test("the after-stage wait counts down, and Skip ends it from the browser", async ({ page }) => {
+  createRun(
+    "e2e-wait",
+    "{type: ControlPlaneOnly, kubernetesVersion: 1.26.0}",
+    `      - name: first
+        groups: [{name: wait-stagers, memberSelector: {byLabel: environment=staging}}]
+        afterStageWaitInSeconds: 3600
+      - name: second
+        groups: [{name: wait-canaries, memberSelector: {byLabel: environment=canary}}]`,
+  );
+  await page.goto("/upgrades/e2e-wait");
+  await markNoReload(page);
+  await act(page.locator("#upgrade-actions"), "start", "Start the run");
+  const first = page.locator('li.stage[data-stage="first"]');
+  const wait = first.locator(".wait");
+  await expect(member(page, "member2")).toHaveAttribute("data-state", "Completed", { timeout: 20_000 });
+  await expect(wait).toHaveAttribute("data-state", "Running");
+  await expect(wait).toContainText(/Wait 1 h 0 min after stage first: 59 min \d+ s left/);
+  await expect(page.locator("#upgrade-now")).toContainText("Running: waiting after stage first until");
+  await page.screenshot({ path: join(ARTIFACTS, "upgrade-wait.png"), fullPage: true });
+  await act(wait, "skipafterstagewait", "End the wait after first");
+  await expect(wait).toHaveAttribute("data-state", "Skipped");
+  await expect(wait).toContainText("skipped");
+  // The run goes on with the next stage (its members already run 1.26.0: nothing to do).
+  await expect(page.locator('li.stage[data-stage="second"]')).not.toHaveAttribute("data-state", "NotStarted");
+  await expect(pill(page)).toHaveAttribute("data-state", "Completed", { timeout: 20_000 });
+  await notReloaded(page);
+});
+
 test("the Fleet page shows each member's versions and update group", async ({ page }) => {
   kubectl(["label", "membercluster", "member3", "updates.fleetdeck.dev/group=group-e2e", "--overwrite"]);
   await page.goto("/fleet");

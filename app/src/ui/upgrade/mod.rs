@@ -178,12 +178,23 @@ fn headline(d: &UpgradeDetail) -> String {
             )
         })
         .find(|g| g.state == UpdateState::Pending);
+    let waiting = d.stages.iter().find_map(|s| {
+        let w = s.wait.as_ref()?;
+        (w.state == UpdateState::Running).then_some((s.name.as_str(), w.ends_at?))
+    });
     match r.state {
         UpdateState::NotStarted if d.stages.is_empty() => {
             "Not started; the engine has not planned the run yet.".into()
         }
         UpdateState::NotStarted => format!("Not started: {} members to upgrade.", r.members_total),
-        UpdateState::Running => format!("Running: {progress}."),
+        UpdateState::Running => match waiting {
+            // A time, not a countdown: the live region must not announce every second.
+            Some((stage, end)) => format!(
+                "Running: waiting after stage {stage} until {}; {progress}.",
+                stamp(end)
+            ),
+            None => format!("Running: {progress}."),
+        },
         UpdateState::Pending => match waiting_gate {
             Some(g) if g.gate_type == GateType::Approval => format!(
                 "Pending: waiting for approval of gate {}; {progress}.",
