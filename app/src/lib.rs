@@ -12,5 +12,7 @@ pub use fleet;
 pub mod live;
 pub mod server_fns;
 pub mod ui;
+#[cfg(feature = "ssr")]
+pub mod upgrade_actions;
 
 pub use ui::{shell, App};

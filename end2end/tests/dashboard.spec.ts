@@ -9,7 +9,7 @@ test.use({ baseURL: process.env.BASE_URL });
 const ARTIFACTS = join(__dirname, "..", "artifacts");
 mkdirSync(ARTIFACTS, { recursive: true });
 
-const NAV = ["Overview", "Fleet", "Runs", "Approvals", "Placements", "Strategies"];
+const NAV = ["Overview", "Fleet", "Runs", "Upgrades", "Approvals", "Placements", "Strategies"];
 
 /** Fails the test on any uncaught error in the page (a broken hydration shows up here). */
 function watchErrors(page: Page): string[] {

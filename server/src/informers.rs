@@ -231,7 +231,6 @@ async fn follow<K: Followed>(api: Api<K>, mut writer: Writer<K>, fanout: Arc<Mut
 where
     K::DynamicType: Eq + Hash + Clone,
 {
-    let store = writer.as_reader();
     // When the watch stops (aborted with its `Informers`), its subscribers' streams end.
     let _close = CloseOnDrop(fanout.clone());
     let mut events = watcher(api, watcher::Config::default())
@@ -246,30 +245,49 @@ where
                 continue;
             }
         };
-        // Applied and dispatched under the subscribers' lock, so that a subscriber joining
-        // meanwhile either sees the event in the store it is replayed or gets it sent.
-        let mut fanout = lock(&fanout);
-        writer.apply_watcher_event(&event);
-        let event = shared(event);
-        match event {
-            Event::Init => fanout.phase = Phase::Listing,
-            Event::InitDone => fanout.phase = Phase::Watching,
-            _ => {}
-        }
-        fanout.changed.send_modify(|n| *n = n.wrapping_add(1));
-        let init_done = matches!(event, Event::InitDone);
-        fanout.subscribers.retain_mut(|subscriber| {
-            if init_done && subscriber.relist_at_init_done {
-                subscriber.relist_at_init_done = false;
-                for object in store.state() {
-                    if subscriber.tx.send(Event::InitApply(object)).is_err() {
-                        return false;
-                    }
+        dispatch(&mut writer, &fanout, event);
+    }
+}
+
+/// Applies one watch event to the store and hands it to the subscribers. Applied and dispatched
+/// under the subscribers' lock, so that a subscriber joining meanwhile either sees the event in
+/// the store it is replayed or gets it sent.
+fn dispatch<K: Followed>(writer: &mut Writer<K>, fanout: &Mutex<Fanout<K>>, event: Event<K>)
+where
+    K::DynamicType: Eq + Hash + Clone,
+{
+    let mut fanout = lock(fanout);
+    writer.apply_watcher_event(&event);
+    let store = writer.as_reader();
+    let event = shared(event);
+    match event {
+        Event::Init => fanout.phase = Phase::Listing,
+        Event::InitDone => fanout.phase = Phase::Watching,
+        _ => {}
+    }
+    fanout.changed.send_modify(|n| *n = n.wrapping_add(1));
+    let init_done = matches!(event, Event::InitDone);
+    fanout.subscribers.retain_mut(|subscriber| {
+        if subscriber.relist_at_init_done {
+            // It joined in the middle of a list: it gets the whole list once complete, as a
+            // list of its own (`Init` first), and none of the list's events before. (Without
+            // the `Init`, a view that builds its list between `Init` and `InitDone` — the
+            // dashboard's Fleet view — dropped the list and never showed a member.)
+            if !init_done {
+                return true;
+            }
+            subscriber.relist_at_init_done = false;
+            if subscriber.tx.send(Event::Init).is_err() {
+                return false;
+            }
+            for object in store.state() {
+                if subscriber.tx.send(Event::InitApply(object)).is_err() {
+                    return false;
                 }
             }
-            subscriber.tx.send(event.clone()).is_ok()
-        });
-    }
+        }
+        subscriber.tx.send(event.clone()).is_ok()
+    });
 }
 
 /// An event whose object the subscribers share.
@@ -396,6 +414,45 @@ mod tests {
             .expect("in time")
             .expect("an object");
         assert_eq!(second.name_any(), "b");
+    }
+
+    #[tokio::test]
+    async fn a_subscriber_joining_during_a_list_gets_the_whole_list_as_a_list_of_its_own() {
+        use futures::FutureExt;
+        let cm = |name: &str| -> ConfigMap {
+            serde_json::from_value(json!({"metadata": {"name": name, "namespace": "default"}}))
+                .expect("config map")
+        };
+        let mut writer = Writer::<ConfigMap>::default();
+        let informer = Informer {
+            store: writer.as_reader(),
+            fanout: Arc::default(),
+        };
+        let mut early = informer.events().boxed();
+        dispatch(&mut writer, &informer.fanout, Event::Init);
+        dispatch(&mut writer, &informer.fanout, Event::InitApply(cm("a")));
+        // Joins in the middle of the list.
+        let mut late = informer.events().boxed();
+        dispatch(&mut writer, &informer.fanout, Event::InitApply(cm("b")));
+        dispatch(&mut writer, &informer.fanout, Event::InitDone);
+        let drain = |events: &mut futures::stream::BoxStream<'static, Event<Arc<ConfigMap>>>| {
+            let mut seen = Vec::new();
+            while let Some(Some(event)) = events.next().now_or_never() {
+                seen.push(match event {
+                    Event::Init => "Init".to_string(),
+                    Event::InitApply(o) => format!("InitApply {}", o.name_any()),
+                    Event::InitDone => "InitDone".to_string(),
+                    Event::Apply(o) => format!("Apply {}", o.name_any()),
+                    Event::Delete(o) => format!("Delete {}", o.name_any()),
+                });
+            }
+            seen
+        };
+        let want = ["Init", "InitApply a", "InitApply b", "InitDone"];
+        assert_eq!(drain(&mut early), want, "the list as it came");
+        let mut got = drain(&mut late);
+        got[1..3].sort();
+        assert_eq!(got, want, "Init first, then every object, then InitDone");
     }
 
     #[tokio::test]

@@ -17,7 +17,8 @@ pub mod scope;
 pub mod serve;
 pub mod tls;
 pub mod updates_cli;
-pub mod upgrade_actions;
+/// Start, stop and skip of upgrade runs: shared with the dashboard's server functions.
+pub use app::upgrade_actions;
 pub mod web;
 
 pub use error::{Error, Result};

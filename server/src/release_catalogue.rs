@@ -31,6 +31,12 @@ pub fn ensure(flag: Option<&Path>, data_dir: &Path) -> crate::Result<PathBuf> {
     Ok(path)
 }
 
+/// The dashboard's catalogue: the file at `path`, read at each use like the engine reads it.
+pub fn for_console(path: &Path) -> app::server_fns::ssr::Catalogue {
+    let path = path.to_path_buf();
+    app::server_fns::ssr::Catalogue(std::sync::Arc::new(move || load(&path)))
+}
+
 /// Reads and checks the catalogue; the message names the file and what is wrong.
 pub fn load(path: &Path) -> Result<ReleaseCatalogue, String> {
     let text = std::fs::read_to_string(path)

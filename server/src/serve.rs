@@ -219,6 +219,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
 
     // The simulated members perform the upgrades of upgrade runs (seed 004).
     let catalogue = crate::release_catalogue::ensure(args.release_catalogue.as_deref(), &data_dir)?;
+    let console_catalogue = crate::release_catalogue::for_console(&catalogue);
     let upgrader = crate::members::sim::upgrader::Upgrader {
         client: fleet_client.clone(),
         upgrade_times,
@@ -298,6 +299,7 @@ async fn start_embedded(args: ServeArgs) -> Result<Running> {
             members: simulated.clients(),
             metrics,
             accounts,
+            catalogue: console_catalogue,
         },
         &shutdown,
         &mut tasks,
@@ -344,6 +346,7 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
     let mut tasks = Vec::new();
     let data_dir = data_dir(args.data_dir.clone())?;
     let catalogue = crate::release_catalogue::ensure(args.release_catalogue.as_deref(), &data_dir)?;
+    let console_catalogue = crate::release_catalogue::for_console(&catalogue);
     if args.engine == EngineMode::On {
         let election = engine::leader::Election::new(&args.leader_lease, replica_identity())
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -382,6 +385,7 @@ async fn start_on_real_hub(args: ServeArgs, path: PathBuf) -> Result<Running> {
             members: app::server_fns::ssr::Members::default(),
             metrics,
             accounts,
+            catalogue: console_catalogue,
         },
         &shutdown,
         &mut tasks,

@@ -522,11 +522,16 @@ async fn the_permissions_the_pages_disable_buttons_by_are_the_hubs_answers_for_t
     let st = AppState::in_process(&admin, Topics::default());
     for (role, user, want) in [
         (Role::Viewer, "vera", vec![]),
-        (Role::Approver, "alma", vec![A::Approve]),
+        (Role::Approver, "alma", vec![A::Approve, A::ApproveGate]),
         (
             Role::Operator,
             "olga",
-            vec![A::CreateRun, A::ChangeRunState, A::DeleteRun],
+            vec![
+                A::CreateRun,
+                A::ChangeRunState,
+                A::DeleteRun,
+                A::ChangeUpgradeRun,
+            ],
         ),
         (Role::Admin, "adam", A::ALL.to_vec()),
     ] {

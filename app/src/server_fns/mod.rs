@@ -14,3 +14,4 @@ pub mod sign_in_options;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod strategies;
+pub mod upgrades;

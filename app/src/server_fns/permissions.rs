@@ -28,7 +28,7 @@ pub async fn my_permissions(namespace: Option<String>) -> Result<Permissions, Ap
                     group: Some(access.group.into()),
                     resource: Some(access.resource.into()),
                     subresource: Some(access.subresource.to_string()).filter(|s| !s.is_empty()),
-                    namespace: namespace.clone(),
+                    namespace: namespace.clone().filter(|_| !action.cluster_scoped()),
                     ..Default::default()
                 }),
                 ..Default::default()

@@ -48,6 +48,38 @@ pub fn members() -> Members {
     use_context::<Members>().unwrap_or_default()
 }
 
+/// The release catalogue of upgrade runs (seed 004), read afresh at each use as the engine
+/// reads it (the user edits the file while fleetdeck runs): starting a Consistent run chooses
+/// its images from it, and the run page shows the targets of members not upgraded yet. The
+/// server provides the loader (the file's format is the server's business); without one the
+/// catalogue is empty.
+#[derive(Clone)]
+pub struct Catalogue(
+    pub  std::sync::Arc<
+        dyn Fn() -> Result<crate::fleet::upgrade::release_catalogue::ReleaseCatalogue, String>
+            + Send
+            + Sync,
+    >,
+);
+
+impl Default for Catalogue {
+    fn default() -> Self {
+        Catalogue(std::sync::Arc::new(|| Ok(Default::default())))
+    }
+}
+
+impl Catalogue {
+    pub fn load(
+        &self,
+    ) -> Result<crate::fleet::upgrade::release_catalogue::ReleaseCatalogue, String> {
+        (self.0)()
+    }
+}
+
+pub fn catalogue() -> Catalogue {
+    use_context::<Catalogue>().unwrap_or_default()
+}
+
 /// The hub the dashboard reads and writes, provided by the server as context. This client is
 /// the dashboard's own identity; server functions reach the hub through [`hub`], as the person.
 #[derive(Clone)]

@@ -312,6 +312,9 @@ fn Members(page: Page) -> impl IntoView {
                                     view! { <th scope="col" class="px-3 py-2 font-mono normal-case" data-placement=data>{p}</th> }
                                 }).collect_view()}
                                 <th scope="col" class="px-3 py-2">"Nodes"</th>
+                                <th scope="col" class="px-3 py-2">"Kubernetes"</th>
+                                <th scope="col" class="px-3 py-2">"Node images"</th>
+                                <th scope="col" class="px-3 py-2">"Update group"</th>
                             </tr>
                         </thead>
                         <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
@@ -362,6 +365,21 @@ fn MemberLine(row: PageRow, placements: Vec<String>, newest: Vec<Option<u64>>) -
                 view! { <Cell placement=p.clone() on newest/> }
             }).collect_view()}
             <td class="px-3 py-2 text-xs text-slate-700 dark:text-slate-300">{member.node_count.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="kubernetes px-3 py-2 font-mono text-xs text-slate-800 dark:text-slate-200">{member.kubernetes_version.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="node-images px-3 py-2 text-xs text-slate-800 dark:text-slate-200">
+                {if member.node_images.is_empty() {
+                    view! { <span>"—"</span> }.into_any()
+                } else {
+                    view! {
+                        <ul aria-label="Node pools">
+                            {member.node_images.iter().map(|(pool, image)| view! {
+                                <li class="whitespace-nowrap"><span class="text-slate-700 dark:text-slate-300">{format!("{pool}: ")}</span><span class="font-mono">{image.clone()}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </td>
+            <td class="update-group px-3 py-2 font-mono text-xs text-slate-800 dark:text-slate-200">{member.update_group.clone().unwrap_or_else(|| "—".into())}</td>
         </tr>
     }
 }

@@ -7,10 +7,11 @@ use super::theme::ThemeToggle;
 use super::{LinkStatus, LiveLink};
 use crate::server_fns::acting_user::who_am_i;
 
-const NAV: [(&str, &str); 6] = [
+const NAV: [(&str, &str); 7] = [
     ("/", "Overview"),
     ("/fleet", "Fleet"),
     ("/runs", "Runs"),
+    ("/upgrades", "Upgrades"),
     ("/approvals", "Approvals"),
     ("/placements", "Placements"),
     ("/strategies", "Strategies"),

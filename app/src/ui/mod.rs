@@ -16,6 +16,8 @@ mod runs;
 pub mod signin;
 mod strategies;
 mod theme;
+mod upgrade;
+mod upgrades;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
@@ -71,6 +73,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/runs/new") view={Lazy::<routes::NewRunRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs/:name") view={Lazy::<routes::RunRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/runs/:namespace/:name") view={Lazy::<routes::RunRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/upgrades") view={Lazy::<routes::UpgradesRoute>::new()} ssr=SsrMode::InOrder/>
+                    <Route path=path!("/upgrades/:name") view={Lazy::<routes::UpgradeRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/approvals") view={Lazy::<routes::ApprovalsRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/placements") view={Lazy::<routes::PlacementsRoute>::new()} ssr=SsrMode::InOrder/>
                     <Route path=path!("/placements/:name") view={Lazy::<routes::PlacementRoute>::new()} ssr=SsrMode::InOrder/>

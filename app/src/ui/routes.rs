@@ -49,6 +49,14 @@ lazy_page!(
     NewRunRoute, new_run_view, super::run::NewRunPage
 );
 lazy_page!(
+    /// `/upgrades`: the upgrade runs (seed 004).
+    UpgradesRoute, upgrades_view, super::upgrades::UpgradesPage
+);
+lazy_page!(
+    /// `/upgrades/<name>`: one upgrade run (timeline, versions, actions, gates).
+    UpgradeRoute, upgrade_view, super::upgrade::UpgradePage
+);
+lazy_page!(
     /// `/approvals`: the approvals inbox.
     ApprovalsRoute, approvals_view, super::approvals::ApprovalsPage
 );
@@ -114,6 +122,8 @@ pub async fn preload(path: &str) {
             ["runs"] => __preload_runs_view().await,
             ["runs", "new"] => __preload_new_run_view().await,
             ["runs", _] | ["runs", _, _] => __preload_run_view().await,
+            ["upgrades"] => __preload_upgrades_view().await,
+            ["upgrades", _] => __preload_upgrade_view().await,
             ["approvals"] => __preload_approvals_view().await,
             ["placements"] => __preload_placements_view().await,
             ["placements", _] | ["placements", _, _] => __preload_placement_view().await,

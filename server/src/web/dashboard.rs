@@ -29,6 +29,8 @@ pub struct Served {
     pub members: app::server_fns::ssr::Members,
     pub metrics: Arc<engine::metrics::Metrics>,
     pub accounts: Arc<crate::accounts::Accounts>,
+    /// The release catalogue the console starts upgrade runs with.
+    pub catalogue: app::server_fns::ssr::Catalogue,
 }
 
 /// Serves the dashboard on `--addr` and keeps its live views following the hub of `informers`.
@@ -54,6 +56,7 @@ pub async fn serve(
         members,
         metrics,
         accounts,
+        catalogue,
     } = served;
     let options = leptos_options(args)?;
     let state = AppState {
@@ -70,6 +73,7 @@ pub async fn serve(
         hub: app::server_fns::ssr::Hub(client.clone()),
         members,
         sign_in: web::signin::SignIn::new(accounts),
+        catalogue,
     };
     state.feed.publish(
         "fleetdeck",

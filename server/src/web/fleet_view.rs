@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use app::fleet::views::member_view::{self, query, BindingFacts, MemberRow, PlacementOnMember};
 use app::fleet::views::run_view::{self, RunRow};
 use app::fleet::{
-    ClusterResourceBinding, ClusterStagedUpdateRun, ClusterStagedUpdateStrategy, MemberCluster,
-    ResourceBinding, StagedUpdateRun, StagedUpdateStrategy,
+    ClusterResourceBinding, ClusterStagedUpdateRun, ClusterStagedUpdateStrategy, Gate,
+    MemberCluster, ResourceBinding, StagedUpdateRun, StagedUpdateStrategy, UpdateRun,
 };
 use app::live::Topics;
 use futures::{FutureExt, StreamExt};
@@ -48,6 +48,8 @@ enum Input {
     Runs,
     /// A strategy changed: open strategy pages reload (kubectl edits show there at once).
     Strategies,
+    /// An upgrade run or one of its gates changed: the Upgrades pages reload (seed 004).
+    Upgrades,
     Clock,
 }
 
@@ -75,6 +77,16 @@ pub async fn run(informers: Informers, topics: Topics, shutdown: CancellationTok
             .changes()
             .map(|()| Input::Strategies)
             .boxed(),
+        informers
+            .of::<UpdateRun>()
+            .changes()
+            .map(|()| Input::Upgrades)
+            .boxed(),
+        informers
+            .of::<Gate>()
+            .changes()
+            .map(|()| Input::Upgrades)
+            .boxed(),
         IntervalStream::new(clock).map(|_| Input::Clock).boxed(),
     ]);
     let (crbs, rbs, csurs, surs) = (crbs.store(), rbs.store(), csurs.store(), surs.store());
@@ -84,28 +96,34 @@ pub async fn run(informers: Informers, topics: Topics, shutdown: CancellationTok
     let mut inputs = std::pin::pin!(inputs);
     let mut view = FleetView::default();
     let mut last_pass = Duration::ZERO;
+    let mut runs_published = false;
     while let Some(batch) = inputs.next().await {
         let (mut bindings, mut runs, mut strategies, mut clock) = (false, false, false, false);
+        let mut upgrades = false;
         for input in batch {
             match input {
                 Input::Member(event) => view.apply(event),
                 Input::Bindings => bindings = true,
                 Input::Runs => runs = true,
                 Input::Strategies => strategies = true,
+                Input::Upgrades => upgrades = true,
                 Input::Clock => clock = true,
             }
         }
-        let moved = bindings || runs || strategies || view.members_moved;
+        let moved = bindings || runs || strategies || upgrades || view.members_moved;
         if moved {
             tokio::time::sleep(COALESCE.max(last_pass * PAUSE_PER_WORK)).await;
         }
         let started = Instant::now();
-        if bindings && ready(&crbs) && ready(&rbs) {
+        // A change that arrived before its store was ready is taken up on a later pass (the
+        // clock ticks every second): otherwise a quiet hub would never show the first rows.
+        if (bindings || view.placements.is_none()) && ready(&crbs) && ready(&rbs) {
             view.placements = Some(placements(&crbs, &rbs));
             view.members_moved = true;
         }
         view.publish(&topics, clock);
-        if runs && ready(&csurs) && ready(&surs) {
+        if (runs || !runs_published) && ready(&csurs) && ready(&surs) {
+            runs_published = true;
             let mut rows: Vec<RunRow> = csurs
                 .state()
                 .iter()
@@ -255,6 +273,8 @@ fn only_heartbeat_moved(old: &MemberRow, new: &MemberRow) -> bool {
         && old.joined == new.joined
         && old.heartbeat_period_seconds == new.heartbeat_period_seconds
         && old.node_count == new.node_count
+        && old.kubernetes_version == new.kubernetes_version
+        && old.node_images == new.node_images
 }
 
 #[cfg(test)]

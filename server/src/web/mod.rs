@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use app::live::{Feed, Topics, EVENTS_PATH};
 use app::server_fns::server_info::ServerInfo;
-use app::server_fns::ssr::{Hub, Members};
+use app::server_fns::ssr::{Catalogue, Hub, Members};
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::routing::{get, post};
@@ -47,6 +47,8 @@ pub struct AppState {
     pub members: Members,
     /// Accounts, sessions and login limits: who is signed in on each request.
     pub sign_in: signin::SignIn,
+    /// The release catalogue upgrade runs start from (seed 004).
+    pub catalogue: Catalogue,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
             hub: Hub(client.clone()),
             members: Default::default(),
             sign_in: signin::SignIn::new(Arc::new(crate::accounts::Accounts::in_memory())),
+            catalogue: Default::default(),
         }
     }
 }
@@ -80,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         let hub = state.hub.clone();
         let members = state.members.clone();
         let sign_in_options = state.sign_in.options();
+        let catalogue = state.catalogue.clone();
         move || {
             provide_context(feed.clone());
             provide_context(topics.clone());
@@ -87,6 +91,7 @@ pub fn router(state: AppState) -> Router {
             provide_context(hub.clone());
             provide_context(members.clone());
             provide_context(sign_in_options.clone());
+            provide_context(catalogue.clone());
         }
     };
     let options = state.leptos_options.clone();

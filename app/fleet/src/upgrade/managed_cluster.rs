@@ -69,6 +69,13 @@ pub struct UpgradeOperation {
     /// ARM `ErrorDetail` code and message of a failed operation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<OperationError>,
+    /// The control plane's version before a successful operation changed it: what the console
+    /// shows as "from" once the member runs the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_kubernetes_version: Option<String>,
+    /// The changed pools' images before a successful operation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_node_images: Vec<NodePool>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -109,6 +116,8 @@ impl UpgradeOperation {
             start_time: timestamp(now),
             completed_time: None,
             error: None,
+            from_kubernetes_version: None,
+            from_node_images: Vec::new(),
         }
     }
 
@@ -139,10 +148,12 @@ pub fn perform(
         Ok(()) => {
             op.state = OperationPhase::Succeeded;
             if let Some(k) = &op.kubernetes_version {
+                op.from_kubernetes_version = Some(out.kubernetes_version.clone());
                 out.kubernetes_version = k.clone();
             }
             for target in &op.node_images {
                 if let Some(pool) = out.node_pools.iter_mut().find(|p| p.name == target.name) {
+                    op.from_node_images.push(pool.clone());
                     pool.node_image_version = target.node_image_version.clone();
                 }
             }
@@ -307,6 +318,12 @@ mod tests {
         let op = done.operation.expect("operation");
         assert_eq!(op.state, OperationPhase::Succeeded);
         assert_eq!(op.completed_time.as_deref(), Some("2026-12-07T10:05:00Z"));
+        // What it ran before stays readable (the console's "from").
+        assert_eq!(op.from_kubernetes_version.as_deref(), Some("1.29.4"));
+        assert_eq!(
+            op.from_node_images[0].node_image_version,
+            format!("{UBUNTU}-202409.01.0")
+        );
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub mod upgrade_run;
 pub mod versions;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod member_target_tests;
 #[cfg(test)]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::placement::binding::BindingState;
 use crate::placement::member_cluster::MEMBER_AGENT;
 use crate::types::condition::{find_condition, to_utc, types, TRUE};
-use crate::types::names::NODE_COUNT_PROPERTY;
+use crate::types::names::{NODE_COUNT_PROPERTY, UPDATE_GROUP_LABEL};
 use crate::{FleetKind, MemberCluster, Object};
 
 /// One row of the Fleet page.
@@ -29,6 +29,16 @@ pub struct MemberRow {
     pub node_count: Option<String>,
     /// What each placement runs there.
     pub placements: Vec<PlacementOnMember>,
+    /// What an upgrade run changes (seed 004), from the simulated member's status
+    /// `fleetdeck.dev/managedCluster`: its control-plane Kubernetes version…
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+    /// …and each node pool's image, `(pool, <family>-<version>)`.
+    #[serde(default)]
+    pub node_images: Vec<(String, String)>,
+    /// The update group (label `updates.fleetdeck.dev/group`).
+    #[serde(default)]
+    pub update_group: Option<String>,
 }
 
 /// A placement's state on one member.
@@ -148,9 +158,23 @@ pub fn member_fields(m: &MemberCluster) -> MemberRow {
         .and_then(|s| s.properties.as_ref())
         .and_then(|p| p.get(NODE_COUNT_PROPERTY))
         .map(|p| p.value.clone());
+    let cluster = crate::upgrade::managed_cluster::of(status);
+    let labels = m.metadata.labels.clone().unwrap_or_default();
     MemberRow {
         name: m.metadata.name.clone().unwrap_or_default(),
-        labels: m.metadata.labels.clone().unwrap_or_default(),
+        update_group: labels.get(UPDATE_GROUP_LABEL).cloned(),
+        kubernetes_version: cluster
+            .map(|c| c.kubernetes_version.clone())
+            .filter(|v| !v.is_empty()),
+        node_images: cluster
+            .map(|c| {
+                c.node_pools
+                    .iter()
+                    .map(|p| (p.name.clone(), p.node_image_version.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        labels,
         joined,
         last_seen,
         heartbeat_period_seconds: m
@@ -200,9 +224,11 @@ mod tests {
     fn rows_show_labels_health_and_what_each_placement_runs() {
         let member: MemberCluster = serde_json::from_value(json!({
             "apiVersion": "cluster.kubernetes-fleet.io/v1beta1", "kind": "MemberCluster",
-            "metadata": {"name": "member1", "labels": {"environment": "canary"}},
+            "metadata": {"name": "member1", "labels": {"environment": "canary", "updates.fleetdeck.dev/group": "group-1a"}},
             "spec": {"identity": {"kind": "ServiceAccount", "name": "a"}},
             "status": {
+                "fleetdeck.dev/managedCluster": {"region": "eastus", "kubernetesVersion": "1.25.6",
+                    "nodePools": [{"name": "nodepool1", "nodeImageVersion": "AKSUbuntu-2204gen2containerd-202401.09.0"}]},
                 "conditions": [{"type": "Joined", "status": "True", "reason": "r", "message": "m", "lastTransitionTime": "2026-01-01T00:00:00Z"}],
                 "agentStatus": [{"type": "MemberAgent", "lastReceivedHeartbeat": "2026-01-01T00:01:00Z"}],
                 "properties": {"kubernetes-fleet.io/node-count": {"value": "3"}}
@@ -242,6 +268,16 @@ mod tests {
             Some("2026-01-01T00:01:00+00:00".to_string())
         );
         assert_eq!(row.heartbeat_period_seconds, 60, "the default period");
+        // What an upgrade run changes, and the group it upgrades the member in.
+        assert_eq!(row.kubernetes_version.as_deref(), Some("1.25.6"));
+        assert_eq!(
+            row.node_images,
+            [(
+                "nodepool1".to_string(),
+                "AKSUbuntu-2204gen2containerd-202401.09.0".to_string()
+            )]
+        );
+        assert_eq!(row.update_group.as_deref(), Some("group-1a"));
         let placements: Vec<(&str, Option<&str>)> = row
             .placements
             .iter()

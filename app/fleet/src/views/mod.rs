@@ -12,3 +12,4 @@ pub mod run_event;
 pub mod run_view;
 pub mod strategy_form;
 pub mod strategy_preview;
+pub mod upgrade_view;

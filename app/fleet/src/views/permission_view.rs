@@ -4,8 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The fleet API group every console write goes to.
+/// The fleet API group the staged-run console's writes go to.
 pub const FLEET_GROUP: &str = "placement.kubernetes-fleet.io";
+/// fleetdeck's own group of upgrade runs and their gates (seed 004).
+pub const UPDATES_GROUP: &str = crate::types::object::UPDATES_GROUP;
 
 /// What a person can do from the console that changes the fleet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -17,17 +19,32 @@ pub enum ConsoleAction {
     DeleteRun,
     SaveStrategy,
     DeleteStrategy,
+    /// Start, stop and skip of an upgrade run: a write of `updateruns/status` (cluster-scoped).
+    ChangeUpgradeRun,
+    /// Approving an upgrade run's gate: its `spec.state` to Completed (cluster-scoped).
+    ApproveGate,
 }
 
 impl ConsoleAction {
-    pub const ALL: [ConsoleAction; 6] = [
+    pub const ALL: [ConsoleAction; 8] = [
         ConsoleAction::CreateRun,
         ConsoleAction::ChangeRunState,
         ConsoleAction::Approve,
         ConsoleAction::DeleteRun,
         ConsoleAction::SaveStrategy,
         ConsoleAction::DeleteStrategy,
+        ConsoleAction::ChangeUpgradeRun,
+        ConsoleAction::ApproveGate,
     ];
+
+    /// Whether the action's kind is cluster-scoped whatever the page's scope (upgrade runs and
+    /// their gates): the hub is asked about it without a namespace.
+    pub fn cluster_scoped(self) -> bool {
+        matches!(
+            self,
+            ConsoleAction::ChangeUpgradeRun | ConsoleAction::ApproveGate
+        )
+    }
 
     /// The verb in "may not …".
     pub fn phrase(self) -> &'static str {
@@ -38,6 +55,8 @@ impl ConsoleAction {
             ConsoleAction::DeleteRun => "delete runs",
             ConsoleAction::SaveStrategy => "save strategies",
             ConsoleAction::DeleteStrategy => "delete strategies",
+            ConsoleAction::ChangeUpgradeRun => "start, stop or skip upgrade runs",
+            ConsoleAction::ApproveGate => "approve upgrade gates",
         }
     }
 
@@ -83,10 +102,18 @@ impl ConsoleAction {
                 kind("clusterstagedupdatestrategies", "stagedupdatestrategies"),
                 "",
             ),
+            // Upgrade runs and gates are cluster-scoped in either case.
+            ConsoleAction::ChangeUpgradeRun => ("update", "updateruns", "status"),
+            ConsoleAction::ApproveGate => ("update", "gates", ""),
+        };
+        let group = if self.cluster_scoped() {
+            UPDATES_GROUP
+        } else {
+            FLEET_GROUP
         };
         Access {
             verb,
-            group: FLEET_GROUP,
+            group,
             resource,
             subresource,
         }
@@ -210,6 +237,11 @@ mod tests {
             ),
             (
                 None,
+                ConsoleAction::ChangeUpgradeRun,
+                "alice (fleetdeck-viewer) may not start, stop or skip upgrade runs: needs update on updateruns/status — ask an administrator",
+            ),
+            (
+                None,
                 ConsoleAction::DeleteStrategy,
                 "alice (fleetdeck-viewer) may not delete strategies: needs delete on clusterstagedupdatestrategies — ask an administrator",
             ),
@@ -222,8 +254,15 @@ mod tests {
     }
 
     #[test]
-    fn every_action_asks_about_the_fleet_group_and_its_scope() {
+    fn every_staged_run_action_asks_about_the_fleet_group_and_its_scope() {
+        let upgrades = [ConsoleAction::ChangeUpgradeRun, ConsoleAction::ApproveGate];
         for action in ConsoleAction::ALL {
+            if upgrades.contains(&action) {
+                // Cluster-scoped kinds of fleetdeck's own group, whatever the page's scope.
+                assert_eq!(action.access(false), action.access(true));
+                assert_eq!(action.access(false).group, UPDATES_GROUP);
+                continue;
+            }
             let cluster = action.access(false);
             let namespaced = action.access(true);
             assert_eq!(cluster.group, FLEET_GROUP);

@@ -63,6 +63,38 @@ fn refuse(action: &'static str, state: UpdateState) -> UpgradeError {
     }
 }
 
+/// Whether a run in `state` may be started (aks §8.1): NotStarted, Failed or Stopped.
+pub fn may_start(state: UpdateState) -> bool {
+    matches!(
+        state,
+        UpdateState::NotStarted | UpdateState::Failed | UpdateState::Stopped
+    )
+}
+
+/// Whether a run in `state` may be stopped (aks §8.3): Running or Pending.
+pub fn may_stop(state: UpdateState) -> bool {
+    matches!(state, UpdateState::Running | UpdateState::Pending)
+}
+
+/// Whether anything of a run in `state` may be skipped (aks §7.1, and Pending by decision: see
+/// [`skip`]).
+pub fn may_skip(state: UpdateState) -> bool {
+    matches!(
+        state,
+        UpdateState::NotStarted | UpdateState::Running | UpdateState::Failed | UpdateState::Pending
+    )
+}
+
+/// Why [`skip`] would refuse `target` alone on `status`, or `None` when it would accept it: the
+/// same checks, without writing anything (the console offers Skip only where this is `None`).
+pub fn skip_refusal(status: &UpdateRunStatus, target: &SkipTarget) -> Option<UpgradeError> {
+    let state = state_of(&status.status);
+    if !may_skip(state) {
+        return Some(refuse("skip", state));
+    }
+    check_target(status, target).err()
+}
+
 /// Start from NotStarted, Failed or Stopped (aks §8.1). A restart carries on from the last
 /// unprocessed member and, as the earlier docs say, re-applies failed upgrades: Failed members
 /// go back to NotStarted (decision; user skips stay). Consistent images are chosen again at the
@@ -75,10 +107,7 @@ pub fn start(
     now: DateTime<Utc>,
 ) -> Result<UpdateRunStatus, UpgradeError> {
     let state = state_of(&status.status);
-    if !matches!(
-        state,
-        UpdateState::NotStarted | UpdateState::Failed | UpdateState::Stopped
-    ) {
+    if !may_start(state) {
         return Err(refuse("start", state));
     }
     let mut st = status.clone();
@@ -136,7 +165,7 @@ fn reopen(s: &mut Option<crate::upgrade::upgrade_run::UpdateStatus>, now: DateTi
 /// the table's `Skipped → Stopped` is not offered.
 pub fn stop(status: &UpdateRunStatus, now: DateTime<Utc>) -> Result<UpdateRunStatus, UpgradeError> {
     let state = state_of(&status.status);
-    if !matches!(state, UpdateState::Running | UpdateState::Pending) {
+    if !may_stop(state) {
         return Err(refuse("stop", state));
     }
     let mut st = status.clone();
@@ -156,10 +185,7 @@ pub fn skip(
     now: DateTime<Utc>,
 ) -> Result<UpdateRunStatus, UpgradeError> {
     let state = state_of(&status.status);
-    if !matches!(
-        state,
-        UpdateState::NotStarted | UpdateState::Running | UpdateState::Failed | UpdateState::Pending
-    ) {
+    if !may_skip(state) {
         return Err(refuse("skip", state));
     }
     if targets.targets.is_empty() {
@@ -184,21 +210,19 @@ fn finished(kind: &'static str, name: &str, state: UpdateState) -> Result<(), Up
     Ok(())
 }
 
-fn skip_one(
-    st: &mut UpdateRunStatus,
-    t: &SkipTarget,
-    now: DateTime<Utc>,
-) -> Result<(), UpgradeError> {
+/// The checks of one skip target (aks §8.4): it exists, is not finished and, for a member, is not
+/// in flight; an after-stage wait must exist.
+fn check_target(st: &UpdateRunStatus, t: &SkipTarget) -> Result<(), UpgradeError> {
     let not_found = |kind| UpgradeError::SkipTargetNotFound {
         kind,
         name: t.name.clone(),
     };
-    let stages = st.stages.iter_mut().flatten();
+    let stages = || st.stages.iter().flatten();
     match t.type_ {
         SkipTargetType::Member => {
-            let m = stages
-                .flat_map(|s| s.groups.iter_mut().flatten())
-                .flat_map(|g| g.members.iter_mut().flatten())
+            let m = stages()
+                .flat_map(|s| s.groups.iter().flatten())
+                .flat_map(|g| g.members.iter().flatten())
                 .find(|m| m.name == t.name)
                 .ok_or_else(|| not_found("Member"))?;
             let s = state_of(&m.status);
@@ -206,27 +230,22 @@ fn skip_one(
             if in_flight(s) {
                 return Err(UpgradeError::SkipInFlight(t.name.clone()));
             }
-            skip_member(m, now);
         }
         SkipTargetType::Group => {
-            let g = stages
-                .flat_map(|s| s.groups.iter_mut().flatten())
+            let g = stages()
+                .flat_map(|s| s.groups.iter().flatten())
                 .find(|g| g.name == t.name)
                 .ok_or_else(|| not_found("Group"))?;
             finished("Group", &t.name, state_of(&g.status))?;
-            skip_group(g, now);
         }
         SkipTargetType::Stage => {
-            let s = stages
-                .into_iter()
+            let s = stages()
                 .find(|s| s.name == t.name)
                 .ok_or_else(|| not_found("Stage"))?;
             finished("Stage", &t.name, state_of(&s.status))?;
-            skip_stage(s, now);
         }
         SkipTargetType::AfterStageWait => {
-            let s = stages
-                .into_iter()
+            let s = stages()
                 .find(|s| s.name == t.name)
                 .ok_or_else(|| not_found("AfterStageWait"))?;
             let w = s
@@ -234,7 +253,45 @@ fn skip_one(
                 .as_ref()
                 .ok_or_else(|| UpgradeError::NoAfterStageWait(t.name.clone()))?;
             finished("AfterStageWait", &t.name, state_of(&w.status))?;
-            skip_wait(&mut s.after_stage_wait_status, now);
+        }
+    }
+    Ok(())
+}
+
+fn skip_one(
+    st: &mut UpdateRunStatus,
+    t: &SkipTarget,
+    now: DateTime<Utc>,
+) -> Result<(), UpgradeError> {
+    check_target(st, t)?;
+    let mut stages = st.stages.iter_mut().flatten();
+    match t.type_ {
+        SkipTargetType::Member => {
+            let found = stages
+                .flat_map(|s| s.groups.iter_mut().flatten())
+                .flat_map(|g| g.members.iter_mut().flatten())
+                .find(|m| m.name == t.name);
+            if let Some(m) = found {
+                skip_member(m, now);
+            }
+        }
+        SkipTargetType::Group => {
+            let found = stages
+                .flat_map(|s| s.groups.iter_mut().flatten())
+                .find(|g| g.name == t.name);
+            if let Some(g) = found {
+                skip_group(g, now);
+            }
+        }
+        SkipTargetType::Stage => {
+            if let Some(s) = stages.find(|s| s.name == t.name) {
+                skip_stage(s, now);
+            }
+        }
+        SkipTargetType::AfterStageWait => {
+            if let Some(s) = stages.find(|s| s.name == t.name) {
+                skip_wait(&mut s.after_stage_wait_status, now);
+            }
         }
     }
     Ok(())

@@ -29,7 +29,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-pub use actions::{skip, start, stop, SkipProperties, SkipTarget, SkipTargetType};
+pub use actions::{
+    may_skip, may_start, may_stop, skip, skip_refusal, start, stop, SkipProperties, SkipTarget,
+    SkipTargetType,
+};
 pub use gates::{GateProperties, GateState, GateView};
 pub use step::step;
 

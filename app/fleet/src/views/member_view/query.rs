@@ -373,6 +373,7 @@ pub fn fingerprint(rows: &[MemberRow], now: DateTime<Utc>) -> u64 {
         )
             .hash(&mut hasher);
         (&row.node_count, &row.placements, health(row, now)).hash(&mut hasher);
+        (&row.kubernetes_version, &row.node_images).hash(&mut hasher);
     }
     hasher.finish()
 }

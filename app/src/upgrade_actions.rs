@@ -1,20 +1,21 @@
 //! Start, stop and skip of an upgrade run (aks §8) as a client performs them — the CLI, tests and
-//! later the dashboard: read the run and the fleet, apply the domain's action
-//! ([`app::fleet::upgrade::run::start`], [`stop`](app::fleet::upgrade::run::stop),
-//! [`skip`](app::fleet::upgrade::run::skip)), which refuses states the spec does not allow, and
+//! the dashboard's server functions (as the signed-in person): read the run and the fleet, apply the domain's action
+//! ([`crate::fleet::upgrade::run::start`], [`stop`](crate::fleet::upgrade::run::stop),
+//! [`skip`](crate::fleet::upgrade::run::skip)), which refuses states the spec does not allow, and
 //! write the status at the resourceVersion read (ARM's `If-Match`); the engine is woken by that
 //! write and does the work. A write that lost a race is decided again on the new state.
 //!
 //! Decision (aks §17 leaves "subresource-style actions or an action field" open): the action is a
 //! status write, so who may act is Kubernetes RBAC on `updateruns/status`, as approving a staged
 //! run's request is on `approvalrequests/status`, and a refused action is an immediate error.
+//! Server only (`ssr`): the server crate re-exports it for its CLI.
 
-use app::fleet::upgrade::managed_cluster::member_view;
-use app::fleet::upgrade::member_view::MemberView;
-use app::fleet::upgrade::release_catalogue::ReleaseCatalogue;
-use app::fleet::upgrade::run::{self, SkipProperties};
-use app::fleet::upgrade::upgrade_error::UpgradeError;
-use app::fleet::{MemberCluster, UpdateRun};
+use crate::fleet::upgrade::managed_cluster::member_view;
+use crate::fleet::upgrade::member_view::MemberView;
+use crate::fleet::upgrade::release_catalogue::ReleaseCatalogue;
+use crate::fleet::upgrade::run::{self, SkipProperties};
+use crate::fleet::upgrade::upgrade_error::UpgradeError;
+use crate::fleet::{MemberCluster, UpdateRun};
 use chrono::{DateTime, Utc};
 use kube::api::{Api, ListParams, PostParams};
 
