@@ -564,9 +564,12 @@ pub(crate) fn https(
     shutdown: CancellationToken,
 ) -> Result<JoinHandle<Result<()>>> {
     let handle = axum_server::Handle::new();
-    let server = axum_server::from_tcp_rustls(listener, tls.rustls_config()?)
-        .map_err(Error::Serve)?
-        .handle(handle.clone());
+    let server = crate::tls::https_server(
+        listener,
+        tls.rustls_config()?,
+        crate::tls::HEADER_READ_TIMEOUT,
+    )?
+    .handle(handle.clone());
     tokio::spawn(async move {
         shutdown.cancelled().await;
         handle.graceful_shutdown(Some(HUB_DRAIN));

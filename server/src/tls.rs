@@ -111,6 +111,27 @@ fn server_config(cert_pem: &str, key_pem: &str) -> Result<rustls::ServerConfig> 
         .map_err(|e| tls_err(&e))
 }
 
+/// How long a client may take to send a request's headers, also while a kept-alive connection
+/// waits for its next request; a connection that says nothing is closed (slowloris). The TLS
+/// handshake has its own limit (axum-server's 10 s).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// An HTTPS server on `listener` whose connections must send their headers within
+/// `header_timeout` (the hub's and the dashboard's).
+pub fn https_server(
+    listener: std::net::TcpListener,
+    config: RustlsConfig,
+    header_timeout: std::time::Duration,
+) -> Result<axum_server::Server<std::net::SocketAddr, axum_server::tls_rustls::RustlsAcceptor>> {
+    let mut server = axum_server::from_tcp_rustls(listener, config).map_err(Error::Serve)?;
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    Ok(server)
+}
+
 /// The dashboard's HTTPS configuration from `--tls-cert` and `--tls-key` (PEM files), with
 /// errors that name the file and what is wrong with it.
 pub fn dashboard_config(cert: &Path, key: &Path) -> Result<RustlsConfig> {
@@ -136,6 +157,85 @@ pub fn dashboard_config(cert: &Path, key: &Path) -> Result<RustlsConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+
+    /// A TLS client of `addr` that trusts `ca_pem`, sends `request` and returns what it reads
+    /// before the server closes (`None`: nothing came and the connection stayed open for 30 s).
+    fn exchange(addr: std::net::SocketAddr, ca_pem: &str, request: &[u8]) -> Option<Vec<u8>> {
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(ca_pem.as_bytes()).expect("CA"))
+            .expect("trusted");
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
+        let conn = rustls::ClientConnection::new(Arc::new(config), name).expect("client");
+        let sock = std::net::TcpStream::connect(addr).expect("connect");
+        // A guard against hanging, not a timing requirement.
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        let mut tls = rustls::StreamOwned::new(conn, sock);
+        tls.write_all(request).expect("send");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            match tls.read(&mut buf) {
+                Ok(0) => return Some(got),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return if got.is_empty() { None } else { Some(got) };
+                }
+                // Closed without close_notify, or reset: closed all the same.
+                Err(_) => return Some(got),
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_never_finishes_its_headers_is_let_go() {
+        let tls = HubTls::generate().expect("certificates");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let server = https_server(
+            listener,
+            tls.rustls_config().expect("config"),
+            std::time::Duration::from_millis(300),
+        )
+        .expect("server");
+        let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(server.serve(router.into_make_service()));
+        let ca = tls.ca_pem.clone();
+        let (slow, whole) = tokio::task::spawn_blocking(move || {
+            (
+                exchange(addr, &ca, b"GET / HTTP/1.1\r\nHost: hub\r\n"),
+                exchange(
+                    addr,
+                    &ca,
+                    b"GET / HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n",
+                ),
+            )
+        })
+        .await
+        .expect("client");
+        let slow = slow.expect("the unfinished request's connection was closed by the server");
+        assert!(
+            !String::from_utf8_lossy(&slow).contains("200 OK"),
+            "no answer to an unfinished request"
+        );
+        let whole = String::from_utf8_lossy(&whole.expect("answered")).to_string();
+        assert!(whole.starts_with("HTTP/1.1 200 OK"), "{whole}");
+    }
 
     #[test]
     fn certificates_are_created_once_and_reused() {

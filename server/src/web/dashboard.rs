@@ -136,9 +136,9 @@ pub async fn serve(
         Some(config) => {
             let listener = listener.into_std().map_err(Error::Serve)?;
             let handle = axum_server::Handle::new();
-            let server = axum_server::from_tcp_rustls(listener, config)
-                .map_err(Error::Serve)?
-                .handle(handle.clone());
+            let server =
+                crate::tls::https_server(listener, config, crate::tls::HEADER_READ_TIMEOUT)?
+                    .handle(handle.clone());
             let shutdown = shutdown.clone();
             tokio::spawn(async move {
                 shutdown.cancelled().await;
