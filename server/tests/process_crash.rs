@@ -294,47 +294,56 @@ async fn verify_acked(world: &World) {
         .values()
         .cloned()
         .collect();
+    // One list per resource (and namespace), not one GET per write: the record grows every round.
+    let mut by_list: BTreeMap<(String, Option<String>), Vec<Acked>> = BTreeMap::new();
     for a in acked {
-        let got = retry(
-            world,
-            &format!("read back {}/{}", a.resource.plural, a.name),
-            |c| {
-                let a = a.clone();
+        by_list
+            .entry((a.resource.plural.clone(), a.namespace.clone()))
+            .or_default()
+            .push(a);
+    }
+    for ((plural, ns), acked) in by_list {
+        let resource = acked[0].resource.clone();
+        let stored: BTreeMap<String, DynamicObject> =
+            retry(world, &format!("list {plural}"), |c| {
+                let (resource, ns) = (resource.clone(), ns.clone());
                 async move {
-                    api(&c.hub, &a.resource, a.namespace.as_deref())
-                        .get_opt(&a.name)
+                    let list = api(&c.hub, &resource, ns.as_deref())
+                        .list(&ListParams::default())
                         .await
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| e.to_string())?;
+                    Ok(list
+                        .items
+                        .into_iter()
+                        .map(|o| (o.metadata.name.clone().unwrap_or_default(), o))
+                        .collect())
                 }
-            },
-        )
-        .await;
-        let got = got.unwrap_or_else(|| {
-            panic!(
-                "acknowledged {}/{} (rv {}) is lost",
-                a.resource.plural, a.name, a.rv
-            )
-        });
-        assert!(
-            rv_of(&got) >= a.rv,
-            "{}/{}: rv {} older than the acknowledged {}",
-            a.resource.plural,
-            a.name,
-            rv_of(&got),
-            a.rv
-        );
-        // A newer version is a later write (one whose acknowledgement raced this check); the
-        // acknowledged version itself must have its content.
-        if rv_of(&got) == a.rv {
-            let value = serde_json::to_value(&got)
-                .ok()
-                .and_then(|v| v.pointer(a.pointer).cloned())
-                .unwrap_or(Value::Null);
-            assert_eq!(
-                value, a.value,
-                "{}/{}: acknowledged {} lost",
-                a.resource.plural, a.name, a.pointer
+            })
+            .await;
+        for a in acked {
+            let got = stored.get(&a.name).unwrap_or_else(|| {
+                panic!("acknowledged {plural}/{} (rv {}) is lost", a.name, a.rv)
+            });
+            assert!(
+                rv_of(got) >= a.rv,
+                "{plural}/{}: rv {} older than the acknowledged {}",
+                a.name,
+                rv_of(got),
+                a.rv
             );
+            // A newer version is a later write (one whose acknowledgement raced this check); the
+            // acknowledged version itself must have its content.
+            if rv_of(got) == a.rv {
+                let value = serde_json::to_value(got)
+                    .ok()
+                    .and_then(|v| v.pointer(a.pointer).cloned())
+                    .unwrap_or(Value::Null);
+                assert_eq!(
+                    value, a.value,
+                    "{plural}/{}: acknowledged {} lost",
+                    a.name, a.pointer
+                );
+            }
         }
     }
 }
