@@ -132,6 +132,20 @@ pub fn https_server(
     Ok(server)
 }
 
+/// The plain-HTTP dashboard's server, with the same header limit as [`https_server`].
+pub fn http_server(
+    listener: std::net::TcpListener,
+    header_timeout: std::time::Duration,
+) -> Result<axum_server::Server<std::net::SocketAddr>> {
+    let mut server = axum_server::from_tcp(listener).map_err(Error::Serve)?;
+    server
+        .http_builder()
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    Ok(server)
+}
+
 /// The dashboard's HTTPS configuration from `--tls-cert` and `--tls-key` (PEM files), with
 /// errors that name the file and what is wrong with it.
 pub fn dashboard_config(cert: &Path, key: &Path) -> Result<RustlsConfig> {
@@ -199,6 +213,35 @@ mod tests {
                 Err(_) => return Some(got),
             }
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_plain_http_dashboard_lets_a_half_sent_request_go_too() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let addr = listener.local_addr().expect("addr");
+        let server = http_server(listener, std::time::Duration::from_millis(300)).expect("server");
+        let router = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(server.serve(router.into_make_service()));
+        let closed = tokio::task::spawn_blocking(move || {
+            let mut sock = std::net::TcpStream::connect(addr).expect("connect");
+            // A guard against hanging, not a timing requirement.
+            sock.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                .expect("timeout");
+            sock.write_all(b"GET / HTTP/1.1\r\nHost: dashboard\r\n")
+                .expect("send");
+            let mut buf = [0u8; 256];
+            match sock.read(&mut buf) {
+                Ok(n) => !String::from_utf8_lossy(&buf[..n]).contains("200 OK"),
+                Err(e) => !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+            }
+        })
+        .await
+        .expect("client");
+        assert!(closed, "the half-sent request's connection was not closed");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

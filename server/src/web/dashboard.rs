@@ -125,13 +125,16 @@ pub async fn serve(
     let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     tasks.push(match tls {
         None => {
+            let listener = listener.into_std().map_err(Error::Serve)?;
+            let handle = axum_server::Handle::new();
+            let server = crate::tls::http_server(listener, crate::tls::HEADER_READ_TIMEOUT)?
+                .handle(handle.clone());
             let shutdown = shutdown.clone();
             tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                    .await
-                    .map_err(Error::Serve)
-            })
+                shutdown.cancelled().await;
+                handle.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            tokio::spawn(async move { server.serve(app).await.map_err(Error::Serve) })
         }
         Some(config) => {
             let listener = listener.into_std().map_err(Error::Serve)?;
