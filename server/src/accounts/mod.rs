@@ -98,6 +98,30 @@ pub struct Accounts {
     path: Option<PathBuf>,
     /// Serialises this process's read-change-write cycles; holds the users when in memory.
     memory: Mutex<UsersFile>,
+    /// The file as last read, with what identified that version of it: every signed-in request
+    /// asks whether its account still exists, and most find the file unchanged.
+    cached: Mutex<Option<(FileVersion, UsersFile)>>,
+}
+
+/// What tells one version of the users file from another: it is replaced by a rename (a new
+/// inode) whenever fleetdeck writes it, and any other writer changes its time or size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct FileVersion {
+    inode: u64,
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+}
+
+impl FileVersion {
+    fn of(path: &Path) -> Option<FileVersion> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        Some(FileVersion {
+            inode: meta.ino(),
+            modified: meta.modified().ok(),
+            len: meta.len(),
+        })
+    }
 }
 
 impl Accounts {
@@ -106,6 +130,7 @@ impl Accounts {
         Ok(Accounts {
             path: Some(path.to_path_buf()),
             memory: Mutex::new(UsersFile::default()),
+            cached: Mutex::new(None),
         })
     }
 
@@ -114,16 +139,29 @@ impl Accounts {
         Accounts {
             path: None,
             memory: Mutex::new(UsersFile::default()),
+            cached: Mutex::new(None),
         }
     }
 
-    /// The users as the file holds them now.
+    /// The users as the file holds them now (read again only when the file changed).
     pub fn snapshot(&self) -> Result<UsersFile> {
-        let memory = self.memory.lock().unwrap_or_else(|p| p.into_inner());
-        match &self.path {
-            Some(path) => Ok(UsersFile::load(path)?),
-            None => Ok(memory.clone()),
+        let Some(path) = &self.path else {
+            return Ok(self
+                .memory
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone());
+        };
+        let version = FileVersion::of(path);
+        let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if let (Some(v), Some((seen, users))) = (version, cached.as_ref()) {
+            if v == *seen {
+                return Ok(users.clone());
+            }
         }
+        let users = UsersFile::load(path)?;
+        *cached = version.map(|v| (v, users.clone()));
+        Ok(users)
     }
 
     /// Reads, changes and writes the file under one lock.
@@ -379,6 +417,34 @@ pub fn write_secret_file(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The dashboard keeps the file as read until it changes; another process's change (here a
+    /// second `Accounts`, as `fleetdeck user add|remove` would be) is seen at the next look.
+    #[test]
+    fn the_users_file_is_read_again_only_when_it_changed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("users.yaml");
+        let dashboard = Accounts::open(&path).expect("open");
+        let cli = Accounts::open(&path).expect("open");
+        cli.add("alice", Role::Viewer, None).expect("added");
+        assert!(dashboard.person("alice").expect("read").is_some());
+        let version = FileVersion::of(&path);
+        assert_eq!(
+            dashboard
+                .cached
+                .lock()
+                .expect("cache")
+                .as_ref()
+                .map(|(v, _)| *v),
+            version,
+            "the read is kept with the file's version"
+        );
+        cli.remove("alice").expect("removed");
+        assert!(
+            dashboard.person("alice").expect("read").is_none(),
+            "a removal by another process is seen"
+        );
+    }
 
     #[test]
     fn a_link_sets_the_password_once_and_then_the_password_signs_in() {
