@@ -115,6 +115,10 @@ impl Set {
         }
     }
 
+    pub fn has_member(&self, pe: &Pe) -> bool {
+        self.members.contains(pe)
+    }
+
     pub fn child(&self, pe: &Pe) -> Option<&Set> {
         self.children.get(pe)
     }

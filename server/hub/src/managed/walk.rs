@@ -7,6 +7,7 @@
 //! Built-in kinds have no schema here, so only `metadata` (finalizers, ownerReferences) and a
 //! Deployment's containers, volumes and env have granular lists.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use serde_json::{json, Map, Value};
@@ -160,7 +161,7 @@ impl<'a> Shape<'a> {
                 .map(|i| Pe::key_of(i, &keys))
                 .collect::<Option<_>>()?,
         };
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         pes.iter().all(|p| seen.insert(p)).then_some(pes)
     }
 }
@@ -236,15 +237,18 @@ fn compare_at(
     path: &mut Vec<Pe>,
     out: &mut Comparison,
 ) {
+    // Maps are walked rather than compared whole first: comparing at every level would compare
+    // a large unchanged subtree (a status with thousands of entries) once per ancestor.
     if let (Some(a), Some(b)) = (l, r) {
-        if a == b {
+        if !a.is_object() && a == b {
             return;
         }
     }
     let leaf = |out: &mut Comparison| match (l, r) {
         (None, Some(_)) => out.added.insert(path),
         (Some(_), None) => out.removed.insert(path),
-        _ => out.modified.insert(path),
+        (Some(a), Some(b)) if a != b => out.modified.insert(path),
+        _ => {}
     };
     let maps = (
         l.map(Value::as_object).unwrap_or(Some(&EMPTY)),
@@ -281,14 +285,18 @@ fn compare_at(
             let (Some(lk), Some(rk)) = (shape.item_keys(li), shape.item_keys(ri)) else {
                 return leaf(out);
             };
+            let (lpos, rpos) = (positions(&lk), positions(&rk));
             for (item, pe) in li.iter().zip(&lk) {
-                let other = rk.iter().position(|p| p == pe).map(|i| &ri[i]);
+                let other = rpos.get(pe).map(|&i| &ri[i]);
+                if other == Some(item) {
+                    continue;
+                }
                 path.push(pe.clone());
                 compare_at(Some(item), other, shape.items(), path, out);
                 path.pop();
             }
             for (item, pe) in ri.iter().zip(&rk) {
-                if lk.contains(pe) {
+                if lpos.contains_key(pe) {
                     continue;
                 }
                 path.push(pe.clone());
@@ -304,6 +312,11 @@ fn compare_at(
         (Some(_), None) => out.removed.insert(path),
         _ => {}
     }
+}
+
+/// Where each item of a keyed list is, by its path element.
+fn positions(pes: &[Pe]) -> HashMap<&Pe, usize> {
+    pes.iter().enumerate().map(|(i, pe)| (pe, i)).collect()
 }
 
 static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
@@ -333,18 +346,19 @@ pub fn merge(live: &Value, config: &Value, shape: Shape) -> Value {
             let (Some(lk), Some(ck)) = (shape.item_keys(li), shape.item_keys(ci)) else {
                 return config.clone();
             };
+            let (lpos, cpos) = (positions(&lk), positions(&ck));
             let mut out: Vec<Value> = li
                 .iter()
                 .zip(&lk)
-                .map(|(item, pe)| match ck.iter().position(|p| p == pe) {
-                    Some(i) => merge(item, &ci[i], shape.items()),
+                .map(|(item, pe)| match cpos.get(pe) {
+                    Some(&i) => merge(item, &ci[i], shape.items()),
                     None => item.clone(),
                 })
                 .collect();
             out.extend(
                 ci.iter()
                     .zip(&ck)
-                    .filter(|(_, pe)| !lk.contains(pe))
+                    .filter(|(_, pe)| !lpos.contains_key(pe))
                     .map(|(item, _)| item.clone()),
             );
             Value::Array(out)
@@ -374,12 +388,13 @@ pub fn remove(v: &mut Value, set: &Set, shape: Shape) {
             let Some(pes) = shape.item_keys(items) else {
                 return;
             };
+            let pos = positions(&pes);
             for (pe, sub) in set.children() {
-                if let Some(i) = pes.iter().position(|p| p == pe) {
+                if let Some(&i) = pos.get(pe) {
                     remove(&mut items[i], sub, shape.items());
                 }
             }
-            let mut keep = pes.iter().map(|pe| !set.members().any(|m| m == pe));
+            let mut keep = pes.iter().map(|pe| !set.has_member(pe));
             items.retain(|_| keep.next().unwrap_or(true));
         }
         _ => {}
