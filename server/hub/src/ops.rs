@@ -329,6 +329,15 @@ pub fn apply(
     sub: Sub,
 ) -> Result<(Arc<Value>, bool)> {
     stamp_type(kind, version, &mut config)?;
+    if config
+        .pointer("/metadata/managedFields")
+        .is_some_and(|f| !f.is_null())
+    {
+        // An applied configuration states fields, never who owns them (upstream fieldmanager).
+        return Err(Error::BadRequest(
+            "metadata.managedFields must be nil".into(),
+        ));
+    }
     let body_name = object::name(&config);
     if !body_name.is_empty() && body_name != name {
         return Err(Error::BadRequest(format!(

@@ -254,6 +254,13 @@ async fn apply_options_are_validated_like_the_apiserver() {
         status["message"],
         "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Too long: may not be more than 128 bytes"
     );
+    let mut owned = body.clone();
+    owned["metadata"]["managedFields"] = json!([]);
+    let (code, status) = raw_patch(&hub, &format!("{uri}?fieldManager=m"), owned).await;
+    assert_eq!(
+        (code, &status["message"]),
+        (400, &json!("metadata.managedFields must be nil"))
+    );
     let (code, _) = raw_patch(&hub, &format!("{uri}?fieldManager={}", &long[..128]), body).await;
     assert_eq!(code, 201);
 }

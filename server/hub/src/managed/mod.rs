@@ -6,8 +6,8 @@
 //!
 //! Not done (README "Server-side apply"): managers are never capped at 10 Update entries into
 //! `ancient-changes`; client-side apply's last-applied annotation is not converted; scale writes
-//! keep the managed fields as they were; managedFields sent by a client are ignored, never
-//! taken as a reset.
+//! keep the managed fields as they were; managedFields sent with a create, PUT or patch are
+//! ignored, never taken as a reset.
 
 pub mod fieldset;
 mod walk;
