@@ -124,6 +124,20 @@ async fn kubectl_server_side_apply_conflicts_force_and_removal() {
     assert_eq!(obj["data"], json!({"key": "from-b", "added": "later"}));
     assert_eq!(owned_by(&obj, "a"), json!({"f:data": {"f:added": {}}}));
 
+    // kubectl diff --server-side is a dry-run apply: it shows a's change and stores nothing.
+    let (changed, out, err) = k
+        .run(
+            &["diff", "--server-side", "--field-manager", "a", "-f", "-"],
+            Some(&cm_yaml(&[("added", "again")])),
+        )
+        .await;
+    assert!(!changed, "diff exits 1 when there are differences: {err}");
+    assert!(
+        out.contains("-  added: later") && out.contains("+  added: again"),
+        "{out}\n{err}"
+    );
+    assert_eq!(get().await["data"]["added"], "later");
+
     // Client-side edits are Update entries named after kubectl's field manager.
     k.ok(&["label", "cm", "shared", "team=x"], None).await;
     let obj = get().await;
