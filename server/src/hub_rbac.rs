@@ -56,8 +56,8 @@ pub fn shipped_roles() -> Result<Vec<ClusterRole>> {
         .collect()
 }
 
-/// Creates or replaces each shipped ClusterRole (server-side apply, which the hub treats as a
-/// merge patch: `rules` is replaced whole).
+/// Creates or replaces each shipped ClusterRole (a forced server-side apply: `rules` is an atomic
+/// list, so it is replaced whole, as on kube-apiserver).
 pub async fn install_roles(client: &kube::Client) -> Result<()> {
     let api: Api<ClusterRole> = Api::all(client.clone());
     let params = PatchParams::apply("fleetdeck").force();

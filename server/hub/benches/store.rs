@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::Request;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures::StreamExt;
-use hub::{Hub, Registry, Storage};
+use hub::{Hub, KindSpec, Registry, Scope, Storage};
 use serde_json::json;
 use tokio::sync::mpsc;
 use tower::ServiceExt;
@@ -169,5 +169,53 @@ fn watch_latency(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, durable_writes, watch_latency);
+/// What the engine does most: status writes on a large custom object (an update run's status
+/// with one entry per cluster), in memory so no fsync hides the per-write CPU (field management,
+/// validation, copying). Issue 18 compares this before and after managedFields.
+fn status_writes(c: &mut Criterion) {
+    const CLUSTERS: usize = 2_000;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut reg = Registry::new();
+    reg.register(
+        KindSpec::new("example.dev", "v1", "Run", "runs", Scope::Cluster).status_subresource(),
+    );
+    let hub = Hub::memory(reg);
+    let uri = "/apis/example.dev/v1/runs";
+    rt.block_on(send(
+        &hub,
+        "POST",
+        uri,
+        "application/json",
+        json!({"apiVersion": "example.dev/v1", "kind": "Run", "metadata": {"name": "big"},
+            "spec": {"stages": 3}})
+        .to_string(),
+    ));
+    let clusters: Vec<_> = (0..CLUSTERS)
+        .map(|i| {
+            json!({"clusterName": format!("member-{i}"), "conditions": [
+            {"type": "Started", "status": "True", "reason": "ClusterUpdatingStarted",
+             "lastTransitionTime": "2026-12-07T10:00:00Z", "observedGeneration": 1}]})
+        })
+        .collect();
+    let mut n = 0u64;
+    let mut group = c.benchmark_group("memory_status_writes");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("merge_patch_status_of_2000_clusters", |b| {
+        b.iter(|| {
+            n += 1;
+            let patch = json!({"status": {"observed": n, "clusters": clusters}}).to_string();
+            let code = rt.block_on(send(
+                &hub,
+                "PATCH",
+                &format!("{uri}/big/status"),
+                "application/merge-patch+json",
+                patch,
+            ));
+            assert_eq!(code, 200);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, durable_writes, watch_latency, status_writes);
 criterion_main!(benches);

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::auth::{self, Requester, UserInfo};
 use crate::deletion::{self, DeleteOptions};
+use crate::managed::{self, Writer};
 use crate::ops::{self, Sub};
 use crate::patch::PatchType;
 use crate::registry::KindSpec;
@@ -20,7 +21,7 @@ use crate::render::{Format, Renderer};
 use crate::scale;
 use crate::selector::{FieldSelector, LabelSelector, Selectors};
 use crate::state::HubState;
-use crate::status::{self, Error, Result};
+use crate::status::{self, Cause, Error, Result, Subject};
 use crate::store::Tx;
 use crate::table::Include;
 use crate::{discovery, watch};
@@ -245,8 +246,55 @@ async fn read_body(limit: usize, headers: &HeaderMap, body: Body) -> Result<Valu
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| Error::BadRequest(format!("couldn't decode the request body as JSON: {e}")))
+    let json = serde_json::from_slice(&bytes);
+    if json.is_err() && ct.starts_with("application/apply-patch+yaml") {
+        // An apply body may be YAML proper; kubectl and kube-rs send JSON, which is YAML too.
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|e| Error::BadRequest(format!("couldn't decode the request body: {e}")))?;
+        return serde_saphyr::from_str(text).map_err(|e| {
+            Error::BadRequest(format!("couldn't decode the request body as YAML: {e}"))
+        });
+    }
+    json.map_err(|e| Error::BadRequest(format!("couldn't decode the request body as JSON: {e}")))
+}
+
+/// Who a write is by (spec §3.4): `fieldManager`, else kube-apiserver's default taken from the
+/// User-Agent; validated like `ValidateFieldManager`, with `options` naming the request's
+/// options kind in the 422 (`CreateOptions`, `UpdateOptions`, `PatchOptions`).
+fn writer(
+    t: &Target,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    mut causes: Vec<Cause>,
+    options: &str,
+) -> Result<Writer> {
+    let manager = match q.get("fieldManager").filter(|m| !m.is_empty()) {
+        Some(m) => {
+            causes.extend(managed::validate_manager(m));
+            m.clone()
+        }
+        None => managed::manager_from_user_agent(
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        ),
+    };
+    if !causes.is_empty() {
+        return Err(Error::Invalid(
+            Subject {
+                group: "meta.k8s.io".into(),
+                kind: options.into(),
+                ..Default::default()
+            },
+            causes,
+        ));
+    }
+    Ok(Writer {
+        manager,
+        api_version: t.kind.api_version(&t.version),
+        status: t.sub.as_deref() == Some("status"),
+    })
 }
 
 /// Runs a write on a blocking thread when it goes to SQLite, whose fsyncs must not stall the
@@ -330,10 +378,11 @@ async fn resource(
             if kind.namespaced() && t.namespace.is_none() {
                 return Err(Error::MethodNotAllowed);
             }
+            let w = writer(&t, headers, q, Vec::new(), "CreateOptions")?;
             let body = read_body(hub.max_body, headers, body).await?;
             let (k, v, url_ns) = (kind.clone(), t.version.clone(), t.namespace.clone());
             let obj = write(&hub, dry, move |_, tx| {
-                ops::create(tx, &k, &v, url_ns.as_deref(), body)
+                ops::create(tx, &k, &v, url_ns.as_deref(), body, ops::Fields::Update(&w))
             })
             .await?;
             let mut response = json_response(
@@ -350,6 +399,7 @@ async fn resource(
             Ok(response)
         }
         (Method::PUT, Some(name)) => {
+            let w = writer(&t, headers, q, Vec::new(), "UpdateOptions")?;
             let body = read_body(hub.max_body, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
@@ -378,6 +428,7 @@ async fn resource(
                     &v,
                     body,
                     sub,
+                    &w,
                 )
             })
             .await?;
@@ -389,6 +440,22 @@ async fn resource(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let pt = PatchType::from_content_type(ct)?;
+            // ValidatePatchOptions, before the object is looked up.
+            let mut causes = Vec::new();
+            if pt == PatchType::Apply {
+                if q.get("fieldManager").is_none_or(|m| m.is_empty()) {
+                    causes.push(Cause::required(
+                        "fieldManager",
+                        "Required value: is required for apply patch",
+                    ));
+                }
+            } else if q.contains_key("force") {
+                causes.push(Cause::forbidden(
+                    "force",
+                    "Forbidden: may not be specified for non-apply patch",
+                ));
+            }
+            let w = writer(&t, headers, q, causes, "PatchOptions")?;
             let body = read_body(hub.max_body, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
@@ -405,37 +472,18 @@ async fn resource(
                 .await?;
                 return Ok(ok(&scale::of(&kind, &obj)));
             }
-            if pt == PatchType::Apply && q.get("fieldManager").is_none_or(|m| m.is_empty()) {
-                return Err(Error::Invalid(
-                    kind.subject(&name),
-                    vec![status::Cause::required(
-                        "fieldManager",
-                        "Required value: is required for apply patch",
-                    )],
-                ));
-            }
+            let force = q.get("force").is_some_and(|f| f == "true");
             let (obj, created) = write(&hub, dry, move |h, tx| {
-                if pt == PatchType::Apply && tx.get(&k.resource(), &ns, &name).is_none() {
-                    let url_ns = if k.namespaced() {
-                        Some(ns.as_str())
-                    } else {
-                        None
-                    };
-                    return Ok((ops::create(tx, &k, &v, url_ns, body)?, true));
+                let target = ops::Target {
+                    kind: &k,
+                    ns: &ns,
+                    name: &name,
+                };
+                if pt == PatchType::Apply {
+                    return ops::apply(tx, &h.registry, target, &v, body, &w, force, sub);
                 }
                 Ok((
-                    ops::patch(
-                        tx,
-                        &h.registry,
-                        ops::Target {
-                            kind: &k,
-                            ns: &ns,
-                            name: &name,
-                        },
-                        pt,
-                        &body,
-                        sub,
-                    )?,
+                    ops::patch(tx, &h.registry, target, pt, &body, sub, &w)?,
                     false,
                 ))
             })

@@ -23,6 +23,7 @@ mod crd;
 mod deletion;
 mod discovery;
 mod handlers;
+mod managed;
 mod object;
 mod openapi;
 mod ops;
@@ -112,7 +113,14 @@ impl Hub {
         self.inner.store.write(false, |tx| {
             for n in names {
                 if tx.get("namespaces", "", n).is_none() {
-                    ops::create(tx, &kind, "v1", None, json!({"metadata": {"name": n}}))?;
+                    ops::create(
+                        tx,
+                        &kind,
+                        "v1",
+                        None,
+                        json!({"metadata": {"name": n}}),
+                        ops::Fields::Keep,
+                    )?;
                 }
             }
             Ok(())

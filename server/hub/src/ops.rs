@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::deletion;
+use crate::managed::{self, Scope, Shape, Writer};
 use crate::object::{self, meta_mut};
 use crate::patch::{self, PatchType};
 use crate::registry::{KindSpec, Registry};
@@ -16,6 +17,42 @@ use crate::store::Tx;
 pub enum Sub {
     Main,
     Status,
+}
+
+/// What a write does to `metadata.managedFields`.
+pub enum Fields<'a> {
+    /// An Update by this writer: it owns what it changed (create, PUT, non-apply PATCH).
+    Update(&'a Writer),
+    /// Already worked out by an apply: these entries (`Null` for none).
+    Set(Value),
+    /// As they were (scale writes, the hub's own objects).
+    Keep,
+}
+
+/// The schema field management walks for `kind`: the CRD's, or a built-in's list semantics.
+fn shape(kind: &KindSpec) -> Shape<'_> {
+    Shape::root(
+        kind.schema
+            .as_ref()
+            .map(|s| s.raw())
+            .or_else(|| managed::builtin_schema(&kind.kind)),
+    )
+}
+
+fn scope(kind: &KindSpec, sub: Sub) -> Scope {
+    Scope {
+        status: sub == Sub::Status,
+        has_status_subresource: kind.status_subresource,
+    }
+}
+
+fn set_fields(obj: &mut Value, fields: Value) {
+    let m = meta_mut(obj);
+    if fields.is_null() {
+        m.remove("managedFields");
+    } else {
+        m.insert("managedFields".into(), fields);
+    }
 }
 
 fn invalid(kind: &KindSpec, name: &str, causes: Vec<Cause>) -> Error {
@@ -56,6 +93,7 @@ pub fn create(
     version: &str,
     url_ns: Option<&str>,
     mut obj: Value,
+    fields: Fields<'_>,
 ) -> Result<Arc<Value>> {
     stamp_type(kind, version, &mut obj)?;
     if kind.status_subresource {
@@ -173,6 +211,21 @@ pub fn create(
     if kind.generation {
         m.insert("generation".into(), json!(1));
     }
+    match fields {
+        Fields::Update(writer) => {
+            let now = object::now_timestamp();
+            managed::update(
+                None,
+                &mut obj,
+                shape(kind),
+                writer,
+                scope(kind, Sub::Main),
+                &now,
+            );
+        }
+        Fields::Set(f) => set_fields(&mut obj, f),
+        Fields::Keep => {}
+    }
     check(kind, &name, None, &obj)?;
     admit(kind, tx, None, &obj)?;
     Ok(tx.put(&kind.resource(), obj))
@@ -194,6 +247,7 @@ pub fn update(
     version: &str,
     mut obj: Value,
     sub: Sub,
+    writer: &Writer,
 ) -> Result<Arc<Value>> {
     stamp_type(kind, version, &mut obj)?;
     let old = tx
@@ -221,7 +275,7 @@ pub fn update(
         }
         _ => {}
     }
-    commit(tx, reg, kind, &old, obj, sub)
+    commit(tx, reg, kind, &old, obj, sub, Fields::Update(writer))
 }
 
 /// PATCH: applies to the latest version; a resourceVersion in a merge body is a precondition.
@@ -232,26 +286,109 @@ pub fn patch(
     pt: PatchType,
     body: &Value,
     sub: Sub,
+    writer: &Writer,
 ) -> Result<Arc<Value>> {
     let old = tx
         .get(&kind.resource(), ns, name)
         .ok_or_else(|| Error::NotFound(kind.subject(name)))?;
-    if let Some(rv) = body
-        .get("metadata")
-        .and_then(|m| m.get("resourceVersion"))
-        .and_then(Value::as_str)
-    {
-        if rv != object::meta_str(&old, "resourceVersion").unwrap_or("") {
-            return Err(Error::stale(kind.subject(name)));
-        }
-    }
+    precondition(kind, &old, body)?;
     let new = patch::apply(pt, &old, body, kind.builtin)?;
     if !new.is_object() {
         return Err(Error::BadRequest(
             "the patch turned the object into a non-object".into(),
         ));
     }
-    commit(tx, reg, kind, &old, new, sub)
+    commit(tx, reg, kind, &old, new, sub, Fields::Update(writer))
+}
+
+/// A resourceVersion in a patch or apply body is a precondition.
+fn precondition(kind: &KindSpec, old: &Value, body: &Value) -> Result<()> {
+    if let Some(rv) = body
+        .get("metadata")
+        .and_then(|m| m.get("resourceVersion"))
+        .and_then(Value::as_str)
+    {
+        if rv != object::meta_str(old, "resourceVersion").unwrap_or("") {
+            return Err(Error::stale(kind.subject(object::name(old))));
+        }
+    }
+    Ok(())
+}
+
+/// Server-side apply (`application/apply-patch+yaml`): merges `config` with field ownership and
+/// conflicts (see `managed`); creates the object when it is missing. `true` when it created.
+#[allow(clippy::too_many_arguments)]
+pub fn apply(
+    tx: &mut Tx<'_>,
+    reg: &Registry,
+    Target { kind, ns, name }: Target<'_>,
+    version: &str,
+    mut config: Value,
+    writer: &Writer,
+    force: bool,
+    sub: Sub,
+) -> Result<(Arc<Value>, bool)> {
+    stamp_type(kind, version, &mut config)?;
+    if config
+        .pointer("/metadata/managedFields")
+        .is_some_and(|f| !f.is_null())
+    {
+        // An applied configuration states fields, never who owns them (upstream fieldmanager).
+        return Err(Error::BadRequest(
+            "metadata.managedFields must be nil".into(),
+        ));
+    }
+    let body_name = object::name(&config);
+    if !body_name.is_empty() && body_name != name {
+        return Err(Error::BadRequest(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    let now = object::now_timestamp();
+    let conflict = |c: managed::Conflicts| Error::ApplyConflict {
+        message: c.message(),
+        causes: c.causes(),
+    };
+    let Some(old) = tx.get(&kind.resource(), ns, name) else {
+        if sub == Sub::Status {
+            return Err(Error::NotFound(kind.subject(name)));
+        }
+        meta_mut(&mut config).insert("name".into(), Value::String(name.into()));
+        let mut merged = managed::apply(
+            None,
+            &config,
+            shape(kind),
+            writer,
+            force,
+            scope(kind, sub),
+            &now,
+        )
+        .map_err(conflict)?;
+        let fields = meta_mut(&mut merged)
+            .remove("managedFields")
+            .unwrap_or(Value::Null);
+        let url_ns = kind.namespaced().then_some(ns);
+        let created = create(tx, kind, version, url_ns, merged, Fields::Set(fields))?;
+        return Ok((created, true));
+    };
+    precondition(kind, &old, &config)?;
+    let mut merged = managed::apply(
+        Some(&old),
+        &config,
+        shape(kind),
+        writer,
+        force,
+        scope(kind, sub),
+        &now,
+    )
+    .map_err(conflict)?;
+    let fields = meta_mut(&mut merged)
+        .remove("managedFields")
+        .unwrap_or(Value::Null);
+    Ok((
+        commit(tx, reg, kind, &old, merged, sub, Fields::Set(fields))?,
+        false,
+    ))
 }
 
 /// The shared tail of PUT and PATCH: restore server-owned fields, apply subresource rules, bump
@@ -263,6 +400,7 @@ pub fn commit(
     old: &Value,
     new: Value,
     sub: Sub,
+    fields: Fields<'_>,
 ) -> Result<Arc<Value>> {
     let name = object::name(old).to_string();
     let mut new = match sub {
@@ -314,6 +452,7 @@ pub fn commit(
     }
     let old_meta = object::meta(old).cloned().unwrap_or_default();
     let m = meta_mut(&mut new);
+    // What a client sends back in managedFields is ignored: ownership is worked out below.
     m.remove("managedFields");
     for owned in [
         "name",
@@ -350,6 +489,25 @@ pub fn commit(
             .and_then(Value::as_i64)
             .unwrap_or(0);
         meta_mut(&mut new).insert("generation".into(), json!(g + 1));
+    }
+    match fields {
+        Fields::Update(writer) => {
+            let now = object::now_timestamp();
+            managed::update(
+                Some(old),
+                &mut new,
+                shape(kind),
+                writer,
+                scope(kind, sub),
+                &now,
+            );
+        }
+        Fields::Set(f) => set_fields(&mut new, f),
+        Fields::Keep => {
+            if let Some(f) = old_meta.get("managedFields") {
+                meta_mut(&mut new).insert("managedFields".into(), f.clone());
+            }
+        }
     }
     if new == *old {
         // spec §8.8: a no-op keeps the resourceVersion and emits no event.

@@ -79,5 +79,5 @@ pub fn update(
         })?;
     let mut new = (*old).clone();
     object::set_path(&mut new, &spec.spec_replicas, json!(replicas));
-    ops::commit(tx, reg, kind, &old, new, Sub::Main)
+    ops::commit(tx, reg, kind, &old, new, Sub::Main, ops::Fields::Keep)
 }

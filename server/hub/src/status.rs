@@ -78,6 +78,10 @@ pub enum Error {
     Conflict(Subject, String),
     #[error("{} \"{}\" is invalid: {}", .0.qualified_kind(), .0.name, render_causes(.1))]
     Invalid(Subject, Vec<Cause>),
+    /// A server-side apply that would change fields other managers own (409 with one
+    /// `FieldManagerConflict` cause per field, as `errors.NewApplyConflict`).
+    #[error("{message}")]
+    ApplyConflict { message: String, causes: Vec<Cause> },
     /// A JSON patch that does not apply (422 without causes).
     #[error("{0}")]
     UnprocessablePatch(String),
@@ -143,6 +147,7 @@ impl Error {
             Error::NoRoute => "no_route",
             Error::AlreadyExists(_) => "already_exists",
             Error::Conflict(..) => "conflict",
+            Error::ApplyConflict { .. } => "apply_conflict",
             Error::Invalid(..) => "invalid",
             Error::UnprocessablePatch(_) => "unprocessable_patch",
             Error::Forbidden(_) => "forbidden",
@@ -172,7 +177,9 @@ impl Error {
         match self {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) | Error::NoRoute => StatusCode::NOT_FOUND,
-            Error::AlreadyExists(_) | Error::Conflict(..) => StatusCode::CONFLICT,
+            Error::AlreadyExists(_) | Error::Conflict(..) | Error::ApplyConflict { .. } => {
+                StatusCode::CONFLICT
+            }
             Error::Invalid(..) | Error::UnprocessablePatch(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Error::Forbidden(_) | Error::Denied { .. } => StatusCode::FORBIDDEN,
             Error::Unauthorized => StatusCode::UNAUTHORIZED,
@@ -193,7 +200,7 @@ impl Error {
             Error::BadRequest(_) => "BadRequest",
             Error::NotFound(_) | Error::NoRoute => "NotFound",
             Error::AlreadyExists(_) => "AlreadyExists",
-            Error::Conflict(..) => "Conflict",
+            Error::Conflict(..) | Error::ApplyConflict { .. } => "Conflict",
             Error::Invalid(..) | Error::UnprocessablePatch(_) => "Invalid",
             Error::Forbidden(_) | Error::Denied { .. } => "Forbidden",
             Error::Unauthorized => "Unauthorized",
@@ -215,6 +222,7 @@ impl Error {
             Error::NotFound(s) | Error::AlreadyExists(s) | Error::Conflict(s, _) => {
                 Some(json!({"name": s.name, "group": s.group, "kind": s.plural}))
             }
+            Error::ApplyConflict { causes, .. } => Some(json!({ "causes": causes })),
             // ...and the Kind for Invalid; kubectl renders `The <Kind> "<name>" is invalid`.
             Error::Invalid(s, causes) => {
                 Some(json!({"name": s.name, "group": s.group, "kind": s.kind, "causes": causes}))
@@ -303,6 +311,7 @@ mod tests {
             Error::Users(_) => 16,
             Error::Database(_) => 17,
             Error::NotSaved(_) => 18,
+            Error::ApplyConflict { .. } => 19,
         }
     }
 
@@ -337,6 +346,10 @@ mod tests {
             Error::Users(m()),
             Error::Database(m()),
             Error::NotSaved(m()),
+            Error::ApplyConflict {
+                message: m(),
+                causes: Vec::new(),
+            },
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

@@ -13,11 +13,33 @@ pub(super) fn print<T: Serialize>(
     table: impl FnOnce() -> String,
 ) -> anyhow::Result<()> {
     match output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(value)?),
-        Output::Yaml => print!("{}", serde_saphyr::to_string(value)?),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&without_managed_fields(value)?)?
+        ),
+        Output::Yaml => print!(
+            "{}",
+            serde_saphyr::to_string(&without_managed_fields(value)?)?
+        ),
         Output::Table => print!("{}", table()),
     }
     Ok(())
+}
+
+/// The object (or each of a list) without `metadata.managedFields`: field ownership is the
+/// hub's bookkeeping, hidden as kubectl hides it unless asked.
+fn without_managed_fields<T: Serialize>(value: &T) -> anyhow::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(value)?;
+    let strip = |o: &mut serde_json::Value| {
+        if let Some(m) = o.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            m.remove("managedFields");
+        }
+    };
+    match &mut v {
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+        o => strip(o),
+    }
+    Ok(v)
 }
 
 pub(super) fn state_name(s: &Option<UpdateStatus>) -> String {
@@ -211,4 +233,24 @@ pub(super) fn strategy_table(list: &[UpdateStrategy]) -> String {
         ]);
     }
     columns(&rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::without_managed_fields;
+
+    #[test]
+    fn printed_objects_and_lists_leave_out_managed_fields() {
+        let obj = json!({"metadata": {"name": "r1", "managedFields": [{"manager": "m"}]}});
+        assert_eq!(
+            without_managed_fields(&obj).unwrap(),
+            json!({"metadata": {"name": "r1"}})
+        );
+        assert_eq!(
+            without_managed_fields(&vec![obj.clone(), obj]).unwrap(),
+            json!([{"metadata": {"name": "r1"}}, {"metadata": {"name": "r1"}}])
+        );
+    }
 }
