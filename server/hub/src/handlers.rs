@@ -146,7 +146,7 @@ async fn handle(hub: Hub, req: Request) -> Result<Response> {
                 .get::<Requester>()
                 .map(|r| r.0.clone())
                 .unwrap_or_else(UserInfo::in_process);
-            let body = read_body(hub.max_body, &parts.headers, body).await?;
+            let body = read_body(&hub, &parts.headers, body).await?;
             let answer = if review == "selfsubjectaccessreviews" {
                 serde_json::to_value(auth::review::access(&hub.store, &user, body)?)
             } else {
@@ -168,7 +168,7 @@ async fn handle(hub: Hub, req: Request) -> Result<Response> {
                 .get::<Requester>()
                 .map(|r| r.0.clone())
                 .unwrap_or_else(UserInfo::in_process);
-            let body = read_body(hub.max_body, &parts.headers, body).await?;
+            let body = read_body(&hub, &parts.headers, body).await?;
             let answer = serde_json::to_value(auth::review::who(&user, body)?)
                 .map_err(|e| Error::Internal(format!("encoding the review: {e}")))?;
             Ok(json_response(
@@ -227,8 +227,19 @@ fn target(hub: &Hub, group: &str, version: &str, rest: &[&str]) -> Result<Target
     })
 }
 
-async fn read_body(limit: usize, headers: &HeaderMap, body: Body) -> Result<Value> {
-    let bytes = to_bytes(body, limit).await.map_err(|_| Error::TooLarge)?;
+async fn read_body(hub: &HubState, headers: &HeaderMap, body: Body) -> Result<Value> {
+    let bytes = match tokio::time::timeout(hub.body_timeout, to_bytes(body, hub.max_body)).await {
+        Err(_) => return Err(Error::BodyTimeout(hub.body_timeout)),
+        // Over the limit is the client's 413; a body that breaks off (a closed connection, broken
+        // chunked encoding) is its 400, not a size problem.
+        Ok(Err(e)) if is_over_limit(&e) => return Err(Error::TooLarge),
+        Ok(Err(e)) => {
+            return Err(Error::BadRequest(format!(
+                "error reading the request body: {e}"
+            )))
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -247,6 +258,17 @@ async fn read_body(limit: usize, headers: &HeaderMap, body: Body) -> Result<Valu
     }
     serde_json::from_slice(&bytes)
         .map_err(|e| Error::BadRequest(format!("couldn't decode the request body as JSON: {e}")))
+}
+
+fn is_over_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Runs a write on a blocking thread when it goes to SQLite, whose fsyncs must not stall the
@@ -330,7 +352,7 @@ async fn resource(
             if kind.namespaced() && t.namespace.is_none() {
                 return Err(Error::MethodNotAllowed);
             }
-            let body = read_body(hub.max_body, headers, body).await?;
+            let body = read_body(&hub, headers, body).await?;
             let (k, v, url_ns) = (kind.clone(), t.version.clone(), t.namespace.clone());
             let obj = write(&hub, dry, move |_, tx| {
                 ops::create(tx, &k, &v, url_ns.as_deref(), body)
@@ -350,7 +372,7 @@ async fn resource(
             Ok(response)
         }
         (Method::PUT, Some(name)) => {
-            let body = read_body(hub.max_body, headers, body).await?;
+            let body = read_body(&hub, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
                 let obj = write(&hub, dry, move |h, tx| {
@@ -389,7 +411,7 @@ async fn resource(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             let pt = PatchType::from_content_type(ct)?;
-            let body = read_body(hub.max_body, headers, body).await?;
+            let body = read_body(&hub, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
                 let obj = write(&hub, dry, move |h, tx| {
@@ -452,7 +474,7 @@ async fn resource(
             ))
         }
         (Method::DELETE, Some(name)) => {
-            let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
+            let opts = DeleteOptions::from_body(&read_body(&hub, headers, body).await?)?;
             let dry = dry || opts.dry_run;
             let (k, n, nsc) = (kind.clone(), name.clone(), ns.clone());
             let (obj, still_there) = write(&hub, dry, move |h, tx| {
@@ -468,7 +490,7 @@ async fn resource(
             Ok(ok(&renderer.object(&obj)))
         }
         (Method::DELETE, None) => {
-            let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
+            let opts = DeleteOptions::from_body(&read_body(&hub, headers, body).await?)?;
             let dry = dry || opts.dry_run;
             let selectors = selectors(&kind, q)?;
             let (k, url_ns) = (kind.clone(), t.namespace.clone());
