@@ -170,7 +170,8 @@ fn strip_directives(items: &[Value]) -> Vec<Value> {
 fn strategic_list(field: &str, cur: &[Value], items: &[Value]) -> Vec<Value> {
     if is_set_list(field) {
         let mut out = cur.to_vec();
-        for i in items {
+        // Directives (`{"$patch": …}`) are not members of a set of scalars.
+        for i in &strip_directives(items) {
             if !out.contains(i) {
                 out.push(i.clone());
             }

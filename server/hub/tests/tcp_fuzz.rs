@@ -21,6 +21,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hub::{Hub, Options, Storage};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -418,13 +420,17 @@ fn simple(what: String, method: &str, target: &str, ct: Option<String>, body: Ve
     }
 }
 
-fn generate(rng: &mut Rng, fixture: &[u8]) -> Plan {
+fn generate(rng: &mut Rng, fixture: &[u8], kinds: &[Resource]) -> Plan {
     let ns = rng.pick(NAMESPACES).to_string();
     let name = rng.pick(NAMES).to_string();
     let cm_coll = format!("/api/v1/namespaces/{ns}/configmaps");
     let cm_item = format!("{cm_coll}/{name}");
     let csur_item =
         format!("/apis/placement.kubernetes-fleet.io/v1beta1/clusterstagedupdateruns/{name}");
+    // One request in eight is an object of a served kind with schema-shaped random contents.
+    if rng.below(8) == 0 {
+        return schema_fuzz(rng, kinds, &ns, &name);
+    }
     match rng.below(100) {
         // Valid writes, so there is state to break.
         0..=17 => {
@@ -1187,6 +1193,265 @@ async fn get_json(addr: SocketAddr, path: &str) -> (u16, Value) {
     }
 }
 
+/// A resource the hub serves, from discovery: where its objects live and what they are.
+#[derive(Clone, Debug)]
+struct Resource {
+    /// `/api/v1` or `/apis/<group>/<version>`.
+    prefix: String,
+    plural: String,
+    namespaced: bool,
+    kind: String,
+    api_version: String,
+}
+
+impl Resource {
+    fn collection(&self, ns: &str) -> String {
+        if self.namespaced {
+            format!("{}/namespaces/{ns}/{}", self.prefix, self.plural)
+        } else {
+            format!("{}/{}", self.prefix, self.plural)
+        }
+    }
+}
+
+/// Every resource the hub lists in discovery that can be created (built-ins and every fleet CRD).
+async fn resources(addr: SocketAddr) -> Vec<Resource> {
+    let mut groups = vec![("/api/v1".to_string(), "v1".to_string())];
+    let (_, apis) = get_json(addr, "/apis").await;
+    for g in apis["groups"].as_array().into_iter().flatten() {
+        for v in g["versions"].as_array().into_iter().flatten() {
+            if let Some(gv) = v["groupVersion"].as_str() {
+                groups.push((format!("/apis/{gv}"), gv.to_string()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (prefix, api_version) in groups {
+        let (_, list) = get_json(addr, &prefix).await;
+        for r in list["resources"].as_array().into_iter().flatten() {
+            let plural = r["name"].as_str().unwrap_or_default();
+            let creatable = r["verbs"]
+                .as_array()
+                .is_some_and(|v| v.contains(&json!("create")));
+            if plural.contains('/') || !creatable {
+                continue;
+            }
+            out.push(Resource {
+                prefix: prefix.clone(),
+                plural: plural.to_string(),
+                namespaced: r["namespaced"] == true,
+                kind: r["kind"].as_str().unwrap_or_default().to_string(),
+                api_version: api_version.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Field names of the fleet CRDs and built-ins, so that random objects hit their schemas (types,
+/// enums, patterns, CEL rules) rather than only unknown fields.
+const FIELDS: &[&str] = &[
+    "placementName",
+    "resourceSnapshotIndex",
+    "stagedRolloutStrategyName",
+    "state",
+    "stages",
+    "name",
+    "labelSelector",
+    "matchLabels",
+    "matchExpressions",
+    "key",
+    "operator",
+    "values",
+    "maxConcurrency",
+    "afterStageTasks",
+    "beforeStageTasks",
+    "type",
+    "waitTime",
+    "sortingLabelKey",
+    "policy",
+    "placementType",
+    "numberOfClusters",
+    "clusterNames",
+    "affinity",
+    "clusterAffinity",
+    "requiredDuringSchedulingIgnoredDuringExecution",
+    "clusterSelectorTerms",
+    "tolerations",
+    "resourceSelectors",
+    "group",
+    "version",
+    "kind",
+    "strategy",
+    "rollingUpdate",
+    "maxUnavailable",
+    "maxSurge",
+    "unavailablePeriodSeconds",
+    "applyStrategy",
+    "whenToApply",
+    "whenToTakeOver",
+    "comparisonOption",
+    "revisionHistoryLimit",
+    "conditions",
+    "status",
+    "reason",
+    "message",
+    "lastTransitionTime",
+    "observedGeneration",
+    "identity",
+    "heartbeatPeriodSeconds",
+    "overrideRules",
+    "clusterSelector",
+    "jsonPatchOverrides",
+    "op",
+    "path",
+    "value",
+    "overrideType",
+    "placement",
+    "targetCluster",
+    "resourceSnapshotName",
+    "schedulingPolicySnapshotName",
+    "replicas",
+    "data",
+    "rules",
+    "verbs",
+    "subjects",
+    "roleRef",
+    "members",
+    "release",
+    "targets",
+    "gates",
+    "approved",
+];
+
+/// Scalars at the edges of what schemas accept.
+fn odd_scalar(rng: &mut Rng) -> Value {
+    match rng.below(10) {
+        0 => json!(rng.pick(&[
+            "",
+            "Run",
+            "Initialize",
+            "Stop",
+            "PickAll",
+            "PickN",
+            "PickFixed",
+            "RollingUpdate",
+            "External",
+            "TimedWait",
+            "Approval",
+            "In",
+            "NotIn",
+            "Exists",
+            "1h",
+            "-1s",
+            "99999999999h",
+            "25%",
+            "101%",
+            "x/y",
+            "*",
+            "${x}",
+            "has(self.x)",
+            "\u{0}",
+            "Always",
+            "IfNotDrifted",
+            "Never",
+            "True",
+            "False",
+            "Unknown",
+            "replace",
+            "add",
+            "remove",
+        ])),
+        1 => json!("z".repeat(rng.below(5000))),
+        2 => json!([0i64, -1, 1, 2, 100, i64::MAX, i64::MIN, 1 << 53][rng.below(8)]),
+        3 => json!([0.5f64, -0.0, 1e308, -1e308, 3.0][rng.below(5)]),
+        4 => json!(rng.chance(50)),
+        5 => Value::Null,
+        _ => json!(format!("v{}", rng.below(10))),
+    }
+}
+
+fn odd_value(rng: &mut Rng, depth: usize) -> Value {
+    if depth == 0 {
+        return odd_scalar(rng);
+    }
+    match rng.below(5) {
+        0 => Value::Array(
+            (0..rng.below(4))
+                .map(|_| odd_value(rng, depth - 1))
+                .collect(),
+        ),
+        1 | 2 => odd_object(rng, depth - 1),
+        _ => odd_scalar(rng),
+    }
+}
+
+fn odd_object(rng: &mut Rng, depth: usize) -> Value {
+    let mut m = serde_json::Map::new();
+    for _ in 0..1 + rng.below(5) {
+        let k = if rng.chance(90) {
+            rng.pick(FIELDS).to_string()
+        } else {
+            String::from_utf8_lossy(&rng.bytes(12)).into_owned()
+        };
+        m.insert(k, odd_value(rng, depth));
+    }
+    Value::Object(m)
+}
+
+/// An object of a served kind (sometimes under a wrong version or kind) with random contents
+/// shaped like its schema's fields: create, replace, patch, or write its status.
+fn schema_fuzz(rng: &mut Rng, kinds: &[Resource], ns: &str, name: &str) -> Plan {
+    let r = &kinds[rng.below(kinds.len())];
+    let mut obj = json!({
+        "apiVersion": if rng.chance(85) { r.api_version.clone() } else { format!("{}x", r.api_version) },
+        "kind": if rng.chance(90) { r.kind.clone() } else { "Other".into() },
+        "metadata": {"name": name},
+        "spec": odd_object(rng, 3),
+    });
+    if r.namespaced {
+        obj["metadata"]["namespace"] = json!(ns);
+    }
+    if rng.chance(30) {
+        obj["status"] = odd_object(rng, 3);
+    }
+    if rng.chance(20) {
+        obj["metadata"]["labels"] = json!({rng.pick(FIELDS): odd_scalar(rng)});
+    }
+    let coll = r.collection(ns);
+    let item = format!("{coll}/{name}");
+    let (method, target, ct, body) = match rng.below(5) {
+        0 | 1 => ("POST", coll, "application/json", obj),
+        2 => ("PUT", item, "application/json", obj),
+        3 => (
+            "PATCH",
+            item,
+            rng.pick(&[
+                "application/merge-patch+json",
+                "application/apply-patch+yaml",
+            ]),
+            json!({"spec": odd_object(rng, 3)}),
+        ),
+        _ => (
+            if rng.chance(50) { "PUT" } else { "PATCH" },
+            format!("{item}/status"),
+            "application/merge-patch+json",
+            obj,
+        ),
+    };
+    let text = body.to_string();
+    simple(
+        format!(
+            "{method} {target} ({ct}) {}",
+            text.chars().take(200).collect::<String>()
+        ),
+        method,
+        &target,
+        Some(ct.to_string()),
+        text.into_bytes(),
+    )
+}
+
 /// Every object of every listable resource: readable by GET, the same as its list item.
 async fn check_store(addr: SocketAddr) -> usize {
     let mut groups = vec![("/api/v1".to_string(), String::new())];
@@ -1198,7 +1463,7 @@ async fn check_store(addr: SocketAddr) -> usize {
             }
         }
     }
-    let mut objects = 0;
+    let (mut objects, mut undecodable) = (0, Vec::new());
     for (prefix, gv) in groups {
         let api_version = if gv.is_empty() { "v1".to_string() } else { gv };
         let (_, list) = get_json(addr, &prefix).await;
@@ -1254,16 +1519,28 @@ async fn check_store(addr: SocketAddr) -> usize {
                     r["namespaced"] == true,
                     "GET {path}: {got}"
                 );
-                if plural == "configmaps" {
-                    serde_json::from_value::<k8s_openapi::api::core::v1::ConfigMap>(got.clone())
-                        .unwrap_or_else(|e| {
-                            panic!("{path} does not decode as a ConfigMap: {e}: {got}")
-                        });
+                // Every client decodes metadata as ObjectMeta and built-ins as their types: one
+                // object that does not decode fails a whole list for a typed client.
+                let meta = serde_json::from_value::<ObjectMeta>(got["metadata"].clone()).err();
+                let typed = match plural {
+                    "configmaps" => serde_json::from_value::<ConfigMap>(got.clone()).err(),
+                    "secrets" => serde_json::from_value::<Secret>(got.clone()).err(),
+                    "namespaces" => serde_json::from_value::<Namespace>(got.clone()).err(),
+                    _ => None,
+                };
+                for e in meta.into_iter().chain(typed) {
+                    undecodable.push(format!("{path}: {e}: {got}"));
                 }
                 objects += 1;
             }
         }
     }
+    assert!(
+        undecodable.is_empty(),
+        "{} stored objects do not decode:\n{}",
+        undecodable.len(),
+        undecodable.join("\n")
+    );
     objects
 }
 
@@ -1289,7 +1566,7 @@ async fn malformed_requests_over_tcp_get_status_answers_and_leave_the_store_cons
     let dir = tempfile::tempdir().expect("tempdir");
     let hub = Hub::open_with(
         Storage::Sqlite(dir.path().join("hub.db")),
-        common::registry(),
+        common::fleet_registry(),
         Options {
             body_timeout: BODY_TIMEOUT,
             ..Options::default()
@@ -1316,6 +1593,8 @@ async fn malformed_requests_over_tcp_get_status_answers_and_leave_the_store_cons
     );
 
     let fixture = Arc::new(protobuf_fixture());
+    let kinds = Arc::new(resources(addr).await);
+    println!("tcp fuzz: {} creatable resources", kinds.len());
     let tally = Arc::new(Mutex::new(Tally::default()));
     let started = std::time::Instant::now();
     let mut done = 0;
@@ -1327,7 +1606,7 @@ async fn malformed_requests_over_tcp_get_status_answers_and_leave_the_store_cons
         for (w, rng) in rngs.iter_mut().enumerate() {
             let share = batch / WORKERS + usize::from(w < batch % WORKERS);
             let plans: Vec<(usize, Plan)> = (0..share)
-                .map(|i| (index + w + i * WORKERS, generate(rng, &fixture)))
+                .map(|i| (index + w + i * WORKERS, generate(rng, &fixture, &kinds)))
                 .collect();
             let tally = tally.clone();
             tasks.push(tokio::spawn(async move {
