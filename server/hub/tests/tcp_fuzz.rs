@@ -40,6 +40,8 @@ const CLIENT_DEADLINE: Duration = Duration::from_secs(20);
 /// The hub's body deadline in this run; a stalled body must be answered 408 once it passes.
 const BODY_TIMEOUT: Duration = Duration::from_millis(300);
 const RESPONSE_CAP: usize = 32 << 20;
+/// The fuzz run's hub is served as fleetdeck serves it: behind bearer-token authentication.
+const TOKEN: &str = "fuzz-token";
 
 /// splitmix64: small, seedable, and the same on every platform.
 struct Rng(u64);
@@ -394,6 +396,13 @@ fn head(
     body_len: Option<usize>,
 ) -> Vec<u8> {
     let mut h = format!("{method} {target} HTTP/1.1\r\nHost: hub\r\n");
+    // The admin's token, as fleetdeck's hub is served, unless the request brings its own.
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+    {
+        h.push_str(&format!("Authorization: Bearer {TOKEN}\r\n"));
+    }
     for (k, v) in headers {
         h.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -703,8 +712,30 @@ fn generate(rng: &mut Rng, fixture: &[u8], kinds: &[Resource]) -> Plan {
         // Long and many headers.
         67..=70 => {
             let mut headers: Vec<(String, String)> = Vec::new();
-            match rng.below(3) {
+            match rng.below(4) {
                 0 => headers.push(("X-Long".into(), "v".repeat(1 + rng.below(600_000)))),
+                // Credentials that are wrong, malformed or huge: 401, never a crash.
+                3 => {
+                    let long = format!("Bearer {}", "t".repeat(rng.below(100_000)));
+                    let odd: &[&str] = &[
+                        "Bearer wrong",
+                        "Bearer",
+                        "Bearer ",
+                        "Basic YWRtaW46YWRtaW4=",
+                        "bearer fuzz-token",
+                        "Bearer fuzz-token extra",
+                        "Bearer fuzz-tokeN",
+                        "Negotiate x",
+                        "",
+                        "Bearer \u{7f}",
+                    ];
+                    let v = if rng.chance(20) {
+                        long
+                    } else {
+                        rng.pick(odd).to_string()
+                    };
+                    headers.push(("Authorization".into(), v));
+                }
                 1 => {
                     for i in 0..1 + rng.below(300) {
                         headers.push((format!("X-Many-{i}"), "v".into()));
@@ -875,9 +906,13 @@ fn generate(rng: &mut Rng, fixture: &[u8], kinds: &[Resource]) -> Plan {
                 "GET /api/v1/namespaces/%ff%fe/configmaps HTTP/1.1\r\nHost: hub\r\n\r\n",
             ];
             let raw = rng.pick(choices);
+            let authorized = raw.replace(
+                "Host: hub\r\n",
+                &format!("Host: hub\r\nAuthorization: Bearer {TOKEN}\r\n"),
+            );
             Plan {
                 what: format!("raw {}", raw.escape_debug()),
-                pieces: vec![raw.as_bytes().to_vec()],
+                pieces: vec![authorized.into_bytes()],
                 pause: Duration::ZERO,
                 end: End::Broken,
                 watch: false,
@@ -1577,7 +1612,7 @@ async fn malformed_requests_over_tcp_get_status_answers_and_leave_the_store_cons
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let router = hub.router();
+    let router = hub.router_with_token(TOKEN);
     tokio::spawn(async move { axum::serve(listener, router).await });
     let ns =
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "fuzz"}}).to_string();
