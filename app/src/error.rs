@@ -51,7 +51,18 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // Arguments the server could not read (missing, malformed, a foreign encoding) are
+            // the caller's mistake: a 422 saying so, where it was a 500 "Transport" error.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                let error =
+                    AppError::Invalid(format!("this action cannot read its arguments: {value}"));
+                #[cfg(feature = "ssr")]
+                let error = respond(error);
+                error
+            }
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }
 

@@ -180,6 +180,8 @@ pub fn explain(error: kube::Error, what: &str) -> AppError {
                 status.code, status.reason, status.message
             )),
         },
+        // A name that cannot be put in a URL (a NUL, a control character) never reaches the hub.
+        kube::Error::BuildRequest(e) => AppError::Invalid(format!("{what}: not a valid name ({e})")),
         other => AppError::Transport(format!("the hub could not be reached: {other}")),
     };
     respond(error)

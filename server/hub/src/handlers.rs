@@ -147,7 +147,7 @@ async fn handle(hub: Hub, req: Request) -> Result<Response> {
                 .get::<Requester>()
                 .map(|r| r.0.clone())
                 .unwrap_or_else(UserInfo::in_process);
-            let body = read_body(hub.max_body, &parts.headers, body).await?;
+            let body = read_body(&hub, &parts.headers, body).await?;
             let answer = if review == "selfsubjectaccessreviews" {
                 serde_json::to_value(auth::review::access(&hub.store, &user, body)?)
             } else {
@@ -169,7 +169,7 @@ async fn handle(hub: Hub, req: Request) -> Result<Response> {
                 .get::<Requester>()
                 .map(|r| r.0.clone())
                 .unwrap_or_else(UserInfo::in_process);
-            let body = read_body(hub.max_body, &parts.headers, body).await?;
+            let body = read_body(&hub, &parts.headers, body).await?;
             let answer = serde_json::to_value(auth::review::who(&user, body)?)
                 .map_err(|e| Error::Internal(format!("encoding the review: {e}")))?;
             Ok(json_response(
@@ -228,8 +228,19 @@ fn target(hub: &Hub, group: &str, version: &str, rest: &[&str]) -> Result<Target
     })
 }
 
-async fn read_body(limit: usize, headers: &HeaderMap, body: Body) -> Result<Value> {
-    let bytes = to_bytes(body, limit).await.map_err(|_| Error::TooLarge)?;
+async fn read_body(hub: &HubState, headers: &HeaderMap, body: Body) -> Result<Value> {
+    let bytes = match tokio::time::timeout(hub.body_timeout, to_bytes(body, hub.max_body)).await {
+        Err(_) => return Err(Error::BodyTimeout(hub.body_timeout)),
+        // Over the limit is the client's 413; a body that breaks off (a closed connection, broken
+        // chunked encoding) is its 400, not a size problem.
+        Ok(Err(e)) if is_over_limit(&e) => return Err(Error::TooLarge),
+        Ok(Err(e)) => {
+            return Err(Error::BadRequest(format!(
+                "error reading the request body: {e}"
+            )))
+        }
+        Ok(Ok(bytes)) => bytes,
+    };
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -295,6 +306,17 @@ fn writer(
         api_version: t.kind.api_version(&t.version),
         status: t.sub.as_deref() == Some("status"),
     })
+}
+
+fn is_over_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// Runs a write on a blocking thread when it goes to SQLite, whose fsyncs must not stall the
@@ -379,7 +401,7 @@ async fn resource(
                 return Err(Error::MethodNotAllowed);
             }
             let w = writer(&t, headers, q, Vec::new(), "CreateOptions")?;
-            let body = read_body(hub.max_body, headers, body).await?;
+            let body = read_body(&hub, headers, body).await?;
             let (k, v, url_ns) = (kind.clone(), t.version.clone(), t.namespace.clone());
             let obj = write(&hub, dry, move |_, tx| {
                 ops::create(tx, &k, &v, url_ns.as_deref(), body, ops::Fields::Update(&w))
@@ -400,7 +422,7 @@ async fn resource(
         }
         (Method::PUT, Some(name)) => {
             let w = writer(&t, headers, q, Vec::new(), "UpdateOptions")?;
-            let body = read_body(hub.max_body, headers, body).await?;
+            let body = read_body(&hub, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
                 let obj = write(&hub, dry, move |h, tx| {
@@ -456,7 +478,7 @@ async fn resource(
                 ));
             }
             let w = writer(&t, headers, q, causes, "PatchOptions")?;
-            let body = read_body(hub.max_body, headers, body).await?;
+            let body = read_body(&hub, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
                 let obj = write(&hub, dry, move |h, tx| {
@@ -500,7 +522,7 @@ async fn resource(
             ))
         }
         (Method::DELETE, Some(name)) => {
-            let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
+            let opts = DeleteOptions::from_body(&read_body(&hub, headers, body).await?)?;
             let dry = dry || opts.dry_run;
             let (k, n, nsc) = (kind.clone(), name.clone(), ns.clone());
             let (obj, still_there) = write(&hub, dry, move |h, tx| {
@@ -516,7 +538,7 @@ async fn resource(
             Ok(ok(&renderer.object(&obj)))
         }
         (Method::DELETE, None) => {
-            let opts = DeleteOptions::from_body(&read_body(hub.max_body, headers, body).await?)?;
+            let opts = DeleteOptions::from_body(&read_body(&hub, headers, body).await?)?;
             let dry = dry || opts.dry_run;
             let selectors = selectors(&kind, q)?;
             let (k, url_ns) = (kind.clone(), t.namespace.clone());

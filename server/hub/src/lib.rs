@@ -52,7 +52,7 @@ use serde_json::json;
 use state::HubState;
 
 pub use auth::users::{token_sha256, Authenticator, SigninLink, UserEntry, UsersFile};
-pub use options::{Options, MAX_BODY, SLOW_WATCH_GRACE};
+pub use options::{Options, BODY_TIMEOUT, MAX_BODY, SLOW_WATCH_GRACE};
 pub use registry::{
     AdmitDeleteFn, AdmitFn, CellFn, CellSource, DefaultFn, KindSpec, NameRule, PrinterColumn,
     Registry, ScaleSpec, Scope, ValidateFn,
@@ -85,6 +85,7 @@ impl Hub {
                 registry,
                 store: Arc::new(store::Store::open(&storage, &opts)?),
                 max_body: opts.max_body,
+                body_timeout: opts.body_timeout,
                 slow_watch_grace: opts.slow_watch_grace,
                 open_watches: Arc::default(),
                 openapi: Default::default(),

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::deletion;
@@ -539,7 +541,22 @@ fn same_generational(kind: &KindSpec, a: &Value, b: &Value) -> bool {
 }
 
 /// The CRD schema (structural + CEL) and then the kind's own hook; all causes in one 422.
+/// First the object must decode: metadata as ObjectMeta for every kind (a label that is not a
+/// string made every typed client's list of the kind fail), a typed built-in as its type.
 fn check(kind: &KindSpec, name: &str, old: Option<&Value>, new: &Value) -> Result<()> {
+    let undecodable = |e: String| {
+        let version = kind.versions.first().map(String::as_str).unwrap_or("");
+        let k = &kind.kind;
+        Error::BadRequest(format!(
+            "{k} in version \"{version}\" cannot be handled as a {k}: {e}"
+        ))
+    };
+    if let Some(meta) = new.get("metadata") {
+        ObjectMeta::deserialize(meta).map_err(|e| undecodable(format!("metadata: {e}")))?;
+    }
+    if let Some(decode) = kind.decode {
+        decode(new).map_err(undecodable)?;
+    }
     let mut causes = match &kind.schema {
         Some(schema) => schema.validate(old, new),
         None => Vec::new(),

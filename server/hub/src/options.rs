@@ -3,6 +3,9 @@
 /// How long a watch waits for a client that stopped reading, by default.
 pub const SLOW_WATCH_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// How long a client may take to send a request's body, by default.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// kube-apiserver's request body limit (3 MiB).
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
 
@@ -24,6 +27,11 @@ pub struct Options {
     /// also closes unresponsive watchers): a client that stopped reading holds no more than its
     /// buffered lines, and when it comes back its resourceVersion may have expired (410).
     pub slow_watch_grace: std::time::Duration,
+    /// How long a request's whole body may take to arrive (counted from when the hub starts
+    /// reading it) before the hub answers 408 and drops the connection: a client that sends
+    /// headers and then trickles or stops holds a handler and a connection no longer than this.
+    /// The HTTP layer's header timeout stops at the end of the headers.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for Options {
@@ -34,6 +42,7 @@ impl Default for Options {
             max_body: MAX_BODY,
             quota_bytes: None,
             slow_watch_grace: SLOW_WATCH_GRACE,
+            body_timeout: BODY_TIMEOUT,
         }
     }
 }

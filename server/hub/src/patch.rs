@@ -170,7 +170,8 @@ fn strip_directives(items: &[Value]) -> Vec<Value> {
 fn strategic_list(field: &str, cur: &[Value], items: &[Value]) -> Vec<Value> {
     if is_set_list(field) {
         let mut out = cur.to_vec();
-        for i in items {
+        // Directives (`{"$patch": …}`) are not members of a set of scalars.
+        for i in &strip_directives(items) {
             if !out.contains(i) {
                 out.push(i.clone());
             }
@@ -274,5 +275,213 @@ mod tests {
                 .as_u16(),
             400
         );
+    }
+}
+
+/// Property tests (issue 21): the patch engines never panic, refuse what is not a patch, and a
+/// merge patch computed between two documents turns the first into the second.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+
+    /// Keys drawn from a small set so that documents and patches overlap, plus the strategic
+    /// directives and merge-key list names the engine treats specially.
+    fn key(special: bool) -> BoxedStrategy<String> {
+        let plain =
+            prop::sample::select(vec!["a", "b", "c", "data", "spec", "metadata", "x.y/z", ""]);
+        if special {
+            prop_oneof![
+                3 => plain.prop_map(String::from),
+                1 => prop::sample::select(vec![
+                    "$patch", "$retainKeys", "$setElementOrder/containers",
+                    "$deleteFromPrimitiveList/finalizers", "containers", "ports", "finalizers",
+                    "conditions", "env", "volumeMounts",
+                ])
+                .prop_map(String::from),
+            ]
+            .boxed()
+        } else {
+            plain.prop_map(String::from).boxed()
+        }
+    }
+
+    /// Any JSON value; `nulls` says whether object members may be null (a merge patch cannot
+    /// express a document holding null members: null there means delete).
+    fn json(special: bool, nulls: bool) -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            prop::sample::select(vec!["", "x", "name", "delete", "replace", "merge"])
+                .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 48, 5, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec((key(special), inner), 0..5).prop_map(move |kv| {
+                    Value::Object(
+                        kv.into_iter()
+                            .filter(|(_, v)| nulls || !v.is_null())
+                            .collect::<Map<String, Value>>(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    fn object(special: bool, nulls: bool) -> impl Strategy<Value = Value> {
+        prop::collection::vec((key(special), json(special, nulls)), 0..5).prop_map(move |kv| {
+            Value::Object(
+                kv.into_iter()
+                    .filter(|(_, v)| nulls || !v.is_null())
+                    .collect(),
+            )
+        })
+    }
+
+    /// RFC 7386's patch from `from` to `to` (objects): removed members become null, objects on
+    /// both sides recurse, anything else is replaced.
+    fn merge_diff(from: &Map<String, Value>, to: &Map<String, Value>) -> Value {
+        let mut patch = Map::new();
+        for k in from.keys() {
+            if !to.contains_key(k) {
+                patch.insert(k.clone(), Value::Null);
+            }
+        }
+        for (k, v) in to {
+            match (from.get(k), v) {
+                (Some(a), b) if a == b => {}
+                (Some(Value::Object(a)), Value::Object(b)) => {
+                    patch.insert(k.clone(), merge_diff(a, b));
+                }
+                // A new object member is merged into nothing (null members already dropped).
+                _ => {
+                    patch.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        Value::Object(patch)
+    }
+
+    /// Strips null members recursively, which is what merging an object into nothing does.
+    fn without_nulls(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), without_nulls(v)))
+                    .collect(),
+            ),
+            v => v.clone(),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn a_computed_merge_patch_turns_one_document_into_the_other(
+            from in object(false, false),
+            to in object(false, false),
+        ) {
+            let (Value::Object(f), Value::Object(t)) = (&from, &to) else { unreachable!() };
+            let patch = merge_diff(f, t);
+            prop_assert_eq!(&apply(PatchType::Merge, &from, &patch, false).unwrap(), &to);
+            // Server-side apply is served as a merge patch (spec §3.6).
+            prop_assert_eq!(&apply(PatchType::Apply, &from, &patch, false).unwrap(), &to);
+            // Without lists or directives, strategic merge is a merge patch too.
+            prop_assert_eq!(&apply(PatchType::Strategic, &from, &patch, true).unwrap(), &to);
+            // Applying it again changes nothing.
+            prop_assert_eq!(&apply(PatchType::Merge, &to, &patch, false).unwrap(), &to);
+        }
+
+        #[test]
+        fn merge_and_strategic_agree_on_plain_documents(
+            target in json(false, true),
+            patch in object(false, true),
+        ) {
+            let merged = apply(PatchType::Merge, &target, &patch, false).unwrap();
+            let strategic = apply(PatchType::Strategic, &target, &patch, true).unwrap();
+            // RFC 7386 keeps nulls inside replaced arrays and new values; so does strategic.
+            prop_assert_eq!(&without_nulls(&merged), &without_nulls(&strategic));
+        }
+
+        #[test]
+        fn no_patch_panics_and_non_objects_are_refused(
+            target in json(true, true),
+            patch in json(true, true),
+            strategic_ok in any::<bool>(),
+        ) {
+            for pt in [PatchType::Merge, PatchType::Json, PatchType::Strategic, PatchType::Apply] {
+                let r = apply(pt, &target, &patch, strategic_ok);
+                if let Err(e) = &r {
+                    prop_assert!((400..500).contains(&e.code().as_u16()), "{pt:?}: {e}");
+                }
+                let refused = match pt {
+                    PatchType::Merge | PatchType::Apply => !patch.is_object(),
+                    PatchType::Strategic => !patch.is_object() || !strategic_ok,
+                    PatchType::Json => !patch.is_array(),
+                };
+                if refused {
+                    prop_assert!(r.is_err(), "{pt:?} accepted {patch}");
+                }
+            }
+        }
+
+        #[test]
+        fn json_patch_ops_on_arbitrary_paths_fail_cleanly_or_apply(
+            target in object(true, true),
+            op in prop::sample::select(vec!["add", "remove", "replace", "move", "copy", "test", "bogus"]),
+            path in prop::collection::vec(prop::sample::select(vec!["a", "b", "0", "1", "-", "~0", "~1", "~2", "", "data"]), 0..4),
+            from in prop::collection::vec(prop::sample::select(vec!["a", "b", "0", "-", ""]), 0..3),
+            value in json(true, true),
+        ) {
+            let pointer = |p: &[&str]| p.iter().map(|s| format!("/{s}")).collect::<String>();
+            let patch = json!([{"op": op, "path": pointer(&path), "from": pointer(&from), "value": value.clone()}]);
+            match apply(PatchType::Json, &target, &patch, false) {
+                Ok(out) => {
+                    // The patch did what it says where it is checkable.
+                    if op == "add" || op == "replace" {
+                        if let Some(p) = path.last().filter(|p| !["-", "~2"].contains(p)) {
+                            let parent = pointer(&path[..path.len() - 1]);
+                            let key = p.replace("~1", "/").replace("~0", "~");
+                            let parent = out.pointer(&parent);
+                            if let Some(Value::Object(m)) = parent {
+                                prop_assert_eq!(m.get(&key), Some(&value));
+                            }
+                        }
+                    }
+                    if op == "test" {
+                        prop_assert_eq!(&out, &target, "test changes nothing");
+                    }
+                }
+                Err(e) => prop_assert!([400, 422].contains(&e.code().as_u16()), "{e}"),
+            }
+        }
+
+        #[test]
+        fn strategic_list_merge_keeps_other_elements_and_updates_by_key(
+            names in prop::collection::btree_set("[a-d]", 1..4),
+            pick in any::<prop::sample::Index>(),
+            image in "[a-z]{1,5}",
+        ) {
+            let names: Vec<String> = names.into_iter().collect();
+            let containers: Vec<Value> = names.iter().map(|n| json!({"name": n, "image": "old", "keep": n})).collect();
+            let target = json!({"spec": {"containers": containers}});
+            let name = pick.get(&names);
+            let patch = json!({"spec": {"containers": [{"name": name, "image": image}]}});
+            let out = apply(PatchType::Strategic, &target, &patch, true).unwrap();
+            let got = out["spec"]["containers"].as_array().unwrap();
+            prop_assert_eq!(got.len(), names.len());
+            for (c, n) in got.iter().zip(&names) {
+                prop_assert_eq!(&c["name"], &json!(n), "order kept");
+                prop_assert_eq!(&c["keep"], &json!(n), "untouched fields kept");
+                let want = if n == name { json!(image) } else { json!("old") };
+                prop_assert_eq!(&c["image"], &want);
+            }
+        }
     }
 }

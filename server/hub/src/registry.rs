@@ -155,7 +155,14 @@ pub struct KindSpec {
     /// The verbs served (discovery lists them; other requests get 405). Every verb by default;
     /// access reviews are create-only.
     pub verbs: Vec<String>,
+    /// Decodes an object as the kind's Go/Rust type, as kube-apiserver decodes built-ins: a
+    /// value of the wrong type anywhere (a map in a ConfigMap's `data`) is refused with 400
+    /// instead of stored, where every typed client's list of the kind would fail on it.
+    pub decode: Option<DecodeFn>,
 }
+
+/// See [`KindSpec::decode`]: `Err` says what does not decode.
+pub type DecodeFn = fn(&Value) -> Result<(), String>;
 
 /// Every verb a stored kind serves.
 pub const ALL_VERBS: [&str; 8] = [
@@ -195,6 +202,7 @@ impl KindSpec {
             schema: None,
             version_schemas: BTreeMap::new(),
             verbs: ALL_VERBS.iter().map(|v| v.to_string()).collect(),
+            decode: None,
         }
     }
     /// A built-in kind (core, apps, coordination…): no generation unless `with_generation`.
@@ -204,6 +212,11 @@ impl KindSpec {
             generation: false,
             ..Self::new(group, version, kind, plural, scope)
         }
+    }
+    /// Objects of this kind must decode as `T` (see [`KindSpec::decode`]).
+    pub fn typed<T: serde::de::DeserializeOwned>(mut self) -> Self {
+        self.decode = Some(|v| T::deserialize(v).map(|_| ()).map_err(|e| e.to_string()));
+        self
     }
     pub fn also_served_as(mut self, version: &str) -> Self {
         self.versions.push(version.into());

@@ -177,6 +177,27 @@ impl LabelSelector {
     }
 }
 
+/// The string form `parse` reads back (kubectl's spelling: `k=v`, `k!=v`, `k in (a,b)`, `k`, `!k`).
+impl std::fmt::Display for LabelSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, r) in self.reqs.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            let (k, vs) = (&r.key, r.values.join(","));
+            match r.op {
+                Op::Eq => write!(f, "{k}={vs}")?,
+                Op::NotEq => write!(f, "{k}!={vs}")?,
+                Op::In => write!(f, "{k} in ({vs})")?,
+                Op::NotIn => write!(f, "{k} notin ({vs})")?,
+                Op::Exists => write!(f, "{k}")?,
+                Op::NotExists => write!(f, "!{k}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A parsed `fieldSelector` over the labels a kind supports.
 #[derive(Debug, Clone, Default)]
 pub struct FieldSelector {
@@ -300,5 +321,165 @@ mod tests {
             "cluster-scoped CR"
         );
         assert!(FieldSelector::parse("spec.foo=x", &k).is_err());
+    }
+}
+
+/// Property tests (issue 21): the parsers never panic, a selector reads back from its printed
+/// form, and matching agrees with a plain reading of the requirements.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{json, Map, Value};
+
+    use super::*;
+
+    const KEYS: &[&str] = &[
+        "app",
+        "env",
+        "tier",
+        "kubernetes-fleet.io/parent-CRP",
+        "a.b_c-d",
+        "in",
+        "notin",
+    ];
+    const VALUES: &[&str] = &["a", "b", "prod", "x.y_z-1", ""];
+
+    /// A valid requirement as the parser should read it.
+    fn requirement() -> impl Strategy<Value = Requirement> {
+        let op = prop::sample::select(vec![
+            Op::Eq,
+            Op::NotEq,
+            Op::In,
+            Op::NotIn,
+            Op::Exists,
+            Op::NotExists,
+        ]);
+        let values = prop::collection::vec(prop::sample::select(VALUES.to_vec()), 1..4);
+        (prop::sample::select(KEYS.to_vec()), op, values).prop_map(|(key, op, values)| {
+            let values = match op {
+                Op::Exists | Op::NotExists => vec![],
+                // `k=` and `k!=` take one value; set operators take one or more.
+                Op::Eq | Op::NotEq => values[..1].iter().map(|v| v.to_string()).collect(),
+                Op::In | Op::NotIn => values.iter().map(|v| v.to_string()).collect(),
+            };
+            Requirement {
+                key: key.into(),
+                op,
+                values,
+            }
+        })
+    }
+
+    fn labels() -> impl Strategy<Value = Map<String, Value>> {
+        prop::collection::btree_map(
+            prop::sample::select(KEYS.to_vec()),
+            prop::sample::select(VALUES.to_vec()),
+            0..4,
+        )
+        .prop_map(|m| {
+            m.into_iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect()
+        })
+    }
+
+    /// What a requirement means, written from the Kubernetes docs rather than from `matches`.
+    fn reference(r: &Requirement, labels: &Map<String, Value>) -> bool {
+        let has = |v: &String| labels.get(&r.key) == Some(&json!(v));
+        let present = labels.contains_key(&r.key);
+        match r.op {
+            Op::Eq | Op::In => r.values.iter().any(has),
+            Op::NotEq | Op::NotIn => !r.values.iter().any(has),
+            Op::Exists => present,
+            Op::NotExists => !present,
+        }
+    }
+
+    /// Text that looks like selectors: their operators and punctuation in any order.
+    fn selector_like() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "a",
+                "b",
+                "=",
+                "==",
+                "!=",
+                "!",
+                "in",
+                "notin",
+                " ",
+                "(",
+                ")",
+                ",",
+                "/",
+                ".",
+                "é",
+                "-",
+                "_",
+                "x",
+                "\u{0}",
+                "((",
+                "))",
+                "in (",
+                "metadata.name",
+                "spec.x",
+            ]),
+            0..12,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+        #[test]
+        fn parsing_never_panics(text in prop_oneof![selector_like(), any::<String>()]) {
+            let kind = KindSpec::new("g", "v1", "K", "ks", crate::registry::Scope::Namespaced);
+            if let Ok(sel) = LabelSelector::parse(&text) {
+                // Whatever parses prints to something that parses to the same selector.
+                prop_assert_eq!(LabelSelector::parse(&sel.to_string()).ok(), Some(sel), "{:?}", text);
+            }
+            let _ = FieldSelector::parse(&text, &kind);
+        }
+
+        #[test]
+        fn a_printed_selector_parses_back_to_itself(
+            reqs in prop::collection::vec(requirement(), 0..5),
+            spaced in any::<bool>(),
+        ) {
+            let sel = LabelSelector { reqs };
+            let mut text = sel.to_string();
+            if spaced {
+                // Spaces around operators and commas mean nothing.
+                text = text.replace(',', " , ").replace("!=", " != ").replace('(', "( ");
+            }
+            prop_assert_eq!(LabelSelector::parse(&text).unwrap(), sel, "{:?}", text);
+        }
+
+        #[test]
+        fn matching_agrees_with_the_reference(
+            reqs in prop::collection::vec(requirement(), 0..4),
+            labels in labels(),
+        ) {
+            let text = LabelSelector { reqs: reqs.clone() }.to_string();
+            let parsed = LabelSelector::parse(&text).unwrap();
+            let want = reqs.iter().all(|r| reference(r, &labels));
+            prop_assert_eq!(parsed.matches(Some(&labels)), want, "{:?} on {:?}", text, labels);
+            // An object without labels is one with none.
+            prop_assert_eq!(parsed.matches(None), parsed.matches(Some(&Map::new())));
+        }
+
+        #[test]
+        fn field_selectors_match_the_name_they_name(
+            name in "[a-z0-9]{0,6}",
+            other in "[a-z0-9]{0,6}",
+            eq in any::<bool>(),
+        ) {
+            let kind = KindSpec::new("g", "v1", "K", "ks", crate::registry::Scope::Namespaced);
+            let op = if eq { "=" } else { "!=" };
+            let sel = FieldSelector::parse(&format!("metadata.name{op}{name}"), &kind).unwrap();
+            let obj = json!({"metadata": {"name": other, "namespace": "default"}});
+            prop_assert_eq!(sel.matches(&obj), (name == other) == eq);
+        }
     }
 }

@@ -105,6 +105,9 @@ pub enum Error {
     MethodNotAllowed,
     #[error("the request is too large: limit is 3145728 bytes")]
     TooLarge,
+    /// The client did not send the request's body within the hub's body timeout.
+    #[error("the request body was not received within {} s", .0.as_secs_f64())]
+    BodyTimeout(std::time::Duration),
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
     #[error("internal error: {0}")]
@@ -157,6 +160,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => "unsupported_media_type",
             Error::MethodNotAllowed => "method_not_allowed",
             Error::TooLarge => "too_large",
+            Error::BodyTimeout(_) => "body_timeout",
             Error::Storage(_) => "storage",
             Error::Internal(_) => "internal",
             Error::Users(_) => "users_file",
@@ -187,6 +191,7 @@ impl Error {
             Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Error::Storage(_)
             | Error::Internal(_)
             | Error::Users(_)
@@ -208,6 +213,8 @@ impl Error {
             Error::UnsupportedMediaType(_) => "UnsupportedMediaType",
             Error::MethodNotAllowed => "MethodNotAllowed",
             Error::TooLarge => "RequestEntityTooLarge",
+            // metav1.StatusReasonTimeout, with HTTP's own code for a client that is too slow.
+            Error::BodyTimeout(_) => "Timeout",
             Error::Storage(_)
             | Error::Internal(_)
             | Error::Users(_)
@@ -312,6 +319,7 @@ mod tests {
             Error::Database(_) => 17,
             Error::NotSaved(_) => 18,
             Error::ApplyConflict { .. } => 19,
+            Error::BodyTimeout(_) => 20,
         }
     }
 
@@ -350,6 +358,7 @@ mod tests {
                 message: m(),
                 causes: Vec::new(),
             },
+            Error::BodyTimeout(std::time::Duration::from_secs(1)),
         ];
         let ordinals: Vec<usize> = errors.iter().map(ordinal).collect();
         assert_eq!(ordinals, (0..errors.len()).collect::<Vec<_>>());

@@ -74,6 +74,8 @@ pub async fn serve(
         members,
         sign_in: web::signin::SignIn::new(accounts),
         catalogue,
+        event_streams: web::EventStreams::default(),
+        body_limits: web::BodyLimits::default(),
     };
     state.feed.publish(
         "fleetdeck",

@@ -1,30 +1,85 @@
 //! `/api/events`: the activity feed as server-sent events, list-then-watch with resume.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
+use app::error::AppError;
 use app::live::{
     Activity, Feed, Topics, ADDED_EVENT, CHANGED_EVENT, FLEET_EVENT, FLEET_EVENT_SPACING,
     RUNS_EVENT, SNAPSHOT_EVENT,
 };
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use futures::future;
 use futures::stream::{self, Stream, StreamExt};
+use tokio::sync::Semaphore;
 use tokio_stream::wrappers::{BroadcastStream, WatchStream};
 use tokio_util::sync::CancellationToken;
 
 /// Comment lines keep proxies and load balancers from closing an idle stream.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// How many event streams may be open at once, by default: a browser tab holds one, and each
+/// holds a connection and a feed subscription, so without a bound a client that opens streams
+/// in a loop grows the server without limit.
+pub const MAX_EVENT_STREAMS: usize = 512;
+
+/// The open event streams' slots: a stream holds one until it ends.
+#[derive(Clone)]
+pub struct EventStreams {
+    slots: Arc<Semaphore>,
+    max: usize,
+}
+
+impl EventStreams {
+    pub fn new(max: usize) -> EventStreams {
+        EventStreams {
+            slots: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    /// How many are open now.
+    pub fn open(&self) -> usize {
+        self.max - self.slots.available_permits()
+    }
+}
+
+impl Default for EventStreams {
+    fn default() -> Self {
+        EventStreams::new(MAX_EVENT_STREAMS)
+    }
+}
+
 pub async fn stream(
     State(feed): State<Feed>,
     State(topics): State<Topics>,
     State(shutdown): State<CancellationToken>,
+    State(streams): State<EventStreams>,
     headers: HeaderMap,
-) -> impl IntoResponse {
+) -> Response {
+    let Ok(slot) = streams.slots.clone().try_acquire_owned() else {
+        // The browser's EventSource retries by itself; Retry-After tells other clients when.
+        let error = AppError::Unavailable(format!(
+            "too many open event streams ({}); close other fleetdeck tabs or try again shortly",
+            streams.max
+        ));
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                (header::RETRY_AFTER, HeaderValue::from_static("5")),
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+            ],
+            serde_json::to_string(&error).unwrap_or_default(),
+        )
+            .into_response();
+    };
     let last_seen = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -40,7 +95,12 @@ pub async fn stream(
         topic_events(topics.subscribe_runs(), RUNS_EVENT).boxed(),
         topic_events(topics.subscribe_changes(), CHANGED_EVENT).boxed(),
     ])
-    .take_until(shutdown.cancelled_owned());
+    .take_until(shutdown.cancelled_owned())
+    // The slot goes back when the stream is dropped (the client left or the server stops).
+    .map(move |event| {
+        let _held = &slot;
+        event
+    });
     (
         [
             // nginx and friends buffer responses unless told not to, which would hold events back.
@@ -52,6 +112,7 @@ pub async fn stream(
         ],
         Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE).text("keep-alive")),
     )
+        .into_response()
 }
 
 /// The replay (a snapshot, or what came after `last_seen`), then live entries. A subscriber that

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod bearer_token;
+mod body_limits;
 pub mod dashboard;
 mod events;
 pub mod fleet_view;
@@ -14,6 +15,9 @@ pub mod run_activity;
 pub mod signin;
 
 use std::sync::Arc;
+
+pub use body_limits::BodyLimits;
+pub use events::{EventStreams, MAX_EVENT_STREAMS};
 
 use app::live::{Feed, Topics, EVENTS_PATH};
 use app::server_fns::server_info::ServerInfo;
@@ -49,6 +53,10 @@ pub struct AppState {
     pub sign_in: signin::SignIn,
     /// The release catalogue upgrade runs start from (seed 004).
     pub catalogue: Catalogue,
+    /// The open `/api/events` streams, bounded (503 past the bound).
+    pub event_streams: EventStreams,
+    /// How large a request body may be and how long it may take to arrive.
+    pub body_limits: BodyLimits,
 }
 
 impl AppState {
@@ -71,6 +79,8 @@ impl AppState {
             members: Default::default(),
             sign_in: signin::SignIn::new(Arc::new(crate::accounts::Accounts::in_memory())),
             catalogue: Default::default(),
+            event_streams: EventStreams::default(),
+            body_limits: BodyLimits::default(),
         }
     }
 }
@@ -124,6 +134,11 @@ pub fn router(state: AppState) -> Router {
             signin::require,
         ))
         .layer(state.sign_in.layer())
+        // Bodies are read whole, bounded in size and time, before anything else sees them.
+        .layer(axum::middleware::from_fn_with_state(
+            state.body_limits,
+            body_limits::bounded_bodies,
+        ))
         .layer(axum::middleware::from_fn(origin::same_origin_writes))
         // Pages and server-function answers go out compressed when the browser accepts it;
         // precompressed assets pass through untouched, and the event stream is left alone

@@ -101,6 +101,7 @@ fn namespace_defaults(ns: &mut Value) {
 pub fn register_builtins(reg: &mut Registry) {
     reg.register(
         KindSpec::builtin("", "v1", "Namespace", "namespaces", Scope::Cluster)
+            .typed::<k8s_openapi::api::core::v1::Namespace>()
             .short_names(&["ns"])
             .status_subresource()
             .name_rule(NameRule::Label)
@@ -113,6 +114,7 @@ pub fn register_builtins(reg: &mut Registry) {
     );
     reg.register(
         KindSpec::builtin("", "v1", "ConfigMap", "configmaps", Scope::Namespaced)
+            .typed::<k8s_openapi::api::core::v1::ConfigMap>()
             .short_names(&["cm"])
             .columns(vec![
                 Col::computed("Data", "integer", |o| {
@@ -123,6 +125,7 @@ pub fn register_builtins(reg: &mut Registry) {
     );
     reg.register(
         KindSpec::builtin("", "v1", "Secret", "secrets", Scope::Namespaced)
+            .typed::<k8s_openapi::api::core::v1::Secret>()
             // SetDefaults_Secret.
             .defaults(|s| {
                 if let Some(m) = s.as_object_mut() {
@@ -219,6 +222,7 @@ pub fn register_builtins(reg: &mut Registry) {
             "leases",
             Scope::Namespaced,
         )
+        .typed::<k8s_openapi::api::coordination::v1::Lease>()
         .columns(vec![
             Col::new("Holder", "string", ".spec.holderIdentity"),
             Col::age(),

@@ -25,6 +25,7 @@ const LIGHTWEIGHT_STORE: hub::Options = hub::Options {
     max_body: hub::MAX_BODY,
     quota_bytes: None,
     slow_watch_grace: hub::SLOW_WATCH_GRACE,
+    body_timeout: hub::BODY_TIMEOUT,
 };
 
 /// What every simulated member of one fleetdeck shares.
