@@ -377,19 +377,28 @@ fn events_in(h: &History, after: u64, resource: &str, ns: Option<&str>) -> Resul
         .collect())
 }
 
-/// A rough size of a JSON value in memory (serde_json's `Value` with its maps and strings); only
-/// for budgeting the history, so cheap beats exact.
+/// A rough size of what one history event holds for `v`: the `Value` in memory (its maps and
+/// strings) plus the watch line encoded from it once and shared by every watch
+/// ([`Event::shared_line`]), reserved up front because most events reach some watch. Only for
+/// budgeting the history, so cheap beats exact.
 fn approx_size(v: &Value) -> usize {
+    let (memory, encoded) = sizes(v);
+    memory + encoded
+}
+
+/// (bytes in memory, bytes as compact JSON, ignoring escapes) of `v`.
+fn sizes(v: &Value) -> (usize, usize) {
     match v {
-        Value::Null | Value::Bool(_) | Value::Number(_) => 32,
-        Value::String(s) => 32 + s.len(),
-        Value::Array(items) => 32 + items.iter().map(approx_size).sum::<usize>(),
-        Value::Object(map) => {
-            32 + map
-                .iter()
-                .map(|(k, v)| 64 + k.len() + approx_size(v))
-                .sum::<usize>()
-        }
+        Value::Null | Value::Bool(_) => (32, 5),
+        Value::Number(_) => (32, 8),
+        Value::String(s) => (32 + s.len(), 2 + s.len()),
+        Value::Array(items) => items.iter().map(sizes).fold((32, 2), |(m, e), (im, ie)| {
+            (m + im, e + ie + 1)
+        }),
+        Value::Object(map) => map.iter().fold((32, 2), |(m, e), (k, v)| {
+            let (vm, ve) = sizes(v);
+            (m + 64 + k.len() + vm, e + k.len() + 4 + ve)
+        }),
     }
 }
 
@@ -416,4 +425,28 @@ fn list_in(
         .take_while(|(k, _)| in_range(k, resource, ns))
         .map(|(_, v)| v.clone())
         .collect()
+}
+
+#[cfg(test)]
+mod history_size_tests {
+    use super::{approx_size, sizes};
+    use serde_json::json;
+
+    /// The history's byte budget must hold the shared watch line too: a 40 KiB value costs
+    /// about 40 KiB in memory and 40 KiB more once encoded for the watches.
+    #[test]
+    fn an_event_counts_its_value_and_its_encoded_watch_line() {
+        let v = json!({
+            "metadata": {"name": "big", "labels": {"a": "b"}},
+            "data": {"k": "x".repeat(40 << 10)},
+            "n": [1, true, null],
+        });
+        let encoded = serde_json::to_vec(&v).map(|b| b.len()).unwrap_or(0);
+        let (_, estimate) = sizes(&v);
+        assert!(
+            (encoded..encoded + 32).contains(&estimate),
+            "estimate {estimate} for {encoded} encoded bytes"
+        );
+        assert!(approx_size(&v) >= 2 * (40 << 10), "{}", approx_size(&v));
+    }
 }
