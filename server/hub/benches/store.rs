@@ -217,5 +217,83 @@ fn status_writes(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, durable_writes, watch_latency, status_writes);
+/// The same 2,000-cluster status write on a kind with the shipped ClusterStagedUpdateRun schema,
+/// so that validation and defaulting run as they do for the engine's own status writes.
+fn crd_status_writes(c: &mut Criterion) {
+    const CLUSTERS: usize = 2_000;
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let crd_file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/crds/placement.kubernetes-fleet.io_clusterstagedupdateruns.yaml"
+    );
+    let crd: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(crd_file).expect("the CRD file"))
+            .expect("CRD YAML");
+    let schema = crd["spec"]["versions"]
+        .as_array()
+        .and_then(|vs| vs.iter().find(|v| v["name"] == "v1beta1"))
+        .map(|v| v["schema"]["openAPIV3Schema"].clone())
+        .expect("a v1beta1 schema");
+    let mut reg = Registry::new();
+    reg.register(
+        KindSpec::new(
+            "placement.kubernetes-fleet.io",
+            "v1beta1",
+            "ClusterStagedUpdateRun",
+            "clusterstagedupdateruns",
+            Scope::Cluster,
+        )
+        .status_subresource()
+        .openapi_schema(schema),
+    );
+    let hub = Hub::memory(reg);
+    let uri = "/apis/placement.kubernetes-fleet.io/v1beta1/clusterstagedupdateruns";
+    let code = rt.block_on(send(
+        &hub,
+        "POST",
+        uri,
+        "application/json",
+        json!({"apiVersion": "placement.kubernetes-fleet.io/v1beta1", "kind": "ClusterStagedUpdateRun",
+            "metadata": {"name": "big"},
+            "spec": {"placementName": "p", "stagedRolloutStrategyName": "s"}})
+        .to_string(),
+    ));
+    assert_eq!(code, 201);
+    let mut n = 0u64;
+    let mut group = c.benchmark_group("memory_status_writes");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("csur_status_of_2000_clusters", |b| {
+        b.iter(|| {
+            n += 1;
+            let clusters: Vec<_> = (0..CLUSTERS)
+                .map(|i| {
+                    json!({"clusterName": format!("member-{i}"), "conditions": [
+                    {"type": "Started", "status": "True", "reason": "ClusterUpdatingStarted",
+                     "message": "", "lastTransitionTime": "2026-12-07T10:00:00Z",
+                     "observedGeneration": if i == 0 { n } else { 1 }}]})
+                })
+                .collect();
+            let patch =
+                json!({"status": {"stagesStatus": [{"stageName": "s0", "clusters": clusters}]}})
+                    .to_string();
+            let code = rt.block_on(send(
+                &hub,
+                "PATCH",
+                &format!("{uri}/big/status"),
+                "application/merge-patch+json",
+                patch,
+            ));
+            assert_eq!(code, 200);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    durable_writes,
+    watch_latency,
+    status_writes,
+    crd_status_writes
+);
 criterion_main!(benches);

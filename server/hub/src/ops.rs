@@ -103,7 +103,7 @@ pub fn create(
         obj.as_object_mut().map(|m| m.remove("status"));
     }
     if let Some(schema) = &kind.schema {
-        obj = schema.apply_defaults(&obj);
+        schema.apply_defaults(&mut obj);
     }
     let m = meta_mut(&mut obj);
     for server_owned in [
@@ -400,7 +400,7 @@ pub fn commit(
     reg: &Registry,
     kind: &KindSpec,
     old: &Value,
-    new: Value,
+    mut new: Value,
     sub: Sub,
     fields: Fields<'_>,
 ) -> Result<Arc<Value>> {
@@ -415,10 +415,11 @@ pub fn commit(
                 _ => None,
             };
             let status = match (&kind.schema, status) {
-                (Some(schema), Some(s)) => schema
-                    .apply_defaults(&json!({ "status": s }))
-                    .get_mut("status")
-                    .map(Value::take),
+                (Some(schema), Some(s)) => {
+                    let mut wrapped = json!({ "status": s });
+                    schema.apply_defaults(&mut wrapped);
+                    wrapped.get_mut("status").map(Value::take)
+                }
                 (_, s) => s,
             };
             let mut o: serde_json::Map<String, Value> = old
@@ -433,10 +434,12 @@ pub fn commit(
             }
             Value::Object(o)
         }
-        Sub::Main => match &kind.schema {
-            Some(schema) => schema.apply_defaults(&new),
-            None => new,
-        },
+        Sub::Main => {
+            if let Some(schema) = &kind.schema {
+                schema.apply_defaults(&mut new);
+            }
+            new
+        }
     };
     if sub == Sub::Main && kind.status_subresource {
         let m = new

@@ -7,6 +7,7 @@
 //! update did not change is dropped, so objects stored before a rule existed stay writable.
 
 mod cel;
+mod defaults;
 mod structural;
 
 use serde_json::Value;
@@ -95,6 +96,8 @@ pub struct OpenApiSchema {
     raw: Value,
     /// Where the CEL rules are; `None` when the schema has none.
     cel: Option<cel::CelNode>,
+    /// Where the defaults are; `None` when the schema has none.
+    defaults: Option<defaults::Defaults>,
 }
 
 impl std::fmt::Debug for OpenApiSchema {
@@ -108,21 +111,20 @@ impl std::fmt::Debug for OpenApiSchema {
 impl OpenApiSchema {
     pub fn new(raw: Value) -> Self {
         let cel = cel::CelNode::build(&raw);
-        OpenApiSchema { raw, cel }
+        let defaults = defaults::Defaults::of(&raw);
+        OpenApiSchema { raw, cel, defaults }
     }
 
     pub fn raw(&self) -> &Value {
         &self.raw
     }
 
-    /// Fills in the schema's `default`s, as the apiserver does when it decodes a request body.
-    pub fn apply_defaults(&self, obj: &Value) -> Value {
-        let mut out = kube_cel::apply_defaults(&self.raw, obj);
-        // metadata is never defaulted from the CRD schema.
-        if let (Some(m), Some(orig)) = (out.as_object_mut(), obj.get("metadata")) {
-            m.insert("metadata".into(), orig.clone());
+    /// Fills in the schema's `default`s in place, as the apiserver does when it decodes a request
+    /// body; metadata is never defaulted from the CRD schema.
+    pub fn apply_defaults(&self, obj: &mut Value) {
+        if let Some(d) = &self.defaults {
+            d.apply(obj, Some("metadata"));
         }
-        out
     }
 
     /// Validates `new` (already defaulted); `old` is the stored object on update.

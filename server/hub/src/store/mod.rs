@@ -392,9 +392,10 @@ fn sizes(v: &Value) -> (usize, usize) {
         Value::Null | Value::Bool(_) => (32, 5),
         Value::Number(_) => (32, 8),
         Value::String(s) => (32 + s.len(), 2 + s.len()),
-        Value::Array(items) => items.iter().map(sizes).fold((32, 2), |(m, e), (im, ie)| {
-            (m + im, e + ie + 1)
-        }),
+        Value::Array(items) => items
+            .iter()
+            .map(sizes)
+            .fold((32, 2), |(m, e), (im, ie)| (m + im, e + ie + 1)),
         Value::Object(map) => map.iter().fold((32, 2), |(m, e), (k, v)| {
             let (vm, ve) = sizes(v);
             (m + 64 + k.len() + vm, e + k.len() + 4 + ve)
