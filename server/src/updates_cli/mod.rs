@@ -306,6 +306,7 @@ pub async fn update_run(command: &UpdateRunCommand, target: &Target) -> anyhow::
                         custom_node_image_versions: None,
                     }),
                 },
+                auto_upgrade_profile_id: None,
             };
             if spec.update_strategy_id.is_some() && spec.strategy.is_some() {
                 bail!("--stages and --update-strategy-name cannot both be given");

@@ -232,7 +232,10 @@ pub fn channel_release(
 }
 
 fn pinned_minor(spec: &AutoUpgradeProfileSpec) -> Result<KubernetesVersion, UpgradeError> {
-    let text = spec.target_kubernetes_version.as_deref().unwrap_or_default();
+    let text = spec
+        .target_kubernetes_version
+        .as_deref()
+        .unwrap_or_default();
     match KubernetesVersion::parse(text) {
         Ok(v) if v.patch.is_none() => Ok(v),
         _ => Err(UpgradeError::TargetKubernetesVersionForm(text.to_string())),
@@ -308,13 +311,16 @@ pub fn run_for(
     members: &[MemberView],
     catalogue: &ReleaseCatalogue,
 ) -> Result<ProfileRun, UpgradeError> {
-    let selection = spec.node_image_selection.as_ref().map(|s| NodeImageSelection {
-        type_: match s.type_ {
-            AutoUpgradeNodeImageSelectionType::Latest => NodeImageSelectionType::Latest,
-            AutoUpgradeNodeImageSelectionType::Consistent => NodeImageSelectionType::Consistent,
-        },
-        custom_node_image_versions: None,
-    });
+    let selection = spec
+        .node_image_selection
+        .as_ref()
+        .map(|s| NodeImageSelection {
+            type_: match s.type_ {
+                AutoUpgradeNodeImageSelectionType::Latest => NodeImageSelectionType::Latest,
+                AutoUpgradeNodeImageSelectionType::Consistent => NodeImageSelectionType::Consistent,
+            },
+            custom_node_image_versions: None,
+        });
     let (upgrade, versions) = match release {
         ReleaseTarget::Kubernetes(target) => {
             let version = capped(*target, members, catalogue)?;

@@ -35,12 +35,21 @@ fn k8s(v: &str) -> ReleaseTarget {
 #[test]
 fn channels_target_the_catalogue_fleet_wide() {
     // The fixture publishes 1.29.{4,9}, 1.30.5 and 1.31.1 (eastus only for the last two).
-    assert_eq!(target(&spec(UpgradeChannel::Rapid)), Some(vec!["1.31.1".into()]));
-    assert_eq!(target(&spec(UpgradeChannel::Stable)), Some(vec!["1.30.5".into()]));
+    assert_eq!(
+        target(&spec(UpgradeChannel::Rapid)),
+        Some(vec!["1.31.1".into()])
+    );
+    assert_eq!(
+        target(&spec(UpgradeChannel::Stable)),
+        Some(vec!["1.30.5".into()])
+    );
     assert_eq!(target(&pinned("1.29")), Some(vec!["1.29.9".into()]));
     assert_eq!(target(&pinned("1.32")), None, "nothing published for 1.32");
     let images = vec![format!("{UBUNTU}-202410.09.0")];
-    assert_eq!(target(&spec(UpgradeChannel::NodeImage)), Some(images.clone()));
+    assert_eq!(
+        target(&spec(UpgradeChannel::NodeImage)),
+        Some(images.clone())
+    );
     assert_eq!(target(&spec(UpgradeChannel::SecurityPatch)), Some(images));
     assert_eq!(
         channel_release(&pinned("1.29.1"), &catalogue()),
@@ -128,7 +137,9 @@ fn run_names_are_derived_from_the_upgrade_and_fit_the_name_rule() {
     assert_ne!(a.name, b.name, "another image selection, another run");
 
     let long = format!("{}-x", "a".repeat(47));
-    let named = run_for(&long, &s, &k8s("1.30.5"), &m, &c).expect("long").name;
+    let named = run_for(&long, &s, &k8s("1.30.5"), &m, &c)
+        .expect("long")
+        .name;
     assert!(named.len() <= ARM_NAME_MAX_LENGTH, "{named}");
     assert!(
         crate::upgrade::plan::check_name("update run", &named).is_ok(),
@@ -151,13 +162,19 @@ fn only_a_newer_target_than_the_one_observed_triggers() {
     // First look: what is there is already available (no catch-up).
     assert_eq!(decide(&s, None, Some(&k8s("1.31.1"))), Decision::Baseline);
     let seen = observed(&s, &["1.31.1"]);
-    assert_eq!(decide(&s, Some(&seen), Some(&k8s("1.31.1"))), Decision::Nothing);
+    assert_eq!(
+        decide(&s, Some(&seen), Some(&k8s("1.31.1"))),
+        Decision::Nothing
+    );
     assert_eq!(
         decide(&s, Some(&seen), Some(&k8s("1.31.2"))),
         Decision::Release { trigger: true }
     );
     // A version withdrawn from the catalogue is no release.
-    assert_eq!(decide(&s, Some(&seen), Some(&k8s("1.30.5"))), Decision::Nothing);
+    assert_eq!(
+        decide(&s, Some(&seen), Some(&k8s("1.30.5"))),
+        Decision::Nothing
+    );
     assert_eq!(decide(&s, Some(&seen), None), Decision::Nothing);
     // Disabled: the release is recorded, nothing is triggered.
     let off = AutoUpgradeProfileSpec {
@@ -175,7 +192,11 @@ fn only_a_newer_target_than_the_one_observed_triggers() {
         Decision::Baseline
     );
     assert_eq!(
-        decide(&pinned("1.31"), Some(&observed(&pinned("1.30"), &["1.30.5"])), Some(&k8s("1.31.1"))),
+        decide(
+            &pinned("1.31"),
+            Some(&observed(&pinned("1.30"), &["1.30.5"])),
+            Some(&k8s("1.31.1"))
+        ),
         Decision::Baseline
     );
 }
@@ -222,6 +243,9 @@ fn a_failed_trigger_carries_the_error() {
     assert_eq!(t.last_trigger_status, Some(TriggerStatus::Failed));
     let error = t.last_trigger_error.expect("error");
     assert_eq!(error["code"], "NotFound");
-    assert_eq!(error["message"], "referenced updateStrategy not found: `safe`");
+    assert_eq!(
+        error["message"],
+        "referenced updateStrategy not found: `safe`"
+    );
     assert_eq!(t.last_trigger_update_run_name, None);
 }

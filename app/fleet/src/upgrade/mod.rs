@@ -27,9 +27,9 @@ pub mod upgrade_run;
 pub mod versions;
 
 #[cfg(test)]
-pub(crate) mod fixtures;
-#[cfg(test)]
 mod auto_upgrade_tests;
+#[cfg(test)]
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod member_target_tests;
 #[cfg(test)]

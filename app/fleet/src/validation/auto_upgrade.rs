@@ -128,7 +128,10 @@ mod tests {
         let m = messages(validate_auto_upgrade_profile(None, &node_image));
         assert_eq!(m.len(), 3, "{m:?}");
         assert!(m[0].starts_with("spec.nodeImageSelection: Forbidden: nodeImageSelection cannot be set when channel is 'NodeImage'"), "{m:?}");
-        assert!(m[1].contains("targetKubernetesVersion must be empty"), "{m:?}");
+        assert!(
+            m[1].contains("targetKubernetesVersion must be empty"),
+            "{m:?}"
+        );
         assert!(m[2].starts_with("spec.longTermSupport: Forbidden"), "{m:?}");
 
         let pinned = |v: Option<&str>| {
@@ -191,6 +194,9 @@ mod tests {
             "removing it is a change too"
         );
         let m = messages(validate_auto_upgrade_profile(None, &with(Some("Bad_Name"))));
-        assert!(m[0].starts_with("spec.updateStrategyName: Invalid value"), "{m:?}");
+        assert!(
+            m[0].starts_with("spec.updateStrategyName: Invalid value"),
+            "{m:?}"
+        );
     }
 }
