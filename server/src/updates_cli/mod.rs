@@ -4,7 +4,10 @@
 //! kubectl sees the same; start / stop / skip go through [`crate::upgrade_actions`].
 //! Output is JSON by default, like `az`; `-o table` and `-o yaml` as well.
 
+mod profiles;
 mod render;
+
+pub use profiles::{auto_upgrade_profile, AutoUpgradeProfileCommand};
 
 use render::{columns, gate_table, print, run_row, state_name, strategy_table, tree, RUN_HEADER};
 use std::path::{Path, PathBuf};
