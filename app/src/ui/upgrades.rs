@@ -82,8 +82,10 @@ pub fn UpgradesPage() -> impl IntoView {
     });
     view! {
         <PageHeader title="Upgrades" subtitle="Upgrade runs: Kubernetes and node-image upgrades of the member clusters, stage by stage, newest first."/>
+        <super::upgrade::ProfilesSection/>
+        <h2 class="mb-2 text-lg font-semibold text-slate-900 dark:text-slate-100">"Upgrade runs"</h2>
         <p class="mb-4 text-sm text-slate-700 dark:text-slate-300">
-            "Create a run with " <code class="font-mono">"fleetdeck updaterun create"</code> " or kubectl; start, stop, skip and approve here."
+            "Create a run with " <code class="font-mono">"fleetdeck updaterun create"</code> " or kubectl; start, stop, skip, delete and approve here."
         </p>
         <Suspense fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading…"</p> }>
             {move || Suspend::new(async move {

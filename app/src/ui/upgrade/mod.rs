@@ -4,7 +4,10 @@
 //! whenever the live link says the hub changed, or right after this page acted.
 
 mod actions;
+mod profiles;
 mod tree;
+
+pub use profiles::ProfilesSection;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
