@@ -217,12 +217,8 @@ mod tests {
     }
 
     fn create(args: &[&str]) -> anyhow::Result<AutoUpgradeProfileSpec> {
-        let cli = Cli::try_parse_from(
-            ["autoupgradeprofile", "create"]
-                .iter()
-                .chain(args)
-                .copied(),
-        )?;
+        let cli =
+            Cli::try_parse_from(["autoupgradeprofile", "create"].iter().chain(args).copied())?;
         match cli.command {
             AutoUpgradeProfileCommand::Create(a) => spec_from(&a),
             other => bail!("parsed as {other:?}"),
@@ -251,8 +247,8 @@ mod tests {
         assert_eq!(spec.target_kubernetes_version.as_deref(), Some("1.33"));
         assert_eq!(spec.long_term_support, Some(true));
         assert!(spec.disabled);
-        let by_name = create(&["-n", "p", "-c", "Stable", "--update-strategy-name", "safe"])
-            .expect("alias");
+        let by_name =
+            create(&["-n", "p", "-c", "Stable", "--update-strategy-name", "safe"]).expect("alias");
         assert_eq!(by_name.update_strategy_name.as_deref(), Some("safe"));
         assert_eq!(by_name.node_image_selection, None);
         assert!(!by_name.disabled);
@@ -260,14 +256,23 @@ mod tests {
 
     #[test]
     fn create_refuses_what_az_refuses() {
-        let err = create(&["-n", "p", "-c", "NodeImage", "--node-image-selection", "Latest"])
-            .unwrap_err()
-            .to_string();
+        let err = create(&[
+            "-n",
+            "p",
+            "-c",
+            "NodeImage",
+            "--node-image-selection",
+            "Latest",
+        ])
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("nodeImageSelection cannot be set when channel is 'NodeImage'"),
             "{err}"
         );
-        let err = create(&["-n", "p", "-c", "Weekly"]).unwrap_err().to_string();
+        let err = create(&["-n", "p", "-c", "Weekly"])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("invalid value 'Weekly'"), "{err}");
         assert!(create(&["-n", "p", "-c", "Stable", "--update-strategy-id", " "]).is_err());
     }
@@ -282,10 +287,12 @@ mod tests {
                 ..Default::default()
             },
         );
-        p.status = Some(serde_json::from_value(serde_json::json!({
+        p.status = Some(
+            serde_json::from_value(serde_json::json!({
             "autoUpgradeProfileStatus": {"lastTriggeredAt": "2026-12-07T10:00:00Z",
                 "lastTriggerStatus": "Succeeded", "lastTriggerUpdateRunName": "nightly-0a1b2c3d"}}))
-        .expect("status"));
+            .expect("status"),
+        );
         let table = profile_table(&[p]);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 2);

@@ -26,7 +26,14 @@ pub async fn delete_upgrade(name: String) -> Result<(), AppError> {
         .unwrap_or_default();
     check_delete(state).map_err(|e| respond(AppError::Conflict(format!("{what}: {e}"))))?;
     let message = format!("{} deleted the upgrade run from the console", user.name);
-    record(&reference(&run), &user, "UpgradeRunDeleted", "Delete", message).await;
+    record(
+        &reference(&run),
+        &user,
+        "UpgradeRunDeleted",
+        "Delete",
+        message,
+    )
+    .await;
     api.delete(&name, &DeleteParams::default())
         .await
         .map_err(|e| explain(e, &what))?;

@@ -92,7 +92,7 @@ pub(crate) fn RunActions(
             <Delete acts name detail/>
         </div>
         // Why Delete is off: the run is active (the hub refuses it too), or RBAC.
-        {move || delete_reason(acts, &detail.read()).map(|r| view! { <p id=DELETE_REASON class=REASON>{r}</p> })}
+        {move || delete_reason(acts, detail).map(|r| view! { <p id=DELETE_REASON class=REASON>{r}</p> })}
         // Each reason once, and only where a button it disables is on the page.
         {move || acts.change.get().and_then(|g| g.reason).filter(|_| any_change(&detail.read())).map(|r| view! { <p id=CHANGE_REASON class=REASON>{r}</p> })}
         {move || acts.approval.get().and_then(|g| g.reason).filter(|_| any_approval(&detail.read())).map(|r| view! { <p id=APPROVE_REASON class=REASON>{r}</p> })}
@@ -102,9 +102,11 @@ pub(crate) fn RunActions(
     }
 }
 
-/// Why this person cannot delete the run now: the run's state first, then the hub's RBAC.
-fn delete_reason(acts: Acts, d: &UpgradeDetail) -> Option<String> {
-    d.delete_refusal.clone().or_else(|| {
+/// Why this person cannot delete the run now: the run's state first, then the hub's RBAC. (No
+/// read guard is held while the other signal is read.)
+fn delete_reason(acts: Acts, detail: Signal<UpgradeDetail>) -> Option<String> {
+    let refusal = detail.with(|d| d.delete_refusal.clone());
+    refusal.or_else(|| {
         acts.deletion
             .get()
             .filter(|g| !g.enabled)
@@ -117,7 +119,7 @@ fn delete_reason(acts: Acts, d: &UpgradeDetail) -> Option<String> {
 fn Delete(acts: Acts, name: Memo<String>, detail: Signal<UpgradeDetail>) -> impl IntoView {
     view! {
         <Show
-            when=move || delete_reason(acts, &detail.read()).is_none()
+            when=move || delete_reason(acts, detail).is_none()
             fallback=|| view! {
                 <button type="button" disabled class=DISABLED data-action="delete" aria-describedby=DELETE_REASON>"Delete"</button>
             }

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use super::actions::BUTTON;
+use crate::error::AppError;
 use crate::fleet::views::permission_view::ConsoleAction;
 use crate::fleet::views::profile_view::ProfileRow;
 use crate::server_fns::upgrades::{list_profiles, GenerateUpgradeRun};
@@ -16,10 +17,12 @@ const PRIMARY: &str = "border-indigo-700 bg-indigo-700 text-white hover:bg-indig
 const PANEL: &str = "mt-2 max-w-sm rounded-md border border-slate-200 bg-white p-3 text-sm font-normal text-slate-900 shadow dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
 const GENERATE_REASON: &str = "profile-generate-reason";
 
+/// `initial`: what the server rendered, fetched with the page's runs in one resource (two
+/// resources resolving at once in one SSR render is what hung Leptos' reactive graph before, see
+/// [`crate::ui::gate::use_browser_permissions`]); reloaded in the browser whenever the hub changed.
 #[component]
-pub fn ProfilesSection() -> impl IntoView {
+pub fn ProfilesSection(initial: Result<Vec<ProfileRow>, AppError>) -> impl IntoView {
     let link = LiveLink::expect();
-    let rendered = Resource::new(|| (), |_| list_profiles());
     let fetched = RwSignal::new(None::<Vec<ProfileRow>>);
     let latest = StoredValue::new(0u64);
     let generate = ServerAction::<GenerateUpgradeRun>::new();
@@ -47,6 +50,14 @@ pub fn ProfilesSection() -> impl IntoView {
             .filter(|g| !g.enabled)
             .map(|g| g.reason.unwrap_or_default())
     });
+    let error = initial.as_ref().err().map(|e| e.to_string());
+    let initial = initial.ok();
+    let rows = Memo::new(move |_| {
+        fetched
+            .get()
+            .or_else(|| initial.clone())
+            .unwrap_or_default()
+    });
     view! {
         <section aria-labelledby="profiles-heading" class="mb-6">
             <h2 id="profiles-heading" class="mb-2 text-lg font-semibold text-slate-900 dark:text-slate-100">"Auto-upgrade profiles"</h2>
@@ -54,43 +65,33 @@ pub fn ProfilesSection() -> impl IntoView {
                 "A profile creates and starts a run when the release catalogue offers its channel a newer version; what was already available when it was created does not count. Create one with "
                 <code class="font-mono">"fleetdeck autoupgradeprofile create"</code> " or kubectl."
             </p>
-            <Suspense fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let rendered = rendered.await;
-                    let error = rendered.as_ref().err().map(|e| e.to_string());
-                    let rendered = rendered.ok();
-                    let rows = Memo::new(move |_| fetched.get().or_else(|| rendered.clone()).unwrap_or_default());
-                    view! {
-                        {error.map(|e| view! { <p role="alert" class="mb-3 text-sm text-rose-900 dark:text-rose-100">{e}</p> })}
-                        <Show
-                            when=move || !rows.read().is_empty()
-                            fallback=|| view! { <p id="no-profiles" class="text-sm text-slate-700 dark:text-slate-300">"No auto-upgrade profile exists."</p> }
-                        >
-                            <div role="region" aria-label="Auto-upgrade profiles table (scrolls sideways)" tabindex="0" class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
-                                <table id="profiles" class="min-w-full text-sm">
-                                    <caption class="sr-only">"Auto-upgrade profiles"</caption>
-                                    <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-700 dark:bg-slate-800/60 dark:text-slate-300">
-                                        <tr>
-                                            <th scope="col" class="px-3 py-2">"Profile"</th>
-                                            <th scope="col" class="px-3 py-2">"Channel"</th>
-                                            <th scope="col" class="px-3 py-2">"Strategy"</th>
-                                            <th scope="col" class="px-3 py-2">"Enabled"</th>
-                                            <th scope="col" class="px-3 py-2">"Last trigger"</th>
-                                            <th scope="col" class="px-3 py-2">"Actions"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
-                                        <For each=move || rows.get() key=|row| format!("{row:?}") let:row>
-                                            <ProfileLine row generate refusal/>
-                                        </For>
-                                    </tbody>
-                                </table>
-                            </div>
-                            {move || refusal.get().map(|r| view! { <p id=GENERATE_REASON class=REASON>{r}</p> })}
-                        </Show>
-                    }
-                })}
-            </Suspense>
+            {error.map(|e| view! { <p role="alert" class="mb-3 text-sm text-rose-900 dark:text-rose-100">{e}</p> })}
+            <Show
+                when=move || !rows.read().is_empty()
+                fallback=|| view! { <p id="no-profiles" class="text-sm text-slate-700 dark:text-slate-300">"No auto-upgrade profile exists."</p> }
+            >
+                <div role="region" aria-label="Auto-upgrade profiles table (scrolls sideways)" tabindex="0" class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                    <table id="profiles" class="min-w-full text-sm">
+                        <caption class="sr-only">"Auto-upgrade profiles"</caption>
+                        <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-700 dark:bg-slate-800/60 dark:text-slate-300">
+                            <tr>
+                                <th scope="col" class="px-3 py-2">"Profile"</th>
+                                <th scope="col" class="px-3 py-2">"Channel"</th>
+                                <th scope="col" class="px-3 py-2">"Strategy"</th>
+                                <th scope="col" class="px-3 py-2">"Enabled"</th>
+                                <th scope="col" class="px-3 py-2">"Last trigger"</th>
+                                <th scope="col" class="px-3 py-2">"Actions"</th>
+                            </tr>
+                        </thead>
+                        <tbody class="divide-y divide-slate-100 dark:divide-slate-800">
+                            <For each=move || rows.get() key=|row| format!("{row:?}") let:row>
+                                <ProfileLine row generate refusal/>
+                            </For>
+                        </tbody>
+                    </table>
+                </div>
+                {move || refusal.get().map(|r| view! { <p id=GENERATE_REASON class=REASON>{r}</p> })}
+            </Show>
             <div aria-live="polite" class="action-outcome">
                 {move || generate.value().get().map(|r| match r {
                     Ok(message) => view! { <p role="status" class="mt-2 text-sm text-emerald-800 dark:text-emerald-300">{message}</p> }.into_any(),
@@ -119,8 +120,10 @@ fn ProfileLine(
         (Some(s), None) => s.clone(),
         _ => "never triggered".to_string(),
     };
-    let versions = (!row.last_versions.is_empty()).then(|| format!("to {}", row.last_versions.join(", ")));
-    let observed = (!row.observed.is_empty()).then(|| format!("already available: {}", row.observed.join(", ")));
+    let versions =
+        (!row.last_versions.is_empty()).then(|| format!("to {}", row.last_versions.join(", ")));
+    let observed = (!row.observed.is_empty())
+        .then(|| format!("already available: {}", row.observed.join(", ")));
     let texts = StoredValue::new(name.clone());
     let profile = move || texts.get_value();
     view! {
