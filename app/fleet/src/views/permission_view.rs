@@ -268,7 +268,12 @@ mod tests {
 
     #[test]
     fn every_staged_run_action_asks_about_the_fleet_group_and_its_scope() {
-        let upgrades = [ConsoleAction::ChangeUpgradeRun, ConsoleAction::ApproveGate];
+        let upgrades = [
+            ConsoleAction::ChangeUpgradeRun,
+            ConsoleAction::ApproveGate,
+            ConsoleAction::DeleteUpgradeRun,
+            ConsoleAction::GenerateUpgradeRun,
+        ];
         for action in ConsoleAction::ALL {
             if upgrades.contains(&action) {
                 // Cluster-scoped kinds of fleetdeck's own group, whatever the page's scope.
