@@ -418,6 +418,19 @@ async fn profiles_are_listed_and_generate_run_makes_one_run_not_started() {
     assert_eq!(made.len(), 1, "generated once");
     let annotations = made[0].metadata.annotations.clone().unwrap_or_default();
     assert!(!annotations.contains_key(START_WHEN_PLANNED), "not started");
+    let run_page = page(
+        &st,
+        &olga,
+        &format!(
+            "/upgrades/{}",
+            made[0].metadata.name.clone().unwrap_or_default()
+        ),
+    )
+    .await;
+    assert!(
+        run_page.contains("auto-upgrade profile nightly"),
+        "{run_page}"
+    );
 
     let (status, body) = post_form(&st, Some(&olga), generate, "profile=nope").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
