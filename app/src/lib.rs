@@ -6,6 +6,8 @@
 // not type-erased (release builds of the server without `--cfg erase_components`, e.g. benches).
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod auto_upgrade_actions;
 pub mod error;
 /// The domain crate (`app/fleet`), under the path the UI and the server have always used.
 pub use fleet;

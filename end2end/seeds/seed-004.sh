@@ -194,4 +194,36 @@ expect_contains "a gate is approved once" "is Completed; only a Pending gate can
 run_ok fd updaterun wait --name run-7 >/dev/null
 expect_eq "member2 control plane" "1.27.3" "$(version_of member2)"
 
+# ---------------------------------------------------------------------------------------------
+step "Beyond the seed (aks §11): auto-upgrade profiles — a release triggers a started run, generate-update-run makes one not started"
+run_ok fd autoupgradeprofile create --name rapid --channel Rapid --update-strategy-id strategy-1 >/dev/null
+run_ok fd autoupgradeprofile create --name images --channel NodeImage --disabled >/dev/null
+out="$(run_fails fd autoupgradeprofile create --name bad --channel NodeImage --node-image-selection Latest)"
+expect_contains "NodeImage takes no image selection" "nodeImageSelection cannot be set when channel is 'NodeImage'" "$out"
+out="$(run_fails kubectl patch autoupgradeprofile rapid --type merge -p '{"spec": {"updateStrategyName": "other"}}')"
+expect_contains "the strategy is fixed at creation" 'spec.updateStrategyName: Invalid value: "other": field is immutable' "$out"
+# What the catalogue offers today is already available (no catch-up): observed, not triggered.
+wait_until "rapid observed 1.27.3" jp_is "autoupgradeprofile rapid" '{.status.observedRelease.versions[0]}' "1.27.3"
+expect_jp "autoupgradeprofile rapid" '{.status.autoUpgradeProfileStatus.lastTriggerStatus}' ""
+out="$(run_ok fd autoupgradeprofile list -o table)"
+expect_contains "list shows the profiles" "LastTriggerStatus" "$out"
+expect_contains "list shows rapid's strategy" "strategy-1" "$out"
+# A release: 1.27.9 published in eastus and westus2 (westeurope's members wait for it, Pending).
+sed -i 's/1.26.6, 1.27.3\]/1.26.6, 1.27.3, 1.27.9]/' "$FLEETDECK_DATA_DIR/release-catalogue.yaml"
+wait_until "rapid triggered" jp_is "autoupgradeprofile rapid" '{.status.autoUpgradeProfileStatus.lastTriggerStatus}' "Succeeded"
+auto_run="$(jp "autoupgradeprofile rapid" '{.status.autoUpgradeProfileStatus.lastTriggerUpdateRunName}')"
+expect_jp "updaterun $auto_run" '{.spec.autoUpgradeProfileId}' "rapid"
+expect_jp "updaterun $auto_run" '{.spec.managedClusterUpdate.upgrade.kubernetesVersion}' "1.27.9"
+run_started() { case "$(run_state "$1")" in Running | Pending) return 0 ;; *) return 1 ;; esac; }
+wait_until "$auto_run started by the profile" run_started "$auto_run"
+expect_jp "autoupgradeprofile images" '{.status.autoUpgradeProfileStatus.lastTriggerStatus}' ""
+first="$(run_ok fd autoupgradeprofile generate-update-run --name images -o yaml)"
+again="$(run_ok fd autoupgradeprofile generate-update-run --profile-name images -o yaml)"
+expect_eq "generating again returns the same run" "$first" "$again"
+generated="${first#id: }"
+wait_until "$generated planned (one by one)" jp_is "updaterun $generated" '{.status.stages[0].name}' "default"
+expect_eq "a generated run is not started" "NotStarted" "$(run_state "$generated")"
+run_ok fd autoupgradeprofile delete --name images --yes >/dev/null
+expect_eq "deleting a profile leaves its run" "NotStarted" "$(run_state "$generated")"
+
 log "seed 004 replayed"

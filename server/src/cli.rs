@@ -44,6 +44,14 @@ pub enum Command {
         #[command(flatten)]
         target: crate::updates_cli::Target,
     },
+    /// Auto-upgrade profiles: runs made and started when a release comes, like
+    /// `az fleet autoupgradeprofile`.
+    Autoupgradeprofile {
+        #[command(subcommand)]
+        command: crate::updates_cli::AutoUpgradeProfileCommand,
+        #[command(flatten)]
+        target: crate::updates_cli::Target,
+    },
     /// Gates of upgrade runs, like `az fleet gate`.
     Gate {
         #[command(subcommand)]

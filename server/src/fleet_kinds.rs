@@ -67,6 +67,9 @@ fn validator(kind: &str) -> Option<ValidateFn> {
         "MemberCluster" => typed::<kind::MemberCluster>(validation::validate_member_cluster),
         "UpdateRun" => typed::<kind::UpdateRun>(validation::validate_update_run),
         "UpdateStrategy" => typed::<kind::UpdateStrategy>(validation::validate_update_strategy),
+        "AutoUpgradeProfile" => {
+            typed::<kind::AutoUpgradeProfile>(validation::validate_auto_upgrade_profile)
+        }
         "ClusterResourceOverride" => {
             typed::<kind::ClusterResourceOverride>(validation::validate_cluster_resource_override)
         }

@@ -18,7 +18,7 @@ pub mod serve;
 pub mod tls;
 pub mod updates_cli;
 /// Start, stop and skip of upgrade runs: shared with the dashboard's server functions.
-pub use app::upgrade_actions;
+pub use app::{auto_upgrade_actions, upgrade_actions};
 pub mod web;
 
 pub use error::{Error, Result};

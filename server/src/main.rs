@@ -48,6 +48,9 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Updatestrategy { command, target }) => {
             return server::updates_cli::update_strategy(command, target).await;
         }
+        Some(Command::Autoupgradeprofile { command, target }) => {
+            return server::updates_cli::auto_upgrade_profile(command, target).await;
+        }
         Some(Command::Gate { command, target }) => {
             return server::updates_cli::gate(command, target).await;
         }

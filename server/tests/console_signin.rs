@@ -531,6 +531,8 @@ async fn the_permissions_the_pages_disable_buttons_by_are_the_hubs_answers_for_t
                 A::ChangeRunState,
                 A::DeleteRun,
                 A::ChangeUpgradeRun,
+                A::DeleteUpgradeRun,
+                A::GenerateUpgradeRun,
             ],
         ),
         (Role::Admin, "adam", A::ALL.to_vec()),

@@ -270,3 +270,199 @@ async fn the_pages_are_readable_without_javascript() {
     // Start is not offered to a Pending run.
     assert!(!run.contains("Start…"), "{run}");
 }
+
+/// Sets run r1's state as the engine would write it.
+async fn set_run_state(admin: &kube::Client, state: UpdateState) {
+    let runs = Api::<UpdateRun>::all(admin.clone());
+    let mut run = runs.get("r1").await.expect("r1");
+    let status = run.status.get_or_insert_with(Default::default);
+    status.status.get_or_insert_with(Default::default).state = Some(state);
+    runs.replace_status("r1", &PostParams::default(), &run)
+        .await
+        .expect("state written");
+}
+
+#[tokio::test]
+async fn an_active_run_cannot_be_deleted_and_a_finished_one_is_deleted_by_an_operator() {
+    let (admin, st) = dashboard("Running").await;
+    let olga = sign_in_as(&st, "olga", Role::Operator, None).await;
+    let vera = sign_in_as(&st, "vera", Role::Viewer, None).await;
+    let delete = "/api/upgrades/delete";
+    let active = "cannot delete an update run that is Running: stop it first";
+
+    // The page disables Delete with the reason, which the server function and the hub share.
+    let (_, body) = post_form(&st, Some(&olga), "/api/upgrades/get", "name=r1").await;
+    let d: UpgradeDetail = serde_json::from_str(&body).expect("the run's detail");
+    assert_eq!(d.delete_refusal.as_deref(), Some(active));
+    let html = page(&st, &olga, "/upgrades/r1").await;
+    assert!(html.contains(r#"data-action="delete""#), "{html}");
+    assert!(html.contains(active), "{html}");
+    assert!(
+        !html.contains("Delete the run"),
+        "no confirmation for an active run"
+    );
+    let (status, body) = post_form(&st, Some(&olga), delete, "name=r1").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let error: AppError = serde_json::from_str(&body).expect("an AppError");
+    assert_eq!(
+        error,
+        AppError::Conflict(format!("upgrade run r1: {active}"))
+    );
+    // kubectl is held to the same by the hub's admission.
+    let err = Api::<UpdateRun>::all(admin.clone())
+        .delete("r1", &Default::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(active), "{err}");
+
+    set_run_state(&admin, UpdateState::Completed).await;
+    let (_, body) = post_form(&st, Some(&olga), "/api/upgrades/get", "name=r1").await;
+    let d: UpgradeDetail = serde_json::from_str(&body).expect("the run's detail");
+    assert_eq!(d.delete_refusal, None);
+    let html = page(&st, &olga, "/upgrades/r1").await;
+    assert!(html.contains("Delete the run"), "{html}");
+    // A viewer is refused by the hub, naming the permission.
+    let (status, body) = post_form(&st, Some(&vera), delete, "name=r1").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let error: AppError = serde_json::from_str(&body).expect("an AppError");
+    assert_eq!(error, forbidden("vera", "delete", "updateruns", "", "r1"));
+    let (status, body) = post_form(&st, Some(&olga), delete, "name=r1").await;
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{status} {body}"
+    );
+    assert!(Api::<UpdateRun>::all(admin.clone())
+        .get_opt("r1")
+        .await
+        .expect("read")
+        .is_none());
+}
+
+#[tokio::test]
+async fn profiles_are_listed_and_generate_run_makes_one_run_not_started() {
+    use app::fleet::types::names::START_WHEN_PLANNED;
+    use app::fleet::upgrade::auto_upgrade::AutoUpgradeProfileSpec;
+    use app::fleet::views::profile_view::ProfileRow;
+    use app::fleet::{AutoUpgradeProfile, MemberCluster};
+
+    let (admin, mut st) = dashboard("Completed").await;
+    st.catalogue = app::server_fns::ssr::Catalogue(std::sync::Arc::new(|| {
+        server::release_catalogue::parse(server::release_catalogue::DEFAULT)
+    }));
+    let olga = sign_in_as(&st, "olga", Role::Operator, None).await;
+    let vera = sign_in_as(&st, "vera", Role::Viewer, None).await;
+    let pp = PostParams::default();
+    let member: MemberCluster = serde_json::from_value(serde_json::json!({
+        "apiVersion": "cluster.kubernetes-fleet.io/v1beta1", "kind": "MemberCluster",
+        "metadata": {"name": "m1"},
+        "spec": {"identity": {"kind": "ServiceAccount", "name": "fleet-member-agent-m1", "namespace": "fleet-system"}}
+    }))
+    .expect("member");
+    Api::<MemberCluster>::all(admin.clone())
+        .create(&pp, &member)
+        .await
+        .expect("member");
+    let spec: AutoUpgradeProfileSpec =
+        serde_json::from_value(serde_json::json!({"channel": "Stable", "disabled": true}))
+            .expect("spec");
+    Api::<AutoUpgradeProfile>::all(admin.clone())
+        .create(&pp, &AutoUpgradeProfile::new("nightly", spec))
+        .await
+        .expect("profile");
+
+    let (status, body) = post_form(&st, Some(&vera), "/api/upgrades/profiles", "").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows: Vec<ProfileRow> = serde_json::from_str(&body).expect("rows");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].channel.as_str(), rows[0].enabled),
+        ("Stable", false)
+    );
+    let html = page(&st, &olga, "/upgrades").await;
+    assert!(html.contains(r#"data-profile="nightly""#), "{html}");
+    assert!(html.contains("Generate run…"), "{html}");
+
+    let generate = "/api/upgrades/generate";
+    let (status, body) = post_form(&st, Some(&vera), generate, "profile=nightly").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(
+        body.contains(r#"cannot create resource \"updateruns\""#),
+        "{body}"
+    );
+    let (status, body) = post_form(&st, Some(&olga), generate, "profile=nightly").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let message: String = serde_json::from_str(&body).expect("the message");
+    // The shipped catalogue's Stable target (N-1 of 1.27) is 1.26.6.
+    assert!(
+        message.starts_with("created update run nightly-"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("to 1.26.6; it is not started"),
+        "{message}"
+    );
+    let (status, body) = post_form(&st, Some(&olga), generate, "profile=nightly").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let again: String = serde_json::from_str(&body).expect("the message");
+    assert!(again.contains("already exists (NotStarted)"), "{again}");
+
+    let made: Vec<UpdateRun> = Api::<UpdateRun>::all(admin.clone())
+        .list(&Default::default())
+        .await
+        .expect("runs")
+        .items
+        .into_iter()
+        .filter(|r| r.spec.auto_upgrade_profile_id.as_deref() == Some("nightly"))
+        .collect();
+    assert_eq!(made.len(), 1, "generated once");
+    let annotations = made[0].metadata.annotations.clone().unwrap_or_default();
+    assert!(!annotations.contains_key(START_WHEN_PLANNED), "not started");
+    let run_page = page(
+        &st,
+        &olga,
+        &format!(
+            "/upgrades/{}",
+            made[0].metadata.name.clone().unwrap_or_default()
+        ),
+    )
+    .await;
+    assert!(
+        run_page.contains("auto-upgrade profile nightly"),
+        "{run_page}"
+    );
+
+    let (status, body) = post_form(&st, Some(&olga), generate, "profile=nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+#[tokio::test]
+async fn a_cross_site_generate_or_delete_is_refused() {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+    let (admin, st) = dashboard("Completed").await;
+    let cookie = sign_in_as(&st, "adam", Role::Admin, None).await;
+    for (path, form) in [
+        ("/api/upgrades/delete", "name=r1"),
+        ("/api/upgrades/generate", "profile=nightly"),
+    ] {
+        let req = Request::post(path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("host", signin_support::HOST)
+            .header("origin", "https://evil.example")
+            .header(header::COOKIE, &cookie)
+            .body(Body::from(form))
+            .expect("request");
+        let res = server::web::router(st.clone())
+            .oneshot(req)
+            .await
+            .expect("infallible");
+        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert!(Api::<UpdateRun>::all(admin)
+        .get_opt("r1")
+        .await
+        .expect("read")
+        .is_some());
+}

@@ -43,6 +43,7 @@ pub type MemberCluster = Object<types::kind::MemberCluster>;
 pub type UpdateRun = Object<types::kind::UpdateRun>;
 pub type UpdateStrategy = Object<types::kind::UpdateStrategy>;
 pub type Gate = Object<types::kind::Gate>;
+pub type AutoUpgradeProfile = Object<types::kind::AutoUpgradeProfile>;
 pub type ClusterResourceOverride = Object<types::kind::ClusterResourceOverride>;
 pub type ResourceOverride = Object<types::kind::ResourceOverride>;
 pub type ClusterResourceOverrideSnapshot = Object<types::kind::ClusterResourceOverrideSnapshot>;

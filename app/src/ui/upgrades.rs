@@ -6,12 +6,13 @@ use leptos::prelude::*;
 
 use super::clock::{ago, stamp, Clock};
 use super::layout::{Card, PageHeader};
+use super::upgrade::ProfilesSection;
 use super::LiveLink;
 use crate::fleet::upgrade::upgrade_run::UpdateState;
 use crate::fleet::views::upgrade_view::{
     selection_label, state_label, upgrade_type_label, UpgradeRow,
 };
-use crate::server_fns::upgrades::list_upgrades;
+use crate::server_fns::upgrades::{list_profiles, list_upgrades};
 
 /// The pill of a state: colour and an icon, so the state never rests on colour alone.
 pub fn state_look(state: UpdateState) -> (&'static str, &'static str) {
@@ -60,7 +61,11 @@ pub fn StatePill(state: Signal<UpdateState>) -> impl IntoView {
 #[component]
 pub fn UpgradesPage() -> impl IntoView {
     let link = LiveLink::expect();
-    let rendered = Resource::new(|| (), |_| list_upgrades());
+    // One resource for the runs and the profiles (see `ProfilesSection`).
+    let rendered = Resource::new(
+        || (),
+        |_| async { (list_upgrades().await, list_profiles().await) },
+    );
     // What the browser fetched since: reloaded whenever the hub changed.
     let fetched = RwSignal::new(None::<Vec<UpgradeRow>>);
     let latest = StoredValue::new(0u64);
@@ -82,16 +87,18 @@ pub fn UpgradesPage() -> impl IntoView {
     });
     view! {
         <PageHeader title="Upgrades" subtitle="Upgrade runs: Kubernetes and node-image upgrades of the member clusters, stage by stage, newest first."/>
-        <p class="mb-4 text-sm text-slate-700 dark:text-slate-300">
-            "Create a run with " <code class="font-mono">"fleetdeck updaterun create"</code> " or kubectl; start, stop, skip and approve here."
-        </p>
         <Suspense fallback=|| view! { <p class="text-sm text-slate-600 dark:text-slate-400">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let rendered = rendered.await;
+                let (rendered, profiles) = rendered.await;
                 let error = rendered.as_ref().err().map(|e| e.to_string());
                 let rendered = rendered.ok();
                 let rows = Memo::new(move |_| fetched.get().or_else(|| rendered.clone()).unwrap_or_default());
                 view! {
+                    <ProfilesSection initial=profiles/>
+                    <h2 class="mb-2 text-lg font-semibold text-slate-900 dark:text-slate-100">"Upgrade runs"</h2>
+                    <p class="mb-4 text-sm text-slate-700 dark:text-slate-300">
+                        "Create a run with " <code class="font-mono">"fleetdeck updaterun create"</code> " or kubectl; start, stop, skip, delete and approve here."
+                    </p>
                     {error.map(|e| view! {
                         <p role="alert" class="mb-3 rounded-md border border-rose-300 bg-rose-50 px-3 py-2 text-sm text-rose-900 dark:border-rose-800 dark:bg-rose-950 dark:text-rose-100">{e}</p>
                     })}

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 use super::metrics::Metrics;
-use super::{overrides, placement, update_run, upgrade_run, Config, Context};
+use super::{auto_upgrade, overrides, placement, update_run, upgrade_run, Config, Context};
 use crate::informers::Informers;
 
 /// The running controllers of one engine.
@@ -107,6 +107,7 @@ fn spawn(ctx: &Arc<Context>, informers: &Informers) -> Vec<JoinHandle<()>> {
     };
     let runs = tokio::spawn(update_run::run(ctx.clone(), informers.clone()));
     let upgrades = tokio::spawn(upgrade_run::run(ctx.clone(), informers.clone()));
+    let profiles = tokio::spawn(auto_upgrade::run(ctx.clone(), informers.clone()));
     let overrides = tokio::spawn(overrides::run(ctx.clone(), informers.clone()));
-    vec![placements, runs, upgrades, overrides]
+    vec![placements, runs, upgrades, profiles, overrides]
 }

@@ -2,6 +2,7 @@
 //! and staged update runs on a hub (embedded or real). Decisions live in `app::fleet`; the
 //! reconcilers here read, call the pure core, and write.
 
+pub mod auto_upgrade;
 mod cache;
 pub mod context;
 mod controllers;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use app::fleet::placement::member_cluster::MemberClusterStatus;
 use app::fleet::staged::run::report::{EventKind, RunEvent};
 use app::fleet::types::merge_patch::FinalizersPatch;
-use app::fleet::types::names::{GATE_UPDATE_RUN_LABEL, UPGRADE_RUN_FINALIZER};
+use app::fleet::types::names::{GATE_UPDATE_RUN_LABEL, START_WHEN_PLANNED, UPGRADE_RUN_FINALIZER};
 use app::fleet::upgrade::managed_cluster::{member_view, OperationPhase, UpgradeOperation};
 use app::fleet::upgrade::member_target::MemberUpgrade;
 use app::fleet::upgrade::member_view::MemberView;
@@ -196,6 +196,16 @@ async fn reconcile_run(trigger: &UpdateRun, uctx: &UpgradeContext) -> Result<Act
             .map(member_view)
             .collect();
         let next = match plan(&name, &run.spec, &listed, &catalogue) {
+            // An auto-upgrade trigger's run starts in the write that plans it (aks §11).
+            Ok(tree) if start_when_planned(&run) => {
+                match run::start(&run.spec, &tree, &listed, &catalogue, now) {
+                    Ok(started) => started,
+                    Err(e) => {
+                        tracing::warn!(run = %name, error = %e, "a run to start when planned did not start");
+                        tree
+                    }
+                }
+            }
             Ok(tree) => tree,
             Err(e) => not_planned(&run, &e),
         };
@@ -269,7 +279,15 @@ async fn reconcile_run(trigger: &UpdateRun, uctx: &UpgradeContext) -> Result<Act
     })
 }
 
-fn load_catalogue(ctx: &Context) -> Result<ReleaseCatalogue> {
+fn start_when_planned(run: &UpdateRun) -> bool {
+    run.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(START_WHEN_PLANNED))
+        .is_some_and(|v| v == "true")
+}
+
+pub(super) fn load_catalogue(ctx: &Context) -> Result<ReleaseCatalogue> {
     let path = ctx.config.release_catalogue.as_deref().ok_or_else(|| {
         Error::Invalid("no release catalogue is configured for upgrade runs".into())
     })?;

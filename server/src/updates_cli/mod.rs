@@ -4,7 +4,10 @@
 //! kubectl sees the same; start / stop / skip go through [`crate::upgrade_actions`].
 //! Output is JSON by default, like `az`; `-o table` and `-o yaml` as well.
 
+mod profiles;
 mod render;
+
+pub use profiles::{auto_upgrade_profile, AutoUpgradeProfileCommand};
 
 use render::{columns, gate_table, print, run_row, state_name, strategy_table, tree, RUN_HEADER};
 use std::path::{Path, PathBuf};
@@ -306,6 +309,7 @@ pub async fn update_run(command: &UpdateRunCommand, target: &Target) -> anyhow::
                         custom_node_image_versions: None,
                     }),
                 },
+                auto_upgrade_profile_id: None,
             };
             if spec.update_strategy_id.is_some() && spec.strategy.is_some() {
                 bail!("--stages and --update-strategy-name cannot both be given");

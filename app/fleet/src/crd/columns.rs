@@ -88,6 +88,30 @@ pub fn printer_columns(kind: &str) -> Vec<CustomResourceColumnDefinition> {
             column("Strategy", ".spec.updateStrategyId", "string", true),
             age(),
         ],
+        "AutoUpgradeProfile" => vec![
+            column("Channel", ".spec.channel", "string", false),
+            column("Strategy", ".spec.updateStrategyName", "string", false),
+            column("Disabled", ".spec.disabled", "boolean", false),
+            column(
+                "Last-Trigger",
+                ".status.autoUpgradeProfileStatus.lastTriggerStatus",
+                "string",
+                false,
+            ),
+            column(
+                "Last-Triggered",
+                ".status.autoUpgradeProfileStatus.lastTriggeredAt",
+                "date",
+                false,
+            ),
+            column(
+                "Update-Run",
+                ".status.autoUpgradeProfileStatus.lastTriggerUpdateRunName",
+                "string",
+                true,
+            ),
+            age(),
+        ],
         "Gate" => vec![
             column("Type", ".spec.gateType", "string", false),
             column("State", ".spec.state", "string", false),

@@ -59,6 +59,7 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
         crd::<kind::UpdateRun>(),
         crd::<kind::UpdateStrategy>(),
         crd::<kind::Gate>(),
+        crd::<kind::AutoUpgradeProfile>(),
         crd::<kind::ClusterResourceOverride>(),
         crd::<kind::ResourceOverride>(),
         crd::<kind::ClusterResourceOverrideSnapshot>(),

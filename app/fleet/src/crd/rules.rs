@@ -30,6 +30,22 @@ pub(super) fn add_rules(kind: &str, root: &mut Value) {
         }
         "MemberCluster" => member_cluster_rules(root),
         "UpdateRun" | "UpdateStrategy" => update_run_rules(root),
+        "AutoUpgradeProfile" => {
+            required(root, "spec", &["channel"]);
+            set(root, "spec.disabled", "default", json!(false));
+            set(
+                root,
+                "spec.updateStrategyName",
+                "pattern",
+                json!(vu::ARM_NAME_PATTERN),
+            );
+            set(
+                root,
+                "spec.updateStrategyName",
+                "maxLength",
+                json!(vu::ARM_NAME_MAX_LENGTH),
+            );
+        }
         "ClusterResourceOverride"
         | "ResourceOverride"
         | "ClusterResourceOverrideSnapshot"

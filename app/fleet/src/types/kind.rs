@@ -8,7 +8,7 @@ use crate::types::object::{
     FleetKind, NoStatus, Scope, CLUSTER_GROUP, PLACEMENT_GROUP, UPDATES_GROUP,
 };
 use crate::upgrade::run::gates as upgrade_gates;
-use crate::upgrade::upgrade_run;
+use crate::upgrade::{auto_upgrade, upgrade_run};
 
 const PLACEMENT_CATEGORIES: &[&str] = &["fleet", "fleet-placement"];
 const CLUSTER_CATEGORIES: &[&str] = &["fleet", "fleet-cluster"];
@@ -178,5 +178,12 @@ fleet_kinds! {
         group: UPDATES_GROUP, version: "v1alpha1", also: [], plural: "gates",
         short: [], categories: UPDATES_CATEGORIES, scope: Cluster, status_subresource: false,
         spec: upgrade_gates::GateProperties, status: NoStatus,
+    }
+    /// Seed 004 auto-upgrade profile (aks §11): makes and starts an UpdateRun when the release
+    /// catalogue offers its channel a new version.
+    AutoUpgradeProfile {
+        group: UPDATES_GROUP, version: "v1alpha1", also: [], plural: "autoupgradeprofiles",
+        short: [], categories: UPDATES_CATEGORIES, scope: Cluster, status_subresource: true,
+        spec: auto_upgrade::AutoUpgradeProfileSpec, status: auto_upgrade::AutoUpgradeProfileStatus,
     }
 }

@@ -29,6 +29,11 @@ pub const DELETION_STAGE_NAME: &str = "kubernetes-fleet.io/deleteStage";
 pub const UPDATE_GROUP_LABEL: &str = "updates.fleetdeck.dev/group";
 /// Label on a Gate: the name of the upgrade run that created it.
 pub const GATE_UPDATE_RUN_LABEL: &str = "updates.fleetdeck.dev/update-run";
+/// Label on an UpdateRun an auto-upgrade profile made: the profile's name (aks §11).
+pub const AUTO_UPGRADE_PROFILE_LABEL: &str = "updates.fleetdeck.dev/auto-upgrade-profile";
+/// Annotation on an UpdateRun: the upgrade-run controller starts it in the same write that plans
+/// it (an auto-upgrade trigger starts its run, aks §11).
+pub const START_WHEN_PLANNED: &str = "updates.fleetdeck.dev/start-when-planned";
 /// Finalizer of an upgrade run: its gates go with it (aks §12).
 pub const UPGRADE_RUN_FINALIZER: &str = "updates.fleetdeck.dev/updaterun-finalizer";
 

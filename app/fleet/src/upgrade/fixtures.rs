@@ -60,6 +60,7 @@ pub fn catalogue() -> ReleaseCatalogue {
     let region = |k: &[&str], i: &[&str]| RegionReleases {
         kubernetes_versions: k.iter().map(|s| s.to_string()).collect(),
         node_images: i.iter().map(|s| format!("{UBUNTU}-{s}")).collect(),
+        ..Default::default()
     };
     ReleaseCatalogue {
         regions: [
@@ -95,6 +96,7 @@ pub fn full(version: &str) -> UpdateRunSpec {
         update_strategy_id: None,
         strategy: None,
         managed_cluster_update: update(ManagedClusterUpgradeType::Full, Some(version)),
+        auto_upgrade_profile_id: None,
     }
 }
 
@@ -108,6 +110,7 @@ pub fn node_image_only(selection: NodeImageSelectionType) -> UpdateRunSpec {
         update_strategy_id: None,
         strategy: None,
         managed_cluster_update: u,
+        auto_upgrade_profile_id: None,
     }
 }
 

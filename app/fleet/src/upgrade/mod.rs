@@ -1,6 +1,7 @@
 //! Seed 004's upgrade runs (`updates.fleetdeck.dev`), apart from KubeFleet's staged update runs.
 //!
 //! - [`upgrade_run`]: the API types (ARM field names).
+//! - [`auto_upgrade`]: auto-upgrade profiles: channel targets, the runs they make, triggers.
 //! - [`versions`], [`release_catalogue`]: version rules and which releases exist where.
 //! - [`maintenance_window`]: when a member may be upgraded.
 //! - [`member_view`]: what the engine observes of a member.
@@ -11,6 +12,7 @@
 //! - [`run`]: start / stop / skip and the reconcile step (aks §6–§8).
 //! - [`spec_change`]: what may change on an existing run, and when it may be deleted.
 
+pub mod auto_upgrade;
 pub mod maintenance_window;
 pub mod managed_cluster;
 pub mod member_target;
@@ -24,6 +26,8 @@ pub mod upgrade_error;
 pub mod upgrade_run;
 pub mod versions;
 
+#[cfg(test)]
+mod auto_upgrade_tests;
 #[cfg(test)]
 pub(crate) mod fixtures;
 #[cfg(test)]

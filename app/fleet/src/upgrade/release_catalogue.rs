@@ -28,6 +28,10 @@ pub struct RegionReleases {
     /// Full node image versions, `<family>-<version>`.
     #[serde(default)]
     pub node_images: Vec<String>,
+    /// Exact versions published in preview, `x.y.z`: a run may name them, auto-upgrade never
+    /// picks them (aks §11: GA versions only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preview_kubernetes_versions: Vec<String>,
 }
 
 impl ReleaseCatalogue {
@@ -35,7 +39,11 @@ impl ReleaseCatalogue {
     pub fn check(&self) -> Vec<UpgradeError> {
         let mut errors = Vec::new();
         for releases in self.regions.values() {
-            for k in &releases.kubernetes_versions {
+            for k in releases
+                .kubernetes_versions
+                .iter()
+                .chain(&releases.preview_kubernetes_versions)
+            {
                 match KubernetesVersion::parse(k) {
                     Ok(v) if v.patch.is_some() => {}
                     Ok(_) => errors.push(UpgradeError::InvalidKubernetesVersion(k.clone())),
@@ -55,9 +63,37 @@ impl ReleaseCatalogue {
         self.regions
             .get(region)
             .into_iter()
+            .flat_map(|r| {
+                r.kubernetes_versions
+                    .iter()
+                    .chain(&r.preview_kubernetes_versions)
+            })
+            .filter_map(|k| KubernetesVersion::parse(k).ok())
+            .filter(|k| k.patch.is_some())
+    }
+
+    /// Every GA Kubernetes version published in any region (auto-upgrade's choice, aks §11).
+    pub fn ga_kubernetes_anywhere(&self) -> BTreeSet<KubernetesVersion> {
+        self.regions
+            .values()
             .flat_map(|r| r.kubernetes_versions.iter())
             .filter_map(|k| KubernetesVersion::parse(k).ok())
             .filter(|k| k.patch.is_some())
+            .collect()
+    }
+
+    /// Per image family, the newest image published in any region.
+    pub fn newest_images_anywhere(&self) -> Vec<NodeImage> {
+        let mut newest: BTreeMap<String, NodeImage> = BTreeMap::new();
+        for image in self.regions.keys().flat_map(|r| self.images(r)) {
+            match newest.get(&image.family) {
+                Some(have) if *have >= image => {}
+                _ => {
+                    newest.insert(image.family.clone(), image);
+                }
+            }
+        }
+        newest.into_values().collect()
     }
 
     fn images(&self, region: &str) -> impl Iterator<Item = NodeImage> + '_ {
@@ -162,6 +198,7 @@ mod tests {
                         RegionReleases {
                             kubernetes_versions: k.iter().map(|s| s.to_string()).collect(),
                             node_images: i.iter().map(|s| s.to_string()).collect(),
+                            ..Default::default()
                         },
                     )
                 })

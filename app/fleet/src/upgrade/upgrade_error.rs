@@ -126,6 +126,20 @@ pub enum UpgradeError {
     SkipInFlight(String),
     #[error("stage {0} has no after-stage wait to skip")]
     NoAfterStageWait(String),
+
+    // --- auto-upgrade profiles (aks §11) ---
+    #[error("targetKubernetesVersion {0:?} must be in major.minor form, for example \"1.33\"")]
+    TargetKubernetesVersionForm(String),
+    #[error("the release catalogue has no GA version for channel {0}")]
+    NoRelease(&'static str),
+    #[error("cannot upgrade to {target}: members are at {lowest} and a run moves one minor version at a time, but the release catalogue has no GA {step} version; publish one")]
+    NoStepRelease {
+        target: String,
+        lowest: String,
+        step: String,
+    },
+    #[error("the fleet has no member clusters to upgrade")]
+    NoMembers,
 }
 
 impl UpgradeError {
@@ -148,6 +162,7 @@ impl UpgradeError {
             | UpgradeError::NoAfterStageWait(_)
             | UpgradeError::SpecFrozen(_)
             | UpgradeError::DeleteWhileActive(_) => "Conflict",
+            UpgradeError::StrategyNotFound(_) => "NotFound",
             _ => "InvalidParameter",
         }
     }

@@ -26,6 +26,10 @@ pub struct UpdateRunSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<UpdateRunStrategy>,
     pub managed_cluster_update: ManagedClusterUpdate,
+    /// The AutoUpgradeProfile that made this run (aks §11 `autoUpgradeProfileId`; fleetdeck
+    /// holds the profile's name). Set by the profile, never needed to create a run by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_upgrade_profile_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -10,6 +10,7 @@
 use std::fmt;
 
 pub mod approval;
+pub mod auto_upgrade;
 pub mod cel_rule;
 pub mod int_range;
 pub mod member_cluster;
@@ -19,6 +20,7 @@ pub mod staged_update;
 pub mod upgrade_run;
 
 pub use approval::validate_approval_request;
+pub use auto_upgrade::validate_auto_upgrade_profile;
 pub use member_cluster::validate_member_cluster;
 pub use overrides::{validate_cluster_resource_override, validate_resource_override};
 pub use placement::validate_placement;

@@ -195,7 +195,7 @@ fn duplicate(path: &str, value: &str) -> FieldError {
     }
 }
 
-fn check_arm_name(path: &str, name: &str, errors: &mut Vec<FieldError>) {
+pub(super) fn check_arm_name(path: &str, name: &str, errors: &mut Vec<FieldError>) {
     if name.len() > ARM_NAME_MAX_LENGTH {
         errors.push(FieldError::too_long(path, ARM_NAME_MAX_LENGTH));
     }
@@ -289,6 +289,7 @@ mod tests {
                     },
                     node_image_selection: None,
                 },
+                auto_upgrade_profile_id: None,
             },
         )
     }

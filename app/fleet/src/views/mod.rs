@@ -7,6 +7,7 @@ pub mod member_view;
 pub mod permission_view;
 pub mod placement_view;
 pub mod pod_trouble;
+pub mod profile_view;
 pub mod run_detail;
 pub mod run_event;
 pub mod run_view;

@@ -23,10 +23,14 @@ pub enum ConsoleAction {
     ChangeUpgradeRun,
     /// Approving an upgrade run's gate: its `spec.state` to Completed (cluster-scoped).
     ApproveGate,
+    /// Deleting an upgrade run that is not active (cluster-scoped).
+    DeleteUpgradeRun,
+    /// An auto-upgrade profile's "Generate run": creating an UpdateRun (cluster-scoped).
+    GenerateUpgradeRun,
 }
 
 impl ConsoleAction {
-    pub const ALL: [ConsoleAction; 8] = [
+    pub const ALL: [ConsoleAction; 10] = [
         ConsoleAction::CreateRun,
         ConsoleAction::ChangeRunState,
         ConsoleAction::Approve,
@@ -35,6 +39,8 @@ impl ConsoleAction {
         ConsoleAction::DeleteStrategy,
         ConsoleAction::ChangeUpgradeRun,
         ConsoleAction::ApproveGate,
+        ConsoleAction::DeleteUpgradeRun,
+        ConsoleAction::GenerateUpgradeRun,
     ];
 
     /// Whether the action's kind is cluster-scoped whatever the page's scope (upgrade runs and
@@ -42,7 +48,10 @@ impl ConsoleAction {
     pub fn cluster_scoped(self) -> bool {
         matches!(
             self,
-            ConsoleAction::ChangeUpgradeRun | ConsoleAction::ApproveGate
+            ConsoleAction::ChangeUpgradeRun
+                | ConsoleAction::ApproveGate
+                | ConsoleAction::DeleteUpgradeRun
+                | ConsoleAction::GenerateUpgradeRun
         )
     }
 
@@ -57,6 +66,8 @@ impl ConsoleAction {
             ConsoleAction::DeleteStrategy => "delete strategies",
             ConsoleAction::ChangeUpgradeRun => "start, stop or skip upgrade runs",
             ConsoleAction::ApproveGate => "approve upgrade gates",
+            ConsoleAction::DeleteUpgradeRun => "delete upgrade runs",
+            ConsoleAction::GenerateUpgradeRun => "generate upgrade runs",
         }
     }
 
@@ -105,6 +116,8 @@ impl ConsoleAction {
             // Upgrade runs and gates are cluster-scoped in either case.
             ConsoleAction::ChangeUpgradeRun => ("update", "updateruns", "status"),
             ConsoleAction::ApproveGate => ("update", "gates", ""),
+            ConsoleAction::DeleteUpgradeRun => ("delete", "updateruns", ""),
+            ConsoleAction::GenerateUpgradeRun => ("create", "updateruns", ""),
         };
         let group = if self.cluster_scoped() {
             UPDATES_GROUP
@@ -255,7 +268,12 @@ mod tests {
 
     #[test]
     fn every_staged_run_action_asks_about_the_fleet_group_and_its_scope() {
-        let upgrades = [ConsoleAction::ChangeUpgradeRun, ConsoleAction::ApproveGate];
+        let upgrades = [
+            ConsoleAction::ChangeUpgradeRun,
+            ConsoleAction::ApproveGate,
+            ConsoleAction::DeleteUpgradeRun,
+            ConsoleAction::GenerateUpgradeRun,
+        ];
         for action in ConsoleAction::ALL {
             if upgrades.contains(&action) {
                 // Cluster-scoped kinds of fleetdeck's own group, whatever the page's scope.

@@ -146,6 +146,10 @@ pub struct UpgradeDetail {
     pub selected_images: Vec<String>,
     pub may_start: bool,
     pub may_stop: bool,
+    /// Why Delete is refused now (the hub's delete admission says the same), or `None`.
+    pub delete_refusal: Option<String>,
+    /// The auto-upgrade profile that made the run.
+    pub profile: Option<String>,
     /// How the run orders its members: the strategy it copied, its own stages, or one by one.
     pub sequence: String,
     pub stages: Vec<StageLine>,
@@ -386,6 +390,10 @@ pub fn detail(
         selected_images: selected.iter().map(|i| i.text.clone()).collect(),
         may_start: may_start(run_state) && status.stages.as_ref().is_some_and(|s| !s.is_empty()),
         may_stop: may_stop(run_state),
+        delete_refusal: crate::upgrade::spec_change::check_delete(run_state)
+            .err()
+            .map(|e| e.to_string()),
+        profile: run.spec.auto_upgrade_profile_id.clone(),
         sequence: match (&run.spec.update_strategy_id, &run.spec.strategy) {
             (Some(id), _) => format!("stages copied from strategy {id}"),
             (None, Some(_)) => "its own stages".into(),

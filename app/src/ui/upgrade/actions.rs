@@ -1,4 +1,4 @@
-//! Start, Stop, Skip and Approve on an upgrade run, each behind a confirmation that says what
+//! Start, Stop, Skip, Delete and Approve on an upgrade run, each behind a confirmation that says what
 //! will happen (a native `<details>`: it opens by keyboard and works without JavaScript), each a
 //! form posting to its server function, which acts on the hub as the signed-in person. Buttons
 //! the hub's RBAC would refuse are disabled, the reason beside them.
@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::Live;
 use crate::fleet::views::upgrade_view::UpgradeDetail;
 use crate::server_fns::permissions::{ConsoleAction, Gate};
-use crate::server_fns::upgrades::{ActOnUpgrade, ApproveGate, UpgradeAction};
+use crate::server_fns::upgrades::{ActOnUpgrade, ApproveGate, DeleteUpgrade, UpgradeAction};
 use crate::ui::gate::{gate_of, use_browser_permissions, DISABLED, REASON};
 use crate::ui::run::Outcome;
 
@@ -20,6 +20,8 @@ const PANEL: &str = "mt-2 max-w-sm rounded-md border border-slate-200 bg-white p
 /// The ids of the reasons disabled buttons point at.
 const CHANGE_REASON: &str = "upgrade-change-reason";
 const APPROVE_REASON: &str = "upgrade-approve-reason";
+const DELETE_REASON: &str = "upgrade-delete-reason";
+const DANGER: &str = "border-rose-700 bg-rose-700 text-white hover:bg-rose-800 dark:border-rose-400 dark:bg-rose-400 dark:text-slate-950 dark:hover:bg-rose-300";
 
 /// The page's actions and what the hub says this person may do, shared by the summary's
 /// buttons and the ones in the timeline.
@@ -27,18 +29,22 @@ const APPROVE_REASON: &str = "upgrade-approve-reason";
 pub(crate) struct Acts {
     act: ServerAction<ActOnUpgrade>,
     approve: ServerAction<ApproveGate>,
+    delete: ServerAction<DeleteUpgrade>,
     change: Signal<Option<Gate>>,
     approval: Signal<Option<Gate>>,
+    deletion: Signal<Option<Gate>>,
 }
 
 impl Acts {
     pub fn new(live: Live) -> Self {
         let act = ServerAction::<ActOnUpgrade>::new();
         let approve = ServerAction::<ApproveGate>::new();
+        let delete = ServerAction::<DeleteUpgrade>::new();
         // Reload at once after an action, instead of waiting for the live link.
         Effect::new(move |_| {
             act.version().track();
             approve.version().track();
+            delete.version().track();
             live.acted.update(|n| *n += 1);
         });
         // Upgrade runs and gates are cluster-scoped: asked without a namespace.
@@ -46,6 +52,12 @@ impl Acts {
         Acts {
             act,
             approve,
+            delete,
+            deletion: Signal::derive(move || {
+                answer
+                    .get()
+                    .map(|a| gate_of(a, ConsoleAction::DeleteUpgradeRun))
+            }),
             change: Signal::derive(move || {
                 answer
                     .get()
@@ -77,12 +89,54 @@ pub(crate) fn RunActions(
             <Show when=move || detail.read().may_stop>
                 <Confirm acts name action=UpgradeAction::Stop target=String::new() label="Stop…".to_string() small=false/>
             </Show>
+            <Delete acts name detail/>
         </div>
+        // Why Delete is off: the run is active (the hub refuses it too), or RBAC.
+        {move || delete_reason(acts, detail).map(|r| view! { <p id=DELETE_REASON class=REASON>{r}</p> })}
         // Each reason once, and only where a button it disables is on the page.
         {move || acts.change.get().and_then(|g| g.reason).filter(|_| any_change(&detail.read())).map(|r| view! { <p id=CHANGE_REASON class=REASON>{r}</p> })}
         {move || acts.approval.get().and_then(|g| g.reason).filter(|_| any_approval(&detail.read())).map(|r| view! { <p id=APPROVE_REASON class=REASON>{r}</p> })}
         <Outcome value=Signal::derive(move || acts.act.value().get()) done="Done: written to the hub; the engine takes it from here."/>
         <Outcome value=Signal::derive(move || acts.approve.value().get()) done="Approved: the gate is Completed and the run goes on."/>
+        <Outcome value=Signal::derive(move || acts.delete.value().get()) done="Deleted. The Upgrades page no longer lists it."/>
+    }
+}
+
+/// Why this person cannot delete the run now: the run's state first, then the hub's RBAC. (No
+/// read guard is held while the other signal is read.)
+fn delete_reason(acts: Acts, detail: Signal<UpgradeDetail>) -> Option<String> {
+    let refusal = detail.with(|d| d.delete_refusal.clone());
+    refusal.or_else(|| {
+        acts.deletion
+            .get()
+            .filter(|g| !g.enabled)
+            .and_then(|g| g.reason)
+    })
+}
+
+/// Delete, behind a confirmation; disabled with the reason while the run is active.
+#[component]
+fn Delete(acts: Acts, name: Memo<String>, detail: Signal<UpgradeDetail>) -> impl IntoView {
+    view! {
+        <Show
+            when=move || delete_reason(acts, detail).is_none()
+            fallback=|| view! {
+                <button type="button" disabled class=DISABLED data-action="delete" aria-describedby=DELETE_REASON>"Delete"</button>
+            }
+        >
+            <details class="action inline-block" data-action="delete">
+                <summary class=format!("{BUTTON} {NEUTRAL} cursor-pointer list-none")>"Delete…"</summary>
+                <div class=PANEL>
+                    <p>"The run and its gates are deleted. Members keep the versions they have now; nothing is rolled back. This cannot be undone."</p>
+                    <ActionForm action=acts.delete>
+                        <input type="hidden" name="name" value=move || name.get()/>
+                        <button type="submit" class=format!("{BUTTON} {DANGER} mt-3") disabled=move || acts.delete.pending().get()>
+                            "Delete the run"
+                        </button>
+                    </ActionForm>
+                </div>
+            </details>
+        </Show>
     }
 }
 

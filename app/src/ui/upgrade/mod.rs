@@ -4,7 +4,10 @@
 //! whenever the live link says the hub changed, or right after this page acted.
 
 mod actions;
+mod profiles;
 mod tree;
+
+pub use profiles::ProfilesSection;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -141,6 +144,11 @@ fn UpgradeBody(name: Memo<String>, detail: Signal<UpgradeDetail>, live: Live) ->
             </dd>
             <dt class="text-slate-700 dark:text-slate-300">"Order"</dt>
             <dd data-field="sequence">{move || detail.read().sequence.clone()}</dd>
+            // A run an auto-upgrade profile made says so (aks §11 autoUpgradeProfileId).
+            {move || detail.with(|d| d.profile.clone()).map(|p| view! {
+                <dt class="text-slate-700 dark:text-slate-300">"Made by"</dt>
+                <dd data-field="profile">{format!("auto-upgrade profile {p}")}</dd>
+            })}
             <dt class="text-slate-700 dark:text-slate-300">"Members"</dt>
             <dd data-field="members">{move || format!("{} of {} done", row().members_done, row().members_total)}</dd>
             <dt class="text-slate-700 dark:text-slate-300">"Time"</dt>
