@@ -85,6 +85,16 @@ impl AppState {
     }
 }
 
+/// The console's routes, generated once per process. Generating them runs the whole app with
+/// Leptos' process-global "suppress resource loads" flag set; a resource of a page being rendered
+/// at that moment on another thread never loads (leptos#4773). A second router (tests build one
+/// per request, many at once) must not generate them again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
     let context = {
         let feed = state.feed.clone();
@@ -118,12 +128,9 @@ pub fn router(state: AppState) -> Router {
         .route(bearer_token::TOKEN_PATH, post(bearer_token::sign_in))
         .route(oidc::START_PATH, get(oidc::start))
         .route(oidc::CALLBACK_PATH, get(oidc::callback))
-        .leptos_routes_with_context(
-            &state,
-            generate_route_list(App),
-            context.clone(),
-            move || shell(options.clone()),
-        )
+        .leptos_routes_with_context(&state, route_list(), context.clone(), move || {
+            shell(options.clone())
+        })
         .fallback(file_and_error_handler_with_context::<AppState, _>(
             context, shell,
         ))
