@@ -269,3 +269,51 @@ test("a viewer sees the run's actions disabled, with the permission they lack", 
   await page.screenshot({ path: join(ARTIFACTS, "upgrade-viewer.png"), fullPage: true });
   await context.close();
 });
+
+test("generate a run from an auto-upgrade profile, then delete it, from the browser", async ({ page }) => {
+  kubectl(
+    ["apply", "-f", "-"],
+    `apiVersion: updates.fleetdeck.dev/v1alpha1
+kind: AutoUpgradeProfile
+metadata: {name: e2e-profile}
+spec: {channel: Rapid}
+`,
+  );
+  await page.goto("/upgrades");
+  const profile = page.locator('tr.profile[data-profile="e2e-profile"]');
+  await expect(profile).toBeVisible();
+  await expect(profile).toContainText("Rapid");
+  await markNoReload(page);
+  await setTheme(page, "light");
+  await page.screenshot({ path: join(ARTIFACTS, "upgrade-profiles-light.png"), fullPage: true });
+
+  // Generate: a run named after the profile appears in the list, not started.
+  await act(profile, "generate", "Generate the run");
+  const generated = page.locator('tr.upgrade[data-run^="e2e-profile-"]');
+  await expect(generated).toHaveCount(1);
+  await expect(generated).toHaveAttribute("data-state", "NotStarted");
+  const name = await generated.getAttribute("data-run");
+  expect(kubectl(["get", "updaterun", name!, "-o", "jsonpath={.spec.autoUpgradeProfileId}"])).toContain("e2e-profile");
+  // Generating again shows the same run rather than a second one (the confirmation may still
+  // be open from the first time).
+  const again = profile.locator('details[data-action="generate"]');
+  if (!(await again.evaluate((d) => (d as HTMLDetailsElement).open))) await again.locator("> summary").click();
+  await again.getByRole("button", { name: "Generate the run" }).click();
+  await expect(page.locator('tr.upgrade[data-run^="e2e-profile-"]')).toHaveCount(1);
+  await notReloaded(page);
+  await setTheme(page, "dark");
+  await page.screenshot({ path: join(ARTIFACTS, "upgrade-profiles-dark.png"), fullPage: true });
+
+  // The run says where it came from; Delete removes it, and the list follows.
+  await generated.getByRole("link", { name: name! }).click();
+  await expect(page).toHaveURL(new RegExp(`/upgrades/${name}$`));
+  await expect(page.locator("main")).toContainText("e2e-profile");
+  await act(page.locator("#upgrade-actions"), "delete", "Delete the run");
+  // Deleted, the page goes back to the list, which no longer has it.
+  await expect(page).toHaveURL(/\/upgrades$/);
+  await expect(page.locator('tr.profile[data-profile="e2e-profile"]')).toBeVisible();
+  await expect(page.locator('tr.upgrade[data-run^="e2e-profile-"]')).toHaveCount(0);
+  expect(kubectl(["get", "updateruns", "-o", "name"])).not.toContain(name!);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(ARTIFACTS, "upgrade-profiles-phone.png"), fullPage: true });
+});

@@ -70,7 +70,7 @@ pub fn ProfilesSection(initial: Result<Vec<ProfileRow>, AppError>) -> impl IntoV
                 when=move || !rows.read().is_empty()
                 fallback=|| view! { <p id="no-profiles" class="text-sm text-slate-700 dark:text-slate-300">"No auto-upgrade profile exists."</p> }
             >
-                <div role="region" aria-label="Auto-upgrade profiles table (scrolls sideways)" tabindex="0" class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
+                <div role="region" aria-label="Auto-upgrade profiles table (scrolls sideways)" tabindex="0" class="relative overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm dark:border-slate-800 dark:bg-slate-900">
                     <table id="profiles" class="min-w-full text-sm">
                         <caption class="sr-only">"Auto-upgrade profiles"</caption>
                         <thead class="bg-slate-50 text-left text-xs uppercase tracking-wide text-slate-700 dark:bg-slate-800/60 dark:text-slate-300">
