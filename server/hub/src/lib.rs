@@ -32,6 +32,7 @@ mod patch;
 mod protobuf;
 mod registry;
 mod render;
+mod request;
 mod scale;
 mod schema;
 mod selector;

@@ -6,10 +6,12 @@
 
 mod profiles;
 mod render;
+mod strategies;
 
 pub use profiles::{auto_upgrade_profile, AutoUpgradeProfileCommand};
+pub use strategies::{update_strategy, CreateStrategyArgs, UpdateStrategyCommand};
 
-use render::{columns, gate_table, print, run_row, state_name, strategy_table, tree, RUN_HEADER};
+use render::{columns, gate_table, print, run_row, state_name, tree, RUN_HEADER};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use app::fleet::upgrade::run::GateState;
 use app::fleet::upgrade::run::{SkipProperties, SkipTarget, SkipTargetType};
 use app::fleet::upgrade::upgrade_run::{
     ManagedClusterUpdate, ManagedClusterUpgradeSpec, ManagedClusterUpgradeType, NodeImageSelection,
-    NodeImageSelectionType, UpdateRunSpec, UpdateRunStrategy, UpdateState, UpdateStrategySpec,
+    NodeImageSelectionType, UpdateRunSpec, UpdateRunStrategy, UpdateState,
 };
 use app::fleet::{Gate, MemberCluster, UpdateRun, UpdateStrategy};
 use clap::{Args, Subcommand, ValueEnum};
@@ -65,15 +67,6 @@ pub enum UpdateRunCommand {
     Delete(NameArg),
     /// Wait until the run finishes, printing each member's, group's and stage's progress.
     Wait(WaitArgs),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UpdateStrategyCommand {
-    /// Create or replace a strategy from a stages file (`az fleet updatestrategy create`).
-    Create(CreateStrategyArgs),
-    List,
-    Show(NameArg),
-    Delete(NameArg),
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,14 +200,6 @@ pub struct WaitArgs {
     /// How often to look.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     pub interval: Duration,
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct CreateStrategyArgs {
-    #[arg(short = 'n', long)]
-    pub name: String,
-    #[arg(long)]
-    pub stages: String,
 }
 
 struct Hub {
@@ -461,51 +446,6 @@ async fn wait(runs: &Api<UpdateRun>, w: &WaitArgs) -> anyhow::Result<()> {
             );
         }
         tokio::time::sleep(w.interval).await;
-    }
-}
-
-pub async fn update_strategy(
-    command: &UpdateStrategyCommand,
-    target: &Target,
-) -> anyhow::Result<()> {
-    let hub = connect(target).await?;
-    let api: Api<UpdateStrategy> = Api::all(hub.client.clone());
-    let out = target.output;
-    match command {
-        UpdateStrategyCommand::Create(a) => {
-            let spec = UpdateStrategySpec {
-                strategy: read_stages(&a.stages)?,
-            };
-            let written = match api.get_opt(&a.name).await? {
-                Some(mut existing) => {
-                    existing.spec = spec;
-                    api.replace(&a.name, &PostParams::default(), &existing)
-                        .await?
-                }
-                None => {
-                    api.create(&PostParams::default(), &UpdateStrategy::new(&a.name, spec))
-                        .await?
-                }
-            };
-            print(out, &written, || {
-                strategy_table(std::slice::from_ref(&written))
-            })
-        }
-        UpdateStrategyCommand::List => {
-            let list = api.list(&ListParams::default()).await?.items;
-            print(out, &list, || strategy_table(&list))
-        }
-        UpdateStrategyCommand::Show(n) => {
-            let s = api
-                .get_opt(&n.name)
-                .await?
-                .ok_or_else(|| anyhow!("update strategy {} not found", n.name))?;
-            print(out, &s, || strategy_table(std::slice::from_ref(&s)))
-        }
-        UpdateStrategyCommand::Delete(n) => {
-            api.delete(&n.name, &DeleteParams::default()).await?;
-            Ok(())
-        }
     }
 }
 
