@@ -57,12 +57,12 @@ fn ok(v: &impl serde::Serialize) -> Response {
     json_response(StatusCode::OK, v, "application/json")
 }
 
-pub(crate) struct Target {
-    pub(crate) kind: Arc<KindSpec>,
-    pub(crate) version: String,
+struct Target {
+    kind: Arc<KindSpec>,
+    version: String,
     namespace: Option<String>,
     name: Option<String>,
-    pub(crate) sub: Option<String>,
+    sub: Option<String>,
 }
 
 async fn handle(hub: Hub, req: Request) -> Result<Response> {
@@ -309,7 +309,15 @@ async fn resource(
             if kind.namespaced() && t.namespace.is_none() {
                 return Err(Error::MethodNotAllowed);
             }
-            let w = writer(&t, headers, q, Vec::new(), "CreateOptions")?;
+            let w = writer(
+                &t.kind,
+                &t.version,
+                t.sub.as_deref(),
+                headers,
+                q,
+                Vec::new(),
+                "CreateOptions",
+            )?;
             let body = read_body(&hub, headers, body).await?;
             let (k, v, url_ns) = (kind.clone(), t.version.clone(), t.namespace.clone());
             let obj = write(&hub, dry, move |_, tx| {
@@ -330,7 +338,15 @@ async fn resource(
             Ok(response)
         }
         (Method::PUT, Some(name)) => {
-            let w = writer(&t, headers, q, Vec::new(), "UpdateOptions")?;
+            let w = writer(
+                &t.kind,
+                &t.version,
+                t.sub.as_deref(),
+                headers,
+                q,
+                Vec::new(),
+                "UpdateOptions",
+            )?;
             let body = read_body(&hub, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {
@@ -386,7 +402,15 @@ async fn resource(
                     "Forbidden: may not be specified for non-apply patch",
                 ));
             }
-            let w = writer(&t, headers, q, causes, "PatchOptions")?;
+            let w = writer(
+                &t.kind,
+                &t.version,
+                t.sub.as_deref(),
+                headers,
+                q,
+                causes,
+                "PatchOptions",
+            )?;
             let body = read_body(&hub, headers, body).await?;
             let (k, v) = (kind.clone(), t.version.clone());
             if is_scale {

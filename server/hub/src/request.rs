@@ -7,8 +7,8 @@ use axum::body::{to_bytes, Body};
 use axum::http::{header, HeaderMap};
 use serde_json::{json, Value};
 
-use crate::handlers::Target;
 use crate::managed::{self, Writer};
+use crate::registry::KindSpec;
 use crate::state::HubState;
 use crate::status::{Cause, Error, Result, Subject};
 
@@ -57,7 +57,9 @@ pub(crate) async fn read_body(hub: &HubState, headers: &HeaderMap, body: Body) -
 /// User-Agent; validated like `ValidateFieldManager`, with `options` naming the request's
 /// options kind in the 422 (`CreateOptions`, `UpdateOptions`, `PatchOptions`).
 pub(crate) fn writer(
-    t: &Target,
+    kind: &KindSpec,
+    version: &str,
+    sub: Option<&str>,
     headers: &HeaderMap,
     q: &HashMap<String, String>,
     mut causes: Vec<Cause>,
@@ -87,8 +89,8 @@ pub(crate) fn writer(
     }
     Ok(Writer {
         manager,
-        api_version: t.kind.api_version(&t.version),
-        status: t.sub.as_deref() == Some("status"),
+        api_version: kind.api_version(version),
+        status: sub == Some("status"),
     })
 }
 
